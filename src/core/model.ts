@@ -1,0 +1,122 @@
+/**
+ * The domain model: what DPS and IoT Hub hold, in the service's own words.
+ * Pure data, no I/O. Secrets (keys, connection strings) never live in these types.
+ */
+
+export type ProvisioningStatus = 'enabled' | 'disabled';
+export type HubDeviceStatus = 'enabled' | 'disabled';
+/** DPS registration record status (DeviceRegistrationState.status). */
+export type RegistrationStatus = 'unassigned' | 'assigning' | 'assigned' | 'failed' | 'disabled';
+
+/**
+ * What DPS tells about a certificate (X509CertificateInfo). DPS returns this, never the PEM.
+ * Thumbprints are upper-case hex without separators.
+ */
+export interface CertificateInfo {
+  subjectName: string;
+  issuerName: string;
+  sha1Thumbprint: string;
+  sha256Thumbprint: string;
+  serialNumber?: string;
+  notBefore?: string;
+  notAfter?: string;
+}
+
+/** A certificate we hold in full (given by the user or generated), parsed. Leaf-first chains use these. */
+export interface ParsedCertificate extends CertificateInfo {
+  /** Subject common name (CN), the registration ID for X.509 devices. */
+  commonName: string;
+  isCA: boolean;
+  pem: string;
+}
+
+export type IndividualAttestation =
+  | { type: 'tpm' }
+  | { type: 'x509'; clientCertificates: CertificateInfo[] }
+  | { type: 'symmetricKey' };
+
+export type GroupAttestation =
+  | {
+      type: 'x509';
+      /** Uploaded signing certificates (primary, secondary). */
+      signingCertificates: CertificateInfo[];
+      /** Names of verified CA certificates the group references (caReferences). */
+      caReferences: string[];
+    }
+  | { type: 'symmetricKey' };
+
+export type AttestationType = IndividualAttestation['type'];
+
+export interface ReprovisionPolicy {
+  updateHubAssignment: boolean;
+  migrateDeviceData: boolean;
+}
+
+/** Tag written into a blocker's initial twin, so the tool (and a person) can recognise it. */
+export const BLOCKER_TAG = 'iotDeprovisionBlocker';
+
+export interface IndividualEnrollment {
+  registrationId: string;
+  deviceId?: string;
+  attestation: IndividualAttestation;
+  provisioningStatus: ProvisioningStatus;
+  etag?: string;
+  iotHubs?: string[];
+  reprovisionPolicy?: ReprovisionPolicy;
+  createdDateTimeUtc?: string;
+  lastUpdatedDateTimeUtc?: string;
+  /** Set when the enrollment carries the tool's blocker tag: it was written to disallow one device of a group. */
+  blocker?: { groupId?: string; runId?: string };
+}
+
+export interface EnrollmentGroup {
+  enrollmentGroupId: string;
+  attestation: GroupAttestation;
+  provisioningStatus: ProvisioningStatus;
+  etag?: string;
+  iotHubs?: string[];
+  reprovisionPolicy?: ReprovisionPolicy;
+  createdDateTimeUtc?: string;
+  lastUpdatedDateTimeUtc?: string;
+}
+
+/** DPS DeviceRegistrationState: created by DPS when a device registers; deletable, never updated. */
+export interface RegistrationRecord {
+  registrationId: string;
+  deviceId?: string;
+  assignedHub?: string;
+  status: RegistrationStatus;
+  etag?: string;
+  /** The group it was registered through, when known (records listed per group). */
+  enrollmentGroupId?: string;
+  createdDateTimeUtc?: string;
+  lastUpdatedDateTimeUtc?: string;
+  errorCode?: number;
+  errorMessage?: string;
+}
+
+export interface HubDevice {
+  /** Hub host name, e.g. hub-eu.azure-devices.net */
+  hub: string;
+  deviceId: string;
+  status: HubDeviceStatus;
+  statusReason?: string;
+  etag?: string;
+  lastActivityTime?: string;
+}
+
+/** Everything a plan or an analysis may know about the services at one moment. */
+export interface KnownState {
+  individualEnrollments: IndividualEnrollment[];
+  enrollmentGroups: EnrollmentGroup[];
+  /** Registration records that were read (of the selected enrollment or group). */
+  registrations: RegistrationRecord[];
+  /** Hub devices that were read, keyed by hub and device id through `hubDeviceKey`. */
+  hubDevices: HubDevice[];
+  /** Verified CA certificates known by name (DPS control plane); groups with caReferences resolve through this. */
+  caCertificates?: Record<string, CertificateInfo>;
+  /** Hubs (host names) for which the tool holds credentials. Undefined: not checked. */
+  hubsWithCredentials?: string[];
+}
+
+export const hubDeviceKey = (hub: string, deviceId: string): string => `${hub.toLowerCase()}/${deviceId}`;

@@ -1,0 +1,121 @@
+/** A plan: ordered phases of steps, each one exact service operation, plus warnings. */
+import type { Actions, Selection } from './selection.js';
+import type { RegistrationRecord } from './model.js';
+
+export const PHASES = ['snapshot', 'disenroll', 'deregister', 'cleanup', 'verify'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Hub bulk calls take at most 100 devices; DPS bulk enrollment calls at most 10 enrollments. */
+export const HUB_BULK_MAX = 100;
+export const DPS_BULK_MAX = 10;
+
+/**
+ * One service operation. Every kind maps to exactly one kind of call (or one bulk call) on a port.
+ * `destructive` operations change the service; the journal records intent before and outcome after.
+ */
+export type StepOperation =
+  /** Journal the registration records read before anything changed (no service call). */
+  | { kind: 'snapshotRegistrations'; groupId?: string; count: number }
+  | { kind: 'disableEnrollment'; registrationId: string }
+  | { kind: 'enableEnrollment'; registrationId: string }
+  | { kind: 'deleteEnrollment'; registrationId: string }
+  | { kind: 'disableGroup'; groupId: string }
+  | { kind: 'enableGroup'; groupId: string }
+  | { kind: 'deleteGroup'; groupId: string }
+  /** Write a DISABLED individual enrollment for one device of a group, then re-read it. */
+  | {
+      kind: 'createBlocker';
+      registrationId: string;
+      groupId: string;
+      attestation: 'x509' | 'symmetricKey';
+      /** Device certificate (PEM) for an X.509 blocker. */
+      certificatePem?: string;
+    }
+  | { kind: 'disableHubDevices'; hub: string; deviceIds: string[] }
+  | { kind: 'enableHubDevices'; hub: string; deviceIds: string[] }
+  | { kind: 'deleteHubDevices'; hub: string; deviceIds: string[] }
+  | { kind: 'deleteRegistration'; registrationId: string }
+  /** Read back and re-run the re-enrollment analysis for these registration IDs (no change). */
+  | { kind: 'verify'; registrationIds: string[] };
+
+export type StepKind = StepOperation['kind'];
+
+export interface PlanStep {
+  /** Stable within a plan: `${phase}:${index}`. The journal keys outcomes by it. */
+  id: string;
+  phase: Phase;
+  op: StepOperation;
+  /** The exact service call in words, e.g. "PUT enrollmentGroups/g1 provisioningStatus=disabled". */
+  call: string;
+  destructive: boolean;
+  /** Registration IDs this step acts for (one device, a hub batch, ...). */
+  registrationIds: string[];
+}
+
+export type WarningCode =
+  /** Deleting an X.509 individual enrollment while an enabled group in the chain would accept the device. */
+  | 'reenroll-through-group'
+  /** Deleting a group while an enabled group higher in the chain would accept its devices. */
+  | 'reenroll-through-higher-group'
+  /** A group referencing a CA, or a device chain we do not hold: we cannot tell for sure. */
+  | 'chain-unknown'
+  /** Devices on hubs the tool has no credentials for: their hub step cannot run. */
+  | 'hub-without-credentials'
+  /** Registration records without an assigned hub: nothing to deregister for them. */
+  | 'not-assigned'
+  /** The hub action is "none": the device keeps its hub identity and may stay connected. */
+  | 'hub-identity-kept'
+  /** Disabling at DPS does not disconnect a connected device; only the hub step does. */
+  | 'dps-only'
+  /** Deleting registration records is permanent: the snapshot in the journal is the only copy. */
+  | 'registrations-deleted'
+  /** Symmetric-key group devices cannot be revoked by key rotation; the blocker is the way. */
+  | 'symmetric-key-group-device'
+  /** An individual enrollment already exists for a device of the group (not a blocker). */
+  | 'existing-individual-enrollment';
+
+export interface PlanWarning {
+  code: WarningCode;
+  severity: 'danger' | 'caution' | 'info';
+  /** Plain words a technician understands: what could happen. */
+  message: string;
+  /** What to do instead (the recommended choice). */
+  recommendation?: string;
+  /** Devices concerned (registration IDs); empty when it concerns the whole plan. */
+  registrationIds: string[];
+  /** The enrollment or group that would let the device back in, when known. */
+  path?: string;
+}
+
+/** The planner refuses: nothing may run. */
+export interface PlanRefusal {
+  code: 'delete-blocker' | 'unknown-target' | 'invalid-selection' | 'no-devices' | 'wrong-attestation';
+  message: string;
+}
+
+export interface Plan {
+  selection: Selection;
+  actions: Actions;
+  steps: PlanStep[];
+  warnings: PlanWarning[];
+  /** Registration records snapshot taken before anything changes; lives in the journal. */
+  snapshot: RegistrationRecord[];
+  /** Per phase, the number of steps; per hub, the number of devices affected. */
+  counts: { steps: Record<Phase, number>; devicesPerHub: Record<string, number>; devices: number };
+  /** Set for a restore plan: the run it undoes. */
+  restoreOf?: string;
+}
+
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: PlanRefusal };
+
+/** How a step ended. `alreadyDone`: the target was already in the intended state (idempotent success). */
+export type StepOutcome = 'succeeded' | 'alreadyDone' | 'failed' | 'skipped';
+
+export interface StepResult {
+  stepId: string;
+  outcome: StepOutcome;
+  /** Per-device outcomes for bulk steps (hub batches). */
+  devices?: { id: string; outcome: StepOutcome; message?: string }[];
+  message?: string;
+  attempts: number;
+}

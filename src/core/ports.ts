@@ -1,0 +1,67 @@
+/**
+ * What the core needs from the outside, as small interfaces. The Azure adapters (real SDKs, pointed at
+ * Azure or at the emulator) implement them. Every method may reject with a ServiceError.
+ */
+import type {
+  EnrollmentGroup,
+  HubDevice,
+  HubDeviceStatus,
+  IndividualEnrollment,
+  ProvisioningStatus,
+  RegistrationRecord,
+} from './model.js';
+
+export interface BulkItemResult {
+  id: string;
+  ok: boolean;
+  /** Service error code for a failed item, e.g. DeviceNotFound. */
+  code?: string;
+  message?: string;
+}
+
+export interface DpsPort {
+  /** DPS host name (for messages and journals; never a secret). */
+  readonly host: string;
+  getEnrollment(registrationId: string): Promise<IndividualEnrollment | undefined>;
+  getGroup(groupId: string): Promise<EnrollmentGroup | undefined>;
+  /** Every individual enrollment, page by page (the service ignores WHERE: filter locally). */
+  listEnrollments(): AsyncIterable<IndividualEnrollment[]>;
+  listGroups(): AsyncIterable<EnrollmentGroup[]>;
+  /** Registration records of a group, page by page with continuation. */
+  listGroupRegistrations(groupId: string): AsyncIterable<RegistrationRecord[]>;
+  getRegistration(registrationId: string): Promise<RegistrationRecord | undefined>;
+  /** Read-modify-write with If-Match; returns the enrollment as written. */
+  setEnrollmentStatus(registrationId: string, status: ProvisioningStatus): Promise<IndividualEnrollment>;
+  setGroupStatus(groupId: string, status: ProvisioningStatus): Promise<EnrollmentGroup>;
+  deleteEnrollment(registrationId: string, etag?: string): Promise<void>;
+  deleteGroup(groupId: string, etag?: string): Promise<void>;
+  deleteRegistration(registrationId: string, etag?: string): Promise<void>;
+  /**
+   * Create a DISABLED individual enrollment that blocks one device of a group: X.509 from the device
+   * certificate when given, else symmetric key with the registration ID. Tagged as a blocker.
+   */
+  createBlocker(input: {
+    registrationId: string;
+    groupId: string;
+    certificatePem?: string;
+    runId?: string;
+  }): Promise<IndividualEnrollment>;
+}
+
+export interface HubPort {
+  /** Hub host name, e.g. hub-eu.azure-devices.net */
+  readonly host: string;
+  getDevice(deviceId: string): Promise<HubDevice | undefined>;
+  /** All device identities on the hub, page by page. */
+  listDevices(): AsyncIterable<HubDevice[]>;
+  /** One bulk call (1..100 devices): set status; per-device results. */
+  setDevicesStatus(devices: { deviceId: string; etag?: string }[], status: HubDeviceStatus): Promise<BulkItemResult[]>;
+  /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */
+  deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]>;
+}
+
+/** The hubs the tool can reach, by host name (lower case). */
+export interface HubDirectory {
+  get(hubHost: string): HubPort | undefined;
+  hosts(): string[];
+}

@@ -1,0 +1,54 @@
+/**
+ * The run's vocabulary: events the executor feeds the run state machine, and the progress any view
+ * (TUI run screen, headless JSON lines) reads. Events are named for what happened.
+ */
+import type { Phase, StepOutcome } from './plan-types.js';
+
+export type RunEvent =
+  | { type: 'STEP_STARTED'; stepId: string }
+  | {
+      type: 'STEP_SUCCEEDED';
+      stepId: string;
+      /** The target was already in the intended state (idempotent success). */
+      alreadyDone?: boolean;
+      /** For bulk steps: per-device outcomes (failed devices make the step count as failed). */
+      devices?: { id: string; outcome: StepOutcome; message?: string }[];
+    }
+  | { type: 'STEP_FAILED'; stepId: string; message: string; devices?: { id: string; outcome: StepOutcome; message?: string }[] }
+  | { type: 'STEP_SKIPPED'; stepId: string; reason: string }
+  /** A service answered 429 (or the client-side limiter is holding calls): waiting `waitMs`. */
+  | { type: 'THROTTLED'; service: string; waitMs: number }
+  | { type: 'THROTTLE_CLEARED'; service: string }
+  | { type: 'PAUSE_REQUESTED' }
+  | { type: 'RESUME_REQUESTED' }
+  /** Stop after in-flight calls finish; the journal records where it stopped. */
+  | { type: 'ABORT_REQUESTED' }
+  /** Every in-flight call has settled after an abort. */
+  | { type: 'IN_FLIGHT_SETTLED' }
+  /** Put failed steps back to pending and run them again. */
+  | { type: 'RETRY_FAILED_REQUESTED' };
+
+export type RunEventType = RunEvent['type'];
+
+/** Counters of one phase. Never lists: a 100,000-device run updates numbers, not arrays. */
+export interface PhaseProgress {
+  total: number;
+  done: number;
+  alreadyDone: number;
+  failed: number;
+  skipped: number;
+  inFlight: number;
+}
+
+/** What a view shows; derived from the machine's context. */
+export interface RunProgress {
+  /** The machine's state: pending | snapshotting | disenrolling | deregistering | cleaningUp | verifying
+   *  | paused | aborting | aborted | completed | completedWithFailures */
+  state: string;
+  phase: Phase | undefined;
+  phases: Record<Phase, PhaseProgress>;
+  throttled: { service: string; untilMs: number } | undefined;
+  /** The latest per-device results, newest last, bounded (for the run screen). */
+  recent: { stepId: string; label: string; outcome: StepOutcome; message?: string }[];
+  startedAtMs: number;
+}

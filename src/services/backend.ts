@@ -1,0 +1,81 @@
+/**
+ * The application boundary the TUI and the headless commands use. One implementation
+ * (`createBackend`) wires the Azure adapters (for Azure or the embedded emulator), the planner,
+ * the executor and the journal together.
+ */
+import type { EnrollmentGroup, HubDevice, IndividualEnrollment, RegistrationRecord } from '../core/model.js';
+import type { Plan, PlanResult, StepResult } from '../core/plan-types.js';
+import type { RunProgress } from '../core/run-events.js';
+import type { Actions, Selection } from '../core/selection.js';
+
+export interface TargetInfo {
+  kind: 'sandbox' | 'azure';
+  dpsHost: string;
+  /** 'connection string' | 'Entra ID (DefaultAzureCredential)' — never the secret itself. */
+  dpsAuth: string;
+  hubs: { host: string; auth: string; hasCredentials: boolean }[];
+  /** Endpoint the SDK requests go to when not Azure (emulator URL). */
+  endpoint?: string;
+}
+
+export interface EnrollmentGroupSummary extends EnrollmentGroup {
+  /** Registration records counted for the group (undefined while not counted). */
+  deviceCount?: number;
+}
+
+export interface DeviceRow {
+  record: RegistrationRecord;
+  /** The identity on its assigned hub: undefined = not read / not found. */
+  hubDevice?: HubDevice;
+  hubError?: string;
+}
+
+export type Verdict = 'blocked' | 'possible' | 'allowed';
+
+export interface DeviceVerdict {
+  registrationId: string;
+  verdict: Verdict;
+  /** Which enrollment or group would accept the device, when any. */
+  path?: string;
+  reason: string;
+}
+
+export interface RunHandle {
+  runId: string;
+  journalPath: string;
+  /** Current progress (cheap to call; views poll or subscribe). */
+  progress(): RunProgress;
+  /** Called on every change of progress (throttle the rendering on the view side). */
+  subscribe(listener: (p: RunProgress) => void): () => void;
+  pause(): void;
+  resume(): void;
+  /** Safe stop: in-flight calls finish, the journal says where it stopped. */
+  abort(): void;
+  retryFailed(): void;
+  /** Settles when the run reaches a final state. */
+  done: Promise<RunSummary>;
+}
+
+export interface RunSummary {
+  runId: string;
+  journalPath: string;
+  state: 'completed' | 'completedWithFailures' | 'aborted';
+  results: StepResult[];
+  verify: DeviceVerdict[];
+  /** The exact command that undoes the temporary actions, when any were done. */
+  restoreCommand?: string;
+}
+
+export interface Backend {
+  target: TargetInfo;
+  listEnrollments(): Promise<IndividualEnrollment[]>;
+  listGroups(): Promise<EnrollmentGroupSummary[]>;
+  /** Registration records of the selection with their hub identities. */
+  loadDevices(target: { kind: 'enrollment'; registrationId: string } | { kind: 'group'; groupId: string }): Promise<DeviceRow[]>;
+  /** Reads what the plan needs, then runs the planner. Changes nothing. */
+  plan(selection: Selection, actions: Actions): Promise<PlanResult>;
+  /** Executes a plan (journaled). */
+  run(plan: Plan): Promise<RunHandle>;
+  verify(selection: Selection): Promise<DeviceVerdict[]>;
+  close(): Promise<void>;
+}
