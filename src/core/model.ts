@@ -120,3 +120,15 @@ export interface KnownState {
 }
 
 export const hubDeviceKey = (hub: string, deviceId: string): string => `${hub.toLowerCase()}/${deviceId}`;
+
+/** Could this device provision again through DPS? (the re-enrollment analysis's answer) */
+export type Verdict = 'blocked' | 'possible' | 'allowed';
+
+export interface ReenrollmentVerdict {
+  registrationId: string;
+  verdict: Verdict;
+  /** Which enrollment or group decides / would accept the device, e.g. "enrollmentGroups/root-ca". */
+  path?: string;
+  /** Plain words: why. */
+  reason: string;
+}

@@ -3,7 +3,13 @@
  * (`createBackend`) wires the Azure adapters (for Azure or the embedded emulator), the planner,
  * the executor and the journal together.
  */
-import type { EnrollmentGroup, HubDevice, IndividualEnrollment, RegistrationRecord } from '../core/model.js';
+import type {
+  EnrollmentGroup,
+  HubDevice,
+  IndividualEnrollment,
+  ReenrollmentVerdict,
+  RegistrationRecord,
+} from '../core/model.js';
 import type { Plan, PlanResult, StepResult } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { Actions, Selection } from '../core/selection.js';
@@ -30,15 +36,7 @@ export interface DeviceRow {
   hubError?: string;
 }
 
-export type Verdict = 'blocked' | 'possible' | 'allowed';
-
-export interface DeviceVerdict {
-  registrationId: string;
-  verdict: Verdict;
-  /** Which enrollment or group would accept the device, when any. */
-  path?: string;
-  reason: string;
-}
+export type DeviceVerdict = ReenrollmentVerdict;
 
 export interface RunHandle {
   runId: string;
