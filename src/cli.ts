@@ -2,30 +2,213 @@
  * Parses arguments, builds the services, renders the TUI or runs a headless command.
  * Exit codes: 0 done, 1 some steps failed, 2 bad usage or input, 3 aborted/interrupted (resumable).
  */
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { parseCertificateChain } from './core/certs.js';
+import { isServiceError } from './core/errors.js';
+import { printable, type SelectorFlags } from './commands/args.js';
+import { parseEmulatorFlags, runEmulatorCommand } from './commands/emulator.js';
+import {
+  EXIT,
+  type Io,
+  planCommand,
+  restoreCommand,
+  resumeCommand,
+  runCommand,
+  runsCommand,
+  verifyCommand,
+} from './commands/headless.js';
+import { hasConfiguredTarget, openSession, type TargetFlags } from './commands/session.js';
+import { isUsageError, UsageError } from './commands/usage-error.js';
+import { scrubSecrets } from './services/journal/index.js';
 
-export const EXIT = { done: 0, failed: 1, usage: 2, aborted: 3 } as const;
+const collectValues = (value: string, previous: string[] = []) => [...previous, value];
 
-export function buildProgram(): Command {
+function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--sandbox', 'work on the embedded emulator with the demo fleet')
+    .option('--state <file>', 'sandbox state file (keeps the sandbox between runs)')
+    .option('--dps <conn-string|host>', 'DPS: service connection string, or host name for Entra ID sign-in')
+    .option('--hub <conn-string|host>', 'IoT hub (repeat per hub)', collectValues)
+    .option('--endpoint <url>', 'send every service call to this emulator URL (or IOT_DEPROVISION_ENDPOINT)')
+    .option('--endpoint-ca <file>', 'CA certificate (PEM) of an HTTPS --endpoint')
+    .option('--hub-tier <tier>', 'hub tier for client-side rate limits: S1, S2, S3 (default S1)')
+    .option('--hub-units <n>', 'hub units for client-side rate limits (default 1)');
+}
+
+function addSelectorOptions(cmd: Command): Command {
+  return cmd
+    .option('--enrollment <id>', 'an individual enrollment (registration ID)')
+    .option('--group <id>', 'an enrollment group')
+    .option('--device <reg-id>', 'one device of the group (repeatable): it gets a disabled blocker enrollment', collectValues)
+    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues);
+}
+
+function addActionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--disenroll <action>', 'DPS action: disable (temporary) or delete (permanent)'))
+    .addOption(new Option('--deregister <action>', 'hub action: disable, delete or none'))
+    .option('--delete-registrations', 'whole group: delete its registration records after the hub step')
+    .option('--delete-group', 'whole group: delete the enrollment group at the end');
+}
+
+type Flags = TargetFlags & SelectorFlags & { json?: boolean; yes?: boolean; retryFailed?: boolean } & Record<string, unknown>;
+
+/** Reads --device-cert files: the registration ID of an X.509 device is its certificate's CN. */
+function selectorFlags(opts: Flags): SelectorFlags {
+  const files = (opts.deviceCert as string[] | undefined) ?? [];
+  const deviceCertPems = files.map((file) => {
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch {
+      throw new UsageError(`--device-cert ${printable(file)}: cannot read the file`);
+    }
+    const [leaf] = parseCertificateChain(pem);
+    return { file, pem, commonName: leaf.commonName };
+  });
+  return {
+    enrollment: opts.enrollment as string | undefined,
+    group: opts.group as string | undefined,
+    device: opts.device as string[] | undefined,
+    deviceCertPems,
+  };
+}
+
+export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number) => void): Command {
+  const withSession = async (opts: Flags, fn: (backend: Awaited<ReturnType<typeof openSession>>) => Promise<number>) => {
+    const backend = await openSession(opts, { signal, env: io.env });
+    try {
+      setExit(await fn(backend));
+    } finally {
+      await backend.close();
+    }
+  };
+
   const program = new Command('iot-deprovision')
-    .description('Deprovision Azure IoT devices safely: revoke DPS enrollment, then the IoT hub identity.')
+    .description(
+      'Deprovision Azure IoT devices safely: block the device at DPS, then revoke its IoT hub identity.\n' +
+        'Without a command: the guided TUI (sandbox unless a DPS is configured).',
+    )
     .exitOverride()
-    .showHelpAfterError('(run iot-deprovision --help for usage)');
+    .enablePositionalOptions()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(iot-deprovision --help for usage)');
+  addTargetOptions(program).action(async (opts: Flags) => {
+    const { runTui } = await import('./screens/run-tui.js');
+    const sandbox = opts.sandbox || !hasConfiguredTarget(opts, io.env);
+    await withSession({ ...opts, sandbox }, (backend) => runTui(backend));
+  });
+
+  const plan = program.command('plan').description('print the plan for a selection; change nothing');
+  addActionOptions(addSelectorOptions(addTargetOptions(plan))).option('--json', 'print the plan as JSON');
+  plan.action(async (opts: Flags) => withSession(opts, (b) => planCommand(b, { ...opts, ...selectorFlags(opts) }, io)));
+
+  const run = program.command('run').description('execute a plan without the TUI (needs --yes)');
+  addActionOptions(addSelectorOptions(addTargetOptions(run)))
+    .option('--yes', 'confirm: execute without asking')
+    .option('--json', 'JSON lines: started, progress, summary');
+  run.action(async (opts: Flags) => withSession(opts, (b) => runCommand(b, { ...opts, ...selectorFlags(opts) }, io)));
+
+  const resume = program.command('resume').description('finish an interrupted run from its journal').argument('[run-id]');
+  addTargetOptions(resume)
+    .option('--retry-failed', 'also run again the steps that failed')
+    .option('--json', 'JSON lines');
+  resume.action(async (runId: string | undefined, opts: Flags) =>
+    withSession(opts, (b) => resumeCommand(b, runId, opts, io)),
+  );
+
+  const restore = program.command('restore').description('undo the temporary (disable) actions of a run').argument('<run-id>');
+  addTargetOptions(restore).option('--yes', 'confirm: execute without asking').option('--json', 'JSON lines');
+  restore.action(async (runId: string, opts: Flags) => withSession(opts, (b) => restoreCommand(b, runId, opts, io)));
+
+  const verify = program.command('verify').description('read back; report whether each device could re-enroll');
+  addSelectorOptions(addTargetOptions(verify)).option('--json', 'print verdicts as JSON');
+  verify.action(async (opts: Flags) => withSession(opts, (b) => verifyCommand(b, { ...opts, ...selectorFlags(opts) }, io)));
+
+  program
+    .command('runs')
+    .description('list recorded runs')
+    .option('--json', 'print as JSON')
+    .action(async (opts: Flags) => setExit(await runsCommand(opts, io)));
+
+  program
+    .command('emulator')
+    .description('run the local DPS + IoT Hub emulator; print its endpoint and connection strings')
+    .option('--port <n>', 'port (default: a free one)')
+    .option('--state <file>', 'state file (kept between starts)')
+    .option('--seed <demo|N>', 'demo fleet, or N generated devices')
+    .option('--tier <S1|S2|S3>', 'hub tier (identity registry limits)')
+    .option('--units <k>', 'hub units')
+    .option('--time-scale <x>', 'run the service limits x times faster')
+    .option('--faults <spec>', 'e.g. 5xx=0.1,reset=0.05,hang=0.01,latency=20,seed=7')
+    .option('--https', 'serve HTTPS with a generated self-signed certificate')
+    .option('--json', 'print one JSON line')
+    .action(async (opts: Record<string, string | boolean | undefined>) =>
+      setExit(
+        await runEmulatorCommand(parseEmulatorFlags(opts), {
+          stdout: { write: (t: string) => io.stdout(t) },
+          stderr: { write: (t: string) => io.stderr(t) },
+        }),
+      ),
+    );
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** What a person reads when something goes wrong: the reason and what to do, never a stack or a secret. */
+export function explain(err: unknown): { message: string; code: number } {
+  if (isUsageError(err)) return { message: (err as Error).message, code: EXIT.usage };
+  if (isServiceError(err)) {
+    const hint =
+      err.kind === 'unauthorized'
+        ? ' (the key or token was refused: check the connection string or sign-in)'
+        : err.kind === 'forbidden'
+          ? ' (signed in, but not allowed: check the role or policy permissions)'
+          : '';
+    const usage = ['unauthorized', 'forbidden', 'badRequest', 'notFound'].includes(err.kind);
+    return { message: `${err.message}${hint}`, code: usage ? EXIT.usage : EXIT.failed };
+  }
+  const e = err as { name?: string; message?: string };
+  if (e?.name === 'StateLockedError' || e?.name === 'JournalError') return { message: String(e.message), code: EXIT.usage };
+  return { message: e?.message ?? String(err), code: EXIT.failed };
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.stderr('\nStopping after the calls in flight finish (the journal records where). Ctrl-C again to quit now.\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.aborted);
+    }
+  };
+  let code: number = EXIT.done;
+  const program = buildProgram(io, controller.signal, (c) => {
+    code = c;
+  });
+  const isTui = !['plan', 'run', 'resume', 'restore', 'verify', 'runs', 'emulator'].includes(argv[2] ?? '');
+  // The TUI and the emulator handle their own signals.
+  if (!isTui && argv[2] !== 'emulator') process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     await program.parseAsync(argv);
-    return (process.exitCode as number | undefined) ?? EXIT.done;
+    return code;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? EXIT.done : EXIT.usage;
-    }
-    process.stderr.write(`iot-deprovision: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT.usage;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.done : EXIT.usage;
+    const { message, code: exit } = explain(err);
+    io.stderr(`iot-deprovision: ${scrubSecrets(message)}\n`);
+    if (io.env?.IOT_DEPROVISION_DEBUG && err instanceof Error) io.stderr(`${scrubSecrets(err.stack ?? '')}\n`);
+    return exit;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
 
-process.exitCode = await main(process.argv);
+const io: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+};
+process.exitCode = await main(process.argv, io);

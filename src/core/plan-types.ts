@@ -30,6 +30,8 @@ export type StepOperation =
       attestation: 'x509' | 'symmetricKey';
       /** Device certificate (PEM) for an X.509 blocker. */
       certificatePem?: string;
+      /** The run that writes it (recorded in the blocker's tag). */
+      runId?: string;
     }
   | { kind: 'disableHubDevices'; hub: string; deviceIds: string[] }
   | { kind: 'enableHubDevices'; hub: string; deviceIds: string[] }
@@ -72,7 +74,17 @@ export type WarningCode =
   /** Symmetric-key group devices cannot be revoked by key rotation; the blocker is the way. */
   | 'symmetric-key-group-device'
   /** An individual enrollment already exists for a device of the group (not a blocker). */
-  | 'existing-individual-enrollment';
+  | 'existing-individual-enrollment'
+  /** The group has no registration records: nothing to deregister or clean up. */
+  | 'no-registrations'
+  /** The group is deleted but its registration records are kept: they still count against the quota. */
+  | 'orphaned-registrations'
+  /** Restore: what the run deleted cannot be brought back. */
+  | 'not-restorable'
+  /** Restore: blockers stay; letting that device back in is a person's decision. */
+  | 'blocker-kept'
+  /** Restore: it was already disabled before the run, so restore leaves it disabled. */
+  | 'was-already-disabled';
 
 export interface PlanWarning {
   code: WarningCode;

@@ -5,6 +5,8 @@
 import type { Phase, StepOutcome } from './plan-types.js';
 
 export type RunEvent =
+  /** The executor begins (or, after a resume, continues) the run. */
+  | { type: 'START' }
   | { type: 'STEP_STARTED'; stepId: string }
   | {
       type: 'STEP_SUCCEEDED';
@@ -13,11 +15,24 @@ export type RunEvent =
       alreadyDone?: boolean;
       /** For bulk steps: per-device outcomes (failed devices make the step count as failed). */
       devices?: { id: string; outcome: StepOutcome; message?: string }[];
+      /** A note for the person, e.g. why it counted as already done. */
+      message?: string;
     }
   | { type: 'STEP_FAILED'; stepId: string; message: string; devices?: { id: string; outcome: StepOutcome; message?: string }[] }
   | { type: 'STEP_SKIPPED'; stepId: string; reason: string }
+  /**
+   * A started step gave up its turn without an outcome (an abort arrived while it waited to retry):
+   * it is pending again; the journal's intent without outcome makes a resume re-check it.
+   */
+  | { type: 'STEP_RELEASED'; stepId: string }
   /** A service answered 429 (or the client-side limiter is holding calls): waiting `waitMs`. */
-  | { type: 'THROTTLED'; service: string; waitMs: number }
+  | {
+      type: 'THROTTLED';
+      service: string;
+      waitMs: number;
+      /** When the wait began (epoch ms); the machine is pure, so the clock reading travels in the event. */
+      atMs?: number;
+    }
   | { type: 'THROTTLE_CLEARED'; service: string }
   | { type: 'PAUSE_REQUESTED' }
   | { type: 'RESUME_REQUESTED' }

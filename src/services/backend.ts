@@ -27,6 +27,8 @@ export interface TargetInfo {
 export interface EnrollmentGroupSummary extends EnrollmentGroup {
   /** Registration records counted for the group (undefined while not counted). */
   deviceCount?: number;
+  /** True when counting stopped early (counting costs DPS calls): the group has at least deviceCount. */
+  deviceCountIsLowerBound?: boolean;
 }
 
 export interface DeviceRow {
@@ -49,8 +51,9 @@ export interface RunHandle {
   resume(): void;
   /** Safe stop: in-flight calls finish, the journal says where it stopped. */
   abort(): void;
+  /** Puts failed steps back to pending and runs them; `done` is then a new promise for the retried run. */
   retryFailed(): void;
-  /** Settles when the run reaches a final state. */
+  /** Settles when the run reaches a final state (read it again after `retryFailed()`). */
   done: Promise<RunSummary>;
 }
 
@@ -62,6 +65,8 @@ export interface RunSummary {
   verify: DeviceVerdict[];
   /** The exact command that undoes the temporary actions, when any were done. */
   restoreCommand?: string;
+  /** Set when the journal could not be written: the run stopped (aborted) to stay recoverable. */
+  journalError?: string;
 }
 
 export interface Backend {

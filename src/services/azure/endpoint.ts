@@ -10,8 +10,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { Http as DpsHttp } from 'azure-iot-http-base';
-import { Http as HubHttp } from 'azure-iothub/dist/common-http/http.js';
+// CommonJS packages: Node's ESM loader only promises their default export (module.exports).
+import httpBase from 'azure-iot-http-base';
+import hubHttp from 'azure-iothub/dist/common-http/http.js';
+
+const DpsHttp = httpBase.Http;
+const HubHttp = hubHttp.Http;
 
 export interface EmulatorEndpoint {
   /** http://127.0.0.1:PORT or https://127.0.0.1:PORT */

@@ -1,0 +1,109 @@
+/**
+ * Turns the command line's selector and action flags into the core's Selection and Actions.
+ * Everything here is validation: a wrong combination is a UsageError that says what to do.
+ */
+import { z } from 'zod';
+import type { Actions, DeviceChoice, Selection } from '../core/selection.js';
+import { UsageError } from './usage-error.js';
+
+export interface SelectorFlags {
+  enrollment?: string;
+  group?: string;
+  device?: string[];
+  /** Device certificates as PEM text (already read from the files the person named). */
+  deviceCertPems?: { file: string; pem: string; commonName: string }[];
+}
+
+export interface ActionFlags {
+  disenroll?: string;
+  deregister?: string;
+  deleteRegistrations?: boolean;
+  deleteGroup?: boolean;
+}
+
+// DPS registration IDs: alphanumeric, lower case, and '-', '.', '_', ':' (max 128); device IDs allow more.
+const idSchema = z
+  .string()
+  .min(1, 'is empty')
+  .max(128, 'is longer than 128 characters')
+  .regex(/^[A-Za-z0-9\-._:]+$/, "may only contain letters, digits and - . _ :");
+
+function checkId(flag: string, value: string): string {
+  const r = idSchema.safeParse(value);
+  if (!r.success) throw new UsageError(`${flag} "${printable(value)}" ${r.error.issues[0]?.message}`);
+  return value;
+}
+
+/** Echo user input safely: no control characters, bounded length. */
+export function printable(value: string): string {
+  const clean = [...value].map((ch) => (/[\u0000-\u001f\u007f-\u009f]/.test(ch) ? '?' : ch)).join('');
+  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
+}
+
+export function parseSelector(flags: SelectorFlags): Selection {
+  const devices = flags.device ?? [];
+  const certs = flags.deviceCertPems ?? [];
+  if (flags.enrollment && flags.group) {
+    throw new UsageError('give either --enrollment ID or --group ID, not both');
+  }
+  if (!flags.enrollment && !flags.group) {
+    throw new UsageError('say what to deprovision: --enrollment ID (individual enrollment) or --group ID (enrollment group)');
+  }
+  if (flags.enrollment) {
+    if (devices.length || certs.length) {
+      throw new UsageError('--device and --device-cert pick devices of an enrollment group: use them with --group ID');
+    }
+    return { kind: 'enrollment', registrationId: checkId('--enrollment', flags.enrollment) };
+  }
+  const groupId = checkId('--group', flags.group as string);
+  if (!devices.length && !certs.length) return { kind: 'group', groupId };
+  const chosen = new Map<string, DeviceChoice>();
+  for (const d of devices) {
+    checkId('--device', d);
+    if (chosen.has(d)) throw new UsageError(`--device ${d} is given twice`);
+    chosen.set(d, { registrationId: d });
+  }
+  for (const c of certs) {
+    // An X.509 device's registration ID is its certificate's subject CN.
+    const existing = chosen.get(c.commonName);
+    if (existing?.certificatePem) {
+      throw new UsageError(`--device-cert ${c.file}: a second certificate for device ${printable(c.commonName)}`);
+    }
+    if (!existing && devices.length) {
+      throw new UsageError(
+        `--device-cert ${c.file}: its subject CN "${printable(c.commonName)}" is none of the --device values; ` +
+          'an X.509 device\'s registration ID is its certificate\'s CN',
+      );
+    }
+    checkId(`--device-cert ${c.file} (subject CN)`, c.commonName);
+    chosen.set(c.commonName, { registrationId: c.commonName, certificatePem: c.pem });
+  }
+  return { kind: 'groupDevices', groupId, devices: [...chosen.values()] };
+}
+
+const disenrollSchema = z.enum(['disable', 'delete']);
+const deregisterSchema = z.enum(['disable', 'delete', 'none']);
+
+export function parseActions(flags: ActionFlags, selection: Selection): Actions {
+  if (flags.disenroll === undefined) {
+    throw new UsageError('say what to do at DPS: --disenroll disable (temporary) or --disenroll delete (permanent)');
+  }
+  const disenroll = disenrollSchema.safeParse(flags.disenroll);
+  if (!disenroll.success) {
+    throw new UsageError(`--disenroll "${printable(flags.disenroll)}": expected disable or delete`);
+  }
+  if (flags.deregister === undefined) {
+    throw new UsageError('say what to do on the hub: --deregister disable, delete or none');
+  }
+  const deregister = deregisterSchema.safeParse(flags.deregister);
+  if (!deregister.success) {
+    throw new UsageError(`--deregister "${printable(flags.deregister)}": expected disable, delete or none`);
+  }
+  const deleteRegistrations = flags.deleteRegistrations === true;
+  const deleteGroup = flags.deleteGroup === true;
+  if ((deleteRegistrations || deleteGroup) && selection.kind !== 'group') {
+    const flag = deleteRegistrations ? '--delete-registrations' : '--delete-group';
+    throw new UsageError(`${flag} cleans up a whole enrollment group: use it with --group ID and no --device`);
+  }
+  return { disenroll: disenroll.data, deregister: deregister.data, deleteRegistrations, deleteGroup };
+}

@@ -1,0 +1,147 @@
+/**
+ * The headless commands: plan, run, resume, restore, verify, runs. They drive the same backend,
+ * executor and journal as the TUI. Exit codes: 0 done, 1 some steps failed (verify: not all blocked),
+ * 2 bad usage or input, 3 aborted or interrupted (resumable).
+ */
+import type { Plan, PlanResult } from '../core/plan-types.js';
+import type { RunHandle } from '../services/backend.js';
+import { findRun, latestUnfinishedRun, listRuns } from '../services/journal/index.js';
+import type { SessionBackend } from '../services/session/create-backend.js';
+import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
+import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
+import { UsageError } from './usage-error.js';
+
+export const EXIT = { done: 0, failed: 1, usage: 2, aborted: 3 } as const;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env?: Record<string, string | undefined>;
+}
+
+export interface OutputFlags {
+  json?: boolean;
+}
+
+function refused(result: PlanResult & { ok: false }, io: Io, json: boolean | undefined): number {
+  if (json) io.stdout(`${JSON.stringify({ refused: result.refusal })}\n`);
+  io.stderr(`iot-deprovision: ${formatRefusal(result.refusal)}\n`);
+  return EXIT.usage;
+}
+
+export async function planCommand(
+  backend: SessionBackend,
+  flags: SelectorFlags & ActionFlags & OutputFlags,
+  io: Io,
+): Promise<number> {
+  const selection = parseSelector(flags);
+  const actions = parseActions(flags, selection);
+  const result = await backend.plan(selection, actions);
+  if (!result.ok) return refused(result, io, flags.json);
+  io.stdout(flags.json ? `${JSON.stringify(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
+  return EXIT.done;
+}
+
+/** Follows a run to its end, printing progress; returns the exit code. */
+export async function followRun(handle: RunHandle, io: Io, json: boolean | undefined): Promise<number> {
+  const started = { runId: handle.runId, journal: handle.journalPath };
+  if (json) io.stdout(`${JSON.stringify({ event: 'started', ...started })}\n`);
+  else io.stderr(`Run ${handle.runId} started; journal ${handle.journalPath}\n`);
+  let lastLine = '';
+  let lastAt = 0;
+  const unsubscribe = handle.subscribe((p) => {
+    const now = Date.now();
+    const line = formatProgress(p);
+    // A line when something visible changed, at most twice a second.
+    if (line === lastLine || now - lastAt < 500) return;
+    lastLine = line;
+    lastAt = now;
+    if (json) io.stdout(`${JSON.stringify({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`);
+    else io.stderr(`${line}\n`);
+  });
+  const summary = await handle.done;
+  unsubscribe();
+  const progress = handle.progress();
+  if (json) io.stdout(`${JSON.stringify({ event: 'summary', ...summary, phases: progress.phases })}\n`);
+  else io.stdout(`${formatSummary(summary, progress)}\n`);
+  return summary.state === 'completed' ? EXIT.done : summary.state === 'aborted' ? EXIT.aborted : EXIT.failed;
+}
+
+async function executePlan(backend: SessionBackend, plan: Plan, io: Io, json: boolean | undefined): Promise<number> {
+  if (!json) io.stderr(`${formatPlan(plan)}\n`);
+  const handle = await backend.run(plan);
+  return followRun(handle, io, json);
+}
+
+export async function runCommand(
+  backend: SessionBackend,
+  flags: SelectorFlags & ActionFlags & OutputFlags & { yes?: boolean },
+  io: Io,
+): Promise<number> {
+  const selection = parseSelector(flags);
+  const actions = parseActions(flags, selection);
+  if (!flags.yes) {
+    throw new UsageError(
+      'run changes the services without asking: review it with `iot-deprovision plan ...` first, then add --yes ' +
+        '(or use the TUI, which asks for confirmation)',
+    );
+  }
+  const result = await backend.plan(selection, actions);
+  if (!result.ok) return refused(result, io, flags.json);
+  return executePlan(backend, result.plan, io, flags.json);
+}
+
+async function journalOf(runId: string | undefined, io: Io): Promise<string> {
+  if (runId === undefined) {
+    const latest = await latestUnfinishedRun(io.env);
+    if (!latest) throw new UsageError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
+    return latest.path;
+  }
+  const path = await findRun(runId, io.env);
+  if (!path) throw new UsageError(`no recorded run ${runId} (see \`iot-deprovision runs\`)`);
+  return path;
+}
+
+export async function resumeCommand(
+  backend: SessionBackend,
+  runId: string | undefined,
+  flags: OutputFlags & { retryFailed?: boolean },
+  io: Io,
+): Promise<number> {
+  const path = await journalOf(runId, io);
+  const handle = await backend.resume(path, { retryFailed: flags.retryFailed });
+  return followRun(handle, io, flags.json);
+}
+
+export async function restoreCommand(
+  backend: SessionBackend,
+  runId: string,
+  flags: OutputFlags & { yes?: boolean },
+  io: Io,
+): Promise<number> {
+  const path = await journalOf(runId, io);
+  const result = await backend.planRestore(path);
+  if (!result.ok) return refused(result, io, flags.json);
+  if (!flags.yes) {
+    io.stdout(flags.json ? `${JSON.stringify(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
+    throw new UsageError('restore changes the services: review the plan above, then add --yes');
+  }
+  if (!result.plan.steps.some((s) => s.destructive)) {
+    io.stdout(flags.json ? `${JSON.stringify({ event: 'nothing-to-restore', plan: result.plan })}\n` : `${formatPlan(result.plan)}\nNothing to restore.\n`);
+    return EXIT.done;
+  }
+  return executePlan(backend, result.plan, io, flags.json);
+}
+
+export async function verifyCommand(backend: SessionBackend, flags: SelectorFlags & OutputFlags, io: Io): Promise<number> {
+  const selection = parseSelector(flags);
+  const verdicts = await backend.verify(selection);
+  io.stdout(flags.json ? `${JSON.stringify({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);
+  return verdicts.every((v) => v.verdict === 'blocked') ? EXIT.done : EXIT.failed;
+}
+
+export async function runsCommand(flags: OutputFlags, io: Io): Promise<number> {
+  const runs = await listRuns(io.env);
+  io.stdout(flags.json ? `${JSON.stringify({ runs })}\n` : `${formatRuns(runs)}\n`);
+  return EXIT.done;
+}

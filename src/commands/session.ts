@@ -1,0 +1,83 @@
+/** Builds the backend a command works on: the embedded sandbox, or the configured DPS and hubs. */
+import { readFileSync } from 'node:fs';
+import { buildPorts, NO_DPS_MESSAGE, resolveTarget } from '../services/azure/target.js';
+import type { RunLimits } from '../services/executor/index.js';
+import { createBackend, type SessionBackend } from '../services/session/create-backend.js';
+import { startSandbox } from '../services/session/sandbox.js';
+import { UsageError } from './usage-error.js';
+
+export interface TargetFlags {
+  sandbox?: boolean;
+  state?: string;
+  dps?: string;
+  hub?: string[];
+  endpoint?: string;
+  /** CA certificate file for an HTTPS --endpoint. */
+  endpointCa?: string;
+  /** Hub tier for client-side rate limits (S1, S2, S3). */
+  hubTier?: string;
+  hubUnits?: string;
+}
+
+export interface SessionOptions {
+  signal?: AbortSignal;
+  env?: Record<string, string | undefined>;
+}
+
+function limitsOf(flags: TargetFlags): Partial<RunLimits> {
+  const limits: Partial<RunLimits> = {};
+  if (flags.hubTier !== undefined || flags.hubUnits !== undefined) {
+    const tier = (flags.hubTier ?? 'S1').toUpperCase();
+    if (!['S1', 'S2', 'S3', 'B1', 'B2', 'B3', 'F1'].includes(tier)) {
+      throw new UsageError(`--hub-tier "${flags.hubTier}": expected S1, S2, S3, B1, B2, B3 or F1`);
+    }
+    const units = Number(flags.hubUnits ?? '1');
+    if (!Number.isInteger(units) || units < 1) throw new UsageError(`--hub-units "${flags.hubUnits}": expected a whole number >= 1`);
+    limits.defaultHub = { tier: tier as RunLimits['defaultHub']['tier'], units };
+  }
+  return limits;
+}
+
+export async function openSession(flags: TargetFlags, options: SessionOptions = {}): Promise<SessionBackend> {
+  const env = options.env ?? process.env;
+  const limits = limitsOf(flags);
+  if (flags.sandbox) {
+    if (flags.dps || flags.hub?.length || flags.endpoint) {
+      throw new UsageError('--sandbox works on the embedded emulator: leave out --dps, --hub and --endpoint');
+    }
+    const { backend } = await startSandbox({ statePath: flags.state, env, signal: options.signal, limits });
+    return backend as SessionBackend;
+  }
+  if (flags.state) throw new UsageError('--state keeps the sandbox between runs: use it with --sandbox');
+  let endpointCa: string | undefined;
+  if (flags.endpointCa) {
+    try {
+      endpointCa = readFileSync(flags.endpointCa, 'utf8');
+    } catch {
+      throw new UsageError(`--endpoint-ca ${flags.endpointCa}: cannot read the file`);
+    }
+  }
+  const target = resolveTarget({ dps: flags.dps, hubs: flags.hub, endpoint: flags.endpoint, endpointCa, env });
+  const ports = buildPorts(target);
+  return createBackend({
+    target: target.describe(),
+    dps: ports.dps,
+    hubs: ports.hubs,
+    env,
+    limits,
+    signal: options.signal,
+  });
+}
+
+/** True when some target is configured (flags, environment or config file): the TUI then skips the sandbox. */
+export function hasConfiguredTarget(flags: TargetFlags, env: Record<string, string | undefined> = process.env): boolean {
+  if (flags.dps || flags.endpoint) return true;
+  try {
+    resolveTarget({ env, hubs: flags.hub });
+    return true;
+  } catch (e) {
+    // A configured but broken target is an error to show, not a reason to fall back to the sandbox.
+    if ((e as Error).message === NO_DPS_MESSAGE) return false;
+    throw e;
+  }
+}

@@ -1,0 +1,74 @@
+/** What every part of the planner looks things up in: the known state, indexed once (no O(n^2) at 100k). */
+import type { DeviceEvidence } from './reenrollment.js';
+import type {
+  CertificateInfo,
+  EnrollmentGroup,
+  IndividualEnrollment,
+  KnownState,
+  ParsedCertificate,
+  RegistrationRecord,
+} from './model.js';
+import type { PlanBuilder } from './plan-builder.js';
+
+export interface PlanOptions {
+  /** Recorded in the tag of the blockers this plan writes. */
+  runId?: string;
+  /** Device certificate chains (leaf first) we hold, by registration ID: they make the analysis exact. */
+  certificates?: Record<string, ParsedCertificate[]>;
+}
+
+/** A plan before its re-enrollment warnings: the steps, and the devices whose fate they decide. */
+export interface Draft {
+  builder: PlanBuilder;
+  snapshot: RegistrationRecord[];
+  /** One entry per device of the selection, as evidence for the post-plan analysis. */
+  evidence: DeviceEvidence[];
+}
+
+export class PlanContext {
+  readonly individuals = new Map<string, IndividualEnrollment>();
+  readonly groups = new Map<string, EnrollmentGroup>();
+  readonly records = new Map<string, RegistrationRecord>();
+  readonly recordsByGroup = new Map<string, RegistrationRecord[]>();
+
+  constructor(
+    readonly state: KnownState,
+    readonly options: PlanOptions,
+  ) {
+    for (const e of state.individualEnrollments) this.individuals.set(e.registrationId, e);
+    for (const g of state.enrollmentGroups) this.groups.set(g.enrollmentGroupId, g);
+    for (const r of state.registrations) {
+      this.records.set(r.registrationId, r);
+      if (r.enrollmentGroupId === undefined) continue;
+      const list = this.recordsByGroup.get(r.enrollmentGroupId);
+      if (list) list.push(r);
+      else this.recordsByGroup.set(r.enrollmentGroupId, [r]);
+    }
+  }
+
+  chainOf(registrationId: string): ParsedCertificate[] | undefined {
+    const chain = this.options.certificates?.[registrationId];
+    return chain && chain.length > 0 ? chain : undefined;
+  }
+
+  /** The group's certificates (uploaded and resolved CA references), kept for when the plan deletes it. */
+  groupCertificates(group: EnrollmentGroup): CertificateInfo[] {
+    if (group.attestation.type !== 'x509') return [];
+    const resolved = group.attestation.caReferences
+      .map((name) => this.state.caCertificates?.[name])
+      .filter((c): c is CertificateInfo => c !== undefined);
+    return [...group.attestation.signingCertificates, ...resolved];
+  }
+
+  /**
+   * A blocker keeps one device of a group out: tagged by this tool, or any DISABLED individual enrollment
+   * for a device that registered through a group (someone followed the procedure by hand).
+   */
+  blockedGroup(e: IndividualEnrollment): { groupId?: string } | undefined {
+    if (e.blocker)
+      return { groupId: e.blocker.groupId ?? this.records.get(e.registrationId)?.enrollmentGroupId };
+    const groupId = this.records.get(e.registrationId)?.enrollmentGroupId;
+    if (e.provisioningStatus === 'disabled' && groupId !== undefined) return { groupId };
+    return undefined;
+  }
+}

@@ -1,0 +1,167 @@
+/** Step 2: choose an individual enrollment or an enrollment group (two tabs, each filterable). */
+import { Box, Text } from 'ink';
+import type { ReactNode } from 'react';
+import type { IndividualEnrollment } from '../core/model.js';
+import { type ColumnSpec, formatRow, layoutColumns, sanitize, shortHost, truncate } from '../core/text.js';
+import type { EnrollmentGroupSummary } from '../services/backend.js';
+import { Line } from './components/Line.js';
+import { ListStatus } from './components/ListStatus.js';
+import { WindowedList } from './components/WindowedList.js';
+import { type KeyHint, useScreen } from './context.js';
+import { isChar } from './hooks/keys.js';
+import { useListState } from './hooks/use-list-state.js';
+import { useLoad } from './hooks/use-load.js';
+import { useRefState } from './hooks/use-ref-state.js';
+import { groupAttestation, individualAttestation } from './words.js';
+
+type Tab = 'individual' | 'groups';
+
+const HINTS: KeyHint[] = [
+  { keys: 'Enter', does: 'open', footer: true },
+  { keys: 'Tab ←→', does: 'individual / groups', footer: true },
+  { keys: '/', does: 'filter', footer: true },
+  { keys: 'Esc', does: 'clear filter / back', footer: true },
+  { keys: '↑↓ j/k', does: 'move' },
+  { keys: 'PgUp/PgDn', does: 'page up / down' },
+  { keys: 'Home/End g/G', does: 'first / last' },
+  { keys: 'r', does: 'read the enrollments again' },
+  { keys: 'q', does: 'quit', footer: true },
+];
+
+const INDIVIDUAL_COLUMNS: ColumnSpec[] = [{ flex: 3 }, { width: 13 }, { width: 8 }, { flex: 2 }];
+const GROUP_COLUMNS: ColumnSpec[] = [
+  { flex: 3 },
+  { width: 13 },
+  { width: 8 },
+  { width: 7, align: 'right' },
+  { flex: 2 },
+];
+
+const hubsText = (hubs: string[] | undefined): string =>
+  hubs && hubs.length > 0 ? hubs.map((h) => shortHost(sanitize(h))).join(',') : 'any';
+
+function individualCells(e: IndividualEnrollment): string[] {
+  const id = sanitize(e.registrationId) + (e.blocker ? ' [blocker]' : '');
+  return [id, individualAttestation(e), e.provisioningStatus, hubsText(e.iotHubs)];
+}
+
+function groupCells(g: EnrollmentGroupSummary): string[] {
+  const count = g.deviceCount === undefined ? '?' : `${g.deviceCount}${g.deviceCountIsLowerBound ? '+' : ''}`;
+  return [
+    sanitize(g.enrollmentGroupId),
+    groupAttestation(g),
+    g.provisioningStatus,
+    count,
+    hubsText(g.iotHubs),
+  ];
+}
+
+const NONE: never[] = [];
+
+export function EnrollmentsScreen() {
+  const app = useScreen(HINTS, (k) => {
+    const list = getTab() === 'individual' ? individual : groups;
+    if (list.filtering && list.handleKey(k)) return true;
+    if (k.name === 'tab' || k.name === 'left' || k.name === 'right') {
+      setTab((t) => (t === 'individual' ? 'groups' : 'individual'));
+      return true;
+    }
+    if (k.name === 'return') {
+      if (getTab() === 'individual') {
+        const enrollment = individual.current();
+        if (enrollment) app.nav.push({ screen: 'devices', source: { kind: 'enrollment', enrollment } });
+      } else {
+        const group = groups.current();
+        if (group) app.nav.push({ screen: 'devices', source: { kind: 'group', group } });
+      }
+      return true;
+    }
+    if (isChar(k, 'r')) {
+      reload();
+      return true;
+    }
+    return list.handleKey(k);
+  });
+  const { backend, columns, bodyRows } = app;
+  const [loaded, reload] = useLoad(async () => {
+    const [enrollments, groupList] = await Promise.all([backend.listEnrollments(), backend.listGroups()]);
+    return { enrollments, groups: groupList };
+  });
+  const [tab, setTab, getTab] = useRefState<Tab>('individual');
+  const listHeight = Math.max(1, bodyRows - 3);
+  const ready = loaded.status === 'ready' ? loaded.value : undefined;
+  const individual = useListState<IndividualEnrollment>(ready?.enrollments ?? NONE, {
+    searchText: (e) => individualCells(e).join(' '),
+    height: listHeight,
+  });
+  const groups = useListState<EnrollmentGroupSummary>(ready?.groups ?? NONE, {
+    searchText: (g) => groupCells(g).join(' '),
+    height: listHeight,
+  });
+
+  const rowWidth = columns - 2;
+  const isIndividual = tab === 'individual';
+  const specs = isIndividual ? INDIVIDUAL_COLUMNS : GROUP_COLUMNS;
+  const widths = layoutColumns(specs, rowWidth);
+  const headings = isIndividual
+    ? ['REGISTRATION ID', 'ATTESTATION', 'STATUS', 'HUBS']
+    : ['GROUP ID', 'ATTESTATION', 'STATUS', 'DEVICES', 'HUBS'];
+  const tabLabel = (t: Tab, label: string, count: number | undefined) => {
+    const text = ` ${label}${count === undefined ? '' : ` (${count})`} `;
+    return t === tab ? `[${text}]` : ` ${text} `;
+  };
+
+  let body: ReactNode;
+  if (loaded.status === 'loading') {
+    body = <Line text="Reading enrollments and enrollment groups from DPS…" />;
+  } else if (loaded.status === 'error') {
+    body = (
+      <Box flexDirection="column">
+        <Line text={`Could not read the enrollments: ${sanitize(loaded.message)}`} tone="danger" />
+        <Line text="Press r to try again, Esc to go back to the target." />
+      </Box>
+    );
+  } else if (isIndividual) {
+    body = (
+      <WindowedList
+        rows={individual.rows}
+        offset={individual.offset}
+        height={listHeight}
+        index={individual.index}
+        empty={individual.total === 0 ? 'No individual enrollments.' : 'Nothing matches the filter.'}
+        render={(e) => ({
+          text: formatRow(individualCells(e), widths, specs),
+          tone: e.provisioningStatus === 'disabled' ? 'dim' : 'plain',
+        })}
+      />
+    );
+  } else {
+    body = (
+      <WindowedList
+        rows={groups.rows}
+        offset={groups.offset}
+        height={listHeight}
+        index={groups.index}
+        empty={groups.total === 0 ? 'No enrollment groups.' : 'Nothing matches the filter.'}
+        render={(g) => ({
+          text: formatRow(groupCells(g), widths, specs),
+          tone: g.provisioningStatus === 'disabled' ? 'dim' : 'plain',
+        })}
+      />
+    );
+  }
+
+  const tabs =
+    tabLabel('individual', 'Individual', ready?.enrollments.length) +
+    tabLabel('groups', 'Groups', ready?.groups.length);
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end" bold>
+        {truncate(`${tabs}   Tab switches`, columns)}
+      </Text>
+      <Line text={`  ${formatRow(headings, widths, specs)}`} tone="dim" />
+      {body}
+      {ready ? <ListStatus list={isIndividual ? individual : groups} /> : null}
+    </Box>
+  );
+}

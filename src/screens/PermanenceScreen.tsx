@@ -1,0 +1,199 @@
+/**
+ * Step 4: how permanent each action is. Safe defaults (disable at DPS, disable on the hub, keep the
+ * registration records and the group); every change re-plans and shows the plan's warnings with the
+ * recommended choice, in words.
+ */
+import { Box } from 'ink';
+import { useEffect, useRef, useState } from 'react';
+import type { PlanResult } from '../core/plan-types.js';
+import { type Actions, SAFE_ACTIONS } from '../core/selection.js';
+import { fitWidth, sanitize } from '../core/text.js';
+import { Line } from './components/Line.js';
+import { WindowedList } from './components/WindowedList.js';
+import { warningLines } from './components/warning-lines.js';
+import { type KeyHint, useScreen } from './context.js';
+import { isChar } from './hooks/keys.js';
+import { useRefState } from './hooks/use-ref-state.js';
+import type { SelectionInfo } from './routes.js';
+
+const HINTS: KeyHint[] = [
+  { keys: '↑↓ j/k', does: 'choose a row', footer: true },
+  { keys: '←→ Space', does: 'change', footer: true },
+  { keys: 'Enter', does: 'review the plan', footer: true },
+  { keys: 'PgUp/PgDn', does: 'scroll the warnings' },
+  { keys: 'Esc', does: 'back', footer: true },
+];
+
+interface Choice<K extends keyof Actions> {
+  key: K;
+  label: string;
+  options: { value: Actions[K]; text: string }[];
+}
+
+type AnyChoice =
+  | Choice<'disenroll'>
+  | Choice<'deregister'>
+  | Choice<'deleteRegistrations'>
+  | Choice<'deleteGroup'>;
+
+const DISENROLL: Choice<'disenroll'> = {
+  key: 'disenroll',
+  label: 'DPS (disenroll)',
+  options: [
+    { value: 'disable', text: 'disable: temporary, can be undone (default)' },
+    { value: 'delete', text: 'DELETE: permanent' },
+  ],
+};
+const DEREGISTER: Choice<'deregister'> = {
+  key: 'deregister',
+  label: 'Hub (deregister)',
+  options: [
+    { value: 'disable', text: 'disable: temporary, can be undone (default)' },
+    { value: 'delete', text: 'DELETE: permanent, removes the device identity' },
+    { value: 'none', text: 'none: keep the hub identity (device may stay connected)' },
+  ],
+};
+const DELETE_REGISTRATIONS: Choice<'deleteRegistrations'> = {
+  key: 'deleteRegistrations',
+  label: 'Registration records',
+  options: [
+    { value: false, text: 'keep (default)' },
+    { value: true, text: 'DELETE: permanent (the run journal keeps a copy)' },
+  ],
+};
+const DELETE_GROUP: Choice<'deleteGroup'> = {
+  key: 'deleteGroup',
+  label: 'Enrollment group',
+  options: [
+    { value: false, text: 'keep (default)' },
+    { value: true, text: 'DELETE the group: permanent' },
+  ],
+};
+
+export function choicesFor(info: SelectionInfo): AnyChoice[] {
+  switch (info.selection.kind) {
+    case 'enrollment':
+      return [DISENROLL, DEREGISTER];
+    case 'group':
+      return [DISENROLL, DEREGISTER, DELETE_REGISTRATIONS, DELETE_GROUP];
+    case 'groupDevices':
+      // For devices of a group the DPS action is always a disabled blocker enrollment.
+      return [DEREGISTER];
+  }
+}
+
+const optionIndex = (c: AnyChoice, a: Actions): number =>
+  Math.max(
+    0,
+    c.options.findIndex((o) => o.value === a[c.key]),
+  );
+
+export function isPermanent(a: Actions): boolean {
+  return a.disenroll === 'delete' || a.deregister === 'delete' || a.deleteRegistrations || a.deleteGroup;
+}
+
+type PlanState =
+  | { status: 'checking' }
+  | { status: 'done'; result: PlanResult }
+  | { status: 'error'; message: string };
+
+export function PermanenceScreen({ info }: { info: SelectionInfo }) {
+  const choices = choicesFor(info);
+  const app = useScreen(HINTS, (k) => {
+    const row = getRow();
+    const choice = choices[row] as AnyChoice;
+    if (k.name === 'up' || isChar(k, 'k')) setRow(Math.max(0, row - 1));
+    else if (k.name === 'down' || isChar(k, 'j')) setRow(Math.min(choices.length - 1, row + 1));
+    else if (k.name === 'right' || k.name === 'left' || isChar(k, ' ')) {
+      const step = k.name === 'left' ? -1 : 1;
+      setActions((a) => {
+        const n = choice.options.length;
+        const next = choice.options[(optionIndex(choice, a) + step + n) % n];
+        return { ...a, [choice.key]: next?.value };
+      });
+    } else if (k.name === 'pageDown') setScroll((s) => s + warningHeight);
+    else if (k.name === 'pageUp') setScroll((s) => Math.max(0, s - warningHeight));
+    else if (k.name === 'return') {
+      const current = getActions();
+      const result = planFor.current?.actions === current ? planFor.current.result : undefined;
+      app.nav.push({ screen: 'review', info, actions: current, planResult: result });
+    } else return false;
+    return true;
+  });
+  const { backend, columns, bodyRows } = app;
+  const [row, setRow, getRow] = useRefState(0);
+  const [actions, setActions, getActions] = useRefState<Actions>(SAFE_ACTIONS);
+  const [scroll, setScroll] = useRefState(0);
+  const [plan, setPlan] = useState<PlanState>({ status: 'checking' });
+  const planFor = useRef<{ actions: Actions; result: PlanResult } | undefined>(undefined);
+
+  useEffect(() => {
+    let current = true;
+    setPlan({ status: 'checking' });
+    backend.plan(info.selection, actions).then(
+      (result) => {
+        if (!current) return;
+        planFor.current = { actions, result };
+        setPlan({ status: 'done', result });
+      },
+      (err: unknown) => {
+        if (current) setPlan({ status: 'error', message: err instanceof Error ? err.message : String(err) });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [backend, info.selection, actions]);
+
+  const labelWidth = 22;
+  const fixedLines = 2 + 1 + choices.length + (info.selection.kind === 'groupDevices' ? 1 : 0) + 1 + 1 + 1;
+  const warningHeight = Math.max(2, bodyRows - fixedLines);
+  let lines: ReturnType<typeof warningLines>;
+  if (plan.status === 'checking') lines = [{ text: 'Checking the plan for these choices…', tone: 'dim' }];
+  else if (plan.status === 'error') {
+    lines = [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
+  } else if (!plan.result.ok) {
+    lines = warningLines(
+      [{ severity: 'danger', message: `The tool will not do this: ${plan.result.refusal.message}` }],
+      columns - 2,
+    );
+  } else if (plan.result.plan.warnings.length === 0) {
+    lines = [{ text: 'No warnings for these choices.', tone: 'ok' }];
+  } else lines = warningLines(plan.result.plan.warnings, columns - 2);
+  const offset = Math.min(scroll, Math.max(0, lines.length - warningHeight));
+
+  return (
+    <Box flexDirection="column">
+      <Line text={`Deprovision ${info.targetLabel}: ${info.scope}`} bold />
+      <Line text={`Attestation: ${info.attestation}`} />
+      <Line text=" " />
+      {info.selection.kind === 'groupDevices' ? (
+        <Line text={`  ${fitWidth('DPS (disenroll)', labelWidth)}a DISABLED blocker enrollment per device`} />
+      ) : null}
+      {choices.map((c, i) => {
+        const option = c.options[optionIndex(c, actions)];
+        const selected = i === row;
+        const permanent = option?.text.includes('DELETE') ?? false;
+        return (
+          <Line
+            key={c.key}
+            text={`${selected ? '›' : ' '} ${fitWidth(c.label, labelWidth)}‹ ${option?.text ?? ''} ›`}
+            inverse={selected}
+            tone={permanent ? 'danger' : 'plain'}
+            bold={permanent}
+          />
+        );
+      })}
+      <Line text=" " />
+      <Line
+        text={
+          isPermanent(actions) ? '! Permanent actions chosen: they cannot be undone. Warnings:' : 'Warnings:'
+        }
+        tone={isPermanent(actions) ? 'danger' : 'plain'}
+        bold
+      />
+      <WindowedList rows={lines} offset={offset} height={warningHeight} index={-1} render={(l) => l} />
+      <Line text="Enter: review the plan (nothing changes until you confirm there)." tone="accent" />
+    </Box>
+  );
+}

@@ -1,0 +1,171 @@
+/**
+ * Step 5: the plan, step by step, and a confirmation scaled to risk: y/n when everything can be
+ * undone, the enrollment's or group's ID typed exactly when anything is deleted. A refusal by the
+ * planner leaves only the way back.
+ */
+import { Box } from 'ink';
+import { useEffect, useMemo, useState } from 'react';
+import type { Plan, PlanResult } from '../core/plan-types.js';
+import type { Actions } from '../core/selection.js';
+import { sanitize, wrapText } from '../core/text.js';
+import { Line } from './components/Line.js';
+import { WindowedList } from './components/WindowedList.js';
+import { planLines } from './components/plan-lines.js';
+import { type KeyHint, useScreen } from './context.js';
+import { isChar, isPrintable } from './hooks/keys.js';
+import { useRefState } from './hooks/use-ref-state.js';
+import { isPermanent } from './PermanenceScreen.js';
+import type { SelectionInfo } from './routes.js';
+
+type Phase =
+  | { step: 'planning' }
+  | { step: 'planError'; message: string }
+  | { step: 'confirming' }
+  | { step: 'starting' }
+  | { step: 'startError'; message: string };
+
+const SCROLL_HINTS: KeyHint[] = [
+  { keys: '↑↓ PgUp/PgDn', does: 'scroll the plan', footer: true },
+  { keys: 'Home/End', does: 'top / bottom of the plan' },
+  { keys: 'Esc', does: 'back (change the choices)', footer: true },
+];
+
+const positionText = (offset: number, height: number, total: number): string =>
+  `lines ${offset + 1}-${Math.min(total, offset + height)} of ${total} · ↓ PgDn more`;
+
+export function ReviewScreen({
+  info,
+  actions,
+  planResult,
+}: {
+  info: SelectionInfo;
+  actions: Actions;
+  planResult?: PlanResult;
+}) {
+  const permanent = isPermanent(actions);
+  const [result, setResult] = useState<PlanResult | undefined>(planResult);
+  const [phase, setPhase, getPhase] = useRefState<Phase>(
+    planResult ? { step: 'confirming' } : { step: 'planning' },
+  );
+  const [typed, setTyped, getTyped] = useRefState('');
+  const [mismatch, setMismatch] = useState(false);
+  const [scroll, setScroll, getScroll] = useRefState(0);
+  const confirmId = sanitize(info.confirmId);
+
+  const hints: KeyHint[] = !result?.ok
+    ? SCROLL_HINTS
+    : permanent
+      ? [{ keys: 'type ID + Enter', does: 'confirm', footer: true }, ...SCROLL_HINTS]
+      : [
+          { keys: 'y', does: 'run the plan', footer: true },
+          { keys: 'n', does: 'go back', footer: true },
+          { keys: 'j/k', does: 'scroll the plan' },
+          ...SCROLL_HINTS,
+        ];
+
+  const app = useScreen(hints, (k) => {
+    const s = getScroll();
+    const page = Math.max(1, height - 1);
+    if (k.name === 'up') setScroll(Math.max(0, s - 1));
+    else if (k.name === 'down') setScroll(Math.min(maxScroll, s + 1));
+    else if (k.name === 'pageUp') setScroll(Math.max(0, s - page));
+    else if (k.name === 'pageDown') setScroll(Math.min(maxScroll, s + page));
+    else if (k.name === 'home') setScroll(0);
+    else if (k.name === 'end') setScroll(maxScroll);
+    else if (getPhase().step !== 'confirming' || !plan) return false;
+    else if (permanent) {
+      if (isPrintable(k)) {
+        setTyped((t) => t + k.text);
+        setMismatch(false);
+      } else if (k.name === 'backspace') setTyped((t) => Array.from(t).slice(0, -1).join(''));
+      else if (k.name === 'return') {
+        if (getTyped() === confirmId) start(plan);
+        else setMismatch(true);
+      } else return false;
+    } else if (isChar(k, 'y') || isChar(k, 'Y')) start(plan);
+    else if (isChar(k, 'n') || isChar(k, 'N')) app.nav.back();
+    else if (isChar(k, 'j')) setScroll(Math.min(maxScroll, s + 1));
+    else if (isChar(k, 'k')) setScroll(Math.max(0, s - 1));
+    else return false;
+    return true;
+  });
+  const { backend, columns, bodyRows } = app;
+
+  useEffect(() => {
+    if (planResult) return;
+    let current = true;
+    backend.plan(info.selection, actions).then(
+      (r) => {
+        if (!current) return;
+        setResult(r);
+        setPhase({ step: 'confirming' });
+      },
+      (err: unknown) => {
+        if (current)
+          setPhase({ step: 'planError', message: err instanceof Error ? err.message : String(err) });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [backend, info.selection, actions, planResult, setPhase]);
+
+  const start = (p: Plan) => {
+    setPhase({ step: 'starting' });
+    app.nav.startRun(p).catch((err: unknown) => {
+      setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
+    });
+  };
+
+  const plan = result?.ok ? result.plan : undefined;
+  const lines = useMemo(() => {
+    if (result && !result.ok) {
+      return wrapText(`The tool will not do this: ${sanitize(result.refusal.message)}`, columns).map(
+        (text) => ({
+          text,
+          tone: 'danger' as const,
+          bold: true,
+        }),
+      );
+    }
+    return plan ? planLines(info, plan, columns - 2) : [];
+  }, [result, plan, info, columns]);
+  const height = Math.max(3, bodyRows - 3);
+  const maxScroll = Math.max(0, lines.length - height);
+  const offset = Math.min(scroll, maxScroll);
+
+  let prompt: { text: string; tone: 'danger' | 'caution' | 'accent' | 'plain' | 'dim'; second?: string };
+  if (phase.step === 'planning') prompt = { text: 'Reading what the plan needs and planning…', tone: 'dim' };
+  else if (phase.step === 'planError') {
+    prompt = { text: `Could not plan: ${sanitize(phase.message)}`, tone: 'danger', second: 'Esc: go back.' };
+  } else if (result && !result.ok) {
+    prompt = { text: 'Nothing can run. Esc: go back and change the choices.', tone: 'danger' };
+  } else if (phase.step === 'starting') prompt = { text: 'Confirmed. Starting the run…', tone: 'accent' };
+  else if (phase.step === 'startError') {
+    prompt = {
+      text: `Could not start the run: ${sanitize(phase.message)}`,
+      tone: 'danger',
+      second: 'Esc: go back.',
+    };
+  } else if (permanent) {
+    prompt = {
+      text: `! PERMANENT. Type ${confirmId} and press Enter to confirm, or Esc to go back.`,
+      tone: 'danger',
+      second: mismatch ? `> ${typed}▌   That does not match ${confirmId}: type it exactly.` : `> ${typed}▌`,
+    };
+  } else {
+    prompt = {
+      text: 'Everything here can be undone (restore). Run it? y: yes   n or Esc: go back',
+      tone: 'caution',
+    };
+  }
+
+  return (
+    <Box flexDirection="column">
+      <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
+      <Line text={maxScroll > 0 ? positionText(offset, height, lines.length) : ' '} tone="dim" />
+      <Line text={prompt.text} tone={prompt.tone} bold />
+      <Line text={prompt.second ?? ' '} tone={mismatch ? 'danger' : 'plain'} />
+    </Box>
+  );
+}

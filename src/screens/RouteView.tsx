@@ -1,0 +1,28 @@
+/** Which screen shows a route. */
+import { DevicesScreen } from './DevicesScreen.js';
+import { EnrollmentsScreen } from './EnrollmentsScreen.js';
+import { PermanenceScreen } from './PermanenceScreen.js';
+import { ReviewScreen } from './ReviewScreen.js';
+import type { Route } from './routes.js';
+import { RunScreen } from './RunScreen.js';
+import { SummaryScreen } from './SummaryScreen.js';
+import { TargetScreen } from './TargetScreen.js';
+
+export function RouteView({ route }: { route: Route; active: boolean }) {
+  switch (route.screen) {
+    case 'target':
+      return <TargetScreen />;
+    case 'enrollments':
+      return <EnrollmentsScreen />;
+    case 'devices':
+      return <DevicesScreen source={route.source} />;
+    case 'permanence':
+      return <PermanenceScreen info={route.info} />;
+    case 'review':
+      return <ReviewScreen info={route.info} actions={route.actions} planResult={route.planResult} />;
+    case 'run':
+      return <RunScreen plan={route.plan} handle={route.handle} />;
+    case 'summary':
+      return <SummaryScreen plan={route.plan} summary={route.summary} />;
+  }
+}

@@ -1,0 +1,78 @@
+/** Step 1: where the tool will act (sandbox or Azure), and how it authenticates to each service. */
+import { Box } from 'ink';
+import { layoutColumns, formatRow, sanitize } from '../core/text.js';
+import { Line } from './components/Line.js';
+import { WindowedList } from './components/WindowedList.js';
+import { type KeyHint, useScreen } from './context.js';
+import { useListState } from './hooks/use-list-state.js';
+
+const HINTS: KeyHint[] = [
+  { keys: 'Enter', does: 'continue', footer: true },
+  { keys: '↑↓ j/k', does: 'move through the hubs' },
+  { keys: 'PgUp/PgDn g/G', does: 'page, first, last hub' },
+  { keys: 'q', does: 'quit', footer: true },
+];
+
+type Hub = { host: string; auth: string; hasCredentials: boolean };
+
+export function TargetScreen() {
+  const app = useScreen(HINTS, (k) => {
+    if (k.name === 'return') {
+      app.nav.push({ screen: 'enrollments' });
+      return true;
+    }
+    return list.handleKey(k);
+  });
+  const { backend, columns, bodyRows } = app;
+  const target = backend.target;
+  const sandbox = target.kind === 'sandbox';
+  const fixedLines = 7 + (target.endpoint ? 1 : 0);
+  const listHeight = Math.max(1, bodyRows - fixedLines);
+  const list = useListState<Hub>(target.hubs, {
+    searchText: (h) => h.host,
+    height: listHeight,
+    filterable: false,
+  });
+  const missing = target.hubs.filter((h) => !h.hasCredentials).length;
+  const specs = [{ flex: 3 }, { flex: 2 }];
+  const widths = layoutColumns(specs, columns - 4);
+  return (
+    <Box flexDirection="column">
+      {sandbox ? (
+        <Line
+          text="[SANDBOX] A local emulator with demo data: nothing here touches Azure."
+          tone="caution"
+          bold
+        />
+      ) : (
+        <Line text="AZURE: changes made here affect real devices." tone="danger" bold />
+      )}
+      {target.endpoint ? <Line text={`Endpoint  ${sanitize(target.endpoint)}`} /> : null}
+      <Line text={`DPS       ${sanitize(target.dpsHost)}   auth: ${sanitize(target.dpsAuth)}`} />
+      <Line text=" " />
+      <Line
+        text={`IoT hubs (${target.hubs.length})${missing > 0 ? `: ${missing} without credentials` : ''}`}
+        bold
+        tone={missing > 0 ? 'caution' : 'plain'}
+      />
+      <Line text={`  ${formatRow(['  HUB', 'AUTH'], widths)}`} tone="dim" />
+      <WindowedList
+        rows={list.rows}
+        offset={list.offset}
+        height={listHeight}
+        index={list.index}
+        empty="No hubs configured: devices cannot be deregistered."
+        render={(h) =>
+          h.hasCredentials
+            ? { text: formatRow([`  ${sanitize(h.host)}`, sanitize(h.auth)], widths) }
+            : {
+                text: formatRow([`! ${sanitize(h.host)}`, 'NO CREDENTIALS (no hub step)'], widths),
+                tone: 'danger',
+              }
+        }
+      />
+      <Line text=" " />
+      <Line text="Press Enter to choose an enrollment." />
+    </Box>
+  );
+}

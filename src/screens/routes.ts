@@ -1,0 +1,58 @@
+/** The walkthrough's places, and how each appears in the breadcrumb. */
+import type { IndividualEnrollment } from '../core/model.js';
+import type { Plan, PlanResult } from '../core/plan-types.js';
+import type { Actions, Selection } from '../core/selection.js';
+import { sanitize } from '../core/text.js';
+import type { EnrollmentGroupSummary, RunHandle, RunSummary } from '../services/backend.js';
+
+export type DeviceSource =
+  | { kind: 'enrollment'; enrollment: IndividualEnrollment }
+  | { kind: 'group'; group: EnrollmentGroupSummary };
+
+/** The chosen target in words, carried from the devices screen to the review. */
+export interface SelectionInfo {
+  selection: Selection;
+  /** e.g. "enrollment group g1", "individual enrollment dev-1" (sanitized). */
+  targetLabel: string;
+  /** e.g. "the whole group (12 devices)", "3 marked devices" */
+  scope: string;
+  attestation: string;
+  /** The ID the person types to confirm a permanent action. */
+  confirmId: string;
+}
+
+export type Route =
+  | { screen: 'target' }
+  | { screen: 'enrollments' }
+  | { screen: 'devices'; source: DeviceSource }
+  | { screen: 'permanence'; info: SelectionInfo }
+  | { screen: 'review'; info: SelectionInfo; actions: Actions; planResult?: PlanResult }
+  | { screen: 'run'; plan: Plan; handle: RunHandle }
+  | { screen: 'summary'; plan: Plan; handle: RunHandle; summary: RunSummary };
+
+export interface RouteEntry {
+  id: number;
+  route: Route;
+}
+
+export const sourceId = (s: DeviceSource): string =>
+  sanitize(s.kind === 'enrollment' ? s.enrollment.registrationId : s.group.enrollmentGroupId);
+
+export function breadcrumbParts(route: Route): string[] {
+  switch (route.screen) {
+    case 'target':
+      return ['Target'];
+    case 'enrollments':
+      return ['Enrollments'];
+    case 'devices':
+      return [sourceId(route.source), 'Devices'];
+    case 'permanence':
+      return ['Permanence'];
+    case 'review':
+      return ['Review'];
+    case 'run':
+      return ['Run'];
+    case 'summary':
+      return ['Summary'];
+  }
+}

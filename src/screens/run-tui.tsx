@@ -1,0 +1,113 @@
+/**
+ * Starts the TUI on a real terminal: refuses without one, draws on the alternate screen (no stale
+ * fragments after a resize), always leaves it (normal exit, errors, signals), and prints a short
+ * record of what ran after leaving, so it stays in the scrollback.
+ */
+import { render } from 'ink';
+import { sanitize } from '../core/text.js';
+import type { Backend } from '../services/backend.js';
+import { App, type TuiController, type TuiOutcome, exitCodeFor } from './App.js';
+
+export const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h';
+export const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
+export const NOT_A_TERMINAL =
+  'iot-deprovision needs an interactive terminal. Use a headless command instead ' +
+  '(iot-deprovision plan|run|verify --help), or ssh -t.';
+
+export interface RunTuiOptions {
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  /** Where the "needs a terminal" message goes (default process.stderr). */
+  stderr?: NodeJS.WriteStream;
+  /** Default: the NO_COLOR environment variable (https://no-color.org). */
+  noColor?: boolean;
+  /** Signals that stop the TUI safely (tests pass none). */
+  signals?: NodeJS.Signals[];
+}
+
+const DEFAULT_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** The record printed after leaving the alternate screen. */
+export function outcomeText(outcome: TuiOutcome): string {
+  const lines: string[] = [];
+  const s = outcome.summary;
+  if (outcome.error)
+    lines.push(`iot-deprovision: the terminal UI stopped on an error: ${sanitize(outcome.error)}`);
+  if (outcome.interruptedRun) {
+    const { runId, journalPath } = outcome.interruptedRun;
+    lines.push(`iot-deprovision: run ${sanitize(runId)} was left before it finished.`);
+    lines.push(`Journal: ${sanitize(journalPath)}`);
+    lines.push(`Finish it with: iot-deprovision resume ${sanitize(runId)}`);
+  } else if (s) {
+    const count = (o: string) => s.results.filter((r) => r.outcome === o).length;
+    const state =
+      s.state === 'completed'
+        ? 'completed'
+        : s.state === 'aborted'
+          ? 'was aborted'
+          : 'completed with failures';
+    lines.push(
+      `iot-deprovision: run ${sanitize(s.runId)} ${state}: ` +
+        `${count('succeeded') + count('alreadyDone')} steps done, ` +
+        `${count('failed')} failed, ${count('skipped')} skipped.`,
+    );
+    lines.push(`Journal: ${sanitize(s.journalPath)}`);
+    if (s.journalError) lines.push(`The journal could not be written: ${sanitize(s.journalError)}`);
+    if (s.state === 'aborted') lines.push(`Finish it with: iot-deprovision resume ${sanitize(s.runId)}`);
+    if (s.restoreCommand) lines.push(`To undo the temporary actions: ${sanitize(s.restoreCommand)}`);
+  } else if (!outcome.error) {
+    lines.push('iot-deprovision: nothing was changed.');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runTui(backend: Backend, opts: RunTuiOptions = {}): Promise<number> {
+  const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  if (!stdin.isTTY) {
+    stderr.write(`${NOT_A_TERMINAL}\n`);
+    return 2;
+  }
+  const noColor = opts.noColor ?? Boolean(process.env.NO_COLOR);
+  let left = false;
+  const leave = () => {
+    if (left) return;
+    left = true;
+    stdout.write(LEAVE_ALTERNATE_SCREEN);
+  };
+  const controller: TuiController = {};
+  let outcome: TuiOutcome = {};
+  let unmount: (() => void) | undefined;
+  const onSignal = () => {
+    if (controller.interrupt) controller.interrupt();
+    else unmount?.();
+  };
+  const signals = opts.signals ?? DEFAULT_SIGNALS;
+  for (const signal of signals) process.on(signal, onSignal);
+  process.once('exit', leave);
+  stdout.write(ENTER_ALTERNATE_SCREEN);
+  try {
+    const instance = render(
+      <App
+        backend={backend}
+        color={!noColor}
+        controller={controller}
+        onExit={(o) => {
+          outcome = o;
+        }}
+      />,
+      { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: false },
+    );
+    unmount = instance.unmount;
+    await instance.waitUntilExit();
+  } catch (err) {
+    outcome = { ...outcome, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    leave();
+    for (const signal of signals) process.off(signal, onSignal);
+    process.off('exit', leave);
+  }
+  stdout.write(outcomeText(outcome));
+  return exitCodeFor(outcome);
+}

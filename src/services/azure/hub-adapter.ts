@@ -1,0 +1,252 @@
+/**
+ * HubPort on azure-iothub's Registry. Bulk calls carry 1..100 devices and answer per device.
+ *
+ * A bulk 'update' replaces the identity: a device sent without its authentication gets NEW keys
+ * (the SDK fills in empty keys, which the service regenerates), and one sent without deviceScope loses
+ * its parent. So a status change first reads each identity and writes it back whole, with only the
+ * status changed, under its ETag (UpdateIfMatchETag). Keys stay inside this module.
+ */
+import { isServiceError, ServiceError } from '../../core/errors.js';
+import type { HubDevice, HubDeviceStatus } from '../../core/model.js';
+import type { BulkItemResult, HubPort } from '../../core/ports.js';
+import type { Registry } from './clients.js';
+import { type CallContext, DEFAULT_TIMEOUT_MS, sdkCall } from './deadline.js';
+import { pages } from './paging.js';
+import { parseErrorBody, safeDetail } from './service-errors.js';
+
+export interface HubAdapterOptions {
+  /** Deadline per SDK call (default 30 s). */
+  timeoutMs?: number;
+  /** Twins per query page (default 1000: queries are throttled far harder than identity reads). */
+  pageSize?: number;
+  /** Identity reads in flight at once while preparing a bulk status change (default 8). */
+  readConcurrency?: number;
+}
+
+type Json = Record<string, any>;
+export const HUB_BULK_LIMIT = 100;
+/** The hub's "never" for lastActivityTime. */
+const NEVER = /^0001-01-01/;
+
+const unquote = (etag: unknown): string | undefined =>
+  typeof etag === 'string' && etag !== '' ? etag.replace(/^"(.*)"$/, '$1') : undefined;
+
+/**
+ * An identity (GET /devices/{id}) or a twin (query) as a HubDevice. A twin's `etag` is the twin's, not
+ * the identity's: from a twin only `deviceEtag` (the identity's ETag, when the hub sends it) is used.
+ */
+export function toHubDevice(hub: string, body: Json, source: 'identity' | 'twin'): HubDevice {
+  const device: HubDevice = {
+    hub,
+    deviceId: String(body.deviceId ?? ''),
+    status: body.status === 'disabled' ? 'disabled' : 'enabled',
+  };
+  if (typeof body.statusReason === 'string' && body.statusReason) device.statusReason = body.statusReason;
+  const etag = unquote(source === 'identity' ? body.etag : body.deviceEtag);
+  if (etag && etag !== 'null') device.etag = etag;
+  if (typeof body.lastActivityTime === 'string' && !NEVER.test(body.lastActivityTime)) {
+    device.lastActivityTime = body.lastActivityTime;
+  }
+  return device;
+}
+
+/** Only the authentication the identity really has (the SDK's Device object pads it with nulls). */
+function authenticationOf(identity: Json): Json {
+  const auth = identity.authentication ?? {};
+  const type = auth.type ?? 'sas';
+  if (type === 'sas') return { type, symmetricKey: auth.symmetricKey };
+  if (type === 'selfSigned') return { type, x509Thumbprint: auth.x509Thumbprint };
+  return { type };
+}
+
+/** What a bulk update must carry so that only the status changes. */
+function identityWithStatus(identity: Json, status: HubDeviceStatus): Json {
+  const device: Json = {
+    deviceId: identity.deviceId,
+    eTag: unquote(identity.etag),
+    status,
+    authentication: authenticationOf(identity),
+  };
+  if (identity.statusReason) device.statusReason = identity.statusReason;
+  if (identity.capabilities) device.capabilities = identity.capabilities;
+  if (identity.deviceScope) device.deviceScope = identity.deviceScope;
+  if (Array.isArray(identity.parentScopes) && identity.parentScopes.length > 0)
+    device.parentScopes = identity.parentScopes;
+  return device;
+}
+
+function bulkResultOf(raw: unknown): Json | undefined {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const json = JSON.parse(raw);
+    return json && typeof json === 'object' && Array.isArray(json.errors) && 'isSuccessful' in json
+      ? json
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class AzureHubAdapter implements HubPort {
+  private readonly timeoutMs: number;
+  private readonly pageSize: number;
+  private readonly readConcurrency: number;
+
+  constructor(
+    private readonly registry: Registry,
+    readonly host: string,
+    options: HubAdapterOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.pageSize = options.pageSize ?? 1000;
+    this.readConcurrency = Math.max(1, options.readConcurrency ?? 8);
+  }
+
+  private ctx(action: string): CallContext {
+    return { action, target: this.host, timeoutMs: this.timeoutMs };
+  }
+
+  /** The full identity (keys included, for write-back only), or undefined when the hub has no such device. */
+  private async readIdentity(deviceId: string): Promise<Json | undefined> {
+    try {
+      const answer = await sdkCall(this.ctx(`get device '${deviceId}'`), () => this.registry.get(deviceId));
+      return answer.responseBody as unknown as Json;
+    } catch (err) {
+      if (isServiceError(err) && err.kind === 'notFound') return undefined;
+      throw err;
+    }
+  }
+
+  async getDevice(deviceId: string): Promise<HubDevice | undefined> {
+    const identity = await this.readIdentity(deviceId);
+    return identity ? toHubDevice(this.host, identity, 'identity') : undefined;
+  }
+
+  /** Device twins, page by page (the twin's own etag is not the identity's: see toHubDevice). */
+  listDevices(): AsyncIterable<HubDevice[]> {
+    return pages(
+      this.ctx('list devices'),
+      () => this.registry.createQuery('SELECT * FROM devices', this.pageSize) as any,
+      (twin) => toHubDevice(this.host, twin, 'twin'),
+    );
+  }
+
+  async setDevicesStatus(
+    devices: { deviceId: string; etag?: string }[],
+    status: HubDeviceStatus,
+  ): Promise<BulkItemResult[]> {
+    const action = `${status === 'disabled' ? 'disable' : 'enable'} ${devices.length} device(s)`;
+    this.checkBatch(devices, action);
+    const identities = await this.readAll(devices.map((d) => d.deviceId));
+    const results = new Map<string, BulkItemResult>();
+    const toWrite: Json[] = [];
+    for (const { deviceId, etag } of devices) {
+      const identity = identities.get(deviceId);
+      if (!identity)
+        results.set(deviceId, {
+          id: deviceId,
+          ok: false,
+          code: 'DeviceNotFound',
+          message: 'no such device on the hub',
+        });
+      else if (etag && unquote(etag) !== unquote(identity.etag)) {
+        results.set(deviceId, {
+          id: deviceId,
+          ok: false,
+          code: 'PreconditionFailed',
+          message: 'the device changed since it was read',
+        });
+      } else if (identity.status === status) results.set(deviceId, { id: deviceId, ok: true });
+      else if (!toWrite.some((d) => d.deviceId === deviceId))
+        toWrite.push(identityWithStatus(identity, status));
+    }
+    if (toWrite.length > 0) {
+      const written = await this.bulk(action, toWrite, (batch) =>
+        this.registry.updateDevices(batch as any, false),
+      );
+      for (const r of written) results.set(r.id, r);
+    }
+    return devices.map((d) => results.get(d.deviceId) as BulkItemResult);
+  }
+
+  async deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]> {
+    const action = `delete ${devices.length} device(s)`;
+    this.checkBatch(devices, action);
+    // The SDK sets one importMode per call: devices with an ETag are deleted only if unchanged.
+    const guarded = devices
+      .filter((d) => d.etag)
+      .map((d) => ({ deviceId: d.deviceId, eTag: unquote(d.etag) }));
+    const unguarded = devices.filter((d) => !d.etag).map((d) => ({ deviceId: d.deviceId }));
+    const results = new Map<string, BulkItemResult>();
+    if (guarded.length > 0) {
+      for (const r of await this.bulk(action, guarded, (b) => this.registry.removeDevices(b as any, false)))
+        results.set(r.id, r);
+    }
+    if (unguarded.length > 0) {
+      for (const r of await this.bulk(action, unguarded, (b) => this.registry.removeDevices(b as any, true)))
+        results.set(r.id, r);
+    }
+    return devices.map((d) => results.get(d.deviceId) as BulkItemResult);
+  }
+
+  private checkBatch(devices: { deviceId: string }[], action: string): void {
+    if (devices.length < 1 || devices.length > HUB_BULK_LIMIT) {
+      throw new ServiceError(
+        'badRequest',
+        `${action} on ${this.host}: a bulk call takes 1 to ${HUB_BULK_LIMIT} devices`,
+        {
+          target: this.host,
+        },
+      );
+    }
+  }
+
+  private async readAll(deviceIds: string[]): Promise<Map<string, Json>> {
+    const unique = [...new Set(deviceIds)];
+    const found = new Map<string, Json>();
+    let next = 0;
+    const worker = async () => {
+      while (next < unique.length) {
+        const id = unique[next++];
+        const identity = await this.readIdentity(id);
+        if (identity) found.set(id, identity);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.readConcurrency, unique.length) }, worker));
+    return found;
+  }
+
+  /** One POST /devices; per-device results from the answer's `errors`. */
+  private async bulk(
+    action: string,
+    batch: Json[],
+    send: (batch: Json[]) => Promise<{ responseBody: unknown }>,
+  ): Promise<BulkItemResult[]> {
+    const answer = await sdkCall(this.ctx(action), () =>
+      send(batch).catch((err) => {
+        // A refused batch may still carry per-device answers; keep them when it does.
+        const refused = bulkResultOf(err?.responseBody);
+        if (refused) return { responseBody: refused };
+        throw err;
+      }),
+    );
+    const body = (answer.responseBody ?? {}) as Json;
+    const errors = new Map<string, Json>();
+    for (const e of Array.isArray(body.errors) ? body.errors : []) errors.set(String(e.deviceId), e);
+    return batch.map((d) => {
+      const id = String(d.deviceId);
+      const failure = errors.get(id);
+      if (!failure) {
+        return body.isSuccessful === false && errors.size === 0
+          ? { id, ok: false, message: 'the hub reported the operation as failed without details' }
+          : { id, ok: true };
+      }
+      const code = failure.errorCode === undefined ? undefined : String(failure.errorCode);
+      const detail =
+        typeof failure.errorStatus === 'string'
+          ? parseErrorBody({ Message: failure.errorStatus }).message
+          : undefined;
+      return { id, ok: false, code, message: detail ? safeDetail(detail) : undefined };
+    });
+  }
+}

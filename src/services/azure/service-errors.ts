@@ -1,0 +1,166 @@
+/**
+ * SDK failures -> ServiceError. The SDKs load several copies of azure-iot-common, so `instanceof` on their
+ * error classes is unreliable: we decide by HTTP status, then by error name and socket error code.
+ */
+import { ServiceError, type ServiceErrorKind, isServiceError } from '../../core/errors.js';
+
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/SharedAccessSignature\s+[^\s"',]+/gi, 'SharedAccessSignature [redacted]'],
+  [/\b(sig|SharedAccessKey|AccountKey|SharedAccessSignature)=[^;&\s"',]+/gi, '$1=[redacted]'],
+  [/\bBearer\s+[\w\-.~+/]+=*/g, 'Bearer [redacted]'],
+  [/("(?:primaryKey|secondaryKey|key|connectionString)"\s*:\s*)"[^"]*"/gi, '$1"[redacted]"'],
+];
+
+/** Removes anything that looks like a key, SAS token or bearer token from text meant for people. */
+export function scrubSecrets(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+const MAX_DETAIL = 300;
+
+/** Text from a service or an SDK, made safe to print: no secrets, no control characters, bounded. */
+export function safeDetail(text: string): string {
+  const clean = scrubSecrets(text)
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .trim();
+  return clean.length > MAX_DETAIL ? `${clean.slice(0, MAX_DETAIL)}...` : clean;
+}
+
+interface ErrorBody {
+  code?: string;
+  message?: string;
+}
+
+/** Hub bodies: {"Message":"ErrorCode:<Code>;<text>"}; DPS bodies: {errorCode, trackingId, message}. */
+export function parseErrorBody(body: unknown): ErrorBody {
+  let json: any = body;
+  if (typeof body === 'string') {
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return body.trim() ? { message: body } : {};
+    }
+  }
+  if (!json || typeof json !== 'object') return {};
+  const hubMessage = json.Message ?? json.message;
+  if (typeof hubMessage === 'string') {
+    const match = /^ErrorCode:([^;]+);(.*)$/s.exec(hubMessage);
+    if (match) return { code: match[1], message: match[2] };
+  }
+  const code = json.errorCode ?? json.ErrorCode ?? json.code;
+  return {
+    code: code === undefined || code === null ? undefined : String(code),
+    message: typeof hubMessage === 'string' ? hubMessage : undefined,
+  };
+}
+
+/** Retry-After in seconds or as an HTTP date; Azure also sends x-ms-retry-after-ms / retry-after-ms. */
+export function retryAfterMs(
+  headers: Record<string, unknown> | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number(headers['retry-after-ms'] ?? headers['x-ms-retry-after-ms']);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = headers['retry-after'];
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+const KIND_BY_STATUS: Record<number, ServiceErrorKind> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'notFound',
+  408: 'transient',
+  409: 'conflict',
+  412: 'preconditionFailed',
+  429: 'throttled',
+};
+
+const KIND_BY_NAME: Record<string, ServiceErrorKind> = {
+  ArgumentError: 'badRequest',
+  UnauthorizedError: 'unauthorized',
+  DeviceNotFoundError: 'notFound',
+  DeviceAlreadyExistsError: 'conflict',
+  InvalidEtagError: 'preconditionFailed',
+  ThrottlingError: 'throttled',
+  InternalServerError: 'transient',
+  ServiceUnavailableError: 'transient',
+  GatewayTimeoutError: 'transient',
+  // @azure/identity: no sign-in available, or the sign-in was refused.
+  CredentialUnavailableError: 'unauthorized',
+  AuthenticationError: 'unauthorized',
+  AggregateAuthenticationError: 'unauthorized',
+};
+
+const TRANSIENT_SOCKET_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
+function kindOf(
+  status: number | undefined,
+  name: string,
+  code: string | undefined,
+  message: string,
+): ServiceErrorKind {
+  if (status !== undefined) {
+    if (KIND_BY_STATUS[status]) return KIND_BY_STATUS[status];
+    if (status >= 500) return 'transient';
+    return 'unknown';
+  }
+  if (code && TRANSIENT_SOCKET_CODES.has(code)) return 'transient';
+  if (/socket hang up/i.test(message)) return 'transient';
+  return KIND_BY_NAME[name] ?? 'unknown';
+}
+
+const HINTS: Partial<Record<ServiceErrorKind, string>> = {
+  unauthorized: "check the connection string's key, or sign in again with az login",
+  forbidden: 'the credential lacks permission: check its role assignment or access policy',
+  throttled: 'the service is throttling requests',
+};
+
+/**
+ * Maps anything an SDK call threw or rejected with to a ServiceError whose message says what failed and
+ * for which target, and never carries a secret.
+ */
+export function toServiceError(err: unknown, action: string, target: string): ServiceError {
+  if (isServiceError(err)) return err;
+  const e = (err ?? {}) as any;
+  const status: number | undefined =
+    typeof e.response?.statusCode === 'number' ? e.response.statusCode : undefined;
+  const headers = e.response?.headers as Record<string, unknown> | undefined;
+  const body = parseErrorBody(e.responseBody);
+  const socketCode = typeof e.code === 'string' ? e.code : undefined;
+  const name = typeof e.name === 'string' ? e.name : 'Error';
+  const rawMessage = typeof e.message === 'string' ? e.message : String(err);
+  const kind = kindOf(status, name, socketCode, rawMessage);
+  const headerCode =
+    typeof headers?.['x-ms-error-code'] === 'string' ? (headers['x-ms-error-code'] as string) : undefined;
+  const code = body.code ?? headerCode ?? socketCode;
+  const detail = safeDetail(body.message ?? rawMessage);
+  const what =
+    status !== undefined ? `${status}${code ? ` ${code}` : ''}` : code && code !== detail ? code : '';
+  const parts = [what, detail].filter((p) => p !== '');
+  const hint = HINTS[kind];
+  const message = `${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`;
+  return new ServiceError(kind, message, {
+    status,
+    code,
+    target,
+    retryAfterMs: kind === 'throttled' ? retryAfterMs(headers) : undefined,
+  });
+}

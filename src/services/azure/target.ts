@@ -1,0 +1,225 @@
+/**
+ * Where the tool works and how it signs in: flags win over the environment, the environment over the
+ * config file. Hubs are merged by host across those sources (the higher source wins for a host).
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import type { HubDirectory } from '../../core/ports.js';
+import type { TargetInfo } from '../backend.js';
+import { type AuthDescription, ENTRA_DEFAULT, lazyDefaultCredential, parseServiceValue } from './auth.js';
+import { createProvisioningClient, createRegistry, type ServiceAuth } from './clients.js';
+import { defaultConfigPath, type FileConfig, loadConfigFile } from './config.js';
+import { observeRequest } from './deadline.js';
+import { AzureDpsAdapter } from './dps-adapter.js';
+import { type EmulatorEndpoint, parseEndpoint } from './endpoint.js';
+import { AzureHubAdapter } from './hub-adapter.js';
+import { UsageError } from './usage-error.js';
+
+export const ENV = {
+  dps: 'IOT_DPS_CONNECTION_STRING',
+  hub: 'IOTHUB_CONNECTION_STRING',
+  endpoint: 'IOT_DEPROVISION_ENDPOINT',
+} as const;
+
+export interface TargetInputs {
+  /** --dps */
+  dps?: string;
+  /** --hub, repeatable */
+  hubs?: string[];
+  /** --endpoint */
+  endpoint?: string;
+  /** CA certificate (PEM) of an HTTPS emulator endpoint. */
+  endpointCa?: string;
+  /** Defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Config file to read; default $XDG_CONFIG_HOME/iot-deprovision/config.json; false: none. */
+  configPath?: string | false;
+  /** Used for host names instead of DefaultAzureCredential (tests, embedding). */
+  credential?: TokenCredential;
+  /** 'sandbox' when the endpoint is the embedded emulator. */
+  kind?: 'sandbox' | 'azure';
+}
+
+export interface TargetDescription extends TargetInfo {
+  dpsSource: string;
+  hubs: { host: string; auth: string; hasCredentials: boolean; source: string }[];
+}
+
+export interface ResolvedTarget {
+  kind: 'sandbox' | 'azure';
+  dps: ServiceAuth;
+  /** By host name, lower case. */
+  hubs: Map<string, ServiceAuth>;
+  endpoint?: EmulatorEndpoint;
+  /** For display and journals: hosts, auth kinds and where each came from, never a secret. */
+  describe(): TargetDescription;
+}
+
+interface Resolved {
+  auth: ServiceAuth;
+  description: AuthDescription;
+  source: string;
+}
+
+export const NO_DPS_MESSAGE = `no DPS configured: pass --dps or set ${ENV.dps} (or run with --sandbox)`;
+
+export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
+  const env = inputs.env ?? process.env;
+  const configPath = inputs.configPath === false ? undefined : (inputs.configPath ?? defaultConfigPath(env));
+  const file: FileConfig | undefined = configPath ? loadConfigFile(configPath) : undefined;
+  const fileLabel = `config file ${configPath}`;
+
+  const endpointSource = inputs.endpoint
+    ? '--endpoint'
+    : env[ENV.endpoint]
+      ? ENV.endpoint
+      : file?.endpoint
+        ? `${fileLabel}: endpoint`
+        : undefined;
+  const endpointValue = inputs.endpoint || env[ENV.endpoint] || file?.endpoint;
+  const endpoint = endpointValue
+    ? toEndpoint(endpointValue, inputs.endpointCa, endpointSource as string)
+    : undefined;
+
+  let shared: TokenCredential | undefined;
+  const credential = (source: string) => () => {
+    // A sign-in token for Azure must not travel to whatever --endpoint points at.
+    if (endpoint && !inputs.credential) {
+      throw new UsageError(
+        `${source}: a host name means Entra ID sign-in, whose tokens are not sent to --endpoint; ` +
+          'use a connection string',
+      );
+    }
+    shared ??= inputs.credential ?? lazyDefaultCredential();
+    return shared;
+  };
+  const parse = (value: string, service: 'dps' | 'hub', source: string): Resolved => ({
+    ...parseServiceValue(value, service, source, credential(source)),
+    source,
+  });
+
+  const dpsCandidates: [string | undefined, string][] = [
+    [inputs.dps, '--dps'],
+    [env[ENV.dps], ENV.dps],
+    [file?.dps, `${fileLabel}: dps`],
+  ];
+  const dpsPick = dpsCandidates.find(([value]) => value !== undefined && value.trim() !== '');
+  if (!dpsPick) throw new UsageError(NO_DPS_MESSAGE);
+  const dps = parse(dpsPick[0] as string, 'dps', dpsPick[1]);
+
+  const hubs = new Map<string, Resolved>();
+  const hubSources: [string[], string][] = [
+    [(inputs.hubs ?? []).filter((h) => h.trim() !== ''), '--hub'],
+    [env[ENV.hub]?.trim() ? [env[ENV.hub] as string] : [], ENV.hub],
+    [file?.hubs ?? [], `${fileLabel}: hubs`],
+  ];
+  for (const [values, source] of hubSources) {
+    const seen = new Set<string>();
+    for (const value of values) {
+      const hub = parse(value, 'hub', source);
+      const host = hub.auth.host.toLowerCase();
+      if (seen.has(host)) throw new UsageError(`${source}: hub ${host} is given twice`);
+      seen.add(host);
+      if (!hubs.has(host)) hubs.set(host, hub);
+    }
+  }
+
+  const kind = inputs.kind ?? 'azure';
+  return {
+    kind,
+    dps: dps.auth,
+    hubs: new Map([...hubs].map(([host, r]) => [host, r.auth])),
+    endpoint,
+    describe: () => ({
+      kind,
+      dpsHost: dps.auth.host,
+      dpsAuth: authLabel(dps, inputs.credential),
+      dpsSource: dps.source,
+      hubs: [...hubs].map(([host, r]) => ({
+        host,
+        auth: authLabel(r, inputs.credential),
+        hasCredentials: true,
+        source: r.source,
+      })),
+      endpoint: endpoint?.url.origin,
+    }),
+  };
+}
+
+function authLabel(r: Resolved, injected: TokenCredential | undefined): string {
+  if (r.auth.kind === 'connectionString') return 'connection string';
+  return injected ? 'Entra ID (provided credential)' : ENTRA_DEFAULT;
+}
+
+function toEndpoint(value: string, ca: string | undefined, source: string): EmulatorEndpoint {
+  try {
+    return parseEndpoint(value, ca);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^--endpoint/, source));
+  }
+}
+
+export interface PortOptions {
+  /** Deadline per SDK call in ms (default 30 s). */
+  timeoutMs?: number;
+  /** DPS query page size (default 100). */
+  pageSize?: number;
+  /** Hub query page size (default 1000). */
+  hubPageSize?: number;
+  /** Identity reads in flight while preparing a hub status change (default 8). */
+  hubReadConcurrency?: number;
+}
+
+export interface Ports {
+  dps: AzureDpsAdapter;
+  hubs: HubDirectory;
+}
+
+/** The adapters for a resolved target, every SDK call under a deadline. */
+export function buildPorts(
+  target: Pick<ResolvedTarget, 'dps' | 'hubs' | 'endpoint'>,
+  options: PortOptions = {},
+): Ports {
+  const clientOptions = { onRequest: observeRequest };
+  const dps = new AzureDpsAdapter(
+    createProvisioningClient(target.dps, target.endpoint, clientOptions),
+    target.dps.host,
+    {
+      timeoutMs: options.timeoutMs,
+      pageSize: options.pageSize,
+    },
+  );
+  const hubs = new Map<string, AzureHubAdapter>();
+  for (const [host, auth] of target.hubs) {
+    const registry = createRegistry(auth, target.endpoint, clientOptions);
+    hubs.set(
+      host.toLowerCase(),
+      new AzureHubAdapter(registry, host.toLowerCase(), {
+        timeoutMs: options.timeoutMs,
+        pageSize: options.hubPageSize,
+        readConcurrency: options.hubReadConcurrency,
+      }),
+    );
+  }
+  return {
+    dps,
+    hubs: {
+      get: (hubHost) => hubs.get(hubHost.toLowerCase()),
+      hosts: () => [...hubs.keys()],
+    },
+  };
+}
+
+/** Assigned hubs (from registration records) the tool holds no credentials for, lower case, sorted. */
+export function hubsWithoutCredentials(
+  assignedHubs: Iterable<string | undefined>,
+  target: Pick<ResolvedTarget, 'hubs'> | HubDirectory,
+): string[] {
+  const known = new Set(
+    ('hosts' in target ? target.hosts() : [...target.hubs.keys()]).map((h) => h.toLowerCase()),
+  );
+  const missing = new Set<string>();
+  for (const hub of assignedHubs) {
+    if (hub && !known.has(hub.toLowerCase())) missing.add(hub.toLowerCase());
+  }
+  return [...missing].sort();
+}

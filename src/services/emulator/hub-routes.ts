@@ -1,0 +1,300 @@
+/**
+ * IoT Hub identity registry (api-version 2021-04-12), one registry per hub told apart by the Host
+ * header: devices with quoted ETags (If-Match "*" or "<etag>"), bulk import modes, queries over
+ * twins with continuation, registry statistics.
+ */
+import { ServiceError } from './errors.js';
+import { page } from './dps-routes.js';
+import { parseDeviceQuery } from './hub-query.js';
+import { parseDevice, renderDevice, renderTwin } from './hub-model.js';
+import { type Reply, type RequestContext, type Route, pathPattern } from './router.js';
+import { BadContinuationError, type HubState, pageAfter } from './store.js';
+import type { StoredDevice } from './types.js';
+import { pageRequest } from './dps-routes.js';
+
+const MAX_BULK = 100;
+const MODES = ['create', 'update', 'updateifmatchetag', 'delete', 'deleteifmatchetag'] as const;
+type Mode = (typeof MODES)[number];
+const MODE_NAMES: Record<Mode, string> = {
+  create: 'Create',
+  update: 'Update',
+  updateifmatchetag: 'UpdateIfMatchETag',
+  delete: 'Delete',
+  deleteifmatchetag: 'DeleteIfMatchETag',
+};
+
+const unquote = (s: string) =>
+  s
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
+
+function ifMatch(ctx: RequestContext): string | undefined {
+  const v = ctx.headers['if-match'];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s ? unquote(s) : undefined;
+}
+
+const deviceNotFound = (id: string) => new ServiceError('notFound', `Device ${id} not found on this hub`);
+
+function hubOf(ctx: RequestContext): HubState {
+  if (!ctx.hub) throw new ServiceError('notFound', 'no such hub', { hubCode: 'IotHubNotFound' });
+  return ctx.hub;
+}
+
+function target(hub: HubState, id: string): string {
+  return `${hub.host}/${id}`;
+}
+
+function putDevice(ctx: RequestContext): Reply {
+  const hub = hubOf(ctx);
+  const { store, stats } = ctx.emulator;
+  const id = ctx.params[0];
+  const body = (ctx.body ?? {}) as Record<string, unknown>;
+  if (body.deviceId !== undefined && body.deviceId !== id) {
+    throw new ServiceError(
+      'badRequest',
+      `the body's deviceId "${body.deviceId}" does not match the URL's "${id}"`,
+    );
+  }
+  const existing = hub.devices.get(id);
+  const match = ifMatch(ctx);
+  if (match === undefined) {
+    if (existing) throw new ServiceError('conflict', `Device ${id} already exists on this hub`);
+  } else {
+    if (!existing) throw deviceNotFound(id);
+    if (match !== '*' && match !== existing.etag) {
+      throw new ServiceError(
+        'preconditionFailed',
+        `Device ${id}: the ETag in If-Match is not the current one`,
+      );
+    }
+  }
+  const device = parseDevice(body, id, existing, store, hub);
+  store.putDevice(hub, device);
+  stats.applied(target(hub, id), writeAction(existing, device));
+  return { status: 200, body: renderDevice(device, store, hub), headers: { etag: `"${device.etag}"` } };
+}
+
+function writeAction(existing: StoredDevice | undefined, next: StoredDevice): string {
+  if (!existing) return 'create';
+  if (existing.status !== next.status) return next.status === 'disabled' ? 'disable' : 'enable';
+  return 'update';
+}
+
+function deleteDevice(ctx: RequestContext): Reply {
+  const hub = hubOf(ctx);
+  const { store, stats } = ctx.emulator;
+  const id = ctx.params[0];
+  const existing = hub.devices.get(id);
+  if (!existing) throw deviceNotFound(id);
+  const match = ifMatch(ctx);
+  if (match !== undefined && match !== '*' && match !== existing.etag) {
+    throw new ServiceError('preconditionFailed', `Device ${id}: the ETag in If-Match is not the current one`);
+  }
+  store.deleteDevice(hub, id);
+  stats.applied(target(hub, id), 'delete');
+  return { status: 204 };
+}
+
+interface BulkItem {
+  id?: unknown;
+  eTag?: unknown;
+  importMode?: unknown;
+  [k: string]: unknown;
+}
+
+function bulkItems(ctx: RequestContext): BulkItem[] {
+  const items = ctx.body;
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BULK) {
+    throw new ServiceError('badRequest', `a bulk registry operation takes 1 to ${MAX_BULK} devices`, {
+      hubCode: Array.isArray(items) && items.length > MAX_BULK ? 'TooManyDevices' : undefined,
+    });
+  }
+  return items as BulkItem[];
+}
+
+function modeOf(item: BulkItem): Mode {
+  const mode = String(item.importMode ?? '').toLowerCase() as Mode;
+  if (!MODES.includes(mode)) {
+    throw new ServiceError(
+      'badRequest',
+      `importMode "${item.importMode}" is not one of ${Object.values(MODE_NAMES).join(', ')}`,
+    );
+  }
+  return mode;
+}
+
+function bulkOperationName(ctx: RequestContext): string {
+  const items = Array.isArray(ctx.body) ? (ctx.body as BulkItem[]) : [];
+  const modes = new Set(items.map((i) => String(i?.importMode ?? '').toLowerCase()));
+  const only = modes.size === 1 ? ([...modes][0] as Mode) : undefined;
+  return only && MODE_NAMES[only] ? `hub:bulk${MODE_NAMES[only]}` : 'hub:bulk';
+}
+
+/**
+ * Bulk import semantics of the registry: update modes create a missing device, delete modes fail on
+ * one; each device succeeds or fails on its own and the call answers 200 with the per-device errors.
+ */
+function bulk(ctx: RequestContext): Reply {
+  const hub = hubOf(ctx);
+  const { store, stats } = ctx.emulator;
+  const items = bulkItems(ctx);
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (typeof item?.id !== 'string' || !item.id)
+      throw new ServiceError('badRequest', 'every device needs an id');
+    if (seen.has(item.id)) {
+      throw new ServiceError('badRequest', `device ${item.id} appears more than once in the request`, {
+        hubCode: 'DeviceDefinedMultipleTimes',
+      });
+    }
+    seen.add(item.id);
+    modeOf(item);
+  }
+  const errors: { deviceId: string; errorCode: string; errorStatus: string }[] = [];
+  for (const item of items) {
+    const id = item.id as string;
+    const mode = modeOf(item);
+    const existing = hub.devices.get(id);
+    // The service reads JSON names case-insensitively: the Node SDK sends a device's `etag` as is.
+    const rawEtag = item.eTag ?? item.etag;
+    const etag = typeof rawEtag === 'string' ? unquote(rawEtag) : undefined;
+    const fail = (errorCode: string, errorStatus: string) =>
+      errors.push({ deviceId: id, errorCode, errorStatus });
+    if (
+      (mode === 'updateifmatchetag' || mode === 'deleteifmatchetag') &&
+      existing &&
+      etag !== existing.etag
+    ) {
+      fail('PreconditionFailed', `Device ${id}: the ETag is not the current one`);
+      continue;
+    }
+    if (mode === 'delete' || mode === 'deleteifmatchetag') {
+      if (!existing) fail('DeviceNotFound', `Device ${id} not found on this hub`);
+      else {
+        store.deleteDevice(hub, id);
+        stats.applied(target(hub, id), 'delete');
+      }
+      continue;
+    }
+    if (mode === 'create' && existing) {
+      fail('DeviceAlreadyExists', `Device ${id} already exists on this hub`);
+      continue;
+    }
+    try {
+      const device = parseDevice(item, id, existing, store, hub);
+      store.putDevice(hub, device);
+      stats.applied(target(hub, id), writeAction(existing, device));
+    } catch (err) {
+      if (!(err instanceof ServiceError)) throw err;
+      fail('ArgumentInvalid', err.message);
+    }
+  }
+  return { status: 200, body: { isSuccessful: errors.length === 0, errors, warnings: [] } };
+}
+
+function query(ctx: RequestContext): Reply {
+  const hub = hubOf(ctx);
+  const q = parseDeviceQuery((ctx.body as { query?: unknown } | undefined)?.query);
+  const { store } = ctx.emulator;
+  const ids = store.deviceIds(hub);
+  const twinOf = (id: string) => {
+    const d = hub.devices.get(id);
+    return d ? renderTwin(d) : undefined;
+  };
+  const matches = (id: string) => {
+    if (!q.where.length) return true;
+    const twin = twinOf(id);
+    return !!twin && q.where.every((w) => w(twin));
+  };
+  if (q.count) {
+    let n = 0;
+    for (const id of ids) if (matches(id)) n += 1;
+    return { status: 200, body: [{ [q.count]: n }], headers: { 'x-ms-item-type': 'Raw' } };
+  }
+  if (!q.where.length) return page(ctx, ids, twinOf, 'Twin');
+  const { size, continuation } = pageRequest(ctx);
+  let result: ReturnType<typeof pageAfter>;
+  try {
+    result = pageAfter(ids, continuation, size, matches);
+  } catch (err) {
+    if (err instanceof BadContinuationError) throw new ServiceError('badRequest', err.message);
+    throw err;
+  }
+  const headers: Record<string, string> = { 'x-ms-item-type': 'Twin' };
+  if (result.next) headers['x-ms-continuation'] = result.next;
+  return { status: 200, body: result.keys.map(twinOf), headers };
+}
+
+export function hubRoutes(): Route[] {
+  const identity = (cost: number) => ({ bucket: 'hubIdentity' as const, cost });
+  const r = (method: string, path: string, operation: Route['operation'], rest: Partial<Route>): Route => ({
+    service: 'hub',
+    method,
+    pattern: pathPattern(path),
+    operation,
+    handle: rest.handle as Route['handle'],
+    ...rest,
+  });
+  return [
+    r('POST', '/devices/query', 'hub:query', {
+      throttle: () => ({ bucket: 'hubQuery', cost: 1 }),
+      handle: query,
+    }),
+    r('POST', '/devices', bulkOperationName, {
+      throttle: (ctx) => identity(Array.isArray(ctx.body) ? Math.max(1, ctx.body.length) : 1),
+      handle: bulk,
+    }),
+    r('GET', '/devices', 'hub:listDevices', {
+      throttle: () => identity(1),
+      handle: (ctx) => {
+        const hub = hubOf(ctx);
+        const top = Math.min(1000, Math.max(1, Number(ctx.query.get('top') ?? 1000) || 1000));
+        const ids = ctx.emulator.store.deviceIds(hub).slice(0, top);
+        return {
+          status: 200,
+          body: ids.map((id) => renderDevice(hub.devices.get(id) as StoredDevice, ctx.emulator.store, hub)),
+        };
+      },
+    }),
+    r('GET', '/devices/{id}', 'hub:getDevice', {
+      throttle: () => identity(1),
+      handle: (ctx) => {
+        const hub = hubOf(ctx);
+        const d = hub.devices.get(ctx.params[0]);
+        if (!d) throw deviceNotFound(ctx.params[0]);
+        return {
+          status: 200,
+          body: renderDevice(d, ctx.emulator.store, hub),
+          headers: { etag: `"${d.etag}"` },
+        };
+      },
+    }),
+    r('PUT', '/devices/{id}', 'hub:putDevice', { throttle: () => identity(1), handle: putDevice }),
+    r('DELETE', '/devices/{id}', 'hub:deleteDevice', { throttle: () => identity(1), handle: deleteDevice }),
+    r('GET', '/twins/{id}', 'hub:getTwin', {
+      throttle: () => identity(1),
+      handle: (ctx) => {
+        const d = hubOf(ctx).devices.get(ctx.params[0]);
+        if (!d) throw deviceNotFound(ctx.params[0]);
+        return { status: 200, body: renderTwin(d) };
+      },
+    }),
+    r('GET', '/statistics/devices', 'hub:statistics', {
+      handle: (ctx) => {
+        let enabled = 0;
+        const hub = hubOf(ctx);
+        for (const d of hub.devices.values()) if (d.status === 'enabled') enabled += 1;
+        return {
+          status: 200,
+          body: {
+            totalDeviceCount: hub.devices.size,
+            enabledDeviceCount: enabled,
+            disabledDeviceCount: hub.devices.size - enabled,
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,148 @@
+/**
+ * A local DPS (service API) + IoT Hub (identity registry) that the real Node SDK clients cannot tell
+ * from Azure for the calls this tool makes. Start it in-process, point the clients at `url` through
+ * src/services/azure/clients.ts, and use the connection strings it hands back.
+ */
+import { controlRoutes } from './control-routes.js';
+import { createServerCertificate } from './certs.js';
+import { dpsRoutes } from './dps-routes.js';
+import { FaultInjector } from './faults.js';
+import { hubRoutes } from './hub-routes.js';
+import { acquireLock, loadState, StateSaver } from './persistence.js';
+import { type EmulatorContext, RouteTable } from './router.js';
+import { seedDemo } from './seed-demo.js';
+import { seedLarge } from './seed-large.js';
+import { type ResolvedService, startServer } from './server.js';
+import { StatsRecorder } from './stats.js';
+import { EmulatorStore } from './store.js';
+import { Throttle } from './throttle.js';
+import type { EmulatorOptions, EmulatorStats, FaultSpec } from './types.js';
+
+export type { EmulatorOptions, EmulatorStats, FaultSpec, HubTier } from './types.js';
+export type {
+  DemoSecrets,
+  StoredDevice,
+  StoredEnrollment,
+  StoredGroup,
+  StoredRegistration,
+} from './types.js';
+export { EmulatorStore } from './store.js';
+export { StateLockedError } from './persistence.js';
+export { RouteTable, type Route, type RequestContext, type Reply } from './router.js';
+
+export interface EmulatorHandle {
+  /** http(s)://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** The HTTPS listener's CA certificate (PEM), when https. */
+  ca?: string;
+  dps: { host: string; idScope: string; connectionString: string };
+  hubs: { name: string; host: string; connectionString: string }[];
+  /** Same as GET /_emulator/stats. */
+  stats(): EmulatorStats;
+  resetStats(): void;
+  setFaults(spec: FaultSpec | undefined): void;
+  /** Direct access for tests: state without HTTP (call store.touch() after editing its maps directly). */
+  store: EmulatorStore;
+  /** Closes every socket (hanging ones too) and flushes the state file. */
+  stop(): Promise<void>;
+}
+
+function validate(opts: EmulatorOptions): void {
+  const positive = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) {
+      throw new Error(`emulator: ${name} must be a positive number`);
+    }
+  };
+  positive('timeScale', opts.timeScale);
+  positive('units', opts.units);
+  if (opts.units !== undefined && !Number.isInteger(opts.units))
+    throw new Error('emulator: units must be an integer');
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port <= 65535)) {
+    throw new Error('emulator: port must be an integer from 0 to 65535');
+  }
+  if (opts.seed !== undefined && opts.seed !== 'demo' && !(Number.isInteger(opts.seed) && opts.seed >= 0)) {
+    throw new Error('emulator: seed must be "demo" or a number of devices (0 or more)');
+  }
+}
+
+export function connectionString(host: string, policy: { name: string; primaryKey: string }): string {
+  return `HostName=${host};SharedAccessKeyName=${policy.name};SharedAccessKey=${policy.primaryKey}`;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  validate(opts);
+  const release = opts.statePath ? acquireLock(opts.statePath) : () => {};
+  let saver: StateSaver | undefined;
+  try {
+    const snapshot = opts.statePath ? loadState(opts.statePath) : undefined;
+    const store = snapshot ? EmulatorStore.fromSnapshot(snapshot) : EmulatorStore.create();
+    if (!snapshot && opts.seed === 'demo') await seedDemo(store);
+    else if (!snapshot && typeof opts.seed === 'number' && opts.seed > 0) await seedLarge(store, opts.seed);
+    if (opts.statePath) {
+      saver = new StateSaver(opts.statePath, store);
+      if (!snapshot) {
+        saver.markDirty();
+        await saver.flush();
+      }
+    }
+    const stats = new StatsRecorder();
+    const faults = new FaultInjector(opts.faults);
+    const context: EmulatorContext = {
+      store,
+      stats,
+      faults,
+      throttle: new Throttle({
+        enabled: opts.throttle ?? true,
+        tier: opts.tier ?? 'S1',
+        units: opts.units ?? 1,
+        timeScale: opts.timeScale ?? 1,
+      }),
+      bearerTokens: new Set(opts.bearerTokens ?? []),
+    };
+    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes());
+    const tls = opts.https ? await createServerCertificate() : undefined;
+    const resolve = (host: string): ResolvedService | undefined => {
+      if (host === store.dps.host) return { service: 'dps' };
+      const hub = store.hubByHost(host);
+      return hub ? { service: 'hub', hub } : undefined;
+    };
+    const server = await startServer({ port: opts.port ?? 0, tls, routes, context, resolve });
+    const url = `${tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port: server.port,
+      ...(tls ? { ca: tls.ca } : {}),
+      dps: {
+        host: store.dps.host,
+        idScope: store.dps.idScope,
+        connectionString: connectionString(store.dps.host, store.dps.policy),
+      },
+      hubs: [...store.hubs.values()].map((h) => ({
+        name: h.name,
+        host: h.host,
+        connectionString: connectionString(h.host, h.policy),
+      })),
+      stats: () => stats.snapshot(),
+      resetStats: () => stats.reset(),
+      setFaults: (spec) => faults.set(spec),
+      store,
+      stop: () => {
+        stopping ??= (async () => {
+          await server.close();
+          try {
+            await saver?.close();
+          } finally {
+            release();
+          }
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await saver?.close().catch(() => {});
+    release();
+    throw err;
+  }
+}

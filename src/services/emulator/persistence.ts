@@ -1,0 +1,122 @@
+/**
+ * The optional state file: loaded at start, saved after changes (debounced) by writing a temporary
+ * file and renaming it over the old one, so a crash never leaves half a state. A lock file with the
+ * owner's pid keeps a second emulator off the same state; a lock left by a dead process is taken over.
+ */
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import type { EmulatorStore, StoreSnapshot } from './store.js';
+
+export class StateLockedError extends Error {
+  override readonly name = 'StateLockedError';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function acquireLock(statePath: string): () => void {
+  const lockPath = `${statePath}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          unlinkSync(lockPath);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+        throw new StateLockedError(
+          `state file ${statePath} is in use by another emulator (pid ${owner}); ` +
+            'stop that emulator or choose another --state file',
+        );
+      }
+      unlinkSync(lockPath); // stale: its process is gone
+    }
+  }
+  throw new StateLockedError(`could not lock state file ${statePath}; another emulator may be starting`);
+}
+
+export function loadState(statePath: string): StoreSnapshot | undefined {
+  if (!existsSync(statePath)) return undefined;
+  const text = readFileSync(statePath, 'utf8');
+  try {
+    return JSON.parse(text) as StoreSnapshot;
+  } catch {
+    throw new Error(`state file ${statePath} is not valid JSON; move it away or choose another --state file`);
+  }
+}
+
+/** Saves the store after changes, at most one write at a time, the last change always written. */
+export class StateSaver {
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+  private readonly unsubscribe: () => void;
+  lastError: Error | undefined;
+
+  constructor(
+    private readonly statePath: string,
+    private readonly store: EmulatorStore,
+    private readonly debounceMs = 200,
+  ) {
+    this.unsubscribe = store.onChange(() => this.schedule());
+  }
+
+  private schedule(): void {
+    this.dirty = true;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().catch((err) => {
+        this.lastError = err as Error;
+      });
+    }, this.debounceMs);
+    this.timer.unref();
+  }
+
+  /** Writes now if anything changed since the last write (and waits for a write in progress). */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.writing) await this.writing;
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.writing = this.write().finally(() => {
+      this.writing = undefined;
+    });
+    await this.writing;
+  }
+
+  /** Marks the state as changed so that the next flush writes it (a new state file). */
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  private async write(): Promise<void> {
+    const text = JSON.stringify(this.store.toSnapshot());
+    const tmp = `${this.statePath}.tmp-${process.pid}`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, this.statePath);
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.flush();
+  }
+}

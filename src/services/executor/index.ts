@@ -1,0 +1,127 @@
+/**
+ * Runs a plan (or finishes a recorded one) and hands back the RunHandle the TUI and the headless
+ * commands drive.
+ */
+import type { DpsPort, HubDirectory } from '../../core/ports.js';
+import type { Plan, StepResult } from '../../core/plan-types.js';
+import type { RunHandle } from '../backend.js';
+import { readJournal } from '../journal/reader.js';
+import { JournalError } from '../journal/records.js';
+import { type JournalOptions, type RunJournal, reopenJournal } from '../journal/writer.js';
+import { type Clock, systemClock } from './clock.js';
+import { type PriorState, RunEngine } from './engine.js';
+import { resolveLimits, type RunLimits } from './limits.js';
+import type { DeviceResult, VerifyFn } from './operations.js';
+
+export { type Clock, systemClock } from './clock.js';
+export { DEFAULT_LIMITS, type HubCapacity, type HubTier, hubOpsPerMinute, type RunLimits } from './limits.js';
+export type { VerifyFn } from './operations.js';
+
+export interface ExecuteOptions {
+  dps: DpsPort;
+  hubs: HubDirectory;
+  /** An open journal (`openJournal`): its header, plan and snapshot are already written. */
+  journal: RunJournal;
+  limits?: Partial<RunLimits>;
+  /** Ctrl-C: aborts the run safely (in-flight calls finish). */
+  signal?: AbortSignal;
+  /** Defaults to the journal's run ID. */
+  runId?: string;
+  /** Reads back and re-runs the re-enrollment analysis for verify steps. */
+  verify?: VerifyFn;
+  clock?: Clock;
+  random?: () => number;
+  journalOptions?: JournalOptions;
+}
+
+const handleOf = (engine: RunEngine, journalPath: string, signal: AbortSignal | undefined): RunHandle => {
+  if (signal) {
+    if (signal.aborted) engine.abort();
+    else signal.addEventListener('abort', () => engine.abort(), { once: true });
+  }
+  return {
+    runId: engine.runId,
+    journalPath,
+    progress: () => engine.progress(),
+    subscribe: (l) => engine.subscribe(l),
+    pause: () => engine.pause(),
+    resume: () => engine.resume(),
+    abort: () => engine.abort(),
+    retryFailed: () => engine.retryFailed(),
+    // After retryFailed() the run goes on: `done` is then a new promise for the new end.
+    get done() {
+      return engine.done;
+    },
+  };
+};
+
+const start = (plan: Plan, options: Omit<ExecuteOptions, 'journal'>, journal: RunJournal, prior?: PriorState) => {
+  const runId = options.runId ?? journal.runId;
+  const path = journal.path;
+  const engine = new RunEngine(
+    plan,
+    runId,
+    {
+      dps: options.dps,
+      hubs: options.hubs,
+      journal,
+      reopenJournal: () => reopenJournal(path, journal.runId, true, options.journalOptions),
+      limits: resolveLimits(options.limits),
+      clock: options.clock ?? systemClock,
+      random: options.random ?? Math.random,
+      verify: options.verify,
+    },
+    prior,
+  );
+  engine.start();
+  return handleOf(engine, path, options.signal);
+};
+
+/** Executes a plan whose journal is open. Starts at once; the handle reports progress and the end. */
+export const execute = (plan: Plan, options: ExecuteOptions): RunHandle => start(plan, options, options.journal);
+
+export interface ResumeOptions extends Omit<ExecuteOptions, 'journal' | 'runId'> {
+  /** Also run again the steps that failed (and those skipped because of them). Default: false. */
+  retryFailed?: boolean;
+}
+
+/**
+ * Finishes a recorded run. Steps with an outcome are not redone; a step whose intent was journaled
+ * without an outcome is re-checked by reading the service first, so a destructive call that already
+ * took effect is not repeated.
+ */
+export const resumeRun = async (journalPath: string, options: ResumeOptions): Promise<RunHandle> => {
+  const contents = await readJournal(journalPath);
+  if (!contents.plan) {
+    throw new JournalError(
+      'noPlan',
+      `Run ${contents.header.runId} stopped before its plan was journaled, so nothing ran. Plan and run it again.`,
+    );
+  }
+  const settled: StepResult[] = [];
+  const priorDevices = new Map<string, DeviceResult[]>();
+  for (const r of contents.results.values()) {
+    const again = options.retryFailed && (r.outcome === 'failed' || r.outcome === 'skipped');
+    if (!again) settled.push(r);
+    else if (r.devices) {
+      priorDevices.set(
+        r.stepId,
+        r.devices.filter((x) => x.outcome === 'succeeded' || x.outcome === 'alreadyDone'),
+      );
+    }
+  }
+  const journal = await reopenJournal(
+    journalPath,
+    contents.header.runId,
+    contents.hasSnapshot,
+    options.journalOptions,
+  );
+  await journal.appendMark('resumedRun');
+  return start(contents.plan, options, journal, {
+    results: settled,
+    recheck: contents.unknownSteps,
+    attempts: contents.attempts,
+    verdicts: contents.verdicts,
+    priorDevices,
+  });
+};

@@ -1,0 +1,271 @@
+/**
+ * One plan step against the ports, with the outcomes that make a run safe to repeat: a delete of
+ * something already gone and a disable of something already disabled are `alreadyDone`; a blocker
+ * is re-read and must come back disabled. On resume (`recheck`), the service is READ first, so a
+ * call that may already have happened is not made again when its effect is there.
+ */
+import type { ReenrollmentVerdict } from '../../core/model.js';
+import type { DpsPort, HubDirectory } from '../../core/ports.js';
+import type { PlanStep, StepOutcome, StepOperation } from '../../core/plan-types.js';
+import { isServiceError } from '../../core/errors.js';
+import { scrubSecrets } from '../journal/redact.js';
+
+export type VerifyFn = (registrationIds: string[]) => Promise<ReenrollmentVerdict[]>;
+
+export interface DeviceResult {
+  id: string;
+  outcome: StepOutcome;
+  message?: string;
+}
+
+export interface Execution {
+  outcome: StepOutcome;
+  message?: string;
+  devices?: DeviceResult[];
+  verdicts?: ReenrollmentVerdict[];
+}
+
+/** Makes one service call under the rate limits with retries; `destructive` journals an intent first. */
+export type CallFn = <T>(service: string, cost: number, destructive: boolean, fn: () => Promise<T>) => Promise<T>;
+
+export interface StepEnv {
+  dps: DpsPort;
+  hubs: HubDirectory;
+  runId: string;
+  /** A restore run re-enables: verify then expects devices to be allowed back. */
+  restore: boolean;
+  call: CallFn;
+  /** The step's intent was journaled without an outcome: read the service before acting. */
+  recheck: boolean;
+  /** Devices of a bulk step that an earlier try already settled well: not called again. */
+  priorDone?: ReadonlyMap<string, DeviceResult>;
+  verify?: VerifyFn;
+  /** Journals the snapshot when the journal lacks it (normally written when the journal opened). */
+  ensureSnapshot(): Promise<number>;
+}
+
+const notFound = (e: unknown): boolean => isServiceError(e) && e.kind === 'notFound';
+const conflict = (e: unknown): boolean => isServiceError(e) && e.kind === 'conflict';
+
+/** Deletes, treating "already gone" as done. With `recheck`, reads first. */
+const deleteIdempotent = async (
+  env: StepEnv,
+  exists: () => Promise<unknown>,
+  remove: () => Promise<void>,
+  what: string,
+): Promise<Execution> => {
+  const dps = env.dps.host;
+  if (env.recheck && (await env.call(dps, 1, false, exists)) === undefined) {
+    return { outcome: 'alreadyDone', message: `${what} was already deleted` };
+  }
+  try {
+    await env.call(dps, 1, true, remove);
+    return { outcome: 'succeeded' };
+  } catch (e) {
+    if (notFound(e)) return { outcome: 'alreadyDone', message: `${what} was already deleted` };
+    throw e;
+  }
+};
+
+/** Read, then write only when the status differs; the written status must be the one asked for. */
+const setStatusIdempotent = async (
+  env: StepEnv,
+  read: () => Promise<{ provisioningStatus: string } | undefined>,
+  write: () => Promise<{ provisioningStatus: string }>,
+  target: 'enabled' | 'disabled',
+  what: string,
+): Promise<Execution> => {
+  const dps = env.dps.host;
+  const before = await env.call(dps, 1, false, read);
+  if (!before) {
+    return { outcome: 'failed', message: `${what} does not exist: nothing to ${target === 'enabled' ? 'enable' : 'disable'}` };
+  }
+  if (before.provisioningStatus === target) return { outcome: 'alreadyDone', message: `${what} was already ${target}` };
+  // The adapter's read-modify-write costs a read and a write.
+  const after = await env.call(dps, 2, true, write);
+  if (after.provisioningStatus !== target) {
+    return { outcome: 'failed', message: `${what} came back ${after.provisioningStatus} after setting it ${target}` };
+  }
+  return { outcome: 'succeeded' };
+};
+
+const createBlocker = async (env: StepEnv, op: Extract<StepOperation, { kind: 'createBlocker' }>) => {
+  const dps = env.dps.host;
+  const read = () => env.dps.getEnrollment(op.registrationId);
+  let existed = false;
+  if (env.recheck) existed = (await env.call(dps, 1, false, read)) !== undefined;
+  if (!existed) {
+    try {
+      await env.call(dps, 1, true, () =>
+        env.dps.createBlocker({
+          registrationId: op.registrationId,
+          groupId: op.groupId,
+          certificatePem: op.certificatePem,
+          runId: op.runId ?? env.runId,
+        }),
+      );
+    } catch (e) {
+      if (!conflict(e)) throw e;
+      existed = true;
+    }
+  }
+  // Re-read every blocker: one SDK once wrote a "disabled" enrollment that came out enabled.
+  const written = await env.call(dps, 1, false, read);
+  if (!written) {
+    return { outcome: 'failed' as const, message: `blocker for ${op.registrationId} is missing after writing it: the device could re-enroll` };
+  }
+  if (written.provisioningStatus !== 'disabled') {
+    const how = existed ? 'an ENABLED individual enrollment already exists for' : 'blocker came back enabled for';
+    return { outcome: 'failed' as const, message: `${how} ${op.registrationId}: the device could re-enroll` };
+  }
+  return existed
+    ? { outcome: 'alreadyDone' as const, message: `a disabled individual enrollment already blocks ${op.registrationId}` }
+    : { outcome: 'succeeded' as const };
+};
+
+const hubStep = async (
+  env: StepEnv,
+  op: Extract<StepOperation, { kind: 'disableHubDevices' | 'enableHubDevices' | 'deleteHubDevices' }>,
+): Promise<Execution> => {
+  const hub = env.hubs.get(op.hub.toLowerCase());
+  if (!hub) {
+    const message = `no credentials for hub ${op.hub}: give --hub for it and retry`;
+    return { outcome: 'failed', message, devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })) };
+  }
+  const service = hub.host.toLowerCase();
+  const want = op.kind === 'deleteHubDevices' ? 'deleted' : op.kind === 'disableHubDevices' ? 'disabled' : 'enabled';
+  const results = new Map<string, DeviceResult>();
+  for (const [id, r] of env.priorDone ?? []) if (op.deviceIds.includes(id)) results.set(id, r);
+  let todo = op.deviceIds.filter((id) => !results.has(id));
+  if (env.recheck) {
+    const remaining: string[] = [];
+    for (const id of todo) {
+      const device = await env.call(service, 1, false, () => hub.getDevice(id));
+      if (want === 'deleted' ? device === undefined : device?.status === want) {
+        results.set(id, { id, outcome: 'alreadyDone', message: `already ${want}` });
+      } else remaining.push(id);
+    }
+    todo = remaining;
+  }
+  if (todo.length > 0) {
+    const devices = todo.map((deviceId) => ({ deviceId }));
+    const answer = await env.call(service, todo.length, true, () =>
+      op.kind === 'deleteHubDevices'
+        ? hub.deleteDevices(devices)
+        : hub.setDevicesStatus(devices, op.kind === 'disableHubDevices' ? 'disabled' : 'enabled'),
+    );
+    const byId = new Map(answer.map((r) => [r.id, r]));
+    for (const id of todo) {
+      const r = byId.get(id);
+      if (!r) results.set(id, { id, outcome: 'failed', message: 'the hub answered nothing for this device' });
+      else if (r.ok) results.set(id, { id, outcome: 'succeeded' });
+      else if (r.code === 'DeviceNotFound' && want !== 'enabled') {
+        results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
+      } else {
+        const text = scrubSecrets(r.message ?? r.code ?? 'refused by the hub');
+        results.set(id, { id, outcome: 'failed', message: r.code && !text.includes(r.code) ? `${r.code}: ${text}` : text });
+      }
+    }
+  }
+  const devices = op.deviceIds.map((id) => results.get(id)!);
+  const failed = devices.filter((d) => d.outcome === 'failed').length;
+  if (failed > 0) {
+    return { outcome: 'failed', message: `${failed} of ${devices.length} devices not ${want} on ${op.hub}`, devices };
+  }
+  const outcome = devices.every((d) => d.outcome === 'alreadyDone') ? 'alreadyDone' : 'succeeded';
+  return { outcome, devices };
+};
+
+const verify = async (env: StepEnv, registrationIds: string[]): Promise<Execution> => {
+  if (!env.verify) return { outcome: 'skipped', message: 'no verification was available for this run' };
+  const verdicts = await env.verify(registrationIds);
+  const allowed = verdicts.filter((v) => v.verdict === 'allowed');
+  const possible = verdicts.filter((v) => v.verdict === 'possible');
+  if (!env.restore && allowed.length > 0) {
+    const first = allowed[0];
+    const more = allowed.length > 1 ? ` (and ${allowed.length - 1} more)` : '';
+    return { outcome: 'failed', verdicts, message: `${first.registrationId} could provision again: ${first.reason}${more}` };
+  }
+  const message = possible.length > 0 ? `${possible.length} device(s) might re-enroll: ${possible[0].reason}` : undefined;
+  return { outcome: 'succeeded', verdicts, message };
+};
+
+export const performStep = async (step: PlanStep, env: StepEnv): Promise<Execution> => {
+  const { dps } = env;
+  const op = step.op;
+  switch (op.kind) {
+    case 'snapshotRegistrations': {
+      const count = await env.ensureSnapshot();
+      return { outcome: 'succeeded', message: `${count} registration records in the journal` };
+    }
+    case 'disableEnrollment':
+    case 'enableEnrollment': {
+      const target = op.kind === 'disableEnrollment' ? 'disabled' : 'enabled';
+      const id = op.registrationId;
+      return setStatusIdempotent(
+        env,
+        () => dps.getEnrollment(id),
+        () => dps.setEnrollmentStatus(id, target),
+        target,
+        `enrollment ${id}`,
+      );
+    }
+    case 'disableGroup':
+    case 'enableGroup': {
+      const target = op.kind === 'disableGroup' ? 'disabled' : 'enabled';
+      const id = op.groupId;
+      return setStatusIdempotent(
+        env,
+        () => dps.getGroup(id),
+        () => dps.setGroupStatus(id, target),
+        target,
+        `enrollment group ${id}`,
+      );
+    }
+    case 'deleteEnrollment':
+      return deleteIdempotent(
+        env,
+        () => dps.getEnrollment(op.registrationId),
+        () => dps.deleteEnrollment(op.registrationId),
+        `enrollment ${op.registrationId}`,
+      );
+    case 'deleteGroup':
+      return deleteIdempotent(
+        env,
+        () => dps.getGroup(op.groupId),
+        () => dps.deleteGroup(op.groupId),
+        `enrollment group ${op.groupId}`,
+      );
+    case 'deleteRegistration':
+      return deleteIdempotent(
+        env,
+        () => dps.getRegistration(op.registrationId),
+        () => dps.deleteRegistration(op.registrationId),
+        `registration record ${op.registrationId}`,
+      );
+    case 'createBlocker':
+      return createBlocker(env, op);
+    case 'disableHubDevices':
+    case 'enableHubDevices':
+    case 'deleteHubDevices':
+      return hubStep(env, op);
+    case 'verify':
+      return verify(env, op.registrationIds);
+  }
+};
+
+/** Which service a step's calls count against (for rate limits and in-flight caps). */
+export const serviceOf = (step: PlanStep, dpsHost: string): string => {
+  const op = step.op;
+  switch (op.kind) {
+    case 'disableHubDevices':
+    case 'enableHubDevices':
+    case 'deleteHubDevices':
+      return op.hub.toLowerCase();
+    case 'snapshotRegistrations':
+    case 'verify':
+      return 'local';
+    default:
+      return dpsHost;
+  }
+};

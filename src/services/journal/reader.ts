@@ -1,0 +1,128 @@
+/** Reads a run journal back: what was planned, what happened to each step, how the run ended. */
+import { readFile } from 'node:fs/promises';
+import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.js';
+import type { Plan, StepResult } from '../../core/plan-types.js';
+import {
+  type HeaderRecord,
+  JournalError,
+  type JournalRecord,
+  type PlanRecord,
+  type RunEndState,
+} from './records.js';
+
+export interface JournalContents {
+  path: string;
+  header: HeaderRecord;
+  /** The plan with its snapshot re-attached; undefined when the run stopped before writing it. */
+  plan: Plan | undefined;
+  snapshot: RegistrationRecord[];
+  /** True when a snapshot record was read (an empty snapshot is still a snapshot). */
+  hasSnapshot: boolean;
+  /** The latest outcome of each step that has one (and no later intent). */
+  results: Map<string, StepResult>;
+  /** Steps with an intent after their last outcome: the call may or may not have happened. */
+  unknownSteps: string[];
+  /** Attempts journaled per step (intents), over the whole run. */
+  attempts: Map<string, number>;
+  /** Verify results, by step. */
+  verdicts: Map<string, ReenrollmentVerdict[]>;
+  /** True when some line could not be read (a write torn by a crash); those lines are ignored. */
+  torn: boolean;
+  /** 1-based numbers of the lines that were ignored. */
+  tornLines: number[];
+  /** How the run ended; undefined when it never wrote an end (still running, or interrupted). */
+  endState: RunEndState | undefined;
+}
+
+export const readJournal = async (path: string): Promise<JournalContents> => {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new JournalError('notFound', `No run journal at ${path}.`);
+    throw new JournalError('io', `Could not read the run journal ${path}: ${(e as Error).message}`);
+  }
+  return parseJournal(path, text);
+};
+
+export const parseJournal = (path: string, text: string): JournalContents => {
+  const lines = text.split('\n');
+  const tornLines: number[] = [];
+  let header: HeaderRecord | undefined;
+  let planRecord: PlanRecord | undefined;
+  let snapshot: RegistrationRecord[] = [];
+  let hasSnapshot = false;
+  const results = new Map<string, StepResult>();
+  const pendingIntent = new Set<string>();
+  const attempts = new Map<string, number>();
+  const verdicts = new Map<string, ReenrollmentVerdict[]>();
+  let endState: RunEndState | undefined;
+
+  lines.forEach((line, i) => {
+    if (line.length === 0) return;
+    let record: JournalRecord;
+    try {
+      record = JSON.parse(line) as JournalRecord;
+    } catch {
+      tornLines.push(i + 1);
+      return;
+    }
+    if (!record || typeof record !== 'object' || typeof record.type !== 'string') {
+      tornLines.push(i + 1);
+      return;
+    }
+    switch (record.type) {
+      case 'header':
+        header ??= record;
+        break;
+      case 'plan':
+        planRecord = record;
+        break;
+      case 'snapshot':
+        snapshot = record.records;
+        hasSnapshot = true;
+        break;
+      case 'intent':
+        pendingIntent.add(record.stepId);
+        attempts.set(record.stepId, (attempts.get(record.stepId) ?? 0) + 1);
+        break;
+      case 'outcome':
+        pendingIntent.delete(record.result.stepId);
+        results.set(record.result.stepId, record.result);
+        break;
+      case 'verify':
+        verdicts.set(record.stepId, record.verdicts);
+        break;
+      case 'mark':
+        // A resumed run is running again: an earlier end no longer describes it.
+        if (record.mark === 'resumedRun' || record.mark === 'retryFailed') endState = undefined;
+        break;
+      case 'end':
+        endState = record.state;
+        break;
+    }
+  });
+  if (!header) {
+    throw new JournalError(
+      'corrupt',
+      `${path} has no readable run header: it is not a run journal, or it was cut off at creation.`,
+    );
+  }
+  for (const id of pendingIntent) results.delete(id);
+  const plan = planRecord ? ({ ...planRecord.plan, snapshot } as Plan) : undefined;
+  return {
+    path,
+    header,
+    plan,
+    snapshot,
+    hasSnapshot,
+    results,
+    unknownSteps: [...pendingIntent],
+    attempts,
+    verdicts,
+    torn: tornLines.length > 0,
+    tornLines,
+    endState,
+  };
+};

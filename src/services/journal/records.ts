@@ -1,0 +1,98 @@
+/** What a run journal holds, one JSON object per line, in the order things happened. */
+import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.js';
+import type { Plan, StepResult } from '../../core/plan-types.js';
+import type { Actions, Selection } from '../../core/selection.js';
+
+export const JOURNAL_VERSION = 1;
+
+/** How a run ended. `interrupted`: the process stopped without finishing (no end record, or a signal). */
+export type RunEndState = 'completed' | 'completedWithFailures' | 'aborted' | 'interrupted';
+
+/** Host names only: the journal never holds connection strings, keys or tokens. */
+export interface JournalTarget {
+  dpsHost: string;
+  hubHosts: string[];
+}
+
+export interface HeaderRecord {
+  type: 'header';
+  v: typeof JOURNAL_VERSION;
+  runId: string;
+  createdAt: string;
+  target: JournalTarget;
+  selection: Selection;
+  actions: Actions;
+  /** Set for a restore run: the run it undoes. */
+  restoreOf?: string;
+}
+
+/** The plan without its snapshot (which has its own record). */
+export interface PlanRecord {
+  type: 'plan';
+  at: string;
+  plan: Omit<Plan, 'snapshot'>;
+}
+
+export interface SnapshotRecord {
+  type: 'snapshot';
+  at: string;
+  records: RegistrationRecord[];
+}
+
+/** Written and made durable before a destructive call. */
+export interface IntentRecord {
+  type: 'intent';
+  at: string;
+  stepId: string;
+  attempt: number;
+  call: string;
+}
+
+/** Written after a step settles (durably for destructive steps). The last one for a step wins. */
+export interface OutcomeRecord {
+  type: 'outcome';
+  at: string;
+  result: StepResult;
+}
+
+export interface VerifyRecord {
+  type: 'verify';
+  at: string;
+  stepId: string;
+  verdicts: ReenrollmentVerdict[];
+}
+
+export type RunMark = 'paused' | 'resumed' | 'abortRequested' | 'retryFailed' | 'resumedRun';
+
+export interface MarkRecord {
+  type: 'mark';
+  at: string;
+  mark: RunMark;
+}
+
+export interface EndRecord {
+  type: 'end';
+  at: string;
+  state: RunEndState;
+}
+
+export type JournalRecord =
+  | HeaderRecord
+  | PlanRecord
+  | SnapshotRecord
+  | IntentRecord
+  | OutcomeRecord
+  | VerifyRecord
+  | MarkRecord
+  | EndRecord;
+
+/** Failures of the journal itself, with what to do. Never carries a secret's value. */
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+  constructor(
+    readonly code: 'secret' | 'corrupt' | 'notFound' | 'badRunId' | 'noPlan' | 'io',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The one Backend: the Azure adapters (pointed at Azure or at the emulator), the planner, the executor
+ * and the journal, wired together. The TUI and the headless commands both use it.
+ */
+import { parseCertificateChain } from '../../core/certs.js';
+import type { KnownState, ParsedCertificate, ReenrollmentVerdict } from '../../core/model.js';
+import { planDeprovision } from '../../core/plan.js';
+import type { Plan, PlanResult } from '../../core/plan-types.js';
+import type { DpsPort, HubDirectory } from '../../core/ports.js';
+import { type DeviceEvidence, createReenrollmentAnalyzer } from '../../core/reenrollment.js';
+import type { Actions, Selection } from '../../core/selection.js';
+import type { Backend, DeviceRow, EnrollmentGroupSummary, RunHandle, TargetInfo } from '../backend.js';
+import { execute, resumeRun, type RunLimits } from '../executor/index.js';
+import { readJournal } from '../journal/reader.js';
+import { planRestore } from '../../core/restore.js';
+import type { Env } from '../journal/paths.js';
+import { openJournal } from '../journal/writer.js';
+import { collect, mapLimited, readHubDevices, readKnownState, readRecords } from './read-state.js';
+
+export interface BackendOptions {
+  target: TargetInfo;
+  dps: DpsPort;
+  hubs: HubDirectory;
+  limits?: Partial<RunLimits>;
+  /** Where journals go ($XDG_STATE_HOME); defaults to process.env. */
+  env?: Env;
+  /** Device certificate chains the tool holds (the sandbox's demo devices), by registration ID. */
+  certificates?: Record<string, ParsedCertificate[]>;
+  /** Verified CA certificates known by name (the sandbox knows them; Azure's data plane does not). */
+  caCertificates?: KnownState['caCertificates'];
+  /** Ctrl-C: aborts a run safely. */
+  signal?: AbortSignal;
+  /** Groups with more records than this show a lower-bound count in lists (counting costs DPS calls). */
+  countLimit?: number;
+  /** The command that restores a run, for the summary; the run ID is appended. */
+  restoreCommand?: (runId: string) => string;
+  onClose?: () => Promise<void>;
+}
+
+/** Evidence for the re-enrollment analysis, from what was read and the chains the tool holds. */
+export function evidenceFor(
+  registrationIds: string[],
+  state: KnownState,
+  certificates: Record<string, ParsedCertificate[]>,
+): DeviceEvidence[] {
+  const records = new Map(state.registrations.map((r) => [r.registrationId, r]));
+  const individuals = new Map(state.individualEnrollments.map((e) => [e.registrationId, e]));
+  const groups = new Map(state.enrollmentGroups.map((g) => [g.enrollmentGroupId, g]));
+  return registrationIds.map((registrationId) => {
+    const record = records.get(registrationId);
+    const groupId = record?.enrollmentGroupId;
+    const group = groupId ? groups.get(groupId) : undefined;
+    const individual = individuals.get(registrationId);
+    const attestation = group?.attestation.type ?? individual?.attestation.type;
+    const chain = certificates[registrationId];
+    return {
+      registrationId,
+      ...(attestation ? { attestation } : {}),
+      ...(groupId ? { groupId } : {}),
+      ...(chain ? { chain } : {}),
+      ...(group?.attestation.type === 'x509' ? { groupCertificates: group.attestation.signingCertificates } : {}),
+    };
+  });
+}
+
+function selectedIds(selection: Selection, state: KnownState): string[] {
+  if (selection.kind === 'enrollment') return [selection.registrationId];
+  if (selection.kind === 'groupDevices') return selection.devices.map((d) => d.registrationId);
+  return state.registrations.map((r) => r.registrationId);
+}
+
+function chainsOf(selection: Selection, held: Record<string, ParsedCertificate[]>): Record<string, ParsedCertificate[]> {
+  if (selection.kind !== 'groupDevices') return held;
+  const chains = { ...held };
+  for (const d of selection.devices) if (d.certificatePem) chains[d.registrationId] = parseCertificateChain(d.certificatePem);
+  return chains;
+}
+
+/** The Backend plus what only the headless commands need. */
+export interface SessionBackend extends Backend {
+  /** Finishes a recorded run from its journal (steps already settled are not redone). */
+  resume(journalPath: string, opts?: { retryFailed?: boolean }): Promise<RunHandle>;
+  /** The plan that undoes the temporary actions of a recorded run. */
+  planRestore(journalPath: string): Promise<PlanResult>;
+}
+
+export function createBackend(options: BackendOptions): SessionBackend {
+  const { dps, hubs } = options;
+  const held = options.certificates ?? {};
+  const countLimit = options.countLimit ?? 1000;
+  const read = (selection: Selection) => readKnownState(dps, hubs, selection, { caCertificates: options.caCertificates });
+
+  const verifyAgainst = (selection: Selection, state: KnownState, ids: string[]): ReenrollmentVerdict[] => {
+    const analyze = createReenrollmentAnalyzer(state);
+    return evidenceFor(ids, state, chainsOf(selection, held)).map((e) => {
+      const { uncertain: _u, ...verdict } = analyze(e);
+      return verdict;
+    });
+  };
+
+  const verifyFor = (selection: Selection) => {
+    // One fresh read for all verify steps of a run (they come in chunks of up to 1,000 devices).
+    let state: Promise<KnownState> | undefined;
+    return async (ids: string[]) => {
+      state ??= read(selection);
+      return verifyAgainst(selection, await state, ids);
+    };
+  };
+
+  const backend: SessionBackend = {
+    target: options.target,
+
+    listEnrollments: () => collect(dps.listEnrollments()),
+
+    async listGroups(): Promise<EnrollmentGroupSummary[]> {
+      const groups = await collect(dps.listGroups());
+      return mapLimited(groups, 4, async (g) => {
+        let deviceCount = 0;
+        for await (const page of dps.listGroupRegistrations(g.enrollmentGroupId)) {
+          deviceCount += page.length;
+          if (deviceCount >= countLimit) return { ...g, deviceCount, deviceCountIsLowerBound: true };
+        }
+        return { ...g, deviceCount };
+      });
+    },
+
+    async loadDevices(target): Promise<DeviceRow[]> {
+      const selection: Selection =
+        target.kind === 'enrollment' ? { kind: 'enrollment', registrationId: target.registrationId } : target;
+      const records = await readRecords(dps, selection);
+      const { devices, errors } = await readHubDevices(hubs, records);
+      const byKey = new Map(devices.map((d) => [`${d.hub.toLowerCase()}/${d.deviceId}`, d]));
+      return records.map((record) => {
+        const hub = record.assignedHub?.toLowerCase();
+        const hubDevice = hub ? byKey.get(`${hub}/${record.deviceId ?? record.registrationId}`) : undefined;
+        const hubError = hub ? errors.get(hub) : undefined;
+        return { record, ...(hubDevice ? { hubDevice } : {}), ...(hubError ? { hubError } : {}) };
+      });
+    },
+
+    async plan(selection: Selection, actions: Actions): Promise<PlanResult> {
+      const state = await read(selection);
+      return planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held) });
+    },
+
+    async run(plan: Plan): Promise<RunHandle> {
+      const journal = await openJournal(
+        { target: { dpsHost: dps.host, hubHosts: hubs.hosts() }, plan },
+        { env: options.env },
+      );
+      return execute(plan, {
+        dps,
+        hubs,
+        journal,
+        limits: options.limits,
+        signal: options.signal,
+        verify: verifyFor(plan.selection),
+      });
+    },
+
+    async resume(journalPath, opts = {}) {
+      const contents = await readJournal(journalPath);
+      return resumeRun(journalPath, {
+        dps,
+        hubs,
+        limits: options.limits,
+        signal: options.signal,
+        retryFailed: opts.retryFailed,
+        verify: verifyFor(contents.header.selection),
+      });
+    },
+
+    async planRestore(journalPath) {
+      const contents = await readJournal(journalPath);
+      if (!contents.plan) {
+        return {
+          ok: false,
+          refusal: { code: 'unknown-target', message: `run ${contents.header.runId} stopped before its plan was journaled: nothing to restore` },
+        };
+      }
+      return planRestore(contents.header.runId, contents.plan, [...contents.results.values()]);
+    },
+
+    async verify(selection: Selection): Promise<ReenrollmentVerdict[]> {
+      const state = await read(selection);
+      return verifyAgainst(selection, state, selectedIds(selection, state));
+    },
+
+    close: async () => {
+      await options.onClose?.();
+    },
+  };
+  return backend;
+}

@@ -1,0 +1,90 @@
+/**
+ * The sandbox: the emulator started in-process with the demo fleet, reached through exactly the same
+ * SDK adapters as Azure (only the request builder's endpoint differs).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseCertificateChain } from '../../core/certs.js';
+import type { CertificateInfo, ParsedCertificate } from '../../core/model.js';
+import { certificateInfo } from '../../core/certs.js';
+import { buildPorts } from '../azure/target.js';
+import { resolveTarget } from '../azure/target.js';
+import type { Backend } from '../backend.js';
+import { type EmulatorHandle, startEmulator } from '../emulator/index.js';
+import type { RunLimits } from '../executor/index.js';
+import { type Env, stateDir } from '../journal/paths.js';
+import { createBackend } from './create-backend.js';
+
+export interface SandboxOptions {
+  /** State file; default $XDG_STATE_HOME/iot-deprovision/sandbox.json so runs can be restored later. */
+  statePath?: string;
+  env?: Env;
+  signal?: AbortSignal;
+  limits?: Partial<RunLimits>;
+  /** Emulator time scale (service minutes per real minute); the sandbox runs at 60x by default. */
+  timeScale?: number;
+}
+
+export const defaultSandboxState = (env: Env = process.env): string => join(stateDir(env), 'sandbox.json');
+
+export interface Sandbox {
+  backend: Backend;
+  emulator: EmulatorHandle;
+}
+
+/** Chains (leaf first) of the demo devices whose certificates the sandbox holds. */
+function heldChains(emulator: EmulatorHandle): Record<string, ParsedCertificate[]> {
+  const chains: Record<string, ParsedCertificate[]> = {};
+  for (const [id, secrets] of Object.entries(emulator.store.demoSecrets.devices)) {
+    const pem = secrets.chainPem ?? secrets.certPem;
+    if (pem) chains[id] = parseCertificateChain(pem);
+  }
+  return chains;
+}
+
+function caCertificates(emulator: EmulatorHandle): Record<string, CertificateInfo> {
+  const out: Record<string, CertificateInfo> = {};
+  for (const [name, pem] of emulator.store.dps.caCertificates) {
+    const [cert] = parseCertificateChain(pem);
+    if (cert) out[name] = certificateInfo(cert);
+  }
+  return out;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const env = options.env ?? process.env;
+  const statePath = options.statePath ?? defaultSandboxState(env);
+  mkdirSync(dirname(statePath), { recursive: true, mode: 0o700 });
+  const emulator = await startEmulator({
+    seed: 'demo',
+    statePath,
+    timeScale: options.timeScale ?? 60,
+  });
+  try {
+    const target = resolveTarget({
+      dps: emulator.dps.connectionString,
+      hubs: emulator.hubs.map((h) => h.connectionString),
+      endpoint: emulator.url,
+      endpointCa: emulator.ca,
+      env: {},
+      configPath: false,
+      kind: 'sandbox',
+    });
+    const ports = buildPorts(target);
+    const backend = createBackend({
+      target: target.describe(),
+      dps: ports.dps,
+      hubs: ports.hubs,
+      env,
+      limits: { timeScale: options.timeScale ?? 60, ...options.limits },
+      certificates: heldChains(emulator),
+      caCertificates: caCertificates(emulator),
+      signal: options.signal,
+      onClose: () => emulator.stop(),
+    });
+    return { backend, emulator };
+  } catch (e) {
+    await emulator.stop();
+    throw e;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Drives the compiled program in a real terminal (tmux): type keys, read the screen, wait for text
+ * with a deadline (never fixed sleeps).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+export interface TerminalOptions {
+  cols?: number;
+  rows?: number;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+function tmux(args: string[]): string {
+  return execFileSync('tmux', args, { encoding: 'utf8' });
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export class Terminal {
+  readonly name = `iotd-${randomBytes(4).toString('hex')}`;
+  private closed = false;
+
+  constructor(argv: string[], opts: TerminalOptions = {}) {
+    const env = { ...opts.env };
+    // Ink renders non-interactively when CI is set; the program under test must see a plain terminal.
+    const unset = ['CI', 'CONTINUOUS_INTEGRATION'];
+    const assignments = Object.entries(env)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${shellQuote(v as string)}`);
+    // Keep the pane after the program exits so its last screen and exit code can be read.
+    const command = `env ${unset.map((u) => `-u ${u}`).join(' ')} ${assignments.join(' ')} ${argv.map(shellQuote).join(' ')}; echo "[exit $?]"; sleep 600`;
+    tmux([
+      'new-session', '-d', '-s', this.name, '-x', String(opts.cols ?? 80), '-y', String(opts.rows ?? 24),
+      ...(opts.cwd ? ['-c', opts.cwd] : []), command,
+    ]);
+  }
+
+  /** Keys in tmux's names (Down, Enter, Escape, C-c) or literal text with `literal`. */
+  send(...keys: string[]): void {
+    tmux(['send-keys', '-t', this.name, ...keys]);
+  }
+
+  type(text: string): void {
+    tmux(['send-keys', '-t', this.name, '-l', text]);
+  }
+
+  /** Writes raw bytes in one burst, as a slow SSH link delivers buffered keys. */
+  burst(bytes: string): void {
+    const hex = [...Buffer.from(bytes, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
+    tmux(['send-keys', '-t', this.name, '-H', ...hex]);
+  }
+
+  screen(): string {
+    return tmux(['capture-pane', '-t', this.name, '-p']);
+  }
+
+  /** Screen with colours and attributes as escape sequences (for NO_COLOR checks). */
+  screenWithEscapes(): string {
+    return tmux(['capture-pane', '-t', this.name, '-p', '-e']);
+  }
+
+  async waitFor(pattern: string | RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = this.screen();
+      if (typeof pattern === 'string' ? last.includes(pattern) : pattern.test(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}; screen was:\n${last}`);
+  }
+
+  /** Waits for the program to exit and returns its exit code. */
+  async exitCode(timeoutMs = 20_000): Promise<number> {
+    const screen = await this.waitFor(/\[exit \d+\]/, timeoutMs);
+    return Number(/\[exit (\d+)\]/.exec(screen)?.[1]);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      tmux(['kill-session', '-t', this.name]);
+    } catch {
+      // already gone
+    }
+  }
+}
