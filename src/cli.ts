@@ -7,7 +7,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseCertificateChain } from './core/certs.js';
 import { isServiceError } from './core/errors.js';
 import { printable, type SelectorFlags } from './commands/args.js';
-import { parseEmulatorFlags, runEmulatorCommand } from './commands/emulator.js';
 import {
   EXIT,
   type Io,
@@ -18,7 +17,8 @@ import {
   runsCommand,
   verifyCommand,
 } from './commands/headless.js';
-import { hasConfiguredTarget, openSession, type TargetFlags } from './commands/session.js';
+import type { TargetFlags } from './commands/session.js';
+import type { SessionBackend } from './services/session/create-backend.js';
 import { isUsageError, UsageError } from './commands/usage-error.js';
 import { scrubSecrets } from './services/journal/index.js';
 
@@ -76,7 +76,9 @@ function selectorFlags(opts: Flags): SelectorFlags {
 }
 
 export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number) => void): Command {
-  const withSession = async (opts: Flags, fn: (backend: Awaited<ReturnType<typeof openSession>>) => Promise<number>) => {
+  const withSession = async (opts: Flags, fn: (backend: SessionBackend) => Promise<number>) => {
+    // Loaded on demand: the SDKs and the emulator are slow to import, and `runs` or `--help` need neither.
+    const { openSession } = await import('./commands/session.js');
     const backend = await openSession(opts, { signal, env: io.env });
     try {
       setExit(await fn(backend));
@@ -95,7 +97,10 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(iot-deprovision --help for usage)');
   addTargetOptions(program).action(async (opts: Flags) => {
-    const { runTui } = await import('./screens/run-tui.js');
+    const [{ runTui }, { hasConfiguredTarget }] = await Promise.all([
+      import('./screens/run-tui.js'),
+      import('./commands/session.js'),
+    ]);
     const sandbox = opts.sandbox || !hasConfiguredTarget(opts, io.env);
     await withSession({ ...opts, sandbox }, (backend) => runTui(backend));
   });
@@ -144,14 +149,15 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .option('--faults <spec>', 'e.g. 5xx=0.1,reset=0.05,hang=0.01,latency=20,seed=7')
     .option('--https', 'serve HTTPS with a generated self-signed certificate')
     .option('--json', 'print one JSON line')
-    .action(async (opts: Record<string, string | boolean | undefined>) =>
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const { parseEmulatorFlags, runEmulatorCommand } = await import('./commands/emulator.js');
       setExit(
         await runEmulatorCommand(parseEmulatorFlags(opts), {
           stdout: { write: (t: string) => io.stdout(t) },
           stderr: { write: (t: string) => io.stderr(t) },
         }),
-      ),
-    );
+      );
+    });
   return program;
 }
 

@@ -67,12 +67,21 @@ export function formatVerdicts(verdicts: ReenrollmentVerdict[]): string {
   const count = { blocked: 0, possible: 0, allowed: 0 };
   for (const v of verdicts) count[v.verdict]++;
   const lines = [`Re-enrollment: ${count.blocked} blocked, ${count.possible} possible, ${count.allowed} allowed`];
-  // Show the devices that are not blocked first: they are the ones that need a person.
-  const ordered = [...verdicts].sort((a, b) => rank(a) - rank(b));
-  for (const v of ordered.slice(0, VERDICTS_SHOWN)) {
-    lines.push(`  ${v.verdict.padEnd(8)} ${sanitize(v.registrationId)}${v.path ? ` via ${sanitize(v.path)}` : ''}: ${sanitize(v.reason)}`);
+  // Devices with the same verdict for the same reason are one line; those not blocked come first.
+  const groups = new Map<string, { v: ReenrollmentVerdict; ids: string[] }>();
+  for (const v of verdicts) {
+    const key = `${v.verdict}\n${v.path ?? ''}\n${v.reason}`;
+    const g = groups.get(key);
+    if (g) g.ids.push(v.registrationId);
+    else groups.set(key, { v, ids: [v.registrationId] });
   }
-  if (verdicts.length > VERDICTS_SHOWN) lines.push(`  ... ${verdicts.length - VERDICTS_SHOWN} more (--json lists all)`);
+  const ordered = [...groups.values()].sort((a, b) => rank(a.v) - rank(b.v));
+  for (const { v, ids } of ordered.slice(0, VERDICTS_SHOWN)) {
+    const who = ids.length === 1 ? sanitize(ids[0]) : `${ids.length} devices (${ids.slice(0, 3).map(sanitize).join(', ')}${ids.length > 3 ? ', ...' : ''})`;
+    lines.push(`  ${v.verdict.toUpperCase().padEnd(8)} ${who}${v.path ? ` via ${sanitize(v.path)}` : ''}`);
+    lines.push(`           ${sanitize(v.reason)}`);
+  }
+  if (ordered.length > VERDICTS_SHOWN) lines.push(`  ... ${ordered.length - VERDICTS_SHOWN} more (--json lists all)`);
   return lines.join('\n');
 }
 

@@ -66,6 +66,7 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     env,
     limits,
     signal: options.signal,
+    targetHint: '(with the same --dps/--hub flags)',
   });
 }
 

@@ -9,7 +9,7 @@ import type { Draft, PlanContext } from './plan-context.js';
 import type { Actions, DeviceChoice, Selection } from './selection.js';
 
 const X509_BLOCKER = 'X.509 blocker from the device certificate';
-const SYMMETRIC_BLOCKER = 'symmetric key blocker';
+const KEY_BLOCKER = 'symmetric key blocker';
 
 function deviceChain(
   choice: DeviceChoice,
@@ -116,7 +116,7 @@ export function planGroupDevices(
           ...(x509 ? { certificatePem: choice.certificatePem } : {}),
           ...(ctx.options.runId !== undefined ? { runId: ctx.options.runId } : {}),
         },
-        `PUT enrollments/${id} (new, provisioningStatus=disabled, ${x509 ? X509_BLOCKER : SYMMETRIC_BLOCKER})`,
+        `PUT enrollments/${id} (new, provisioningStatus=disabled, ${x509 ? X509_BLOCKER : KEY_BLOCKER})`,
         [id],
       );
     }
@@ -147,8 +147,7 @@ export function planGroupDevices(
         'an enabled individual enrollment of its own, which DPS uses before the group: ' +
         'the plan disables that enrollment instead of writing a blocker, ' +
         'and from then on it blocks the device.',
-      recommendation:
-        'Never delete it afterwards: ' + `the device would re-enroll through enrollment group ${groupId}.`,
+      recommendation: `Never delete it afterwards: the device would re-enroll through group ${groupId}.`,
       registrationIds: enabledOwn,
     });
   }

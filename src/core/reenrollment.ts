@@ -1,8 +1,9 @@
 /**
  * Could this device provision again? Answered the way DPS decides (notes/dps-rules.md): an individual
  * enrollment with the registration ID first, whatever its state; only without one, enrollment groups.
- * When we cannot see enough (no chain, a CA we could not read) the answer is `possible`, never `blocked`:
- * a false "blocked" is the mistake that lets a stolen device back in.
+ * Where what we can see leaves room (a broken or partial chain, names instead of certificates, a CA
+ * we could not read) the answer leans to `possible`: a false "blocked" is the mistake that lets a
+ * stolen device back in, a false "possible" only costs a warning.
  */
 import { isIssuedBy, isSelfSigned, sameName } from './certs.js';
 import { isEnabled, StateIndex } from './reenrollment-index.js';

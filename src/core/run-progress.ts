@@ -189,7 +189,9 @@ export const phaseProgress = (ctx: RunContext, phase: Phase): PhaseProgress => {
 const unsettledIn = (ctx: RunContext, p: number): number => {
   const base = p * SLOTS;
   const c = ctx.counters;
-  return c[base + C.total] - c[base + C.done] - c[base + C.alreadyDone] - c[base + C.failed] - c[base + C.skipped];
+  return (
+    c[base + C.total] - c[base + C.done] - c[base + C.alreadyDone] - c[base + C.failed] - c[base + C.skipped]
+  );
 };
 
 /** The displayed phase: the earliest one with unsettled steps (phases overlap per device). */
@@ -267,9 +269,12 @@ export const describeStep = (step: PlanStep): string => {
       return `delete ${countOf(op.deviceIds)} on ${op.hub}`;
     case 'deleteRegistration':
       return `delete registration record ${op.registrationId}`;
-    case 'verify':
-      return `verify ${op.registrationIds.length === 1 ? op.registrationIds[0] : `${op.registrationIds.length} devices`}`;
+    case 'verify': {
+      const ids = op.registrationIds;
+      return `verify ${ids.length === 1 ? ids[0] : `${ids.length} devices`}`;
+    }
   }
 };
 
-const countOf = (ids: readonly string[]): string => (ids.length === 1 ? `device ${ids[0]}` : `${ids.length} devices`);
+const countOf = (ids: readonly string[]): string =>
+  ids.length === 1 ? `device ${ids[0]}` : `${ids.length} devices`;

@@ -67,6 +67,8 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
   const handlers = useRef(new Map<number, { current: KeyHandler }>());
   const queue = useRef<Keystroke[]>([]);
   const run = useRef<RunState | undefined>(undefined);
+  /** Set while backend.run() is creating the run (journal, first reads). */
+  const starting = useRef<{ quit: boolean } | undefined>(undefined);
   const exited = useRef(false);
 
   const finish = useCallback(
@@ -138,13 +140,25 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
 
   const startRun = useCallback(
     async (plan: Plan) => {
-      const handle = await backend.run(plan);
-      const r: RunState = { handle, plan, active: true, exitWhenDone: false };
+      starting.current = { quit: false };
+      let handle: RunHandle;
+      try {
+        handle = await backend.run(plan);
+      } catch (err) {
+        const quit = starting.current.quit;
+        starting.current = undefined;
+        if (quit) return finish({});
+        throw err;
+      }
+      // A quit asked for while the run was starting stops it safely as soon as it exists.
+      const r: RunState = { handle, plan, active: true, exitWhenDone: starting.current.quit };
+      starting.current = undefined;
       run.current = r;
+      if (r.exitWhenDone) handle.abort();
       push({ screen: 'run', plan, handle });
       settle(r);
     },
-    [backend, push, settle],
+    [backend, push, settle, finish],
   );
 
   const retryRun = useCallback(() => {
@@ -161,6 +175,12 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
 
   /** Quit, q: ask first while a run is going. Ctrl-C/signals: abort safely, then quit; twice: leave now. */
   const abortAndQuit = useCallback(() => {
+    if (starting.current) {
+      if (starting.current.quit) return quitNow();
+      starting.current.quit = true;
+      setStatus('Stopping: the run is starting; it will be aborted safely, then the tool quits.');
+      return;
+    }
     const r = run.current;
     if (!r?.active) return quitNow();
     if (r.exitWhenDone) return quitNow();
@@ -171,7 +191,7 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
   }, [quitNow, setPrompt]);
 
   const requestQuit = useCallback(() => {
-    if (run.current?.active) setPrompt('quitDuringRun');
+    if (run.current?.active || starting.current) setPrompt('quitDuringRun');
     else quitNow();
   }, [quitNow, setPrompt]);
 

@@ -47,12 +47,16 @@ export function hubStatusText(row: DeviceRow): string {
   return row.record.assignedHub ? 'not found' : '-';
 }
 
+/** The device ID usually equals the registration ID; saying so leaves room for the IDs at 80 columns. */
+export const SAME_ID = '(same)';
+
 function deviceCells(row: DeviceRow, wide: boolean): string[] {
   const r = row.record;
   const updated = formatTimestamp(r.lastUpdatedDateTimeUtc);
+  const deviceId = r.deviceId === undefined ? '-' : r.deviceId === r.registrationId ? SAME_ID : r.deviceId;
   return [
     sanitize(r.registrationId),
-    sanitize(r.deviceId ?? '-'),
+    sanitize(deviceId),
     shortHost(sanitize(r.assignedHub)),
     r.status,
     hubStatusText(row),
@@ -155,22 +159,17 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
   const listHeight = Math.max(1, bodyRows - 4);
   const wide = columns >= 100;
   const list = useListState<DeviceRow>(loaded.status === 'ready' ? loaded.value : NONE, {
-    searchText: (r) => deviceCells(r, true).join(' '),
+    searchText: (r) => [...deviceCells(r, true), sanitize(r.record.deviceId)].join(' '),
     height: listHeight,
   });
 
-  const specs: ColumnSpec[] = [
-    { width: 3 },
-    { flex: 3 },
-    { flex: 2 },
-    { flex: 2 },
-    { width: 10 },
-    { width: 9 },
-    { width: wide ? 16 : 11 },
-  ];
+  // At 80 columns the registration ID gets most of the room; the hub name is short (suffix cut).
+  const specs: ColumnSpec[] = wide
+    ? [{ width: 3 }, { flex: 3 }, { flex: 2 }, { flex: 2 }, { width: 10 }, { width: 9 }, { width: 16 }]
+    : [{ width: 3 }, { flex: 5 }, { flex: 2 }, { width: 8 }, { width: 10 }, { width: 9 }, { width: 11 }];
   const widths = layoutColumns(specs, columns - 2);
   const heading = formatRow(
-    ['', 'REGISTRATION ID', 'DEVICE ID', 'HUB', 'DPS', 'HUB STAT.', 'UPDATED'],
+    ['', 'REGISTRATION ID', wide ? 'DEVICE ID' : 'DEVICE', 'HUB', 'DPS', 'HUB STAT.', 'UPDATED'],
     widths,
     specs,
   );
@@ -226,7 +225,15 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
           };
         }}
       />
-      <ListStatus list={list} extra={isGroup ? `${marked.size} marked` : undefined} />
+      <ListStatus
+        list={list}
+        extra={[
+          isGroup ? `${marked.size} marked` : '',
+          sanitize(list.rows[list.index]?.record.registrationId),
+        ]
+          .filter((s) => s !== '')
+          .join(' · ')}
+      />
       <Line text={next} tone="accent" />
     </Box>
   );

@@ -7,7 +7,7 @@ import { Box } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import type { PlanResult } from '../core/plan-types.js';
 import { type Actions, SAFE_ACTIONS } from '../core/selection.js';
-import { fitWidth, sanitize } from '../core/text.js';
+import { fitWidth, sanitize, wrapText } from '../core/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { warningLines } from './components/warning-lines.js';
@@ -146,7 +146,9 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
   }, [backend, info.selection, actions]);
 
   const labelWidth = 22;
-  const fixedLines = 2 + 1 + choices.length + (info.selection.kind === 'groupDevices' ? 1 : 0) + 1 + 1 + 1;
+  const title = wrapText(`Deprovision ${info.targetLabel}: ${info.scope}`, columns).slice(0, 2);
+  const fixedLines =
+    title.length + 1 + 1 + choices.length + (info.selection.kind === 'groupDevices' ? 1 : 0) + 1 + 1 + 1;
   const warningHeight = Math.max(2, bodyRows - fixedLines);
   let lines: ReturnType<typeof warningLines>;
   if (plan.status === 'checking') lines = [{ text: 'Checking the plan for these choices…', tone: 'dim' }];
@@ -164,7 +166,9 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
 
   return (
     <Box flexDirection="column">
-      <Line text={`Deprovision ${info.targetLabel}: ${info.scope}`} bold />
+      {title.map((line) => (
+        <Line key={line} text={line} bold />
+      ))}
       <Line text={`Attestation: ${info.attestation}`} />
       <Line text=" " />
       {info.selection.kind === 'groupDevices' ? (

@@ -155,7 +155,7 @@ export function ReviewScreen({
     };
   } else {
     prompt = {
-      text: 'Everything here can be undone (restore). Run it? y: yes   n or Esc: go back',
+      text: 'Nothing is deleted (no permanent action). Run it? y: yes   n or Esc: go back',
       tone: 'caution',
     };
   }

@@ -78,9 +78,9 @@ export function summaryLines(plan: Plan, summary: RunSummary, width: number): Li
   for (const v of summary.verify) {
     const { marker, tone } = verdictLabel(v.verdict);
     const via = v.path ? ` [${sanitize(v.path)}]` : '';
-    lines.push({
-      text: `${fitWidth(marker, 11)} ${sanitize(v.registrationId)}: ${sanitize(v.reason)}${via}`,
-      tone,
+    const text = `${sanitize(v.registrationId)}: ${sanitize(v.reason)}${via}`;
+    wrapText(text, width - 12).forEach((line, i) => {
+      lines.push({ text: `${fitWidth(i === 0 ? marker : '', 11)} ${line}`, tone });
     });
   }
   return lines;

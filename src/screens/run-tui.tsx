@@ -54,7 +54,8 @@ export function outcomeText(outcome: TuiOutcome): string {
     lines.push(`Journal: ${sanitize(s.journalPath)}`);
     if (s.journalError) lines.push(`The journal could not be written: ${sanitize(s.journalError)}`);
     if (s.state === 'aborted') lines.push(`Finish it with: iot-deprovision resume ${sanitize(s.runId)}`);
-    if (s.restoreCommand) lines.push(`To undo the temporary actions: ${sanitize(s.restoreCommand)}`);
+    if (s.restoreCommand)
+      lines.push('To undo the temporary actions, run:', `  ${sanitize(s.restoreCommand)}`);
   } else if (!outcome.error) {
     lines.push('iot-deprovision: nothing was changed.');
   }

@@ -192,6 +192,6 @@ describe('hub adapter failures', () => {
     } finally {
       sb.emulator.setFaults(undefined);
     }
-    expect(await slowHub.getDevice('d-08')).toBeDefined();
+    expect(await hub.getDevice('d-08')).toBeDefined();
   });
 });

@@ -160,7 +160,7 @@ describe('deadline on an SDK call', () => {
       {
         kind: 'connectionString',
         host: DPS,
-        connectionString: `HostName=${DPS};SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=a2V5a2V5`,
+        connectionString: `HostName=${DPS};SharedAccessKeyName=owner;SharedAccessKey=a2V5a2V5`,
       },
       parseEndpoint(`http://127.0.0.1:${port}`),
       { onRequest: observeRequest },
@@ -173,6 +173,6 @@ describe('deadline on an SDK call', () => {
       kind: 'timeout',
       message: `get enrollment 'r1' on ${DPS} failed: no answer within 0.2 s`,
     });
-    await expect.poll(() => closedSockets).toBe(1);
+    await expect.poll(() => closedSockets, { timeout: 5000 }).toBe(1);
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { PHASES, type Phase, type PlanStep } from '../../src/core/plan-types.js';
-import { createRunActor, mayStartSteps, PHASE_STATE, progressOf, stateOf } from '../../src/core/run-machine.js';
+import {
+  createRunActor,
+  mayStartSteps,
+  PHASE_STATE,
+  progressOf,
+  stateOf,
+} from '../../src/core/run-machine.js';
 import { RECENT_SIZE } from '../../src/core/run-progress.js';
 
 const step = (phase: Phase, n: number, registrationIds: string[] = [`dev-${n}`]): PlanStep => ({
@@ -47,7 +53,14 @@ describe('run machine: phases', () => {
       succeed(actor, `${p}:0`);
       seen.push(state(actor));
     }
-    expect(seen).toEqual(['snapshotting', 'disenrolling', 'deregistering', 'cleaningUp', 'verifying', 'completed']);
+    expect(seen).toEqual([
+      'snapshotting',
+      'disenrolling',
+      'deregistering',
+      'cleaningUp',
+      'verifying',
+      'completed',
+    ]);
     expect(progressOf(actor.getSnapshot()).phase).toBeUndefined();
   });
 
@@ -292,8 +305,22 @@ describe('run machine: progress', () => {
       else actor.send({ type: 'STEP_SUCCEEDED', stepId: id });
     }
     const p = progressOf(actor.getSnapshot());
-    expect(p.phases.deregister).toEqual({ total: 50_000, done: 49_900, alreadyDone: 100, failed: 0, skipped: 0, inFlight: 0 });
-    expect(p.phases.cleanup).toEqual({ total: 50_000, done: 49_900, alreadyDone: 0, failed: 100, skipped: 0, inFlight: 0 });
+    expect(p.phases.deregister).toEqual({
+      total: 50_000,
+      done: 49_900,
+      alreadyDone: 100,
+      failed: 0,
+      skipped: 0,
+      inFlight: 0,
+    });
+    expect(p.phases.cleanup).toEqual({
+      total: 50_000,
+      done: 49_900,
+      alreadyDone: 0,
+      failed: 100,
+      skipped: 0,
+      inFlight: 0,
+    });
     expect(p.recent).toHaveLength(RECENT_SIZE);
     expect(state(actor)).toBe('completedWithFailures');
   });

@@ -80,7 +80,7 @@ describe('executor: abort and pause', () => {
     expect(h.hubA.bulkCalls).toHaveLength(1);
   });
 
-  it('retry-failed runs failed steps again (only the failed devices of a bulk step) and their dependents', async () => {
+  it('retry-failed reruns failed steps (only the failed devices of a batch) and dependents', async () => {
     seed(h, [A, C]);
     h.hubA.deviceErrors.set('dev-c', 'ThrottlingBacklogTimeout');
     const handle = await h.start(groupDevicesPlan([A, C]), { limits: { timeScale: 1000, maxAttempts: 2 } });
@@ -105,7 +105,7 @@ describe('executor: abort and pause', () => {
 });
 
 describe('executor: resume from the journal', () => {
-  it('never repeats a destructive call that took effect: an aborted run resumed does each call once', async () => {
+  it('never repeats a call that took effect: an aborted run, resumed, makes each call once', async () => {
     seed(h, [A, B, C]);
     const plan = wholeGroupPlan([A, B, C], { deleteGroup: true });
     const release = h.hubA.script.gate('disableDevices');
@@ -124,12 +124,13 @@ describe('executor: resume from the journal', () => {
     expect(calls.filter((c) => c === 'setGroupStatus:g1')).toHaveLength(1);
     expect(calls.filter((c) => c === 'disableDevices:dev-a')).toHaveLength(1);
     expect(calls.filter((c) => c === 'disableDevices:dev-b')).toHaveLength(1);
-    for (const d of ['dev-a', 'dev-b', 'dev-c']) expect(calls.filter((c) => c === `deleteRegistration:${d}`)).toHaveLength(1);
+    for (const d of ['dev-a', 'dev-b', 'dev-c'])
+      expect(calls.filter((c) => c === `deleteRegistration:${d}`)).toHaveLength(1);
     expect(calls.filter((c) => c === 'deleteGroup:g1')).toHaveLength(1);
     expect(h.dps.groups.has('g1')).toBe(false);
   });
 
-  it('re-checks a step with an intent but no outcome by reading first, and calls only when needed', async () => {
+  it('re-checks a step with an intent but no outcome by reading first; calls only if needed', async () => {
     seed(h, [A, B, C]);
     const plan = groupDevicesPlan([A, B, C]);
     // A crashed session: blockers written for a and c; the process died during the record deletes.
@@ -147,7 +148,8 @@ describe('executor: resume from the journal', () => {
         });
       }
       // b's intent was written, its call never made; a's outcome was written.
-      if (d === A) await journal.appendOutcome({ stepId: 'disenroll:0', outcome: 'succeeded', attempts: 1 }, true);
+      if (d === A)
+        await journal.appendOutcome({ stepId: 'disenroll:0', outcome: 'succeeded', attempts: 1 }, true);
     }
     await journal.appendEnd('interrupted');
     await journal.close();
@@ -156,7 +158,7 @@ describe('executor: resume from the journal', () => {
     const summary = await resumed.done;
     expect(summary.state).toBe('completed');
     const byId = new Map(summary.results.map((r) => [r.stepId, r]));
-    // a: outcome recorded, not touched again. c: read, found disabled, not written again. b: read, then written.
+    // a: outcome recorded, not touched. c: read, found disabled, not written. b: read, then written.
     expect(h.dps.script.count('createBlocker:dev-a')).toBe(0);
     expect(h.dps.script.count('getEnrollment:dev-a')).toBe(0);
     expect(h.dps.script.count('createBlocker:dev-c')).toBe(0);
@@ -171,7 +173,10 @@ describe('executor: resume from the journal', () => {
   it('re-checks hub devices and registration records before acting on an unknown step', async () => {
     seed(h, [A, C]);
     const plan = groupDevicesPlan([A, C]);
-    const journal = await openJournal({ target: { dpsHost: h.dps.host, hubHosts: [HUB_A] }, plan }, { env: h.env });
+    const journal = await openJournal(
+      { target: { dpsHost: h.dps.host, hubHosts: [HUB_A] }, plan },
+      { env: h.env },
+    );
     for (const id of ['snapshot:0', 'disenroll:0', 'disenroll:1']) {
       await journal.appendOutcome({ stepId: id, outcome: 'succeeded', attempts: 1 }, true);
     }
@@ -202,12 +207,17 @@ describe('executor: resume from the journal', () => {
 
   it('refuses a journal without a plan, with what to do', async () => {
     const plan = groupDevicesPlan([A]);
-    const journal = await openJournal({ target: { dpsHost: h.dps.host, hubHosts: [] }, plan }, { env: h.env });
+    const journal = await openJournal(
+      { target: { dpsHost: h.dps.host, hubHosts: [] }, plan },
+      { env: h.env },
+    );
     await journal.close();
     const { readFile, writeFile } = await import('node:fs/promises');
     const header = (await readFile(journal.path, 'utf8')).split('\n')[0];
     await writeFile(journal.path, `${header}\n`);
-    await expect(resumeRun(journal.path, h.options())).rejects.toThrow(/stopped before its plan was journaled/);
+    await expect(resumeRun(journal.path, h.options())).rejects.toThrow(
+      /stopped before its plan was journaled/,
+    );
     // reopenJournal on the same file still appends (the journal stays usable for evidence).
     const again = await reopenJournal(journal.path, 'x', false, { env: h.env });
     await again.close();

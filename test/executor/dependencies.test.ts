@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { buildDependencies, dependentsOf, prerequisitesOf } from '../../src/services/executor/dependencies.js';
+import {
+  buildDependencies,
+  dependentsOf,
+  prerequisitesOf,
+} from '../../src/services/executor/dependencies.js';
 import { groupDevicesPlan, wholeGroupPlan } from './plans.js';
 
-const ids = (plan: { steps: { id: string }[] }, list: Int32Array) => [...list].map((i) => plan.steps[i].id).sort();
+const ids = (plan: { steps: { id: string }[] }, list: Int32Array) =>
+  [...list].map((i) => plan.steps[i].id).sort();
 
 describe('dependency index', () => {
   it('per device: blocker before its hub step, hub step before its registration record delete', () => {
@@ -16,7 +21,11 @@ describe('dependency index', () => {
     expect(ids(plan, prerequisitesOf(d, at('deregister:0')))).toEqual(['disenroll:0', 'snapshot:0']);
     expect(ids(plan, prerequisitesOf(d, at('deregister:1')))).toEqual(['disenroll:1', 'snapshot:0']);
     // a's record delete waits for a's blocker and a's hub step, not for b's.
-    expect(ids(plan, prerequisitesOf(d, at('cleanup:0')))).toEqual(['deregister:0', 'disenroll:0', 'snapshot:0']);
+    expect(ids(plan, prerequisitesOf(d, at('cleanup:0')))).toEqual([
+      'deregister:0',
+      'disenroll:0',
+      'snapshot:0',
+    ]);
     // Every blocker waits only for the snapshot fence.
     expect(ids(plan, prerequisitesOf(d, at('disenroll:1')))).toEqual(['snapshot:0']);
     expect(ids(plan, dependentsOf(d, at('disenroll:0')))).toEqual(['cleanup:0', 'deregister:0', 'verify:0']);
@@ -36,7 +45,12 @@ describe('dependency index', () => {
     expect(ids(plan, prerequisitesOf(d, at('disenroll:0')))).toEqual(['snapshot:0']);
     expect(ids(plan, prerequisitesOf(d, at('deregister:0')))).toEqual(['disenroll:0']);
     // The group is deleted only after its registration records.
-    expect(ids(plan, prerequisitesOf(d, at('cleanup:2')))).toEqual(['cleanup:0', 'cleanup:1', 'deregister:0', 'disenroll:0']);
+    expect(ids(plan, prerequisitesOf(d, at('cleanup:2')))).toEqual([
+      'cleanup:0',
+      'cleanup:1',
+      'deregister:0',
+      'disenroll:0',
+    ]);
   });
 
   it('is built in linear size (30,000 devices)', () => {

@@ -16,7 +16,7 @@ const B = { reg: 'dev-b', hub: HUB_B };
 const C = { reg: 'dev-c', hub: HUB_A };
 
 describe('executor: order and outcomes', () => {
-  it('runs each device blocker -> hub -> registration record, then verifies, journaling every call', async () => {
+  it('runs each device blocker -> hub -> registration record, then verify; journals every call', async () => {
     seed(h, [A, B, C]);
     const handle = await h.start(groupDevicesPlan([A, B, C]));
     const summary = await handle.done;
@@ -31,8 +31,12 @@ describe('executor: order and outcomes', () => {
       expect(h.dps.script.count(`createBlocker:${d.reg}`)).toBe(1);
       expect(calls.filter((c) => c === `deleteDevices:${d.reg}`)).toHaveLength(1);
       // The blocker is written and re-read before the record that the hub step needed is deleted.
-      expect(dpsCalls.indexOf(`createBlocker:${d.reg}`)).toBeLessThan(dpsCalls.indexOf(`getEnrollment:${d.reg}`));
-      expect(dpsCalls.indexOf(`getEnrollment:${d.reg}`)).toBeLessThan(dpsCalls.indexOf(`deleteRegistration:${d.reg}`));
+      expect(dpsCalls.indexOf(`createBlocker:${d.reg}`)).toBeLessThan(
+        dpsCalls.indexOf(`getEnrollment:${d.reg}`),
+      );
+      expect(dpsCalls.indexOf(`getEnrollment:${d.reg}`)).toBeLessThan(
+        dpsCalls.indexOf(`deleteRegistration:${d.reg}`),
+      );
     }
     expect(h.verifyCalls).toEqual([['dev-a', 'dev-b', 'dev-c']]);
     expect(summary.verify.map((v) => v.verdict)).toEqual(['blocked', 'blocked', 'blocked']);
@@ -83,7 +87,10 @@ describe('executor: order and outcomes', () => {
     const summary = await (await h.start(groupDevicesPlan([A, B]))).done;
     expect(summary.state).toBe('completedWithFailures');
     const byId = new Map(summary.results.map((r) => [r.stepId, r]));
-    expect(byId.get('disenroll:0')).toMatchObject({ outcome: 'failed', message: expect.stringMatching(/attestation rejected/) });
+    expect(byId.get('disenroll:0')).toMatchObject({
+      outcome: 'failed',
+      message: expect.stringMatching(/attestation rejected/),
+    });
     expect(byId.get('deregister:0')).toMatchObject({
       outcome: 'skipped',
       message: 'not deleted on the hub: its DPS blocker failed',
@@ -146,7 +153,10 @@ describe('executor: order and outcomes', () => {
       ],
     });
     expect(byId.get('cleanup:0')?.outcome).toBe('succeeded');
-    expect(byId.get('cleanup:1')).toMatchObject({ outcome: 'skipped', message: expect.stringMatching(/hub step/) });
+    expect(byId.get('cleanup:1')).toMatchObject({
+      outcome: 'skipped',
+      message: expect.stringMatching(/hub step/),
+    });
   });
 
   it('fails hub steps for hubs without credentials, with what to do', async () => {
@@ -159,7 +169,13 @@ describe('executor: order and outcomes', () => {
 
   it('marks verify failed when a device could provision again (not for a restore)', async () => {
     seed(h, [A]);
-    h.verdicts = (ids) => ids.map((registrationId) => ({ registrationId, verdict: 'allowed', reason: 'group g2 is enabled', path: 'enrollmentGroups/g2' }));
+    h.verdicts = (ids) =>
+      ids.map((registrationId) => ({
+        registrationId,
+        verdict: 'allowed',
+        reason: 'group g2 is enabled',
+        path: 'enrollmentGroups/g2',
+      }));
     const summary = await (await h.start(groupDevicesPlan([A]))).done;
     expect(summary.results.find((r) => r.stepId === 'verify:0')).toMatchObject({
       outcome: 'failed',
@@ -178,7 +194,10 @@ describe('executor: retries', () => {
     seed(h, [A]);
     h.dps.script.fail('deleteRegistration:dev-a', throttled(30));
     const summary = await (await h.start(groupDevicesPlan([A]))).done;
-    expect(summary.results.find((r) => r.stepId === 'cleanup:0')).toMatchObject({ outcome: 'succeeded', attempts: 2 });
+    expect(summary.results.find((r) => r.stepId === 'cleanup:0')).toMatchObject({
+      outcome: 'succeeded',
+      attempts: 2,
+    });
     expect(h.seen.some((p) => p.throttled?.service === h.dps.host)).toBe(true);
     expect(h.seen.at(-1)?.throttled).toBeUndefined();
     const j = await h.journal(summary.journalPath);
@@ -200,14 +219,25 @@ describe('executor: retries', () => {
   it('retries an ETag conflict at once, and does not retry a refusal', async () => {
     seed(h, [A]);
     h.dps.addEnrollment('ind-1');
-    h.dps.script.fail('setEnrollmentStatus:ind-1', new (await import('../../src/core/errors.js')).ServiceError('preconditionFailed', 'etag'));
+    h.dps.script.fail(
+      'setEnrollmentStatus:ind-1',
+      new (await import('../../src/core/errors.js')).ServiceError('preconditionFailed', 'etag'),
+    );
     h.dps.script.fail('deleteRegistration:dev-a', badRequest());
     const plan = planOf(
       { kind: 'enrollment', registrationId: 'ind-1' },
       { disenroll: 'disable', deregister: 'none', deleteRegistrations: false, deleteGroup: false },
       [
-        { phase: 'disenroll', op: { kind: 'disableEnrollment', registrationId: 'ind-1' }, registrationIds: ['ind-1'] },
-        { phase: 'cleanup', op: { kind: 'deleteRegistration', registrationId: 'dev-a' }, registrationIds: ['dev-a'] },
+        {
+          phase: 'disenroll',
+          op: { kind: 'disableEnrollment', registrationId: 'ind-1' },
+          registrationIds: ['ind-1'],
+        },
+        {
+          phase: 'cleanup',
+          op: { kind: 'deleteRegistration', registrationId: 'dev-a' },
+          registrationIds: ['dev-a'],
+        },
       ],
       [],
     );
@@ -224,7 +254,13 @@ describe('executor: retries', () => {
     const plan = planOf(
       { kind: 'enrollment', registrationId: 'ind-2' },
       { disenroll: 'delete', deregister: 'none', deleteRegistrations: false, deleteGroup: false },
-      [{ phase: 'disenroll', op: { kind: 'deleteEnrollment', registrationId: 'ind-2' }, registrationIds: ['ind-2'] }],
+      [
+        {
+          phase: 'disenroll',
+          op: { kind: 'deleteEnrollment', registrationId: 'ind-2' },
+          registrationIds: ['ind-2'],
+        },
+      ],
       [],
     );
     const summary = await (await h.start(plan)).done;

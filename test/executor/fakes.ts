@@ -82,7 +82,11 @@ export class FakeDps implements DpsPort {
   }
 
   addEnrollment(registrationId: string, status: ProvisioningStatus = 'enabled'): void {
-    this.enrollments.set(registrationId, { registrationId, attestation: { type: 'tpm' }, provisioningStatus: status });
+    this.enrollments.set(registrationId, {
+      registrationId,
+      attestation: { type: 'tpm' },
+      provisioningStatus: status,
+    });
   }
 
   async getEnrollment(id: string) {
@@ -134,9 +138,15 @@ export class FakeDps implements DpsPort {
     await this.script.enter(`deleteRegistration:${id}`);
     if (!this.registrations.delete(id)) throw notFound();
   }
-  async createBlocker(input: { registrationId: string; groupId: string; certificatePem?: string; runId?: string }) {
+  async createBlocker(input: {
+    registrationId: string;
+    groupId: string;
+    certificatePem?: string;
+    runId?: string;
+  }) {
     await this.script.enter(`createBlocker:${input.registrationId}`);
-    if (this.enrollments.has(input.registrationId)) throw new ServiceError('conflict', 'exists', { status: 409 });
+    if (this.enrollments.has(input.registrationId))
+      throw new ServiceError('conflict', 'exists', { status: 409 });
     const e: IndividualEnrollment = {
       registrationId: input.registrationId,
       attestation: { type: 'symmetricKey' },

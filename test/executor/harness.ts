@@ -45,7 +45,8 @@ export const harness = async (): Promise<Harness> => {
     hubB,
     verifyCalls,
     seen,
-    verdicts: (ids) => ids.map((registrationId) => ({ registrationId, verdict: 'blocked', reason: 'blocker disabled' })),
+    verdicts: (ids) =>
+      ids.map((registrationId) => ({ registrationId, verdict: 'blocked', reason: 'blocker disabled' })),
     options: (extra = {}) => ({
       dps,
       hubs: directoryOf(hubA, hubB),

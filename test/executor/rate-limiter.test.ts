@@ -39,7 +39,7 @@ describe('token bucket', () => {
     expect(b.tryTake(1, 1000)).toBe(0);
   });
 
-  it('lets a bulk call bigger than a burst go when full, then holds the average rate (each device counts)', () => {
+  it('lets a bulk call bigger than a burst go when full, then holds the average rate', () => {
     // S1, one unit: 100 identity operations a minute.
     const b = new TokenBucket(hubOpsPerMinute({ tier: 'S1', units: 1 }), 1, 10, 0);
     expect(b.tryTake(100, 0)).toBe(0);
@@ -97,7 +97,10 @@ describe('service limiter', () => {
 
   it('on stop rejects waiting calls, except reads that complete a change already made', async () => {
     const clock = new ManualClock();
-    const limiter = new ServiceLimiter(clock, () => 60, 1, 1, 1000, { throttled: () => {}, cleared: () => {} });
+    const limiter = new ServiceLimiter(clock, () => 60, 1, 1, 1000, {
+      throttled: () => {},
+      cleared: () => {},
+    });
     await limiter.acquire('dps', 1);
     const interruptible = limiter.acquire('dps', 1);
     const followUp = limiter.acquire('dps', 1, false);

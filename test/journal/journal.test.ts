@@ -52,7 +52,14 @@ const plan = (): Plan => ({
     },
   ],
   warnings: [],
-  snapshot: [{ registrationId: 'dev-1', deviceId: 'dev-1', assignedHub: 'hub-a.azure-devices.net', status: 'assigned' }],
+  snapshot: [
+    {
+      registrationId: 'dev-1',
+      deviceId: 'dev-1',
+      assignedHub: 'hub-a.azure-devices.net',
+      status: 'assigned',
+    },
+  ],
   counts: {
     steps: { snapshot: 0, disenroll: 1, deregister: 0, cleanup: 1, verify: 0 },
     devicesPerHub: { 'hub-a.azure-devices.net': 1 },
@@ -69,20 +76,27 @@ describe('run IDs and paths', () => {
     expect(id).toBe('20261129T013000Z-a1b2c3');
     expect(isRunId(id)).toBe(true);
     expect(isRunId(newRunId())).toBe(true);
-    expect(newRunId(new Date('2026-01-01T00:00:00Z')) < newRunId(new Date('2026-01-02T00:00:00Z'))).toBe(true);
+    expect(newRunId(new Date('2026-01-01T00:00:00Z')) < newRunId(new Date('2026-01-02T00:00:00Z'))).toBe(
+      true,
+    );
   });
 
   it('live under XDG_STATE_HOME, else ~/.local/state, and refuse anything that is not a run ID', () => {
     expect(stateDir({ XDG_STATE_HOME: '/x/state' })).toBe('/x/state/iot-deprovision');
     expect(stateDir({ HOME: '/home/t' })).toBe('/home/t/.local/state/iot-deprovision');
-    expect(stateDir({ XDG_STATE_HOME: 'relative', HOME: '/home/t' })).toBe('/home/t/.local/state/iot-deprovision');
+    expect(stateDir({ XDG_STATE_HOME: 'relative', HOME: '/home/t' })).toBe(
+      '/home/t/.local/state/iot-deprovision',
+    );
     expect(() => journalPathFor('../../etc/passwd', env)).toThrow(/not a run ID/);
   });
 });
 
 describe('journal writer and reader', () => {
-  it('creates a private file in a private folder and reads header, plan, snapshot, outcomes back', async () => {
-    const j = await openJournal({ target, plan: plan(), runId: '20261129T013000Z-aaaaaa' }, { env, now: fixedNow });
+  it('creates a private file in a private folder; reads header, plan, snapshot, outcomes back', async () => {
+    const j = await openJournal(
+      { target, plan: plan(), runId: '20261129T013000Z-aaaaaa' },
+      { env, now: fixedNow },
+    );
     expect(j.path).toBe(join(root, 'iot-deprovision', 'runs', '20261129T013000Z-aaaaaa.jsonl'));
     expect((await stat(j.path)).mode & 0o777).toBe(0o600);
     expect((await stat(join(root, 'iot-deprovision', 'runs'))).mode & 0o777).toBe(0o700);
@@ -91,11 +105,17 @@ describe('journal writer and reader', () => {
     await j.appendIntent('disenroll:0', 1, 'PUT enrollmentGroups/g1');
     await j.appendOutcome({ stepId: 'disenroll:0', outcome: 'succeeded', attempts: 1 }, true);
     await j.appendIntent('cleanup:0', 1, 'DELETE registrations/dev-1');
-    await j.appendVerify('verify:0', [{ registrationId: 'dev-1', verdict: 'blocked', reason: 'group disabled' }]);
+    await j.appendVerify('verify:0', [
+      { registrationId: 'dev-1', verdict: 'blocked', reason: 'group disabled' },
+    ]);
     await j.close();
 
     const c = await readJournal(j.path);
-    expect(c.header).toMatchObject({ runId: '20261129T013000Z-aaaaaa', createdAt: '2026-11-29T01:30:00.123Z', target });
+    expect(c.header).toMatchObject({
+      runId: '20261129T013000Z-aaaaaa',
+      createdAt: '2026-11-29T01:30:00.123Z',
+      target,
+    });
     expect(c.plan?.steps).toHaveLength(2);
     expect(c.plan?.snapshot).toEqual(plan().snapshot);
     expect(c.hasSnapshot).toBe(true);
@@ -178,7 +198,7 @@ describe('journal writer and reader', () => {
 });
 
 describe('redaction guard', () => {
-  it('refuses records with shared access keys, signatures or key fields, naming the field not the value', () => {
+  it('refuses records with access keys, signatures or key fields, naming the field, not the value', () => {
     const secret = 'c2VjcmV0LWtleS12YWx1ZQ==';
     const cases: unknown[] = [
       { message: `HostName=h;SharedAccessKeyName=x;SharedAccessKey=${secret}` },
@@ -204,13 +224,18 @@ describe('redaction guard', () => {
   it('keeps a secret-bearing run off the disk entirely', async () => {
     const p = plan();
     p.steps[1].call = 'DELETE registrations/dev-1 SharedAccessKey=abc';
-    await expect(openJournal({ target, plan: p, runId: '20261129T013000Z-bbbbbb' }, { env })).rejects.toMatchObject({
+    await expect(
+      openJournal({ target, plan: p, runId: '20261129T013000Z-bbbbbb' }, { env }),
+    ).rejects.toMatchObject({
       code: 'secret',
     });
     expect(await findRun('20261129T013000Z-bbbbbb', env)).toBeUndefined();
     const j = await openJournal({ target, plan: plan() }, { env });
     await expect(
-      j.appendOutcome({ stepId: 'x', outcome: 'failed', message: 'SharedAccessSignature sr=a&sig=b', attempts: 1 }, true),
+      j.appendOutcome(
+        { stepId: 'x', outcome: 'failed', message: 'SharedAccessSignature sr=a&sig=b', attempts: 1 },
+        true,
+      ),
     ).rejects.toMatchObject({ code: 'secret' });
     await j.close();
     expect(await readFile(j.path, 'utf8')).not.toContain('SharedAccessSignature');
@@ -218,7 +243,8 @@ describe('redaction guard', () => {
 
   it('scrubs credentials out of free text', () => {
     const text = scrubSecrets(
-      'failed: Authorization SharedAccessSignature sr=h.net&sig=abc%3D&se=1&skn=owner; cs HostName=h;SharedAccessKey=zzz;x Bearer eyJ.a.b',
+      'failed: Authorization SharedAccessSignature sr=h.net&sig=abc%3D&se=1&skn=owner; ' +
+        'cs HostName=h;SharedAccessKey=zzz;x Bearer eyJ.a.b',
     );
     expect(text).not.toMatch(/abc%3D|zzz|eyJ/);
     expect(text).toContain('failed: Authorization');
@@ -227,7 +253,7 @@ describe('redaction guard', () => {
 });
 
 describe('recorded runs', () => {
-  it('lists runs newest first with state and counts, finds one, and picks the latest unfinished', async () => {
+  it('lists runs newest first with state and counts, finds one, picks the latest unfinished', async () => {
     const a = await openJournal({ target, plan: plan(), runId: '20261128T000000Z-000001' }, { env });
     await a.appendOutcome({ stepId: 'disenroll:0', outcome: 'succeeded', attempts: 1 }, true);
     await a.appendOutcome({ stepId: 'cleanup:0', outcome: 'failed', message: 'x', attempts: 6 }, true);

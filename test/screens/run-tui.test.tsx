@@ -73,7 +73,7 @@ describe('runTui', () => {
     const after = out.slice(out.lastIndexOf(LEAVE_ALTERNATE_SCREEN));
     expect(after).toContain('iot-deprovision: run run-1 completed: 3 steps done, 0 failed, 0 skipped.');
     expect(after).toContain('Journal: /tmp/iot-deprovision/run-1.jsonl');
-    expect(after).toContain('To undo the temporary actions: iot-deprovision restore run-1 --yes');
+    expect(after).toContain('To undo the temporary actions, run:\n  iot-deprovision restore run-1 --yes\n');
   });
 
   it('Ctrl-C during a run aborts it safely, leaves the alternate screen, and exits 3', async () => {

@@ -216,6 +216,32 @@ describe('quitting during a run', () => {
     expect(exitCodeFor(t.outcome()!)).toBe(3);
   });
 
+  it('Ctrl-C while the run is still starting aborts it as soon as it exists', async () => {
+    const backend = new FakeBackend(demoData());
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const create = backend.run.bind(backend);
+    backend.run = async (plan) => {
+      await gate;
+      return create(plan);
+    };
+    t = await renderApp(backend, {
+      routes: [{ screen: 'enrollments' }, { screen: 'review', info, actions: SAFE_ACTIONS }],
+    });
+    await waitForText(t, 'Run it? y: yes');
+    await press(t, 'y');
+    await waitForText(t, 'Starting the run');
+    await press(t, KEYS.ctrlC);
+    await waitForText(t, 'Stopping: the run is starting');
+    expect(t.outcome()).toBeUndefined();
+    release();
+    await until(() => t?.outcome() !== undefined, 'exit', t);
+    expect(backend.lastRun.calls).toEqual(['abort']);
+    expect(exitCodeFor(t.outcome()!)).toBe(3);
+  });
+
   it('a signal forwarded by the launcher stops the run the same way', async () => {
     const controller: TuiController = {};
     const { run, t } = await startRun(controller);

@@ -105,9 +105,14 @@ describe('enrollments screen', () => {
 });
 
 describe('devices screen', () => {
-  it('lists registration records with hub, DPS status and hub status', async () => {
-    const { t } = await openGroup();
-    expect(frame(t)).toMatch(/\[ \] g1-dev-c\s+g1-dev-c\s+hub-us\s+assigned\s+enabled\s+2024-05-01 12:03/);
+  it('lists registration records with device ID, hub, DPS status, hub status and last update', async () => {
+    const data = demoData();
+    const c = data.devices!.g1![2]!;
+    data.devices!.g1![2] = { ...c, record: { ...c.record, deviceId: 'meter-c' } };
+    const { t } = await openGroup('g1', data);
+    expect(frame(t)).toMatch(/\[ \] g1-dev-c\s+meter-c\s+hub-us\s+assigned\s+enabled\s+2024-05-01 12:03/);
+    expect(frame(t)).toMatch(/\[ \] g1-dev-a\s+\(same\)\s+hub-eu/);
+    expect(frame(t)).toContain('row 1 · 0 marked · g1-dev-a');
     expect(frame(t)).toContain('Enter: continue with the whole group (3 devices)');
   });
 

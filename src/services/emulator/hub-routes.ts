@@ -4,13 +4,12 @@
  * twins with continuation, registry statistics.
  */
 import { ServiceError } from './errors.js';
-import { page } from './dps-routes.js';
+import { page, pageRequest } from './dps-routes.js';
 import { parseDeviceQuery } from './hub-query.js';
 import { parseDevice, renderDevice, renderTwin } from './hub-model.js';
 import { type Reply, type RequestContext, type Route, pathPattern } from './router.js';
 import { BadContinuationError, type HubState, pageAfter } from './store.js';
 import type { StoredDevice } from './types.js';
-import { pageRequest } from './dps-routes.js';
 
 const MAX_BULK = 100;
 const MODES = ['create', 'update', 'updateifmatchetag', 'delete', 'deleteifmatchetag'] as const;

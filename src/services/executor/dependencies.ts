@@ -25,7 +25,9 @@ export interface DependencyIndex {
 const executionOrder = (steps: readonly PlanStep[]): Int32Array => {
   const rank = new Map(PHASES.map((p, i) => [p, i]));
   const buckets: number[][] = PHASES.map(() => []);
-  steps.forEach((s, i) => buckets[rank.get(s.phase) ?? 0].push(i));
+  steps.forEach((s, i) => {
+    buckets[rank.get(s.phase) ?? 0].push(i);
+  });
   return Int32Array.from(buckets.flat());
 };
 

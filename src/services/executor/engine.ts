@@ -3,22 +3,31 @@
  * machine allows it, and records every step in the journal. The machine decides what may start
  * (pause, abort); the engine decides what is ready (dependencies) and how fast (rate limits).
  */
-import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
 import type { RunEvent, RunProgress } from '../../core/run-events.js';
 import { createRunActor, isFinal, mayStartSteps, progressOf, stateOf } from '../../core/run-machine.js';
-import { describeStep, STEP_STATUS } from '../../core/run-progress.js';
+import { STEP_STATUS } from '../../core/run-progress.js';
 import type { RunSummary } from '../backend.js';
 import { scrubSecrets } from '../journal/redact.js';
 import type { RunJournal } from '../journal/writer.js';
 import type { Clock } from './clock.js';
-import { type DependencyIndex, buildDependencies, dependentsOf, prerequisitesOf } from './dependencies.js';
-import { backoffMs, hubOpsPerMinute, type RunLimits } from './limits.js';
-import { type CallFn, type DeviceResult, type Execution, performStep, serviceOf, type VerifyFn } from './operations.js';
+import { buildDependencies } from './dependencies.js';
+import { hubOpsPerMinute, type RunLimits } from './limits.js';
+import {
+  type CallFn,
+  type DeviceResult,
+  type Execution,
+  performStep,
+  serviceOf,
+  type VerifyFn,
+} from './operations.js';
+import { makeCall } from './calls.js';
+import type { Lane } from './lanes.js';
 import { ServiceLimiter, StoppedError } from './rate-limiter.js';
-import { causeOf, notDoneBecause } from './reasons.js';
+import { failedRegistrationIds, failureOf, summarize } from './results.js';
+import { Scheduler } from './scheduler.js';
 
 export interface EngineDeps {
   dps: DpsPort;
@@ -44,37 +53,14 @@ export interface PriorState {
 
 const LOCAL_IN_FLIGHT = 2;
 
-class Lane {
-  items: number[] = [];
-  head = 0;
-  inFlight = 0;
-  push(i: number): void {
-    this.items.push(i);
-  }
-  next(): number | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const i = this.items[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return i;
-  }
-}
-
 export class RunEngine {
   private readonly steps: readonly PlanStep[];
-  private readonly deps: DependencyIndex;
   private readonly actor: ReturnType<typeof createRunActor>;
   private readonly limiter: ServiceLimiter;
-  private readonly remaining: Int32Array;
-  private readonly lanes = new Map<string, Lane>();
+  private readonly scheduler: Scheduler;
   private inFlight = 0;
   private readonly results: (StepResult | undefined)[];
   private readonly verdicts: Map<string, ReenrollmentVerdict[]>;
-  private readonly cause = new Map<number, string>();
-  /** Registration IDs that failed in a partly failed bulk step (dependents of the others go on). */
-  private readonly failedRegistrations = new Map<number, Set<string>>();
   private readonly recheck = new Set<number>();
   private readonly priorDevices = new Map<number, Map<string, DeviceResult>>();
   private readonly baseAttempts: Map<string, number>;
@@ -85,6 +71,7 @@ export class RunEngine {
   private finished = false;
   private journalError: string | undefined;
   private settleDone!: (s: RunSummary) => void;
+  private finishing: Promise<void> = Promise.resolve();
   done: Promise<RunSummary>;
 
   constructor(
@@ -95,8 +82,13 @@ export class RunEngine {
   ) {
     this.steps = plan.steps;
     this.journal = d.journal;
-    this.deps = buildDependencies(this.steps);
-    this.remaining = new Int32Array(this.steps.length);
+    this.scheduler = new Scheduler(
+      this.steps,
+      buildDependencies(this.steps),
+      (i) => this.status(i),
+      (step) => serviceOf(step, d.dps.host),
+      (i, reason) => this.recordSkip(i, reason),
+    );
     this.results = new Array(this.steps.length);
     this.verdicts = new Map(prior?.verdicts ?? []);
     this.baseAttempts = prior?.attempts ?? new Map();
@@ -106,8 +98,8 @@ export class RunEngine {
       if (i === undefined) continue;
       this.results[i] = r;
       if (r.outcome === 'failed' && r.devices && this.steps[i].registrationIds.length > 0) {
-        const failed = this.failedRegistrationIds(this.steps[i], r.devices);
-        if (failed) this.failedRegistrations.set(i, failed);
+        const failed = failedRegistrationIds(this.plan, this.steps[i], r.devices);
+        if (failed) this.scheduler.setFailedRegistrations(i, failed);
       }
     }
     for (const id of prior?.recheck ?? []) {
@@ -130,7 +122,8 @@ export class RunEngine {
       limits.burstSeconds,
       limits.throttleNoticeMs,
       {
-        throttled: (service, waitMs) => this.send({ type: 'THROTTLED', service, waitMs, atMs: d.clock.now() }),
+        throttled: (service, waitMs) =>
+          this.send({ type: 'THROTTLED', service, waitMs, atMs: d.clock.now() }),
         cleared: (service) => this.send({ type: 'THROTTLE_CLEARED', service }),
       },
     );
@@ -145,7 +138,7 @@ export class RunEngine {
   start(): void {
     this.actor.start();
     this.send({ type: 'START' });
-    this.rebuildReadiness();
+    this.scheduler.rebuild();
     this.pump();
     this.checkEnd();
   }
@@ -193,6 +186,7 @@ export class RunEngine {
   }
 
   private async restartForRetry(): Promise<void> {
+    await this.finishing;
     if (!this.journalOpen) {
       try {
         this.journal = await this.d.reopenJournal();
@@ -207,18 +201,19 @@ export class RunEngine {
     for (let i = 0; i < this.results.length; i++) {
       const r = this.results[i];
       if (r?.outcome === 'failed' || r?.outcome === 'skipped') {
-        const good = (r.devices ?? []).filter((x) => x.outcome === 'succeeded' || x.outcome === 'alreadyDone');
+        const good = (r.devices ?? []).filter(
+          (x) => x.outcome === 'succeeded' || x.outcome === 'alreadyDone',
+        );
         if (good.length > 0) this.priorDevices.set(i, new Map(good.map((x) => [x.id, x])));
         this.results[i] = undefined;
-        this.cause.delete(i);
-        this.failedRegistrations.delete(i);
+        this.scheduler.forget(i);
       }
     }
     this.stop = new AbortController();
     this.limiter.restart();
     this.mark('retryFailed');
     this.send({ type: 'RETRY_FAILED_REQUESTED' });
-    this.rebuildReadiness();
+    this.scheduler.rebuild();
     this.pump();
     this.checkEnd();
   }
@@ -241,77 +236,16 @@ export class RunEngine {
     if (this.journalOpen) this.journal.appendMark(m).catch((e) => this.fail(e));
   }
 
-  /** Counts unsettled prerequisites of every pending step; releases those with none. O(steps + edges). */
-  private rebuildReadiness(): void {
-    this.lanes.clear();
-    const ready: number[] = [];
-    for (const i of this.deps.order) {
-      if (this.status(i) !== STEP_STATUS.pending) continue;
-      let n = 0;
-      for (const j of prerequisitesOf(this.deps, i)) {
-        const s = this.status(j);
-        if (s === STEP_STATUS.pending || s === STEP_STATUS.inFlight) n++;
-      }
-      this.remaining[i] = n;
-      if (n === 0) ready.push(i);
-    }
-    this.release(ready);
-  }
-
-  /** Steps whose prerequisites all settled: skip them when one failed, else queue them. */
-  private release(ready: number[]): void {
-    const work = ready.reverse();
-    while (work.length > 0) {
-      const i = work.pop()!;
-      if (this.status(i) !== STEP_STATUS.pending) continue;
-      const blocker = this.steps[i].phase === 'verify' ? -1 : this.blockingPrerequisite(i);
-      if (blocker < 0) {
-        this.lane(serviceOf(this.steps[i], this.d.dps.host)).push(i);
-        continue;
-      }
-      const cause = this.cause.get(blocker) ?? causeOf(this.steps[blocker]);
-      this.cause.set(i, cause);
-      const reason = `${notDoneBecause(this.steps[i])}: ${cause}`;
-      const result: StepResult = { stepId: this.steps[i].id, outcome: 'skipped', message: reason, attempts: 0 };
-      this.results[i] = result;
-      this.journal.appendOutcome(result, false).catch((e) => this.fail(e));
-      this.send({ type: 'STEP_SKIPPED', stepId: result.stepId, reason });
-      for (const d of this.settledDependents(i)) work.push(d);
-    }
-  }
-
-  private blockingPrerequisite(i: number): number {
-    const regs = this.steps[i].registrationIds;
-    for (const j of prerequisitesOf(this.deps, i)) {
-      const s = this.status(j);
-      if (s !== STEP_STATUS.failed && s !== STEP_STATUS.skipped) continue;
-      const failed = this.failedRegistrations.get(j);
-      if (s === STEP_STATUS.failed && failed && regs.length > 0 && !regs.some((r) => failed.has(r))) continue;
-      return j;
-    }
-    return -1;
-  }
-
-  private settledDependents(i: number): number[] {
-    const ready: number[] = [];
-    for (const d of dependentsOf(this.deps, i)) {
-      if (this.status(d) === STEP_STATUS.pending && --this.remaining[d] === 0) ready.push(d);
-    }
-    return ready;
-  }
-
-  private lane(service: string): Lane {
-    let lane = this.lanes.get(service);
-    if (!lane) {
-      lane = new Lane();
-      this.lanes.set(service, lane);
-    }
-    return lane;
+  private recordSkip(i: number, reason: string): void {
+    const result: StepResult = { stepId: this.steps[i].id, outcome: 'skipped', message: reason, attempts: 0 };
+    this.results[i] = result;
+    this.journal.appendOutcome(result, false).catch((e) => this.fail(e));
+    this.send({ type: 'STEP_SKIPPED', stepId: result.stepId, reason });
   }
 
   private pump(): void {
     if (!mayStartSteps(this.actor.getSnapshot())) return;
-    for (const [service, lane] of this.lanes) {
+    for (const [service, lane] of this.scheduler.lanes) {
       const cap = service === 'local' ? LOCAL_IN_FLIGHT : this.d.limits.maxInFlightPerService;
       while (lane.inFlight < cap) {
         const i = lane.next();
@@ -345,7 +279,7 @@ export class RunEngine {
         },
       });
     } catch (e) {
-      if (!(e instanceof StoppedError)) execution = this.failure(step, i, e);
+      if (!(e instanceof StoppedError)) execution = failureOf(step, e, this.priorDevices.get(i));
     }
     if (!execution) {
       // Stopped while waiting: no outcome. If an intent was journaled, the next try reads first.
@@ -374,8 +308,8 @@ export class RunEngine {
     this.recheck.delete(i);
     this.priorDevices.delete(i);
     if (x.outcome === 'failed' && x.devices && step.registrationIds.length > 0) {
-      const failed = this.failedRegistrationIds(step, x.devices);
-      if (failed) this.failedRegistrations.set(i, failed);
+      const failed = failedRegistrationIds(this.plan, step, x.devices);
+      if (failed) this.scheduler.setFailedRegistrations(i, failed);
     }
     try {
       if (x.verdicts) {
@@ -399,81 +333,21 @@ export class RunEngine {
         message: x.message,
       });
     }
-    this.release(this.settledDependents(i));
+    this.scheduler.settled(i);
   }
 
-  /**
-   * Registration IDs behind the failed devices of a bulk step: by position when the planner lined
-   * them up with the device IDs, else through the snapshot. Undefined = cannot tell, treat all as failed.
-   */
-  private failedRegistrationIds(step: PlanStep, devices: DeviceResult[]): Set<string> | undefined {
-    const op = step.op;
-    if (!('deviceIds' in op)) return undefined;
-    const failedIds = new Set(devices.filter((x) => x.outcome === 'failed').map((x) => x.id));
-    const out = new Set<string>();
-    if (op.deviceIds.length === step.registrationIds.length) {
-      op.deviceIds.forEach((id, k) => {
-        if (failedIds.has(id)) out.add(step.registrationIds[k]);
-      });
-      return out;
-    }
-    const regs = new Set(step.registrationIds);
-    for (const r of this.plan.snapshot) {
-      if (regs.has(r.registrationId) && failedIds.has(r.deviceId ?? r.registrationId)) out.add(r.registrationId);
-    }
-    return out.size === failedIds.size ? out : undefined;
-  }
-
-  private failure(step: PlanStep, i: number, e: unknown): Execution {
-    const text = scrubSecrets(e instanceof Error ? e.message : String(e));
-    const message = `${describeStep(step)}: ${text}`;
-    const op = step.op;
-    if (!('deviceIds' in op)) return { outcome: 'failed', message };
-    const prior = this.priorDevices.get(i);
-    const devices = op.deviceIds.map(
-      (id): DeviceResult => prior?.get(id) ?? { id, outcome: 'failed', message: text },
-    );
-    return { outcome: 'failed', message, devices };
-  }
-
-  /** One service call: rate-limited, retried as the error kind allows, intent journaled first. */
   private callFor(step: PlanStep, attempts: { n: number }): CallFn {
-    const { limits, clock, random } = this.d;
-    const base = this.baseAttempts.get(step.id) ?? 0;
-    // Once the step's change is made, its follow-up reads finish even during an abort.
-    let committed = false;
-    return async (service, cost, destructive, fn) => {
-      let tries = 0;
-      let throttledTries = 0;
-      for (;;) {
-        await this.limiter.acquire(service, cost, !committed);
-        if (destructive) {
-          attempts.n++;
-          await this.journal.appendIntent(step.id, base + attempts.n, step.call);
-        }
-        try {
-          const value = await withTimeout(fn(), limits.callTimeoutMs);
-          if (destructive) committed = true;
-          return value;
-        } catch (e) {
-          if (!isServiceError(e)) throw e;
-          if (e.kind === 'throttled') {
-            if (++throttledTries >= limits.maxThrottledAttempts) throw e;
-            const wait = e.details.retryAfterMs ?? backoffMs(limits, throttledTries, random);
-            this.limiter.penalize(service, wait, limits.adaptWindowMs / limits.timeScale);
-            continue;
-          }
-          if (e.kind !== 'transient' && e.kind !== 'timeout' && e.kind !== 'preconditionFailed') throw e;
-          if (++tries >= limits.maxAttempts) throw e;
-          // An ETag conflict needs a fresh read, not a pause: the adapter re-reads on the next call.
-          if (e.kind !== 'preconditionFailed') {
-            const signal = committed ? undefined : this.stop.signal;
-            await clock.sleep(backoffMs(limits, tries, random), signal);
-            if (signal?.aborted) throw new StoppedError();
-          }
-        }
-      }
-    };
+    return makeCall({
+      step,
+      attempts,
+      firstAttempt: (this.baseAttempts.get(step.id) ?? 0) + 1,
+      limiter: this.limiter,
+      journal: () => this.journal,
+      stopSignal: () => this.stop.signal,
+      limits: this.d.limits,
+      clock: this.d.clock,
+      random: this.d.random,
+    });
   }
 
   private checkAborting(): void {
@@ -486,10 +360,11 @@ export class RunEngine {
     const snapshot = this.actor.getSnapshot();
     if (this.finished || !isFinal(snapshot) || this.inFlight > 0) return;
     this.finished = true;
-    void this.finish(stateOf(snapshot) as RunSummary['state']);
+    // Settle the `done` of this end, even if a retry replaces it while the journal closes.
+    this.finishing = this.finish(stateOf(snapshot) as RunSummary['state'], this.settleDone);
   }
 
-  private async finish(state: RunSummary['state']): Promise<void> {
+  private async finish(state: RunSummary['state'], settle: (s: RunSummary) => void): Promise<void> {
     if (this.journalOpen) {
       this.journalOpen = false;
       try {
@@ -499,7 +374,7 @@ export class RunEngine {
       }
       await this.journal.close().catch(() => undefined);
     }
-    this.settleDone(this.summary());
+    settle(this.summary());
   }
 
   /** The journal cannot be written: stop the run so that what happened stays recoverable. */
@@ -509,33 +384,14 @@ export class RunEngine {
   }
 
   private summary(): RunSummary {
-    const state = stateOf(this.actor.getSnapshot());
-    const results = this.results.filter((r): r is StepResult => r !== undefined);
-    const temporary = this.steps.some(
-      (s, i) =>
-        (s.op.kind === 'disableEnrollment' || s.op.kind === 'disableGroup' || s.op.kind === 'disableHubDevices') &&
-        this.results[i]?.outcome === 'succeeded',
-    );
-    return {
+    return summarize({
+      plan: this.plan,
       runId: this.runId,
       journalPath: this.journal.path,
-      state: (state === 'completed' || state === 'completedWithFailures' ? state : 'aborted') as RunSummary['state'],
-      results,
-      verify: [...this.verdicts.values()].flat(),
-      ...(temporary && !this.plan.restoreOf ? { restoreCommand: `iot-deprovision restore ${this.runId} --yes` } : {}),
-      ...(this.journalError ? { journalError: this.journalError } : {}),
-    };
+      state: stateOf(this.actor.getSnapshot()),
+      results: this.results,
+      verdicts: this.verdicts,
+      journalError: this.journalError,
+    });
   }
 }
-
-const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> => {
-  if (!Number.isFinite(ms) || ms <= 0) return p;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ServiceError('timeout', `no answer within ${Math.round(ms / 1000)} s`)),
-      ms,
-    );
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-};

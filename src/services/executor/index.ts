@@ -55,7 +55,12 @@ const handleOf = (engine: RunEngine, journalPath: string, signal: AbortSignal | 
   };
 };
 
-const start = (plan: Plan, options: Omit<ExecuteOptions, 'journal'>, journal: RunJournal, prior?: PriorState) => {
+const start = (
+  plan: Plan,
+  options: Omit<ExecuteOptions, 'journal'>,
+  journal: RunJournal,
+  prior?: PriorState,
+) => {
   const runId = options.runId ?? journal.runId;
   const path = journal.path;
   const engine = new RunEngine(
@@ -78,7 +83,8 @@ const start = (plan: Plan, options: Omit<ExecuteOptions, 'journal'>, journal: Ru
 };
 
 /** Executes a plan whose journal is open. Starts at once; the handle reports progress and the end. */
-export const execute = (plan: Plan, options: ExecuteOptions): RunHandle => start(plan, options, options.journal);
+export const execute = (plan: Plan, options: ExecuteOptions): RunHandle =>
+  start(plan, options, options.journal);
 
 export interface ResumeOptions extends Omit<ExecuteOptions, 'journal' | 'runId'> {
   /** Also run again the steps that failed (and those skipped because of them). Default: false. */
@@ -95,7 +101,8 @@ export const resumeRun = async (journalPath: string, options: ResumeOptions): Pr
   if (!contents.plan) {
     throw new JournalError(
       'noPlan',
-      `Run ${contents.header.runId} stopped before its plan was journaled, so nothing ran. Plan and run it again.`,
+      `Run ${contents.header.runId} stopped before its plan was journaled, so nothing ran. ` +
+        'Plan and run it again.',
     );
   }
   const settled: StepResult[] = [];

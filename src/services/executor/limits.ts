@@ -63,7 +63,8 @@ const HUB_IDENTITY_OPS_PER_UNIT: Record<HubTier, number> = {
   S3: 5000,
 };
 
-export const hubOpsPerMinute = (c: HubCapacity): number => HUB_IDENTITY_OPS_PER_UNIT[c.tier] * Math.max(1, c.units);
+export const hubOpsPerMinute = (c: HubCapacity): number =>
+  HUB_IDENTITY_OPS_PER_UNIT[c.tier] * Math.max(1, c.units);
 
 export const resolveLimits = (partial: Partial<RunLimits> = {}): RunLimits => {
   const limits = { ...DEFAULT_LIMITS, ...partial };

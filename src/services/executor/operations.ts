@@ -26,7 +26,12 @@ export interface Execution {
 }
 
 /** Makes one service call under the rate limits with retries; `destructive` journals an intent first. */
-export type CallFn = <T>(service: string, cost: number, destructive: boolean, fn: () => Promise<T>) => Promise<T>;
+export type CallFn = <T>(
+  service: string,
+  cost: number,
+  destructive: boolean,
+  fn: () => Promise<T>,
+) => Promise<T>;
 
 export interface StepEnv {
   dps: DpsPort;
@@ -78,13 +83,20 @@ const setStatusIdempotent = async (
   const dps = env.dps.host;
   const before = await env.call(dps, 1, false, read);
   if (!before) {
-    return { outcome: 'failed', message: `${what} does not exist: nothing to ${target === 'enabled' ? 'enable' : 'disable'}` };
+    return {
+      outcome: 'failed',
+      message: `${what} does not exist: nothing to ${target === 'enabled' ? 'enable' : 'disable'}`,
+    };
   }
-  if (before.provisioningStatus === target) return { outcome: 'alreadyDone', message: `${what} was already ${target}` };
+  if (before.provisioningStatus === target)
+    return { outcome: 'alreadyDone', message: `${what} was already ${target}` };
   // The adapter's read-modify-write costs a read and a write.
   const after = await env.call(dps, 2, true, write);
   if (after.provisioningStatus !== target) {
-    return { outcome: 'failed', message: `${what} came back ${after.provisioningStatus} after setting it ${target}` };
+    return {
+      outcome: 'failed',
+      message: `${what} came back ${after.provisioningStatus} after setting it ${target}`,
+    };
   }
   return { outcome: 'succeeded' };
 };
@@ -112,14 +124,22 @@ const createBlocker = async (env: StepEnv, op: Extract<StepOperation, { kind: 'c
   // Re-read every blocker: one SDK once wrote a "disabled" enrollment that came out enabled.
   const written = await env.call(dps, 1, false, read);
   if (!written) {
-    return { outcome: 'failed' as const, message: `blocker for ${op.registrationId} is missing after writing it: the device could re-enroll` };
+    return {
+      outcome: 'failed' as const,
+      message: `blocker for ${op.registrationId} is missing after writing it: the device could re-enroll`,
+    };
   }
   if (written.provisioningStatus !== 'disabled') {
-    const how = existed ? 'an ENABLED individual enrollment already exists for' : 'blocker came back enabled for';
+    const how = existed
+      ? 'an ENABLED individual enrollment already exists for'
+      : 'blocker came back enabled for';
     return { outcome: 'failed' as const, message: `${how} ${op.registrationId}: the device could re-enroll` };
   }
   return existed
-    ? { outcome: 'alreadyDone' as const, message: `a disabled individual enrollment already blocks ${op.registrationId}` }
+    ? {
+        outcome: 'alreadyDone' as const,
+        message: `a disabled individual enrollment already blocks ${op.registrationId}`,
+      }
     : { outcome: 'succeeded' as const };
 };
 
@@ -130,10 +150,15 @@ const hubStep = async (
   const hub = env.hubs.get(op.hub.toLowerCase());
   if (!hub) {
     const message = `no credentials for hub ${op.hub}: give --hub for it and retry`;
-    return { outcome: 'failed', message, devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })) };
+    return {
+      outcome: 'failed',
+      message,
+      devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })),
+    };
   }
   const service = hub.host.toLowerCase();
-  const want = op.kind === 'deleteHubDevices' ? 'deleted' : op.kind === 'disableHubDevices' ? 'disabled' : 'enabled';
+  const want =
+    op.kind === 'deleteHubDevices' ? 'deleted' : op.kind === 'disableHubDevices' ? 'disabled' : 'enabled';
   const results = new Map<string, DeviceResult>();
   for (const [id, r] of env.priorDone ?? []) if (op.deviceIds.includes(id)) results.set(id, r);
   let todo = op.deviceIds.filter((id) => !results.has(id));
@@ -163,14 +188,22 @@ const hubStep = async (
         results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
       } else {
         const text = scrubSecrets(r.message ?? r.code ?? 'refused by the hub');
-        results.set(id, { id, outcome: 'failed', message: r.code && !text.includes(r.code) ? `${r.code}: ${text}` : text });
+        results.set(id, {
+          id,
+          outcome: 'failed',
+          message: r.code && !text.includes(r.code) ? `${r.code}: ${text}` : text,
+        });
       }
     }
   }
   const devices = op.deviceIds.map((id) => results.get(id)!);
   const failed = devices.filter((d) => d.outcome === 'failed').length;
   if (failed > 0) {
-    return { outcome: 'failed', message: `${failed} of ${devices.length} devices not ${want} on ${op.hub}`, devices };
+    return {
+      outcome: 'failed',
+      message: `${failed} of ${devices.length} devices not ${want} on ${op.hub}`,
+      devices,
+    };
   }
   const outcome = devices.every((d) => d.outcome === 'alreadyDone') ? 'alreadyDone' : 'succeeded';
   return { outcome, devices };
@@ -184,9 +217,14 @@ const verify = async (env: StepEnv, registrationIds: string[]): Promise<Executio
   if (!env.restore && allowed.length > 0) {
     const first = allowed[0];
     const more = allowed.length > 1 ? ` (and ${allowed.length - 1} more)` : '';
-    return { outcome: 'failed', verdicts, message: `${first.registrationId} could provision again: ${first.reason}${more}` };
+    return {
+      outcome: 'failed',
+      verdicts,
+      message: `${first.registrationId} could provision again: ${first.reason}${more}`,
+    };
   }
-  const message = possible.length > 0 ? `${possible.length} device(s) might re-enroll: ${possible[0].reason}` : undefined;
+  const message =
+    possible.length > 0 ? `${possible.length} device(s) might re-enroll: ${possible[0].reason}` : undefined;
   return { outcome: 'succeeded', verdicts, message };
 };
 

@@ -16,8 +16,14 @@ export const stateDir = (env: Env = process.env): string => {
 export const runsDir = (env: Env = process.env): string => join(stateDir(env), 'runs');
 
 /** Sortable and readable: `20261129T013000Z-1a2b3c` (UTC start time, then 6 random hex digits). */
-export const newRunId = (now: Date = new Date(), random: () => string = () => randomBytes(3).toString('hex')) =>
-  `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random()}`;
+export const newRunId = (
+  now: Date = new Date(),
+  random: () => string = () => randomBytes(3).toString('hex'),
+) =>
+  `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${random()}`;
 
 export const RUN_ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
@@ -28,7 +34,8 @@ export const journalPathFor = (runId: string, env: Env = process.env): string =>
   if (!isRunId(runId)) {
     throw new JournalError(
       'badRunId',
-      `"${runId.slice(0, 80)}" is not a run ID (expected like 20261129T013000Z-1a2b3c; see \`iot-deprovision runs\`).`,
+      `"${runId.slice(0, 80)}" is not a run ID (expected like 20261129T013000Z-1a2b3c; ` +
+        'see `iot-deprovision runs`).',
     );
   }
   return join(runsDir(env), `${runId}.jsonl`);

@@ -19,7 +19,8 @@ export const assertNoSecrets = (record: unknown): void => {
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const v = value[i];
-        if (v !== null && typeof v !== 'number' && typeof v !== 'boolean') stack.push({ value: v, path: `${path}[${i}]` });
+        if (v !== null && typeof v !== 'number' && typeof v !== 'boolean')
+          stack.push({ value: v, path: `${path}[${i}]` });
       }
     } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
@@ -35,7 +36,8 @@ export const assertNoSecrets = (record: unknown): void => {
 const refuse = (where: string): never => {
   throw new JournalError(
     'secret',
-    `Refused to write a journal record: ${where}. Secrets are never journaled; this is a bug, please report it.`,
+    `Refused to write a journal record: ${where}. ` +
+      'Secrets are never journaled; this is a bug, please report it.',
   );
 };
 

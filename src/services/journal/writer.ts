@@ -54,7 +54,10 @@ export interface NewJournalInput {
 }
 
 /** Creates the run's journal (dir 0700, file 0600) and writes header, plan and snapshot durably. */
-export const openJournal = async (input: NewJournalInput, options: JournalOptions = {}): Promise<RunJournal> => {
+export const openJournal = async (
+  input: NewJournalInput,
+  options: JournalOptions = {},
+): Promise<RunJournal> => {
   const now = options.now ?? (() => new Date());
   const runId = input.runId ?? newRunId(now());
   const path = journalPathFor(runId, options.env);
@@ -133,7 +136,10 @@ export const ensurePrivateDir = async (dir: string): Promise<void> => {
 };
 
 const ioError = (what: string, e: unknown): JournalError =>
-  new JournalError('io', `${what}: ${(e as Error).message}. Check the permissions and free space of that folder.`);
+  new JournalError(
+    'io',
+    `${what}: ${(e as Error).message}. Check the permissions and free space of that folder.`,
+  );
 
 interface Waiter {
   resolve: () => void;
@@ -238,8 +244,7 @@ class JsonlJournal implements RunJournal {
   private kick(): void {
     if (this.draining) return;
     this.draining = true;
-    void this.drain().then(() => undefined);
-    void Promise.resolve().then(() => { this.draining = true; });
+    void this.drain();
   }
 
   private async drain(): Promise<void> {
@@ -265,7 +270,6 @@ class JsonlJournal implements RunJournal {
     }
   }
 }
-
 
 const writeAll = async (fh: FileHandle, buf: Buffer): Promise<void> => {
   let off = 0;

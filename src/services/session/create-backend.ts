@@ -32,8 +32,8 @@ export interface BackendOptions {
   signal?: AbortSignal;
   /** Groups with more records than this show a lower-bound count in lists (counting costs DPS calls). */
   countLimit?: number;
-  /** The command that restores a run, for the summary; the run ID is appended. */
-  restoreCommand?: (runId: string) => string;
+  /** Target flags to repeat in the printed restore/resume commands (never secrets), e.g. "--sandbox". */
+  targetHint?: string;
   onClose?: () => Promise<void>;
 }
 
@@ -98,6 +98,16 @@ export function createBackend(options: BackendOptions): SessionBackend {
     });
   };
 
+  // The printed restore command must name the same target the run used.
+  const withTargetHint = (handle: RunHandle): RunHandle => {
+    const hint = options.targetHint;
+    if (!hint) return handle;
+    return Object.defineProperty({ ...handle }, 'done', {
+      get: () =>
+        handle.done.then((s) => (s.restoreCommand ? { ...s, restoreCommand: `${s.restoreCommand} ${hint}` } : s)),
+    }) as RunHandle;
+  };
+
   const verifyFor = (selection: Selection) => {
     // One fresh read for all verify steps of a run (they come in chunks of up to 1,000 devices).
     let state: Promise<KnownState> | undefined;
@@ -148,19 +158,21 @@ export function createBackend(options: BackendOptions): SessionBackend {
         { target: { dpsHost: dps.host, hubHosts: hubs.hosts() }, plan },
         { env: options.env },
       );
-      return execute(plan, {
-        dps,
-        hubs,
-        journal,
-        limits: options.limits,
-        signal: options.signal,
-        verify: verifyFor(plan.selection),
-      });
+      return withTargetHint(
+        execute(plan, {
+          dps,
+          hubs,
+          journal,
+          limits: options.limits,
+          signal: options.signal,
+          verify: verifyFor(plan.selection),
+        }),
+      );
     },
 
     async resume(journalPath, opts = {}) {
       const contents = await readJournal(journalPath);
-      return resumeRun(journalPath, {
+      const handle = await resumeRun(journalPath, {
         dps,
         hubs,
         limits: options.limits,
@@ -168,6 +180,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
         retryFailed: opts.retryFailed,
         verify: verifyFor(contents.header.selection),
       });
+      return withTargetHint(handle);
     },
 
     async planRestore(journalPath) {

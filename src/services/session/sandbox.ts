@@ -80,6 +80,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       certificates: heldChains(emulator),
       caCertificates: caCertificates(emulator),
       signal: options.signal,
+      targetHint: options.statePath ? `--sandbox --state ${options.statePath}` : '--sandbox',
       onClose: () => emulator.stop(),
     });
     return { backend, emulator };
