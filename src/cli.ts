@@ -64,7 +64,13 @@ function selectorFlags(opts: Flags): SelectorFlags {
     } catch {
       throw new UsageError(`--device-cert ${printable(file)}: cannot read the file`);
     }
-    const [leaf] = parseCertificateChain(pem);
+    let leaf: ReturnType<typeof parseCertificateChain>[number];
+    try {
+      [leaf] = parseCertificateChain(pem);
+    } catch (e) {
+      // The parser does not know which file it read: name the flag and the file.
+      throw new UsageError(`--device-cert ${printable(file)}: ${(e as Error).message}`);
+    }
     return { file, pem, commonName: leaf.commonName };
   });
   return {

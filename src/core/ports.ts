@@ -17,6 +17,8 @@ export interface BulkItemResult {
   /** Service error code for a failed item, e.g. DeviceNotFound. */
   code?: string;
   message?: string;
+  /** The item was already in the wanted state: nothing was written (a restore must not undo it). */
+  unchanged?: boolean;
 }
 
 export interface DpsPort {

@@ -278,7 +278,7 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
           {stack.map((e) => (
             <Box key={e.id} flexDirection="column" display={!help && e === top ? 'flex' : 'none'}>
               <RouteIdContext.Provider value={e.id}>
-                <RouteView route={e.route} active={e === top} />
+                <RouteView route={e.route} />
               </RouteIdContext.Provider>
             </Box>
           ))}

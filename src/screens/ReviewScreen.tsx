@@ -59,7 +59,7 @@ export function ReviewScreen({
       : [
           { keys: 'y', does: 'run the plan', footer: true },
           { keys: 'n', does: 'go back', footer: true },
-          { keys: 'j/k', does: 'scroll the plan' },
+          { keys: 'j/k g/G', does: 'scroll the plan, top, bottom' },
           ...SCROLL_HINTS,
         ];
 
@@ -86,6 +86,8 @@ export function ReviewScreen({
     else if (isChar(k, 'n') || isChar(k, 'N')) app.nav.back();
     else if (isChar(k, 'j')) setScroll(Math.min(maxScroll, s + 1));
     else if (isChar(k, 'k')) setScroll(Math.max(0, s - 1));
+    else if (isChar(k, 'g')) setScroll(0);
+    else if (isChar(k, 'G')) setScroll(maxScroll);
     else return false;
     return true;
   });

@@ -8,7 +8,7 @@ import { RunScreen } from './RunScreen.js';
 import { SummaryScreen } from './SummaryScreen.js';
 import { TargetScreen } from './TargetScreen.js';
 
-export function RouteView({ route }: { route: Route; active: boolean }) {
+export function RouteView({ route }: { route: Route }) {
   switch (route.screen) {
     case 'target':
       return <TargetScreen />;

@@ -13,6 +13,7 @@ import type {
 import type { Plan, PlanResult, StepResult } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { Actions, Selection } from '../core/selection.js';
+import type { RegistrationOutcome } from './device/register.js';
 
 export interface TargetInfo {
   kind: 'sandbox' | 'azure';
@@ -69,6 +70,12 @@ export interface RunSummary {
   journalError?: string;
 }
 
+/**
+ * What DPS answered when the device itself tried to register (sandbox: the emulator), or why it was
+ * not tried (`unavailable`: the tool holds no credentials for that device).
+ */
+export type RegistrationAttempt = RegistrationOutcome | { outcome: 'unavailable'; reason: string };
+
 export interface Backend {
   target: TargetInfo;
   listEnrollments(): Promise<IndividualEnrollment[]>;
@@ -80,5 +87,10 @@ export interface Backend {
   /** Executes a plan (journaled). */
   run(plan: Plan): Promise<RunHandle>;
   verify(selection: Selection): Promise<DeviceVerdict[]>;
+  /**
+   * Registers the device for real with its own credentials and returns DPS's answer. Present only when
+   * the backend holds device credentials (the sandbox); it changes DPS and hub state like a device would.
+   */
+  attemptRegistration?(registrationId: string): Promise<RegistrationAttempt>;
   close(): Promise<void>;
 }

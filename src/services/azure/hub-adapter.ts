@@ -156,7 +156,7 @@ export class AzureHubAdapter implements HubPort {
           code: 'PreconditionFailed',
           message: 'the device changed since it was read',
         });
-      } else if (identity.status === status) results.set(deviceId, { id: deviceId, ok: true });
+      } else if (identity.status === status) results.set(deviceId, { id: deviceId, ok: true, unchanged: true });
       else if (!toWrite.some((d) => d.deviceId === deviceId))
         toWrite.push(identityWithStatus(identity, status));
     }

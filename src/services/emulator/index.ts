@@ -5,6 +5,7 @@
  */
 import { controlRoutes } from './control-routes.js';
 import { createServerCertificate } from './certs.js';
+import { deviceRoutes, GLOBAL_DEVICE_HOST } from './device/index.js';
 import { dpsRoutes } from './dps-routes.js';
 import { FaultInjector } from './faults.js';
 import { hubRoutes } from './hub-routes.js';
@@ -12,7 +13,7 @@ import { acquireLock, loadState, StateSaver } from './persistence.js';
 import { type EmulatorContext, RouteTable } from './router.js';
 import { seedDemo } from './seed-demo.js';
 import { seedLarge } from './seed-large.js';
-import { type ResolvedService, startServer } from './server.js';
+import { type ResolvedService, type RunningServer, startServer } from './server.js';
 import { StatsRecorder } from './stats.js';
 import { EmulatorStore } from './store.js';
 import { Throttle } from './throttle.js';
@@ -42,6 +43,13 @@ export interface EmulatorHandle {
   stats(): EmulatorStats;
   resetStats(): void;
   setFaults(spec: FaultSpec | undefined): void;
+  /** The device registration API: the host devices call (the global device endpoint) and the ID scope. */
+  device: { host: string; idScope: string };
+  /**
+   * Where devices connect: this listener when it speaks HTTPS, else a second, HTTPS listener started on
+   * first use (X.509 devices need TLS to present their certificates).
+   */
+  deviceEndpoint(): Promise<{ url: string; ca?: string }>;
   /** Direct access for tests: state without HTTP (call store.touch() after editing its maps directly). */
   store: EmulatorStore;
   /** Closes every socket (hanging ones too) and flushes the state file. */
@@ -100,16 +108,28 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }),
       bearerTokens: new Set(opts.bearerTokens ?? []),
     };
-    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes());
+    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes(), ...deviceRoutes());
     const tls = opts.https ? await createServerCertificate() : undefined;
     const resolve = (host: string): ResolvedService | undefined => {
       if (host === store.dps.host) return { service: 'dps' };
+      if (host === GLOBAL_DEVICE_HOST) return { service: 'device' };
       const hub = store.hubByHost(host);
       return hub ? { service: 'hub', hub } : undefined;
     };
     const server = await startServer({ port: opts.port ?? 0, tls, routes, context, resolve });
     const url = `${tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
     let stopping: Promise<void> | undefined;
+    let deviceServer: Promise<{ server: RunningServer; ca: string }> | undefined;
+    const deviceEndpoint = async () => {
+      if (tls) return { url, ca: tls.ca };
+      if (stopping) throw new Error('emulator: stopped');
+      deviceServer ??= createServerCertificate().then(async (deviceTls) => ({
+        server: await startServer({ port: 0, tls: deviceTls, routes, context, resolve }),
+        ca: deviceTls.ca,
+      }));
+      const { server: listener, ca } = await deviceServer;
+      return { url: `https://127.0.0.1:${listener.port}`, ca };
+    };
     return {
       url,
       port: server.port,
@@ -124,6 +144,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         host: h.host,
         connectionString: connectionString(h.host, h.policy),
       })),
+      device: { host: GLOBAL_DEVICE_HOST, idScope: store.dps.idScope },
+      deviceEndpoint,
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),
       setFaults: (spec) => faults.set(spec),
@@ -131,6 +153,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       stop: () => {
         stopping ??= (async () => {
           await server.close();
+          await deviceServer?.then((d) => d.server.close()).catch(() => {});
           try {
             await saver?.close();
           } finally {

@@ -100,7 +100,7 @@ export interface StoredRegistration {
   deviceId: string;
   assignedHub?: string;
   status: 'unassigned' | 'assigning' | 'assigned' | 'failed' | 'disabled';
-  substatus?: 'initialAssignment' | 'deviceDataMigrated' | 'deviceDataReset';
+  substatus?: 'initialAssignment' | 'deviceDataMigrated' | 'deviceDataReset' | 'reprovisionedToInitialAssignment';
   createdDateTimeUtc: string;
   lastUpdatedDateTimeUtc: string;
   etag: string;

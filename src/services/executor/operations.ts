@@ -183,6 +183,7 @@ const hubStep = async (
     for (const id of todo) {
       const r = byId.get(id);
       if (!r) results.set(id, { id, outcome: 'failed', message: 'the hub answered nothing for this device' });
+      else if (r.ok && r.unchanged) results.set(id, { id, outcome: 'alreadyDone', message: `already ${want}` });
       else if (r.ok) results.set(id, { id, outcome: 'succeeded' });
       else if (r.code === 'DeviceNotFound' && want !== 'enabled') {
         results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });

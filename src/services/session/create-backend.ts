@@ -9,7 +9,14 @@ import type { Plan, PlanResult } from '../../core/plan-types.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import { type DeviceEvidence, createReenrollmentAnalyzer } from '../../core/reenrollment.js';
 import type { Actions, Selection } from '../../core/selection.js';
-import type { Backend, DeviceRow, EnrollmentGroupSummary, RunHandle, TargetInfo } from '../backend.js';
+import type {
+  Backend,
+  DeviceRow,
+  EnrollmentGroupSummary,
+  RegistrationAttempt,
+  RunHandle,
+  TargetInfo,
+} from '../backend.js';
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
 import { planRestore } from '../../core/restore.js';
@@ -35,6 +42,8 @@ export interface BackendOptions {
   /** Target flags to repeat in the printed restore/resume commands (never secrets), e.g. "--sandbox". */
   targetHint?: string;
   onClose?: () => Promise<void>;
+  /** Registers a device with its own credentials, when the backend holds them (the sandbox). */
+  attemptRegistration?: (registrationId: string) => Promise<RegistrationAttempt>;
 }
 
 /** Evidence for the re-enrollment analysis, from what was read and the chains the tool holds. */
@@ -82,6 +91,26 @@ export interface SessionBackend extends Backend {
   resume(journalPath: string, opts?: { retryFailed?: boolean }): Promise<RunHandle>;
   /** The plan that undoes the temporary actions of a recorded run. */
   planRestore(journalPath: string): Promise<PlanResult>;
+}
+
+/**
+ * Devices of an X.509 group whose certificate the tool holds (the sandbox's demo devices) get an X.509
+ * blocker, the more specific one the procedure prefers when the device certificate is at hand.
+ */
+function withHeldCertificates(
+  selection: Selection,
+  state: KnownState,
+  held: Record<string, ParsedCertificate[]>,
+): Selection {
+  if (selection.kind !== 'groupDevices') return selection;
+  const group = state.enrollmentGroups.find((g) => g.enrollmentGroupId === selection.groupId);
+  if (group?.attestation.type !== 'x509') return selection;
+  const devices = selection.devices.map((d) => {
+    const chain = held[d.registrationId];
+    if (d.certificatePem || !chain?.length) return d;
+    return { ...d, certificatePem: chain.map((c) => c.pem).join('\n') };
+  });
+  return { ...selection, devices };
 }
 
 export function createBackend(options: BackendOptions): SessionBackend {
@@ -148,8 +177,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
       });
     },
 
-    async plan(selection: Selection, actions: Actions): Promise<PlanResult> {
-      const state = await read(selection);
+    async plan(chosen: Selection, actions: Actions): Promise<PlanResult> {
+      const state = await read(chosen);
+      const selection = withHeldCertificates(chosen, state, held);
       return planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held) });
     },
 
@@ -202,6 +232,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
     close: async () => {
       await options.onClose?.();
     },
+    ...(options.attemptRegistration ? { attemptRegistration: options.attemptRegistration } : {}),
   };
   return backend;
 }

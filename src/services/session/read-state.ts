@@ -2,6 +2,7 @@
  * Reads what the planner and the re-enrollment analysis need for one selection, with as few billable
  * calls as the selection allows (DPS counts every call against 1,000 operations a minute).
  */
+import { isServiceError } from '../../core/errors.js';
 import type { EnrollmentGroup, HubDevice, IndividualEnrollment, KnownState, RegistrationRecord } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Selection } from '../../core/selection.js';
@@ -48,7 +49,7 @@ export async function readRecords(dps: DpsPort, selection: Selection): Promise<R
 export async function readHubDevices(
   hubs: HubDirectory,
   records: RegistrationRecord[],
-): Promise<{ devices: HubDevice[]; errors: Map<string, string> }> {
+): Promise<{ devices: HubDevice[]; errors: Map<string, string>; refused?: Error }> {
   const byHub = new Map<string, string[]>();
   for (const r of records) {
     if (!r.assignedHub) continue;
@@ -59,6 +60,7 @@ export async function readHubDevices(
   }
   const devices: HubDevice[] = [];
   const errors = new Map<string, string>();
+  let refused: Error | undefined;
   for (const [host, ids] of byHub) {
     const port = hubs.get(host);
     if (!port) {
@@ -77,9 +79,10 @@ export async function readHubDevices(
       }
     } catch (e) {
       errors.set(host, (e as Error).message);
+      if (isServiceError(e) && (e.kind === 'unauthorized' || e.kind === 'forbidden')) refused ??= e;
     }
   }
-  return { devices, errors };
+  return { devices, errors, ...(refused ? { refused } : {}) };
 }
 
 /** Everything the planner needs to decide, read fresh from the services. */
@@ -91,6 +94,10 @@ export async function readKnownState(
 ): Promise<KnownState> {
   const groupsP = collect(dps.listGroups());
   const recordsP = readRecords(dps, selection);
+  // When a read below fails first (a wrong key: 401), these two are never awaited: without a handler
+  // their rejections would crash the process with a stack trace instead of the error the caller reports.
+  groupsP.catch(() => {});
+  recordsP.catch(() => {});
   let individuals: IndividualEnrollment[];
   if (selection.kind === 'enrollment') {
     const e = await dps.getEnrollment(selection.registrationId);
@@ -104,7 +111,9 @@ export async function readKnownState(
     individuals = await collect(dps.listEnrollments());
   }
   const [groups, records] = await Promise.all([groupsP, recordsP]);
-  const { devices } = await readHubDevices(hubs, records);
+  const { devices, refused } = await readHubDevices(hubs, records);
+  // A refused key or role is a wrong target, not a hub to work around: stop before anything changes.
+  if (refused) throw refused;
   return {
     individualEnrollments: individuals,
     enrollmentGroups: groups as EnrollmentGroup[],
