@@ -3,12 +3,14 @@
  * object per line. `--only NAME[,NAME]` runs some. Benchmarks print figures; tests never assert timings.
  */
 import { benchEmulator } from './emulator.js';
+import { benchExecutor } from './executor.js';
 import { benchPlanner } from './planner.js';
 import { type BenchRow, formatTable, toJsonLine } from './report.js';
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   planner: benchPlanner,
   emulator: benchEmulator,
+  executor: benchExecutor,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -103,12 +103,24 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(iot-deprovision --help for usage)');
   addTargetOptions(program).action(async (opts: Flags) => {
-    const [{ runTui }, { hasConfiguredTarget }] = await Promise.all([
-      import('./screens/run-tui.js'),
-      import('./commands/session.js'),
-    ]);
-    const sandbox = opts.sandbox || !hasConfiguredTarget(opts, io.env);
-    await withSession({ ...opts, sandbox }, (backend) => runTui(backend));
+    // The TUI draws its first frame before the session (SDKs, emulator: about a second) is loaded.
+    const { runTui, STARTING_SANDBOX } = await import('./screens/run-tui.js');
+    let session: Promise<SessionBackend> | undefined;
+    const open = () => {
+      session = import('./commands/session.js').then(({ hasConfiguredTarget, openSession }) => {
+        const sandbox = opts.sandbox || !hasConfiguredTarget(opts, io.env);
+        return openSession({ ...opts, sandbox }, { signal, env: io.env });
+      });
+      return session;
+    };
+    try {
+      setExit(await runTui(open, opts.sandbox ? { starting: STARTING_SANDBOX } : {}));
+    } finally {
+      await session?.then(
+        (backend) => backend.close(),
+        () => undefined,
+      );
+    }
   });
 
   const plan = program.command('plan').description('print the plan for a selection; change nothing');
@@ -134,7 +146,9 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   restore.action(async (runId: string, opts: Flags) => withSession(opts, (b) => restoreCommand(b, runId, opts, io)));
 
   const verify = program.command('verify').description('read back; report whether each device could re-enroll');
-  addSelectorOptions(addTargetOptions(verify)).option('--json', 'print verdicts as JSON');
+  addSelectorOptions(addTargetOptions(verify))
+    .option('--json', 'print verdicts as JSON')
+    .option('--attempt', 'sandbox: each device also registers for real; compare with the prediction');
   verify.action(async (opts: Flags) => withSession(opts, (b) => verifyCommand(b, { ...opts, ...selectorFlags(opts) }, io)));
 
   program

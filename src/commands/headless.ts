@@ -10,6 +10,7 @@ import type { SessionBackend } from '../services/session/create-backend.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
 import { UsageError } from './usage-error.js';
+import { attemptAll, formatAttempts } from './verify-attempt.js';
 
 export const EXIT = { done: 0, failed: 1, usage: 2, aborted: 3 } as const;
 
@@ -133,11 +134,33 @@ export async function restoreCommand(
   return executePlan(backend, result.plan, io, flags.json);
 }
 
-export async function verifyCommand(backend: SessionBackend, flags: SelectorFlags & OutputFlags, io: Io): Promise<number> {
+export async function verifyCommand(
+  backend: SessionBackend,
+  flags: SelectorFlags & OutputFlags & { attempt?: boolean },
+  io: Io,
+): Promise<number> {
   const selection = parseSelector(flags);
+  const attempt = backend.attemptRegistration;
+  if (flags.attempt && !attempt) {
+    throw new UsageError(
+      '--attempt registers each device with its own key or certificate, which only the sandbox holds: ' +
+        'use it with --sandbox',
+    );
+  }
   const verdicts = await backend.verify(selection);
-  io.stdout(flags.json ? `${JSON.stringify({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);
-  return verdicts.every((v) => v.verdict === 'blocked') ? EXIT.done : EXIT.failed;
+  const blocked = verdicts.every((v) => v.verdict === 'blocked');
+  if (!flags.attempt || !attempt) {
+    io.stdout(flags.json ? `${JSON.stringify({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);
+    return blocked ? EXIT.done : EXIT.failed;
+  }
+  // After the verdicts: a device that gets in changes what a later read would show.
+  const attempts = await attemptAll(verdicts, (id) => attempt(id));
+  io.stdout(
+    flags.json
+      ? `${JSON.stringify({ verdicts, attempts })}\n`
+      : `${formatVerdicts(verdicts)}\n${formatAttempts(attempts)}\n`,
+  );
+  return blocked && !attempts.some((a) => a.agreement === 'differs') ? EXIT.done : EXIT.failed;
 }
 
 export async function runsCommand(flags: OutputFlags, io: Io): Promise<number> {

@@ -1,6 +1,6 @@
 /** A plan: ordered phases of steps, each one exact service operation, plus warnings. */
 import type { Actions, Selection } from './selection.js';
-import type { RegistrationRecord } from './model.js';
+import type { EnrollmentGroup, IndividualEnrollment, RegistrationRecord } from './model.js';
 
 export const PHASES = ['snapshot', 'disenroll', 'deregister', 'cleanup', 'verify'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -116,6 +116,11 @@ export interface Plan {
   counts: { steps: Record<Phase, number>; devicesPerHub: Record<string, number>; devices: number };
   /** Set for a restore plan: the run it undoes. */
   restoreOf?: string;
+  /**
+   * The selected enrollment or group as read before the run (keys never included). A later `verify`
+   * needs it once a deletion took it away: how the device attested, which certificates the group held.
+   */
+  prior?: { individualEnrollments: IndividualEnrollment[]; enrollmentGroups: EnrollmentGroup[] };
 }
 
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: PlanRefusal };

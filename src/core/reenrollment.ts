@@ -30,6 +30,11 @@ export interface DeviceEvidence {
   groupCertificates?: CertificateInfo[];
   /** The leaf as DPS reports it on an X.509 individual enrollment (clientCertificates), without a chain. */
   leafCertificate?: CertificateInfo;
+  /**
+   * It was enrolled individually (known from before its enrollment was deleted): a symmetric key it holds is
+   * that enrollment's own, not one derived from a group key.
+   */
+  enrolledIndividually?: boolean;
 }
 
 /** A verdict, and whether it rests on something we could not see (so a person should check by hand). */
@@ -88,6 +93,14 @@ function symmetricKeyAnswer(index: StateIndex, device: DeviceEvidence): Answer {
           path: groupPath(device.groupId),
           reason: `${name}, from whose key its own is derived, is disabled: DPS refuses it.`,
         };
+  }
+  if (device.enrolledIndividually) {
+    return {
+      verdict: 'blocked',
+      reason:
+        `${NOTHING_ENROLLS}: its individual enrollment is gone, and the key it holds was that ` +
+        "enrollment's own, not one derived from a group key.",
+    };
   }
   const candidates = index.enabledSymmetricKeyGroups;
   if (candidates.length === 0) {

@@ -42,6 +42,21 @@ export interface AppServices {
 export const AppContext = createContext<AppServices | null>(null);
 export const RouteIdContext = createContext<number>(0);
 
+/** What the chrome and lines need to draw: colour on/off and the width to fit. */
+export interface Look {
+  color: boolean;
+  columns: number;
+}
+
+/** For frames drawn before the App exists (the start-up frame); inside the App, the App's look wins. */
+export const LookContext = createContext<Look>({ color: true, columns: 80 });
+
+export function useLook(): Look {
+  const app = useContext(AppContext);
+  const look = useContext(LookContext);
+  return app ?? look;
+}
+
 export function useApp(): AppServices {
   const app = useContext(AppContext);
   if (!app) throw new Error('screens must be rendered inside <App>');

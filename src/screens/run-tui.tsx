@@ -6,7 +6,10 @@
 import { render } from 'ink';
 import { sanitize } from '../core/text.js';
 import type { Backend } from '../services/backend.js';
-import { App, type TuiController, type TuiOutcome, exitCodeFor } from './App.js';
+import { type TuiController, type TuiOutcome, exitCodeFor } from './App.js';
+import { type StartingInfo, TuiRoot } from './TuiRoot.js';
+
+export { STARTING_SANDBOX, STARTING_TARGET, type StartingInfo } from './TuiRoot.js';
 
 export const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h';
 export const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
@@ -23,7 +26,15 @@ export interface RunTuiOptions {
   noColor?: boolean;
   /** Signals that stop the TUI safely (tests pass none). */
   signals?: NodeJS.Signals[];
+  /** What the first frame says while a backend that is still starting arrives. */
+  starting?: StartingInfo;
 }
+
+/**
+ * The backend, or its start: a function is called only after the first frame is on the screen (and
+ * not at all without a terminal), so the person sees the tool at once while the SDKs load.
+ */
+export type BackendSource = Backend | Promise<Backend> | (() => Promise<Backend>);
 
 const DEFAULT_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -62,7 +73,11 @@ export function outcomeText(outcome: TuiOutcome): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function runTui(backend: Backend, opts: RunTuiOptions = {}): Promise<number> {
+/**
+ * Runs the TUI until the person quits; resolves to the exit code. Rejects with the backend's start-up
+ * error (after leaving the alternate screen) when the backend could not start.
+ */
+export async function runTui(source: BackendSource, opts: RunTuiOptions = {}): Promise<number> {
   const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
@@ -79,6 +94,14 @@ export async function runTui(backend: Backend, opts: RunTuiOptions = {}): Promis
   };
   const controller: TuiController = {};
   let outcome: TuiOutcome = {};
+  let startFailure: { error: unknown } | undefined;
+  let start: (() => void) | undefined;
+  const backend =
+    typeof source === 'function'
+      ? new Promise<Backend>((resolve, reject) => {
+          start = () => void Promise.resolve().then(source).then(resolve, reject);
+        })
+      : source;
   let unmount: (() => void) | undefined;
   const onSignal = () => {
     if (controller.interrupt) controller.interrupt();
@@ -90,17 +113,23 @@ export async function runTui(backend: Backend, opts: RunTuiOptions = {}): Promis
   stdout.write(ENTER_ALTERNATE_SCREEN);
   try {
     const instance = render(
-      <App
+      <TuiRoot
         backend={backend}
+        starting={opts.starting}
         color={!noColor}
         controller={controller}
         onExit={(o) => {
           outcome = o;
         }}
+        onStartFailed={(error) => {
+          startFailure = { error };
+        }}
       />,
       { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: false },
     );
     unmount = instance.unmount;
+    // render() has written the first frame; only now load what the backend needs.
+    start?.();
     await instance.waitUntilExit();
   } catch (err) {
     outcome = { ...outcome, error: err instanceof Error ? err.message : String(err) };
@@ -109,6 +138,7 @@ export async function runTui(backend: Backend, opts: RunTuiOptions = {}): Promis
     for (const signal of signals) process.off(signal, onSignal);
     process.off('exit', leave);
   }
+  if (startFailure) throw startFailure.error;
   stdout.write(outcomeText(outcome));
   return exitCodeFor(outcome);
 }

@@ -71,10 +71,10 @@ describe('hub adapter status changes', () => {
     expect((await hub.getDevice('d-01'))?.status).toBe('disabled');
   });
 
-  it('does not write a device already in the wanted state', async () => {
+  it('does not write a device already in the wanted state, and says so', async () => {
     const etag = (await identity('d-00')).etag;
     expect(await hub.setDevicesStatus([{ deviceId: 'd-00' }], 'disabled')).toEqual([
-      { id: 'd-00', ok: true },
+      { id: 'd-00', ok: true, unchanged: true },
     ]);
     expect((await identity('d-00')).etag).toBe(etag);
   });

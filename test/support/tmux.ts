@@ -8,9 +8,16 @@ import { randomBytes } from 'node:crypto';
 export interface TerminalOptions {
   cols?: number;
   rows?: number;
+  /** Variables for the program; `undefined` unsets one (the tmux server's environment may hold it). */
   env?: Record<string, string | undefined>;
   cwd?: string;
 }
+
+/** A screen test: text to find, a pattern, or a predicate over the screen. */
+export type ScreenMatch = string | RegExp | ((screen: string) => boolean);
+
+const matches = (screen: string, m: ScreenMatch): boolean =>
+  typeof m === 'string' ? screen.includes(m) : m instanceof RegExp ? m.test(screen) : m(screen);
 
 function tmux(args: string[]): string {
   return execFileSync('tmux', args, { encoding: 'utf8' });
@@ -25,7 +32,17 @@ export class Terminal {
   constructor(argv: string[], opts: TerminalOptions = {}) {
     const env = { ...opts.env };
     // Ink renders non-interactively when CI is set; the program under test must see a plain terminal.
-    const unset = ['CI', 'CONTINUOUS_INTEGRATION'];
+    // The pane inherits the environment of whoever started the tmux server: colour switches too.
+    const unset = [
+      ...new Set([
+        'CI',
+        'CONTINUOUS_INTEGRATION',
+        'FORCE_COLOR',
+        ...Object.entries(env)
+          .filter(([, v]) => v === undefined)
+          .map(([k]) => k),
+      ]),
+    ];
     const assignments = Object.entries(env)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${shellQuote(v as string)}`);
@@ -61,12 +78,27 @@ export class Terminal {
     return tmux(['capture-pane', '-t', this.name, '-p', '-e']);
   }
 
-  async waitFor(pattern: string | RegExp, timeoutMs = 20_000): Promise<string> {
+  /** The screen with wrapped lines joined: a line longer than the pane is wide was wrapped by the terminal. */
+  screenJoined(): string {
+    return tmux(['capture-pane', '-t', this.name, '-p', '-J']);
+  }
+
+  /** True while the program draws on the alternate screen. */
+  alternateOn(): boolean {
+    return tmux(['display-message', '-p', '-t', this.name, '#{alternate_on}']).trim() === '1';
+  }
+
+  /** Resizes the terminal, as a person dragging the window or an SSH client does. */
+  resize(cols: number, rows: number): void {
+    tmux(['resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows)]);
+  }
+
+  async waitFor(pattern: ScreenMatch, timeoutMs = 20_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
       last = this.screen();
-      if (typeof pattern === 'string' ? last.includes(pattern) : pattern.test(last)) return last;
+      if (matches(last, pattern)) return last;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}; screen was:\n${last}`);

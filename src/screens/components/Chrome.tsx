@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import { fitWidth, fitBreadcrumb, textWidth, truncate } from '../../core/text.js';
 import type { KeyHint } from '../context.js';
-import { useApp } from '../context.js';
+import { useLook } from '../context.js';
 import { Line } from './Line.js';
 
 export const SANDBOX_BADGE = '[SANDBOX]';
@@ -14,7 +14,7 @@ export interface HeaderProps {
 }
 
 export function Header({ sandbox, crumbs }: HeaderProps) {
-  const { color, columns } = useApp();
+  const { color, columns } = useLook();
   const badge = sandbox ? ` ${SANDBOX_BADGE}` : '';
   const left = TITLE + badge;
   const room = Math.max(0, columns - textWidth(left) - 3);
@@ -51,7 +51,7 @@ export function footerText(hints: readonly KeyHint[], width: number): string {
 }
 
 export function Footer({ hints }: { hints: readonly KeyHint[] }) {
-  const { columns } = useApp();
+  const { columns } = useLook();
   return <Line text={footerText(hints, columns)} tone="dim" />;
 }
 
@@ -63,7 +63,7 @@ export const GLOBAL_HINTS: KeyHint[] = [
 ];
 
 export function HelpOverlay({ hints, height }: { hints: readonly KeyHint[]; height: number }) {
-  const { columns } = useApp();
+  const { columns } = useLook();
   const own = new Set(hints.map((h) => h.keys));
   const all = [...hints, ...GLOBAL_HINTS.filter((h) => !own.has(h.keys))];
   const keyWidth = Math.min(18, Math.max(...all.map((h) => textWidth(h.keys))) + 2);

@@ -5,7 +5,7 @@
  */
 import { Text } from 'ink';
 import { truncate } from '../../core/text.js';
-import { useApp } from '../context.js';
+import { useLook } from '../context.js';
 
 export type Tone = 'plain' | 'danger' | 'caution' | 'ok' | 'info' | 'accent' | 'dim';
 
@@ -29,7 +29,7 @@ export interface LineProps {
 }
 
 export function Line({ text, tone = 'plain', bold, inverse, width }: LineProps) {
-  const { color, columns } = useApp();
+  const { color, columns } = useLook();
   const fitted = truncate(text, width ?? columns);
   return (
     <Text

@@ -78,7 +78,9 @@ export function outcomeOfError(err: unknown): RegistrationOutcome {
     return {
       outcome: 'refused',
       registrationStatus: statusWord,
-      reason: `DPS ended the registration with status "${statusWord}"${statusWord === 'disabled' ? ': the enrollment that matches the device is disabled' : ''}`,
+      reason:
+        `DPS ended the registration with status "${statusWord}"` +
+        (statusWord === 'disabled' ? ': the enrollment that matches the device is disabled' : ''),
     };
   }
   if (e.name === 'DeviceRegistrationFailedError' || e.name === 'ProvisioningRegistrationFailedError') {
@@ -90,19 +92,30 @@ export function outcomeOfError(err: unknown): RegistrationOutcome {
     };
   }
   if (status === 401 || e.name === 'UnauthorizedError') {
-    return { outcome: 'refused', status: 401, reason: `DPS refused the device's credential (401)${said ? `: ${said}` : ''}` };
+    return {
+      outcome: 'refused',
+      status: 401,
+      reason: `DPS refused the device's credential (401)${said ? `: ${said}` : ''}`,
+    };
   }
   if (status === 403 || status === 404) {
     return { outcome: 'refused', status, reason: `DPS answered ${status}${said ? `: ${said}` : ''}` };
   }
   const what = status ? `DPS answered ${status}` : (e.message ?? String(err));
-  return { outcome: 'error', ...(status ? { status } : {}), reason: `no answer from DPS: ${what}${said ? `: ${said}` : ''}` };
+  return {
+    outcome: 'error',
+    ...(status ? { status } : {}),
+    reason: `no answer from DPS: ${what}${said ? `: ${said}` : ''}`,
+  };
 }
 
 type RequestBuilder = { buildRequest: (...args: any[]) => ClientRequest };
 
 /** The request builder for one registration; it keeps the requests in flight so a deadline can end them. */
-function requestBuilder(endpoint: EmulatorEndpoint | undefined, inFlight: Set<ClientRequest>): RequestBuilder {
+function requestBuilder(
+  endpoint: EmulatorEndpoint | undefined,
+  inFlight: Set<ClientRequest>,
+): RequestBuilder {
   const builder = (endpoint ? new EmulatorDpsHttp(endpoint) : new PlainHttp()) as unknown as RequestBuilder;
   const build = builder.buildRequest.bind(builder);
   builder.buildRequest = (...args: any[]) => {
@@ -115,19 +128,21 @@ function requestBuilder(endpoint: EmulatorEndpoint | undefined, inFlight: Set<Cl
 }
 
 function securityClient(options: RegisterDeviceOptions): unknown {
-  if (options.symmetricKey) return new SymmetricKeySecurityClient(options.registrationId, options.symmetricKey);
+  if (options.symmetricKey)
+    return new SymmetricKeySecurityClient(options.registrationId, options.symmetricKey);
   if (options.certPem && options.keyPem) {
     return new X509Security(options.registrationId, { cert: options.certPem, key: options.keyPem });
   }
   throw new Error('registerDevice: give symmetricKey, or certPem and keyPem');
 }
 
-/** Registers one device as the device itself would, with a fresh transport (it caches host and certificate). */
+/** Registers one device as the device would, with a fresh transport (it caches host and certificate). */
 export async function registerDevice(options: RegisterDeviceOptions): Promise<RegistrationOutcome> {
   const security = securityClient(options);
   const inFlight = new Set<ClientRequest>();
   const transport = new ProvisioningTransport(requestBuilder(options.endpoint, inFlight) as any);
-  if (options.pollingIntervalMs !== undefined) transport.setTransportOptions({ pollingInterval: options.pollingIntervalMs });
+  if (options.pollingIntervalMs !== undefined)
+    transport.setTransportOptions({ pollingInterval: options.pollingIntervalMs });
   const client = ProvisioningDeviceClient.create(
     options.provisioningHost ?? GLOBAL_PROVISIONING_HOST,
     options.idScope,
@@ -141,13 +156,17 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<Re
       // Nothing may keep running after we answered: stop polling and end the requests in flight.
       client.cancel(() => {});
       for (const request of inFlight) request.destroy();
-      resolve({ outcome: 'error', reason: `no answer from DPS within ${Math.round(timeoutMs / 1000)} s` });
+      resolve({ outcome: 'error', reason: `no answer from DPS within ${timeoutMs / 1000} s` });
     }, timeoutMs);
   });
   const registration = (client.register() as Promise<unknown>).then(
     (result: any): RegistrationOutcome => {
       const state = result?.registrationState ?? result;
-      return { outcome: 'assigned', assignedHub: String(state?.assignedHub ?? ''), deviceId: String(state?.deviceId ?? '') };
+      return {
+        outcome: 'assigned',
+        assignedHub: String(state?.assignedHub ?? ''),
+        deviceId: String(state?.deviceId ?? ''),
+      };
     },
     (err: unknown) => outcomeOfError(err),
   );

@@ -19,6 +19,7 @@ import type {
 } from '../backend.js';
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
+import { listRuns } from '../journal/runs.js';
 import { planRestore } from '../../core/restore.js';
 import type { Env } from '../journal/paths.js';
 import { openJournal } from '../journal/writer.js';
@@ -46,31 +47,69 @@ export interface BackendOptions {
   attemptRegistration?: (registrationId: string) => Promise<RegistrationAttempt>;
 }
 
-/** Evidence for the re-enrollment analysis, from what was read and the chains the tool holds. */
+/**
+ * Evidence for the re-enrollment analysis, from what was read now, what was read before the run
+ * (`prior`: what a deletion took away — how the device attests, its group's certificates, its
+ * enrollment's leaf certificate) and the chains the tool holds.
+ */
 export function evidenceFor(
   registrationIds: string[],
   state: KnownState,
   certificates: Record<string, ParsedCertificate[]>,
+  prior?: KnownState,
+  /** The group the selection named: its devices came through it even once their records are deleted. */
+  selectedGroupId?: string,
 ): DeviceEvidence[] {
-  const records = new Map(state.registrations.map((r) => [r.registrationId, r]));
-  const individuals = new Map(state.individualEnrollments.map((e) => [e.registrationId, e]));
-  const groups = new Map(state.enrollmentGroups.map((g) => [g.enrollmentGroupId, g]));
+  const index = (s: KnownState | undefined) => ({
+    records: new Map(s?.registrations.map((r) => [r.registrationId, r])),
+    individuals: new Map(s?.individualEnrollments.map((e) => [e.registrationId, e])),
+    groups: new Map(s?.enrollmentGroups.map((g) => [g.enrollmentGroupId, g])),
+  });
+  const now = index(state);
+  const before = index(prior);
   return registrationIds.map((registrationId) => {
-    const record = records.get(registrationId);
-    const groupId = record?.enrollmentGroupId;
-    const group = groupId ? groups.get(groupId) : undefined;
-    const individual = individuals.get(registrationId);
-    const attestation = group?.attestation.type ?? individual?.attestation.type;
+    const record = now.records.get(registrationId) ?? before.records.get(registrationId);
+    const groupId = record?.enrollmentGroupId ?? selectedGroupId;
+    const group = groupId ? (now.groups.get(groupId) ?? before.groups.get(groupId)) : undefined;
+    const individual = now.individuals.get(registrationId) ?? before.individuals.get(registrationId);
+    // A blocker the run wrote says nothing about how the device itself attests.
+    const attestation = group?.attestation.type ?? (individual?.blocker ? undefined : individual?.attestation.type);
+    const leaf = individual?.attestation.type === 'x509' && !individual.blocker ? individual.attestation.clientCertificates[0] : undefined;
     const chain = certificates[registrationId];
     return {
       registrationId,
       ...(attestation ? { attestation } : {}),
       ...(groupId ? { groupId } : {}),
       ...(chain ? { chain } : {}),
+      ...(leaf ? { leafCertificate: leaf } : {}),
+      ...(individual && !individual.blocker && !groupId ? { enrolledIndividually: true } : {}),
       ...(group?.attestation.type === 'x509' ? { groupCertificates: group.attestation.signingCertificates } : {}),
     };
   });
 }
+
+/** Without the pre-run read (a resumed run, a later verify), the journaled plan still tells what was there. */
+function priorFromPlan(plan: Plan): KnownState {
+  return {
+    individualEnrollments: plan.prior?.individualEnrollments ?? [],
+    enrollmentGroups: plan.prior?.enrollmentGroups ?? [],
+    registrations: plan.snapshot,
+    hubDevices: [],
+  };
+}
+
+/** The selected enrollment or group, and the selected devices' own enrollments, as read before the run. */
+function priorOf(selection: Selection, state: KnownState): NonNullable<Plan['prior']> {
+  const ids = new Set(selection.kind === 'enrollment' ? [selection.registrationId] : selection.kind === 'groupDevices' ? selection.devices.map((d) => d.registrationId) : []);
+  const groupId = selection.kind === 'enrollment' ? undefined : selection.groupId;
+  return {
+    individualEnrollments: state.individualEnrollments.filter((e) => ids.has(e.registrationId)),
+    enrollmentGroups: state.enrollmentGroups.filter((g) => g.enrollmentGroupId === groupId),
+  };
+}
+
+const sameTarget = (a: Selection, b: Selection): boolean =>
+  a.kind === 'enrollment' ? b.kind === 'enrollment' && a.registrationId === b.registrationId : b.kind !== 'enrollment' && a.groupId === b.groupId;
 
 function selectedIds(selection: Selection, state: KnownState): string[] {
   if (selection.kind === 'enrollment') return [selection.registrationId];
@@ -119,9 +158,13 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const countLimit = options.countLimit ?? 1000;
   const read = (selection: Selection) => readKnownState(dps, hubs, selection, { caCertificates: options.caCertificates });
 
-  const verifyAgainst = (selection: Selection, state: KnownState, ids: string[]): ReenrollmentVerdict[] => {
+  /** What each plan was made from: a run's verify needs what its deletions took away. */
+  const planStates = new WeakMap<Plan, KnownState>();
+
+  const verifyAgainst = (selection: Selection, state: KnownState, ids: string[], prior?: KnownState): ReenrollmentVerdict[] => {
     const analyze = createReenrollmentAnalyzer(state);
-    return evidenceFor(ids, state, chainsOf(selection, held)).map((e) => {
+    const groupId = selection.kind === 'enrollment' ? undefined : selection.groupId;
+    return evidenceFor(ids, state, chainsOf(selection, held), prior, groupId).map((e) => {
       const { uncertain: _u, ...verdict } = analyze(e);
       return verdict;
     });
@@ -137,12 +180,30 @@ export function createBackend(options: BackendOptions): SessionBackend {
     }) as RunHandle;
   };
 
-  const verifyFor = (selection: Selection) => {
+  /**
+   * When the selected enrollment or group is gone, the newest recorded run on it says what it was (how its
+   * devices attested), so that verify can still answer precisely.
+   */
+  const journaledPrior = async (selection: Selection, state: KnownState): Promise<KnownState | undefined> => {
+    const present =
+      selection.kind === 'enrollment'
+        ? state.individualEnrollments.some((e) => e.registrationId === selection.registrationId)
+        : state.enrollmentGroups.some((g) => g.enrollmentGroupId === selection.groupId) && state.registrations.length > 0;
+    if (present) return undefined;
+    for (const run of await listRuns(options.env)) {
+      if (run.error || run.restoreOf || !sameTarget(run.selection, selection)) continue;
+      const contents = await readJournal(run.path).catch(() => undefined);
+      if (contents?.plan?.prior) return priorFromPlan(contents.plan);
+    }
+    return undefined;
+  };
+
+  const verifyFor = (selection: Selection, prior?: KnownState) => {
     // One fresh read for all verify steps of a run (they come in chunks of up to 1,000 devices).
     let state: Promise<KnownState> | undefined;
     return async (ids: string[]) => {
       state ??= read(selection);
-      return verifyAgainst(selection, await state, ids);
+      return verifyAgainst(selection, await state, ids, prior);
     };
   };
 
@@ -180,7 +241,12 @@ export function createBackend(options: BackendOptions): SessionBackend {
     async plan(chosen: Selection, actions: Actions): Promise<PlanResult> {
       const state = await read(chosen);
       const selection = withHeldCertificates(chosen, state, held);
-      return planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held) });
+      const result = planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held) });
+      if (result.ok) {
+        planStates.set(result.plan, state);
+        result.plan.prior = priorOf(selection, state);
+      }
+      return result;
     },
 
     async run(plan: Plan): Promise<RunHandle> {
@@ -195,7 +261,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
           journal,
           limits: options.limits,
           signal: options.signal,
-          verify: verifyFor(plan.selection),
+          verify: verifyFor(plan.selection, planStates.get(plan) ?? priorFromPlan(plan)),
         }),
       );
     },
@@ -208,7 +274,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
         limits: options.limits,
         signal: options.signal,
         retryFailed: opts.retryFailed,
-        verify: verifyFor(contents.header.selection),
+        verify: verifyFor(contents.header.selection, contents.plan ? priorFromPlan(contents.plan) : undefined),
       });
       return withTargetHint(handle);
     },
@@ -226,7 +292,10 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async verify(selection: Selection): Promise<ReenrollmentVerdict[]> {
       const state = await read(selection);
-      return verifyAgainst(selection, state, selectedIds(selection, state));
+      const prior = await journaledPrior(selection, state);
+      // A group whose records were deleted: its devices are the ones the run's snapshot recorded.
+      const ids = selectedIds(selection, state.registrations.length === 0 && prior ? prior : state);
+      return verifyAgainst(selection, state, ids, prior);
     },
 
     close: async () => {

@@ -10,6 +10,7 @@ import { certificateInfo } from '../../core/certs.js';
 import { buildPorts } from '../azure/target.js';
 import { resolveTarget } from '../azure/target.js';
 import type { Backend } from '../backend.js';
+import { attemptWithHeldCredentials } from '../device/held-credentials.js';
 import { type EmulatorHandle, startEmulator } from '../emulator/index.js';
 import type { RunLimits } from '../executor/index.js';
 import { type Env, stateDir } from '../journal/paths.js';
@@ -82,6 +83,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       signal: options.signal,
       targetHint: options.statePath ? `--sandbox --state ${options.statePath}` : '--sandbox',
       onClose: () => emulator.stop(),
+      attemptRegistration: attemptWithHeldCredentials(emulator),
     });
     return { backend, emulator };
   } catch (e) {

@@ -72,7 +72,12 @@ function substatusOf(
     : 'deviceDataReset';
 }
 
-function newIdentity(store: EmulatorStore, deviceId: string, credentials: HubCredentials, iotEdge: boolean): StoredDevice {
+function newIdentity(
+  store: EmulatorStore,
+  deviceId: string,
+  credentials: HubCredentials,
+  iotEdge: boolean,
+): StoredDevice {
   const now = new Date().toISOString();
   return {
     deviceId,
@@ -151,7 +156,10 @@ export function applyDecision(
     return { status: 'failed', registrationState: stateOf(record, by) };
   }
   if (!hub.devices.has(deviceId)) {
-    store.putDevice(hub, newIdentity(store, deviceId, decision.hubCredentials, !!enrollment.capabilities?.iotEdge));
+    store.putDevice(
+      hub,
+      newIdentity(store, deviceId, decision.hubCredentials, !!enrollment.capabilities?.iotEdge),
+    );
     stats.applied(`${hub.host}/${deviceId}`, 'create');
   }
   const record: StoredRegistration = {

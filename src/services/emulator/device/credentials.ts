@@ -130,4 +130,5 @@ export function isSelfSigned(cert: X509Certificate): boolean {
 }
 
 /** The hub's thumbprint format: SHA-1, upper-case hex without separators. */
-export const hubThumbprint = (cert: X509Certificate): string => cert.fingerprint.replace(/:/g, '').toUpperCase();
+export const hubThumbprint = (cert: X509Certificate): string =>
+  cert.fingerprint.replace(/:/g, '').toUpperCase();

@@ -13,6 +13,7 @@ import { deriveDeviceKey } from '../seed-shared.js';
 import type { EmulatorStore } from '../store.js';
 import type { StoredEnrollment, StoredGroup, StoredX509Pair } from '../types.js';
 import {
+  commonNameOf,
   type DeviceCredential,
   hubThumbprint,
   isSelfSigned,
@@ -91,10 +92,13 @@ function decideIndividual(
   const { attestation } = enrollment;
   const mismatch = `the individual enrollment ${registrationId} uses ${attestation.type} attestation`;
   if (attestation.type === 'symmetricKey' && attestation.symmetricKey) {
-    if (credential.kind !== 'sas') return unauthorized(`${mismatch}: a SAS token signed with its key is needed`);
+    if (credential.kind !== 'sas')
+      return unauthorized(`${mismatch}: a SAS token signed with its key is needed`);
     const { primaryKey, secondaryKey } = attestation.symmetricKey;
     if (!sasSignedWith(credential.token, primaryKey) && !sasSignedWith(credential.token, secondaryKey)) {
-      return unauthorized(`the SAS signature does not match the keys of the individual enrollment ${registrationId}`);
+      return unauthorized(
+        `the SAS signature does not match the keys of the individual enrollment ${registrationId}`,
+      );
     }
     return settle(by, { authType: 'sas', primaryKey, secondaryKey });
   }
@@ -104,7 +108,9 @@ function decideIndividual(
     const clients = pairCertificates(attestation.x509.clientCertificates);
     if (clients.length > 0) {
       if (!clients.some((c) => sameCertificate(c, leaf))) {
-        return unauthorized(`the client certificate is not the one of the individual enrollment ${registrationId}`);
+        return unauthorized(
+          `the client certificate is not the one of the individual enrollment ${registrationId}`,
+        );
       }
       return settle(by, {
         authType: 'selfSigned',
@@ -114,8 +120,13 @@ function decideIndividual(
     }
     const authorities = authorityCertificates(store, attestation.x509);
     const chain = completedChain(credential.chain, authorities);
-    if (!chainIsLinked(credential.chain) || !chain.slice(1).some((c) => authorities.some((a) => sameCertificate(a, c)))) {
-      return unauthorized(`the certificate chain does not lead to the CA of the individual enrollment ${registrationId}`);
+    if (
+      !chainIsLinked(credential.chain) ||
+      !chain.slice(1).some((c) => authorities.some((a) => sameCertificate(a, c)))
+    ) {
+      return unauthorized(
+        `the certificate chain does not lead to the CA of the individual enrollment ${registrationId}`,
+      );
     }
     return settle(by, { authType: 'certificateAuthority' });
   }
@@ -124,21 +135,29 @@ function decideIndividual(
 }
 
 function decideByChain(store: EmulatorStore, chain: X509Certificate[]): Decision {
-  if (!chainIsLinked(chain)) return unauthorized('the certificate chain is broken: a certificate did not sign the one before it');
+  if (!chainIsLinked(chain))
+    return unauthorized('the certificate chain is broken: a certificate did not sign the one before it');
   const holders = [...store.groupIds()]
     .map((id) => store.dps.groups.get(id))
     .filter((g): g is StoredGroup => g?.attestation.type === 'x509' && !!g.attestation.x509)
     .map((group) => ({ group, certificates: authorityCertificates(store, group.attestation.x509 ?? {}) }));
-  const known = [...holders.flatMap((h) => h.certificates), ...[...store.dps.caCertificates.values()].map(parsedPem)];
+  const known = [
+    ...holders.flatMap((h) => h.certificates),
+    ...[...store.dps.caCertificates.values()].map(parsedPem),
+  ];
   // From the first intermediate up to the root: the leaf itself never names a group.
   for (const level of completedChain(chain, known).slice(1)) {
     const holder = holders.find((h) => h.certificates.some((c) => sameCertificate(c, level)));
     if (holder) return settle({ kind: 'group', group: holder.group }, { authType: 'certificateAuthority' });
   }
-  return unauthorized('no enrollment group holds a certificate of the device\'s chain');
+  return unauthorized("no enrollment group holds a certificate of the device's chain");
 }
 
-function decideBySymmetricKey(store: EmulatorStore, credential: DeviceCredential & { kind: 'sas' }, registrationId: string): Decision {
+function decideBySymmetricKey(
+  store: EmulatorStore,
+  credential: DeviceCredential & { kind: 'sas' },
+  registrationId: string,
+): Decision {
   for (const id of store.groupIds()) {
     const group = store.dps.groups.get(id);
     const keys = group?.attestation.type === 'symmetricKey' ? group.attestation.symmetricKey : undefined;
@@ -150,7 +169,9 @@ function decideBySymmetricKey(store: EmulatorStore, credential: DeviceCredential
       return settle({ kind: 'group', group }, { authType: 'sas', primaryKey, secondaryKey });
     }
   }
-  return unauthorized('the SAS signature matches no individual enrollment and no key derived from a group key');
+  return unauthorized(
+    'the SAS signature matches no individual enrollment and no key derived from a group key',
+  );
 }
 
 /** DPS's answer to a device that proved `credential` for `registrationId` (SAS checks already done). */
@@ -162,9 +183,11 @@ export function decide(
 ): Decision {
   if (credential.kind === 'x509') {
     const leaf = credential.chain[0];
-    const cn = /(?:^|\n)CN=([^\n]+)/.exec(leaf.subject)?.[1];
+    const cn = commonNameOf(leaf);
     if (cn !== registrationId) {
-      return unauthorized(`the client certificate's CN (${cn ?? 'none'}) is not the registration ID ${registrationId}`);
+      return unauthorized(
+        `the client certificate's CN (${cn ?? 'none'}) is not the registration ID ${registrationId}`,
+      );
     }
     if (new Date(leaf.validFrom) > now || new Date(leaf.validTo) < now) {
       return unauthorized('the client certificate is not valid at this time');

@@ -87,7 +87,10 @@ export function deviceRoutes(): Route[] {
     const body = (ctx.body ?? {}) as { registrationId?: unknown; tpm?: unknown };
     if (body.tpm !== undefined) throw new ServiceError('badRequest', TPM_NOT_SUPPORTED);
     if (body.registrationId !== undefined && body.registrationId !== registrationId) {
-      throw new ServiceError('badRequest', `the body's registrationId does not match the URL's "${registrationId}"`);
+      throw new ServiceError(
+        'badRequest',
+        `the body's registrationId does not match the URL's "${registrationId}"`,
+      );
     }
     const { store, stats, throttle } = ctx.emulator;
     // An ID scope names a DPS instance: a device of another one proves nothing here.
@@ -121,12 +124,18 @@ export function deviceRoutes(): Route[] {
     const [idScope, registrationId, operationId] = ctx.params;
     const op = operations.get(operationId);
     if (!op || op.registrationId !== registrationId || op.idScope !== idScope.toLowerCase()) {
-      throw new ServiceError('notFound', `operation ${operationId} of registration ${registrationId} was not found`);
+      throw new ServiceError(
+        'notFound',
+        `operation ${operationId} of registration ${registrationId} was not found`,
+      );
     }
     if (!op.proves(readCredential(ctx, idScope, registrationId))) {
       throw unauthorized('the credential is not the one that started this registration');
     }
-    return { status: 200, body: { operationId, status: op.result.status, registrationState: op.result.registrationState } };
+    return {
+      status: 200,
+      body: { operationId, status: op.result.status, registrationState: op.result.registrationState },
+    };
   };
 
   const routes = (service: string): Route[] => [

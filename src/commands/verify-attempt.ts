@@ -1,0 +1,89 @@
+/**
+ * `verify --attempt`: each selected device registers for real with its own credentials, and DPS's
+ * answer is set beside the analysis's prediction. A refusal agrees with "blocked", an assignment with
+ * "allowed"; "possible" (the analysis could not be sure) agrees with either. A device DPS did not
+ * answer for cannot confirm anything, so it counts as a difference.
+ */
+import type { ReenrollmentVerdict } from '../core/model.js';
+import { sanitize } from '../core/text.js';
+import type { RegistrationAttempt } from '../services/backend.js';
+
+export type Agreement = 'matches' | 'differs' | 'not-attempted';
+
+export interface AttemptReport {
+  registrationId: string;
+  verdict: ReenrollmentVerdict['verdict'];
+  attempt: RegistrationAttempt;
+  agreement: Agreement;
+}
+
+export function agreementOf(
+  verdict: ReenrollmentVerdict['verdict'],
+  attempt: RegistrationAttempt,
+): Agreement {
+  if (attempt.outcome === 'unavailable') return 'not-attempted';
+  if (attempt.outcome === 'error') return 'differs';
+  if (verdict === 'possible') return 'matches';
+  const returned = attempt.outcome === 'assigned';
+  return returned === (verdict === 'allowed') ? 'matches' : 'differs';
+}
+
+/** Attempts a few devices at a time, in the verdicts' order. */
+export async function attemptAll(
+  verdicts: ReenrollmentVerdict[],
+  attempt: (registrationId: string) => Promise<RegistrationAttempt>,
+  concurrency = 4,
+): Promise<AttemptReport[]> {
+  const reports: AttemptReport[] = new Array(verdicts.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < verdicts.length) {
+      const i = next++;
+      const v = verdicts[i];
+      const answer = await attempt(v.registrationId);
+      reports[i] = {
+        registrationId: v.registrationId,
+        verdict: v.verdict,
+        attempt: answer,
+        agreement: agreementOf(v.verdict, answer),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, verdicts.length) }, worker));
+  return reports;
+}
+
+function describe(attempt: RegistrationAttempt): string {
+  switch (attempt.outcome) {
+    case 'assigned':
+      return `assigned to ${sanitize(attempt.assignedHub)} as ${sanitize(attempt.deviceId)}`;
+    case 'refused':
+      return `refused: ${sanitize(attempt.reason)}`;
+    case 'error':
+      return `no answer: ${sanitize(attempt.reason)}`;
+    default:
+      return `not attempted: ${sanitize(attempt.reason)}`;
+  }
+}
+
+const WORD: Record<Agreement, string> = {
+  matches: 'matches',
+  differs: 'DIFFERS',
+  'not-attempted': 'not attempted',
+};
+
+export function formatAttempts(reports: AttemptReport[]): string {
+  const differs = reports.filter((r) => r.agreement === 'differs').length;
+  const skipped = reports.filter((r) => r.agreement === 'not-attempted').length;
+  const lines = [
+    `Registration attempts: ${reports.length - differs - skipped} match the analysis, ${differs} differ` +
+      (skipped ? `, ${skipped} not attempted` : ''),
+  ];
+  for (const r of reports) {
+    lines.push(
+      `  ${WORD[r.agreement].padEnd(13)} ${sanitize(r.registrationId)}: ` +
+        `predicted ${r.verdict}; ${describe(r.attempt)}`,
+    );
+  }
+  return lines.join('\n');
+}
