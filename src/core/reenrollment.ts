@@ -255,6 +255,15 @@ function x509WithoutChainAnswer(index: StateIndex, device: DeviceEvidence): Answ
     const above = remembered.filter((c) => !sameName(c.issuerName, c.subjectName)).map((c) => c.issuerName);
     return byNameAnswer(index, above, `${name} no longer exists`);
   }
+  const leaf = device.leafCertificate;
+  if (leaf && sameName(leaf.subjectName, leaf.issuerName) && index.holdersOf(leaf).length === 0) {
+    // A self-signed device certificate has no CA above it for a group to hold: nothing but an
+    // individual enrollment could accept it.
+    return {
+      verdict: 'blocked',
+      reason: `Its certificate is self-signed, so no enrollment group can hold a certificate above it, and no individual enrollment exists: ${NOTHING_ENROLLS}.`,
+    };
+  }
   if (device.leafCertificate) {
     return byNameAnswer(
       index,

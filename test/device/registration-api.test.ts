@@ -398,6 +398,18 @@ describe('the wire', () => {
     }
   });
 
+  it("says so when the device's key does not go with its certificate", async () => {
+    const chain = await cachedChain('factory', { leafCn: 'cam-1', rootCn: 'Factory Root', intermediateCn: 'Factory CA' });
+    const outcome = await registerDevice({
+      endpoint: parseEndpoint(world.emulator.url, world.emulator.ca),
+      idScope: world.emulator.device.idScope,
+      registrationId: 'cam-1',
+      certPem: chain.leafAndIntermediatePem,
+      keyPem: chain.intermediate.keyPem,
+    });
+    expect(outcome).toMatchObject({ outcome: 'error', reason: expect.stringContaining('certificate or key cannot be used') });
+  });
+
   it('gives up at its deadline when DPS never answers, and ends its requests', async () => {
     const sockets = new Set<Socket>();
     const silent = createServer((socket) => {

@@ -111,7 +111,10 @@ export function journals(dir: string): string[] {
   return existsSync(runs) ? readdirSync(runs).filter((f) => f.endsWith('.jsonl')) : [];
 }
 
-/** SGR parameters that set a colour (foreground, background, 256/true colour); bold, dim, inverse are not. */
+/**
+ * SGR sequences that set a colour (foreground, background, 256/true colour). Bold, dim and inverse are
+ * not colours, and neither are 39/49 ("default colour"), which tmux itself writes after attributes.
+ */
 export function colourCodes(screenWithEscapes: string): string[] {
   const found: string[] = [];
   for (const m of screenWithEscapes.matchAll(/\u001b\[([0-9;:]*)m/g)) {

@@ -2,8 +2,8 @@
  * A device registering itself with DPS, through the official device SDK (HTTP transport, symmetric-key
  * or X.509 security client): what the sandbox's "try to register this device now" and
  * `verify --attempt` call. With an emulator endpoint, the SDK's own requests go to the emulator.
- * The answer is a value, never a thrown error: assigned (with the hub), refused (what DPS said), or no
- * answer (what went wrong on the way). Keys and certificates never appear in it.
+ * The answer is a value (only options that name no credential throw): assigned (with the hub),
+ * refused (what DPS said), or no answer (what went wrong on the way). Keys never appear in it.
  */
 import type { ClientRequest } from 'node:http';
 import httpBase from 'azure-iot-http-base';
@@ -100,6 +100,10 @@ export function outcomeOfError(err: unknown): RegistrationOutcome {
   }
   if (status === 403 || status === 404) {
     return { outcome: 'refused', status, reason: `DPS answered ${status}${said ? `: ${said}` : ''}` };
+  }
+  if (!status && /routines::/.test(e.message ?? '')) {
+    // OpenSSL refused the certificate or key before anything was sent.
+    return { outcome: 'error', reason: `the device's certificate or key cannot be used: ${e.message}` };
   }
   const what = status ? `DPS answered ${status}` : (e.message ?? String(err));
   return {
