@@ -6,11 +6,13 @@ import { benchEmulator } from './emulator.js';
 import { benchExecutor } from './executor.js';
 import { benchPlanner } from './planner.js';
 import { type BenchRow, formatTable, toJsonLine } from './report.js';
+import { benchTui } from './tui.js';
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   planner: benchPlanner,
   emulator: benchEmulator,
   executor: benchExecutor,
+  tui: benchTui,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -7,7 +7,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, waitUntil } from '../support/cli.js';
-import { type CliFixture, destructiveCounts, findDevice, groupDevices, startCliFixture, stateOf } from './fixture.js';
+import {
+  type CliFixture,
+  destructiveCounts,
+  findDevice,
+  groupDevices,
+  startCliFixture,
+  stateOf,
+} from './fixture.js';
 
 let f: CliFixture;
 // A recognisable, valid-looking key: it must never be echoed.
@@ -25,7 +32,11 @@ const ACTIONS = ['--disenroll', 'disable', '--deregister', 'disable'];
 const withKey = (cs: string, key: string) => cs.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${key}`);
 
 /** Runs a command that must be refused: exit 2, the message on stderr, nothing changed at all. */
-async function refused(args: string[], message: RegExp, target: boolean | string[] = true): Promise<CliResult> {
+async function refused(
+  args: string[],
+  message: RegExp,
+  target: boolean | string[] = true,
+): Promise<CliResult> {
   const before = stateOf(f.emulator);
   const writes = JSON.stringify(destructiveCounts(f.emulator));
   const r = await f.cli(args, { target });
@@ -39,16 +50,24 @@ async function refused(args: string[], message: RegExp, target: boolean | string
   return r;
 }
 
-function explicitTarget(dps: string, hubs: string[] = f.emulator.hubs.map((h) => h.connectionString)): string[] {
+function explicitTarget(
+  dps: string,
+  hubs: string[] = f.emulator.hubs.map((h) => h.connectionString),
+): string[] {
   return ['--endpoint', f.emulator.url, '--dps', dps, ...hubs.flatMap((h) => ['--hub', h])];
 }
 
 describe('bad input: exit 2, a clear message, nothing changed', () => {
   const run = ['run', '--enrollment', 'pump-0007', ...ACTIONS, '--yes'];
 
-  it('a connection string without SharedAccessKey (the key given under another name is not echoed)', async () => {
-    const dps = `HostName=${f.emulator.dps.host};SharedAccessKeyName=provisioningserviceowner;Key=${MARKED_KEY}`;
-    const r = await refused([...run, ...explicitTarget(dps)], /--dps: the connection string has no SharedAccessKey/, false);
+  it('a connection string without SharedAccessKey (a key under another name is not echoed)', async () => {
+    const policy = 'SharedAccessKeyName=provisioningserviceowner';
+    const dps = `HostName=${f.emulator.dps.host};${policy};Key=${MARKED_KEY}`;
+    const r = await refused(
+      [...run, ...explicitTarget(dps)],
+      /--dps: the connection string has no SharedAccessKey/,
+      false,
+    );
     expect(r.stderr).not.toContain(MARKED_KEY);
   });
 
@@ -61,48 +80,76 @@ describe('bad input: exit 2, a clear message, nothing changed', () => {
 
   it('a wrong hub key: refused while planning, before DPS is touched', async () => {
     const hubHost = findDevice(f.emulator, 'pump-0007')?.hub;
-    const hubs = f.emulator.hubs.map((h) => (h.host === hubHost ? withKey(h.connectionString, MARKED_KEY) : h.connectionString));
-    const r = await refused([...run, ...explicitTarget(f.emulator.dps.connectionString, hubs)], /401.*refused/, false);
+    const hubs = f.emulator.hubs.map((h) =>
+      h.host === hubHost ? withKey(h.connectionString, MARKED_KEY) : h.connectionString,
+    );
+    const r = await refused(
+      [...run, ...explicitTarget(f.emulator.dps.connectionString, hubs)],
+      /401.*refused/,
+      false,
+    );
     expect(r.stderr).toContain(hubHost);
     expect(r.stderr).not.toContain(MARKED_KEY);
   });
 
   it('an unknown enrollment, an unknown group', async () => {
-    await refused(['run', '--enrollment', 'no-such-device', ...ACTIONS, '--yes'], /No individual enrollment "no-such-device"/);
-    await refused(['run', '--group', 'no-such-group', ...ACTIONS, '--yes'], /No enrollment group "no-such-group"/);
+    await refused(
+      ['run', '--enrollment', 'no-such-device', ...ACTIONS, '--yes'],
+      /No individual enrollment "no-such-device"/,
+    );
+    await refused(
+      ['run', '--group', 'no-such-group', ...ACTIONS, '--yes'],
+      /No enrollment group "no-such-group"/,
+    );
   });
 
   it('an unreadable or invalid --device-cert file, named in the message', async () => {
     const missing = join(f.stateHome, 'missing.pem');
-    await refused(['run', '--group', 'factory-line-berlin', '--device-cert', missing, ...ACTIONS, '--yes'],
-      new RegExp(`--device-cert ${missing}: cannot read the file`));
+    await refused(
+      ['run', '--group', 'factory-line-berlin', '--device-cert', missing, ...ACTIONS, '--yes'],
+      new RegExp(`--device-cert ${missing}: cannot read the file`),
+    );
     const notPem = join(f.stateHome, 'not.pem');
     writeFileSync(notPem, 'this is not a certificate\n');
-    await refused(['run', '--group', 'factory-line-berlin', '--device-cert', notPem, ...ACTIONS, '--yes'],
-      new RegExp(`--device-cert ${notPem}: .*PEM certificate`));
+    await refused(
+      ['run', '--group', 'factory-line-berlin', '--device-cert', notPem, ...ACTIONS, '--yes'],
+      new RegExp(`--device-cert ${notPem}: .*PEM certificate`),
+    );
     const damaged = join(f.stateHome, 'damaged.pem');
     writeFileSync(damaged, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
-    await refused(['run', '--group', 'factory-line-berlin', '--device-cert', damaged, ...ACTIONS, '--yes'],
-      new RegExp(`--device-cert ${damaged}: .*not a certificate`));
+    await refused(
+      ['run', '--group', 'factory-line-berlin', '--device-cert', damaged, ...ACTIONS, '--yes'],
+      new RegExp(`--device-cert ${damaged}: .*not a certificate`),
+    );
   });
 
   it('conflicting flags', async () => {
-    await refused(['run', '--enrollment', 'pump-0007', '--group', 'smart-meters-eu', ...ACTIONS, '--yes'],
-      /either --enrollment ID or --group ID, not both/);
-    await refused(['run', '--enrollment', 'pump-0007', '--delete-group', ...ACTIONS, '--yes'],
-      /--delete-group cleans up a whole enrollment group: use it with --group ID/);
+    await refused(
+      ['run', '--enrollment', 'pump-0007', '--group', 'smart-meters-eu', ...ACTIONS, '--yes'],
+      /either --enrollment ID or --group ID, not both/,
+    );
+    await refused(
+      ['run', '--enrollment', 'pump-0007', '--delete-group', ...ACTIONS, '--yes'],
+      /--delete-group cleans up a whole enrollment group: use it with --group ID/,
+    );
   });
 
   it('run without --yes', async () => {
-    await refused(['run', '--enrollment', 'pump-0007', ...ACTIONS], /review it with `iot-deprovision plan \.\.\.` first, then add --yes/);
+    await refused(
+      ['run', '--enrollment', 'pump-0007', ...ACTIONS],
+      /review it with `iot-deprovision plan \.\.\.` first, then add --yes/,
+    );
   });
 });
 
 describe('a group whose devices sit on hubs given no --hub', () => {
-  it('the plan names each hub without credentials (DANGER); run does the rest and leaves those devices', async () => {
+  it('the plan names each hub without credentials (DANGER); run leaves those devices', async () => {
     const group = 'contoso-root-ca';
     const given = f.emulator.hubs[0];
-    const devices = groupDevices(f.emulator, group).map((id) => ({ id, hub: findDevice(f.emulator, id)?.hub }));
+    const devices = groupDevices(f.emulator, group).map((id) => ({
+      id,
+      hub: findDevice(f.emulator, id)?.hub,
+    }));
     const elsewhere = devices.filter((d) => d.hub !== given.host);
     const missingHubs = [...new Set(elsewhere.map((d) => d.hub as string))];
     expect(missingHubs).toHaveLength(2);
@@ -112,12 +159,16 @@ describe('a group whose devices sit on hubs given no --hub', () => {
     expect(run.code).toBe(0);
     for (const hub of missingHubs) {
       const n = elsewhere.filter((d) => d.hub === hub).length;
-      expect(run.stderr).toMatch(new RegExp(`!! DANGER: No credentials for .*${hub.replace(/\./g, '\\.')} \\(${n} devices?\\)`));
+      expect(run.stderr).toMatch(
+        new RegExp(`!! DANGER: No credentials for .*${hub.replace(/\./g, '\\.')} \\(${n} devices?\\)`),
+      );
     }
     expect(run.stderr).toMatch(/Add --hub with a connection string/);
     expect(f.emulator.store.dps.groups.get(group)?.provisioningStatus).toBe('disabled');
     for (const d of devices) {
-      expect(findDevice(f.emulator, d.id)?.device.status, d.id).toBe(d.hub === given.host ? 'disabled' : 'enabled');
+      expect(findDevice(f.emulator, d.id)?.device.status, d.id).toBe(
+        d.hub === given.host ? 'disabled' : 'enabled',
+      );
     }
   });
 });
@@ -138,7 +189,10 @@ describe('Ctrl-C during a run', () => {
     expect(r.stdout).toMatch(/: aborted$/m);
     const runId = /^Run (\S+): aborted$/m.exec(r.stdout)?.[1] as string;
     expect(r.stdout).toContain(`Resume with: iot-deprovision resume ${runId}`);
-    const records = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(journal, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.at(-1)).toMatchObject({ type: 'end', state: 'aborted' });
     // Some hub identities are still enabled: the run really stopped before its end.
     const devices = groupDevices(f.emulator, group);

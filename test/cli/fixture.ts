@@ -82,7 +82,11 @@ export function findDevice(
 }
 
 /** The hub identity of a device on one named hub host. */
-export function deviceOn(emulator: EmulatorHandle, hubHost: string, deviceId: string): StoredDevice | undefined {
+export function deviceOn(
+  emulator: EmulatorHandle,
+  hubHost: string,
+  deviceId: string,
+): StoredDevice | undefined {
   return emulator.store.hubByHost(hubHost)?.devices.get(deviceId);
 }
 

@@ -21,13 +21,22 @@ export interface Fleet {
 }
 
 /** Adds (or rebuilds, enabled again) group `groupId` with `count` devices named `${groupId}-00001`... */
-export function buildFleet(emulator: EmulatorHandle, groupId: string, count: number, options: FleetOptions = {}): Fleet {
+export function buildFleet(
+  emulator: EmulatorHandle,
+  groupId: string,
+  count: number,
+  options: FleetOptions = {},
+): Fleet {
   const { store } = emulator;
   removeFleet(emulator, groupId);
   const at = new Date().toISOString();
   store.dps.groups.set(groupId, {
     enrollmentGroupId: groupId,
-    ...enrollmentCommon(store, { type: 'symmetricKey', symmetricKey: { primaryKey: newKey(), secondaryKey: newKey() } }, at),
+    ...enrollmentCommon(
+      store,
+      { type: 'symmetricKey', symmetricKey: { primaryKey: newKey(), secondaryKey: newKey() } },
+      at,
+    ),
   });
   const hubs = [...store.hubs.values()];
   const hubOf = new Map<string, string>();
@@ -58,7 +67,8 @@ export function removeFleet(emulator: EmulatorHandle, groupId: string): void {
   for (const [id, r] of store.dps.registrations) {
     if (r.enrollment.kind === 'group' && r.enrollment.id === groupId) store.dps.registrations.delete(id);
   }
-  for (const e of store.dps.enrollments.keys()) if (e.startsWith(`${groupId}-`)) store.dps.enrollments.delete(e);
+  for (const e of store.dps.enrollments.keys())
+    if (e.startsWith(`${groupId}-`)) store.dps.enrollments.delete(e);
   for (const hub of store.hubs.values()) {
     for (const id of hub.devices.keys()) if (id.startsWith(`${groupId}-`)) hub.devices.delete(id);
   }

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCKER_TAG } from '../../src/core/model.js';
 import type { StoredEnrollment } from '../../src/services/emulator/index.js';
-import { type CliFixture, destructiveCounts, findDevice, groupDevices, startCliFixture, stateOf } from './fixture.js';
+import {
+  type CliFixture,
+  destructiveCounts,
+  findDevice,
+  groupDevices,
+  startCliFixture,
+  stateOf,
+} from './fixture.js';
 
 let f: CliFixture;
 
@@ -21,7 +28,9 @@ afterAll(async () => {
 });
 
 const tagOf = (e: StoredEnrollment | undefined) =>
-  (e?.initialTwin as { tags?: Record<string, { groupId?: string; runId?: string }> } | undefined)?.tags?.[BLOCKER_TAG];
+  (e?.initialTwin as { tags?: Record<string, { groupId?: string; runId?: string }> } | undefined)?.tags?.[
+    BLOCKER_TAG
+  ];
 
 /** What must stay untouched: the group, and the other devices' hub identities, records and enrollments. */
 function untouched(groupId: string, chosen: string[]): string {
@@ -29,7 +38,11 @@ function untouched(groupId: string, chosen: string[]): string {
   const others = groupDevices(f.emulator, groupId).filter((id) => !chosen.includes(id));
   return JSON.stringify({
     group: store.dps.groups.get(groupId),
-    others: others.map((id) => [findDevice(f.emulator, id), store.dps.registrations.get(id), store.dps.enrollments.get(id)]),
+    others: others.map((id) => [
+      findDevice(f.emulator, id),
+      store.dps.registrations.get(id),
+      store.dps.enrollments.get(id),
+    ]),
   });
 }
 
@@ -47,17 +60,31 @@ describe('run --group G --device-cert / --device ... --yes, then verify', () => 
     const hub = findDevice(f.emulator, device)?.hub;
 
     const run = await f.cli([
-      'run', '--group', group, '--device-cert', certFile, '--disenroll', 'disable', '--deregister', 'disable', '--yes',
+      'run',
+      '--group',
+      group,
+      '--device-cert',
+      certFile,
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--yes',
     ]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain(`PUT enrollments/${device} (new, provisioningStatus=disabled, X.509 blocker`);
+    expect(run.stderr).toContain(
+      `PUT enrollments/${device} (new, provisioningStatus=disabled, X.509 blocker`,
+    );
 
     const blocker = store.dps.enrollments.get(device);
     expect(blocker?.provisioningStatus).toBe('disabled');
     expect(blocker?.attestation.type).toBe('x509');
     expect(blocker?.attestation.x509?.clientCertificates?.primary?.trim()).toBe(pem.trim());
     expect(tagOf(blocker)).toEqual({ groupId: group, runId: runIdOf(run.stdout) });
-    expect(findDevice(f.emulator, device)).toEqual({ hub, device: expect.objectContaining({ status: 'disabled' }) });
+    expect(findDevice(f.emulator, device)).toEqual({
+      hub,
+      device: expect.objectContaining({ status: 'disabled' }),
+    });
     expect(untouched(group, [device])).toBe(before);
 
     const verify = await f.cli(['verify', '--group', group, '--device-cert', certFile]);
@@ -65,7 +92,7 @@ describe('run --group G --device-cert / --device ... --yes, then verify', () => 
     expect(verify.stdout).toMatch(new RegExp(`BLOCKED +${device} via enrollments/${device}`));
   });
 
-  it('several devices of a symmetric-key group: symmetric-key blockers, devices deleted on their hubs', async () => {
+  it('several devices of a symmetric-key group: symmetric-key blockers, devices deleted', async () => {
     const { store } = f.emulator;
     const group = 'smart-meters-eu';
     const chosen = ['meter-eu-0001', 'meter-eu-0002', 'meter-eu-0011'];
@@ -74,8 +101,15 @@ describe('run --group G --device-cert / --device ... --yes, then verify', () => 
     const before = untouched(group, chosen);
 
     const run = await f.cli([
-      'run', '--group', group, ...chosen.flatMap((id) => ['--device', id]),
-      '--disenroll', 'disable', '--deregister', 'delete', '--yes',
+      'run',
+      '--group',
+      group,
+      ...chosen.flatMap((id) => ['--device', id]),
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'delete',
+      '--yes',
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Re-enrollment: 3 blocked, 0 possible, 0 allowed');
@@ -103,7 +137,16 @@ describe('run --group G --device-cert / --device ... --yes, then verify', () => 
     const before = stateOf(f.emulator);
     const writes = JSON.stringify(destructiveCounts(f.emulator));
 
-    const run = await f.cli(['run', '--enrollment', blocker, '--disenroll', 'delete', '--deregister', 'none', '--yes']);
+    const run = await f.cli([
+      'run',
+      '--enrollment',
+      blocker,
+      '--disenroll',
+      'delete',
+      '--deregister',
+      'none',
+      '--yes',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/refused \(delete-blocker\): enrollments\/meter-eu-0002 is a blocker/);
     expect(run.stderr).toMatch(/never deletes a blocker/);

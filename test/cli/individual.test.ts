@@ -37,7 +37,16 @@ describe('run --enrollment ... --yes, then verify', () => {
     expect(before?.device.status).toBe('enabled');
     const hubDevicesBefore = [...store.hubs.values()].reduce((n, h) => n + h.devices.size, 0);
 
-    const run = await f.cli(['run', '--enrollment', c.id, '--disenroll', c.disenroll, '--deregister', c.deregister, '--yes']);
+    const run = await f.cli([
+      'run',
+      '--enrollment',
+      c.id,
+      '--disenroll',
+      c.disenroll,
+      '--deregister',
+      c.deregister,
+      '--yes',
+    ]);
     expect(run.stderr).not.toMatch(/iot-deprovision:/);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Run \d{8}T\d{6}Z-[0-9a-f]{6}: completed$/m);
@@ -66,7 +75,7 @@ describe('run --enrollment ... --yes, then verify', () => {
     expect(verify.code).toBe(0);
   });
 
-  it('warns (DANGER) before deleting an X.509 enrollment an enabled group would replace; plan changes nothing', async () => {
+  it('plan warns (DANGER) before deleting an X.509 enrollment a group would replace', async () => {
     // sensor-berlin-0042's leaf is issued by the intermediate of the enabled group factory-line-berlin.
     // The case above disabled its enrollment: enable it again, as if the plan came first.
     const { store } = f.emulator;
@@ -77,7 +86,15 @@ describe('run --enrollment ... --yes, then verify', () => {
     store.putEnrollment({ ...(existing as NonNullable<typeof existing>), provisioningStatus: 'enabled' });
     const writes = JSON.stringify(f.emulator.stats().destructive);
 
-    const plan = await f.cli(['plan', '--enrollment', 'sensor-berlin-0042', '--disenroll', 'delete', '--deregister', 'disable']);
+    const plan = await f.cli([
+      'plan',
+      '--enrollment',
+      'sensor-berlin-0042',
+      '--disenroll',
+      'delete',
+      '--deregister',
+      'disable',
+    ]);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/!! DANGER: .*sensor-berlin-0042.*re-enroll/);
     expect(plan.stdout).toContain('factory-line-berlin');

@@ -46,7 +46,17 @@ describe(`run killed with SIGKILL, then resume (${DEVICES} devices over three hu
       // Latency keeps the destructive phases open long enough for the kill to land inside them.
       emulator.setFaults({ latencyMs: 60, seed: 11 });
 
-      const child = f.spawn(['run', '--group', GROUP, '--disenroll', 'disable', '--deregister', deregister, '--yes', ...CAPACITY]);
+      const child = f.spawn([
+        'run',
+        '--group',
+        GROUP,
+        '--disenroll',
+        'disable',
+        '--deregister',
+        deregister,
+        '--yes',
+        ...CAPACITY,
+      ]);
       const journal = await waitUntil(() => /journal (\S+\.jsonl)/.exec(child.output().stderr)?.[1]);
       await waitUntil(() => hasIntent(journal));
       const delayMs = Math.floor(Math.random() * 400);
@@ -82,7 +92,8 @@ describe(`run killed with SIGKILL, then resume (${DEVICES} devices over three hu
         // Bulk writes count per device: every action at most once, a delete exactly once.
         const counts = destructive[`${hub}/${id}`] ?? {};
         if (Object.values(counts).some((n) => n > 1)) repeated.push(`${id} ${JSON.stringify(counts)}`);
-        if (deregister === 'delete' && counts.delete !== 1) repeated.push(`${id} deleted ${counts.delete ?? 0}x`);
+        if (deregister === 'delete' && counts.delete !== 1)
+          repeated.push(`${id} deleted ${counts.delete ?? 0}x`);
       }
       expect(wrong, context).toEqual([]);
       expect(repeated, context).toEqual([]);

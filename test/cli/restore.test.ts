@@ -4,7 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines } from '../support/cli.js';
-import { type CliFixture, destructiveCounts, findDevice, groupDevices, startCliFixture, stateOf } from './fixture.js';
+import {
+  type CliFixture,
+  destructiveCounts,
+  findDevice,
+  groupDevices,
+  startCliFixture,
+  stateOf,
+} from './fixture.js';
 
 let f: CliFixture;
 
@@ -26,16 +33,38 @@ const statusOf = (id: string) => findDevice(f.emulator, id)?.device.status;
 describe('restore after a temporary run', () => {
   it('run --json prints parseable JSON lines: started, progress, summary', async () => {
     expect(statusOf(DISABLED_BEFORE)).toBe('disabled');
-    const plan = await f.cli(['plan', '--group', GROUP, '--disenroll', 'disable', '--deregister', 'disable', '--json']);
+    const plan = await f.cli([
+      'plan',
+      '--group',
+      GROUP,
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--json',
+    ]);
     expect(plan.code).toBe(0);
     const planned = JSON.parse(plan.stdout);
     expect(planned.selection).toEqual({ kind: 'group', groupId: GROUP });
     expect(planned.counts.devices).toBe(15);
 
-    const run = await f.cli(['run', '--group', GROUP, '--disenroll', 'disable', '--deregister', 'disable', '--yes', '--json']);
+    const run = await f.cli([
+      'run',
+      '--group',
+      GROUP,
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--yes',
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const events = jsonLines(run.stdout);
-    expect(events[0]).toMatchObject({ event: 'started', runId: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/) });
+    expect(events[0]).toMatchObject({
+      event: 'started',
+      runId: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/),
+    });
     const summary = events.at(-1);
     expect(summary).toMatchObject({ event: 'summary', runId: events[0].runId, state: 'completed' });
     expect(events.slice(1, -1).every((e) => e.event === 'progress')).toBe(true);
@@ -54,8 +83,10 @@ describe('restore after a temporary run', () => {
     expect(stateOf(f.emulator)).toBe(before);
   });
 
-  it('restore RUN_ID --yes re-enables the group and the devices the run disabled, not the others', async () => {
-    const writesBefore = destructiveCounts(f.emulator)[`${findDevice(f.emulator, DISABLED_BEFORE)?.hub}/${DISABLED_BEFORE}`];
+  it('restore RUN_ID --yes re-enables what the run disabled, not the others', async () => {
+    const writesBefore = destructiveCounts(f.emulator)[
+      `${findDevice(f.emulator, DISABLED_BEFORE)?.hub}/${DISABLED_BEFORE}`
+    ];
     const restore = await f.cli(['restore', runIds.group as string, '--yes', '--json']);
     expect(restore.code).toBe(0);
     const events = jsonLines(restore.stdout);
@@ -66,16 +97,29 @@ describe('restore after a temporary run', () => {
       expect(statusOf(id), id).toBe(id === DISABLED_BEFORE ? 'disabled' : 'enabled');
     }
     // Not even touched: no enable call reached the device that was disabled before the run.
-    const after = destructiveCounts(f.emulator)[`${findDevice(f.emulator, DISABLED_BEFORE)?.hub}/${DISABLED_BEFORE}`];
+    const after = destructiveCounts(f.emulator)[
+      `${findDevice(f.emulator, DISABLED_BEFORE)?.hub}/${DISABLED_BEFORE}`
+    ];
     expect(after?.enable ?? 0).toBe(writesBefore?.enable ?? 0);
   });
 
   it('restores an individual enrollment run (TPM): enrollment and hub identity enabled again', async () => {
     const id = 'gateway-munich-0001';
-    const run = await f.cli(['run', '--enrollment', id, '--disenroll', 'disable', '--deregister', 'disable', '--yes']);
+    const run = await f.cli([
+      'run',
+      '--enrollment',
+      id,
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--yes',
+    ]);
     expect(run.code).toBe(0);
     runIds.enrollment = /^Run (\S+): completed$/m.exec(run.stdout)?.[1];
-    expect(run.stdout).toContain(`Undo the temporary actions with: iot-deprovision restore ${runIds.enrollment} --yes`);
+    expect(run.stdout).toContain(
+      `Undo the temporary actions with: iot-deprovision restore ${runIds.enrollment} --yes`,
+    );
     expect(f.emulator.store.dps.enrollments.get(id)?.provisioningStatus).toBe('disabled');
     expect(statusOf(id)).toBe('disabled');
 
@@ -89,19 +133,29 @@ describe('restore after a temporary run', () => {
   it('runs lists both runs and their restores; runs --json and verify --json parse', async () => {
     const runs = await f.cli(['runs'], { target: false });
     expect(runs.code).toBe(0);
-    for (const id of [runIds.group, runIds.enrollment]) expect(runs.stdout).toMatch(new RegExp(`^${id} +completed `, 'm'));
+    for (const id of [runIds.group, runIds.enrollment])
+      expect(runs.stdout).toMatch(new RegExp(`^${id} +completed `, 'm'));
     expect(runs.stdout).toMatch(/completed \(restore\)/);
 
     const listed = await f.cli(['runs', '--json'], { target: false });
-    const { runs: all } = JSON.parse(listed.stdout) as { runs: { runId: string; restoreOf?: string; state: string }[] };
+    const { runs: all } = JSON.parse(listed.stdout) as {
+      runs: { runId: string; restoreOf?: string; state: string }[];
+    };
     expect(all).toHaveLength(4);
-    expect(all.filter((r) => r.restoreOf).map((r) => r.restoreOf).sort()).toEqual([runIds.group, runIds.enrollment].sort());
+    expect(
+      all
+        .filter((r) => r.restoreOf)
+        .map((r) => r.restoreOf)
+        .sort(),
+    ).toEqual([runIds.group, runIds.enrollment].sort());
     expect(all.every((r) => r.state === 'completed')).toBe(true);
 
     const verify = await f.cli(['verify', '--group', GROUP, '--json']);
     // Restored: the group is enabled again, so its devices can provision.
     expect(verify.code).toBe(1);
-    const { verdicts } = JSON.parse(verify.stdout) as { verdicts: { registrationId: string; verdict: string }[] };
+    const { verdicts } = JSON.parse(verify.stdout) as {
+      verdicts: { registrationId: string; verdict: string }[];
+    };
     expect(verdicts).toHaveLength(15);
     expect(verdicts.every((v) => v.verdict === 'allowed')).toBe(true);
   });

@@ -32,10 +32,21 @@ const cli = async (args: string[]) => {
 const readState = (): StoreSnapshot => JSON.parse(readFileSync(stateFile, 'utf8')) as StoreSnapshot;
 
 describe('--sandbox --state F', () => {
-  it('deleting the X.509 group on the intermediate: DANGER in the plan, the state file holds the result', async () => {
+  it('X.509 group on the intermediate deleted: DANGER, state file holds the result', async () => {
     const group = 'factory-line-berlin';
-    const run = await cli(['run', '--group', group, '--disenroll', 'delete', '--deregister', 'disable', '--yes']);
-    expect(run.stderr).toMatch(/!! DANGER: Once enrollment group factory-line-berlin is deleted, 12 devices .* can re-enroll/);
+    const run = await cli([
+      'run',
+      '--group',
+      group,
+      '--disenroll',
+      'delete',
+      '--deregister',
+      'disable',
+      '--yes',
+    ]);
+    expect(run.stderr).toMatch(
+      /!! DANGER: Once enrollment group factory-line-berlin is deleted, 12 devices .* can re-enroll/,
+    );
     expect(run.stderr).toMatch(/contoso-root-ca/);
     // Every step ran, and the run's own read-back found what the plan warned about: exit 1.
     expect(run.code).toBe(1);
@@ -47,12 +58,18 @@ describe('--sandbox --state F', () => {
 
     const state = readState();
     expect(state.dps.groups.map((g) => g.enrollmentGroupId)).not.toContain(group);
-    expect(state.dps.groups.find((g) => g.enrollmentGroupId === 'contoso-root-ca')?.provisioningStatus).toBe('enabled');
-    const records = state.dps.registrations.filter((r) => r.enrollment.kind === 'group' && r.enrollment.id === group);
+    expect(state.dps.groups.find((g) => g.enrollmentGroupId === 'contoso-root-ca')?.provisioningStatus).toBe(
+      'enabled',
+    );
+    const records = state.dps.registrations.filter(
+      (r) => r.enrollment.kind === 'group' && r.enrollment.id === group,
+    );
     expect(records).toHaveLength(12);
     for (const r of records) {
       const hub = state.hubs.find((h) => h.host === r.assignedHub);
-      expect(hub?.devices.find((d) => d.deviceId === r.registrationId)?.status, r.registrationId).toBe('disabled');
+      expect(hub?.devices.find((d) => d.deviceId === r.registrationId)?.status, r.registrationId).toBe(
+        'disabled',
+      );
     }
 
     const verify = await cli(['verify', '--group', group]);

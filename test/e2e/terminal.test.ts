@@ -134,10 +134,10 @@ describe('the program in a real terminal', () => {
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d) => {
+      child.stdout?.on('data', (d) => {
         stdout += d;
       });
-      child.stderr.on('data', (d) => {
+      child.stderr?.on('data', (d) => {
         stderr += d;
       });
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -137,7 +137,10 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 }
 
 /** Polls until `read` returns a value; the test's own timeout bounds the wait (no timed assertion). */
-export async function waitUntil<T>(read: () => T | undefined | Promise<T | undefined>, everyMs = 20): Promise<T> {
+export async function waitUntil<T>(
+  read: () => T | undefined | Promise<T | undefined>,
+  everyMs = 20,
+): Promise<T> {
   for (;;) {
     const value = await read();
     if (value !== undefined) return value;

@@ -4,6 +4,11 @@
  * GET /{idScope}/registrations/{registrationId}/operations/{operationId} then answers the outcome:
  * 200 {status: assigned | disabled | failed, registrationState}. A device that proves nothing gets 401.
  * Served on the global device endpoint and on the DPS instance's own host, as DPS does.
+ *
+ * A disabled enrollment is not a 401: DPS authenticates the device, then ends the operation with
+ * status "disabled" and keeps a registration record saying so (the Azure CLI's live tests read
+ * that record back; its device SDK reports "invalid registration status 'disabled' with a status
+ * code of 200"). The Node device SDK turns that into SyntaxError('status is disabled').
  */
 import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../errors.js';

@@ -1,0 +1,143 @@
+/**
+ * The TUI: how soon the first frame appears (the compiled program, as `bin/iot-deprovision.js --sandbox`
+ * starts it, in a real terminal: tmux), how fast a key press reaches the screen on a list of 100,000
+ * registration records while scrolling and filtering, and what that loaded list costs in memory.
+ * Goals: first frame < 400 ms, median key-to-frame < 30 ms, < 250 MB for the loaded list.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchRow } from './report.js';
+import { measureList, RECORDS } from './tui-list.js';
+
+const STARTS = 5;
+const FIRST_FRAME_GOAL_MS = 400;
+const KEY_GOAL_MS = 30;
+const MEMORY_GOAL_MB = 250;
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const launcher = join(root, 'bin', 'iot-deprovision.js');
+const probe = fileURLToPath(new URL('./first-frame-probe.js', import.meta.url));
+
+const tmux = (args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+
+interface Start {
+  /** Spawn to the header on the tmux pane. */
+  paneMs: number;
+  /** Spawn to the target screen with the sandbox's hubs (the backend arrived). */
+  readyMs: number;
+  /** The program's own clock and CPU time at its first frame. */
+  processMs: number;
+  cpuMs: number;
+}
+
+/** One start of the program in a fresh 80x24 tmux session with a fresh sandbox state file. */
+async function startOnce(): Promise<Start> {
+  const dir = mkdtempSync(join(tmpdir(), 'iotd-bench-'));
+  const name = `iotd-bench-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  const probeFile = join(dir, 'probe.json');
+  const command = [
+    'env -u CI -u CONTINUOUS_INTEGRATION -u FORCE_COLOR -u NO_COLOR',
+    `XDG_STATE_HOME=${shellQuote(dir)} XDG_CONFIG_HOME=${shellQuote(dir)}`,
+    `IOT_DEPROVISION_BENCH_PROBE=${shellQuote(probeFile)}`,
+    shellQuote(process.execPath),
+    '--import',
+    shellQuote(probe),
+    shellQuote(launcher),
+    `--sandbox --state ${shellQuote(join(dir, 'sandbox.json'))}`,
+  ].join(' ');
+  const waitFor = async (text: string, from: number): Promise<number> => {
+    while (Date.now() - from < 60_000) {
+      if (tmux(['capture-pane', '-t', name, '-p']).includes(text)) return performance.now();
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error(`bench tui: "${text}" did not appear within 60 s`);
+  };
+  try {
+    const t0 = performance.now();
+    tmux(['new-session', '-d', '-s', name, '-x', '80', '-y', '24', '-c', root, command]);
+    const header = await waitFor('iot-deprovision', Date.now());
+    const ready = await waitFor('Press Enter to choose an enrollment.', Date.now());
+    tmux(['send-keys', '-t', name, 'q']);
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(probeFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const seen = JSON.parse(readFileSync(probeFile, 'utf8')) as { ms: number; cpuMs: number };
+    return { paneMs: header - t0, readyMs: ready - t0, processMs: seen.ms, cpuMs: seen.cpuMs };
+  } finally {
+    try {
+      tmux(['kill-session', '-t', name]);
+    } catch {
+      // the program quit and its session closed
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function firstFrameRows(): Promise<BenchRow[]> {
+  const starts: Start[] = [];
+  for (let i = 0; i < STARTS; i++) starts.push(await startOnce());
+  const m = (pick: (s: Start) => number) => Math.round(median(starts.map(pick)));
+  const pane = m((s) => s.paneMs);
+  return [
+    {
+      bench: 'tui',
+      metric: `first frame on the terminal (tmux), median of ${STARTS} starts`,
+      value: pane,
+      unit: 'ms',
+      ratio: pane / FIRST_FRAME_GOAL_MS,
+      reference: `goal ${FIRST_FRAME_GOAL_MS} ms`,
+    },
+    { bench: 'tui', metric: 'first frame, process clock (median)', value: m((s) => s.processMs), unit: 'ms' },
+    { bench: 'tui', metric: 'first frame, CPU time used (median)', value: m((s) => s.cpuMs), unit: 'ms' },
+    { bench: 'tui', metric: 'sandbox started, target screen shown (median)', value: m((s) => s.readyMs), unit: 'ms' },
+  ];
+}
+
+async function listRows(): Promise<BenchRow[]> {
+  // The shipped bundle runs production React; measure the same build here.
+  process.env.NODE_ENV ??= 'production';
+  const f = await measureList();
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const keyRows = (what: string, values: number[]): BenchRow[] => [
+    {
+      bench: 'tui',
+      metric: `key to frame, ${what} ${RECORDS} records (median of ${values.length})`,
+      value: round(median(values)),
+      unit: 'ms',
+      ratio: median(values) / KEY_GOAL_MS,
+      reference: `goal ${KEY_GOAL_MS} ms`,
+    },
+    { bench: 'tui', metric: `key to frame, ${what} ${RECORDS} records (p95)`, value: round(percentile(values, 95)), unit: 'ms' },
+  ];
+  return [
+    ...keyRows('scrolling', f.scrollMs),
+    ...keyRows('filtering', f.filterMs),
+    {
+      bench: 'tui',
+      metric: `resident memory of the list with ${RECORDS} records loaded (RSS delta)`,
+      value: Math.round(f.rssDeltaMb),
+      unit: 'MB',
+      ratio: f.rssDeltaMb / MEMORY_GOAL_MB,
+      reference: `goal ${MEMORY_GOAL_MB} MB`,
+    },
+    { bench: 'tui', metric: `heap used by the list with ${RECORDS} records loaded`, value: Math.round(f.heapDeltaMb), unit: 'MB' },
+  ];
+}
+
+export async function benchTui(): Promise<BenchRow[]> {
+  return [...(await firstFrameRows()), ...(await listRows())];
+}
