@@ -16,8 +16,12 @@ import { type EmulatorHandle, type EmulatorStats, startEmulator } from '../src/s
 import { createBackend } from '../src/services/session/create-backend.js';
 import type { BenchRow } from './report.js';
 
-/** Service minutes per wall minute, the same on the emulator and the executor so the ratios hold. */
-const TIME_SCALE = Number(process.env.BENCH_EXECUTOR_TIME_SCALE ?? 600);
+/**
+ * Service minutes per wall minute, the same on the emulator and the executor so the ratios hold. At 600x
+ * this 2-core machine cannot even make the calls as fast as the limits allow (the run is CPU-bound, about
+ * 9 s with the throttle off against a 7 s floor), so the default keeps the limits the binding constraint.
+ */
+const TIME_SCALE = Number(process.env.BENCH_EXECUTOR_TIME_SCALE ?? 200);
 /** The large seed deals its devices round-robin to six groups: every sixth one is in this group. */
 const SEED_DEVICES = 60_000;
 const GROUP = 'fleet-meters';
@@ -149,8 +153,8 @@ async function runTool(actions: Actions, stateHome: string): Promise<Measured & 
     const planned = await backend.plan({ kind: 'group', groupId: GROUP }, actions);
     const planMs = elapsedMs(t);
     if (!planned.ok) throw new Error(`bench: the plan was refused: ${planned.refusal.message}`);
-    // Let the buckets the plan's reads drew on refill, so the run starts as a fresh session would.
-    await sleep(200);
+    // One service minute: the buckets the plan's reads drew on are full again, as for a fresh session.
+    await sleep(60_000 / TIME_SCALE);
     em.resetStats();
     t = process.hrtime.bigint();
     const handle = await backend.run(planned.plan);

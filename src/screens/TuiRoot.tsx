@@ -19,13 +19,15 @@ export interface StartingInfo {
   text: string;
 }
 
+// The start-up frame is plain ASCII: Ink measures any other character with Unicode tables (an emoji
+// regex, a grapheme segmenter) that take about 0.1 s to set up on a slow machine, the first time.
 export const STARTING_SANDBOX: StartingInfo = {
   sandbox: true,
-  text: 'Starting the sandbox: a local emulator with the demo fleet…',
+  text: 'Starting the sandbox: a local emulator with the demo fleet...',
 };
 export const STARTING_TARGET: StartingInfo = {
   sandbox: false,
-  text: 'Starting: reading the target configuration and signing in…',
+  text: 'Starting: reading the target configuration and signing in...',
 };
 
 export interface TuiRootProps extends Omit<AppProps, 'backend'> {
@@ -86,7 +88,7 @@ export function StartingScreen({
   return (
     <LookContext.Provider value={look}>
       <Box flexDirection="column" width={columns} height={rows - 1}>
-        <Header sandbox={starting.sandbox} crumbs={['Target']} />
+        <Header sandbox={starting.sandbox} crumbs={['Target']} rule="-" />
         <Box flexDirection="column" height={Math.max(4, rows - 4)} overflow="hidden">
           {starting.sandbox ? (
             <Line

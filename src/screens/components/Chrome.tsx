@@ -11,9 +11,11 @@ const TITLE = 'iot-deprovision';
 export interface HeaderProps {
   sandbox: boolean;
   crumbs: string[];
+  /** The character of the line under the header. */
+  rule?: string;
 }
 
-export function Header({ sandbox, crumbs }: HeaderProps) {
+export function Header({ sandbox, crumbs, rule = '─' }: HeaderProps) {
   const { color, columns } = useLook();
   const badge = sandbox ? ` ${SANDBOX_BADGE}` : '';
   const left = TITLE + badge;
@@ -33,7 +35,7 @@ export function Header({ sandbox, crumbs }: HeaderProps) {
         ) : null}
         <Text wrap="truncate-end">{`   ${crumb}`}</Text>
       </Box>
-      <Line text={'─'.repeat(columns)} tone="dim" />
+      <Line text={rule.repeat(columns)} tone="dim" />
     </Box>
   );
 }

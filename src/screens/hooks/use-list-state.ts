@@ -1,13 +1,17 @@
 /**
  * The state of one windowed list: highlighted row, scroll offset, and a type-to-filter needle.
  * Every read a key handler makes goes through refs (see use-ref-state.ts), so a burst of keys in one
- * stdin chunk acts on what the screen would show after each key. Filtering is memoized per
- * (items, needle) and searches lower-cased text computed once per items array, so 100,000 rows stay
- * fast; nothing here maps the list into elements.
+ * stdin chunk acts on what the screen would show after each key. Filtering goes through ListSearch
+ * (list-search.ts): search texts built in slices after the items arrive, narrowing, kept results; so
+ * 100,000 rows stay fast, and nothing here maps the list into elements.
  */
-import { useCallback, useRef } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { type Keystroke, isChar, isPrintable } from './keys.js';
+import { ListSearch } from './list-search.js';
 import { useRefState } from './use-ref-state.js';
+
+/** Items whose search texts are built per event-loop turn in the background (a few ms each). */
+const PREPARE_SLICE = 2_000;
 
 export interface ListStateOptions<T> {
   /** The text `/` searches in, e.g. the row's cells joined. */
@@ -58,27 +62,33 @@ export function useListState<T>(items: readonly T[], options: ListStateOptions<T
   itemsRef.current = items;
   const optionsRef = useRef(options);
   optionsRef.current = options;
-  const haystack = useRef<{ items: readonly T[]; texts: string[] } | null>(null);
-  const filtered = useRef<{ items: readonly T[]; needle: string; rows: readonly T[] } | null>(null);
+  const search = useRef<ListSearch<T> | null>(null);
   const [pos, setPos, getPos] = useRefState<Position>({ index: 0, offset: 0, filter: '', filtering: false });
 
-  const rowsFor = useCallback((needle: string): readonly T[] => {
+  const searchFor = useCallback((): ListSearch<T> => {
     const list = itemsRef.current;
-    const cached = filtered.current;
-    if (cached && cached.items === list && cached.needle === needle) return cached.rows;
-    let rows: readonly T[] = list;
-    const n = needle.trim().toLowerCase();
-    if (n !== '') {
-      if (!haystack.current || haystack.current.items !== list) {
-        const search = optionsRef.current.searchText;
-        haystack.current = { items: list, texts: list.map((item) => search(item).toLowerCase()) };
-      }
-      const texts = haystack.current.texts;
-      rows = list.filter((_, i) => texts[i].includes(n));
+    if (search.current?.items !== list) {
+      search.current = new ListSearch(list, (item) => optionsRef.current.searchText(item));
     }
-    filtered.current = { items: list, needle, rows };
-    return rows;
+    return search.current;
   }, []);
+  const rowsFor = useCallback((needle: string): readonly T[] => searchFor().rows(needle), [searchFor]);
+
+  // Build the search texts while the person reads the list, a slice per turn of the event loop.
+  const filterable = options.filterable !== false;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new items mean new search texts
+  useEffect(() => {
+    if (!filterable) return;
+    let timer: NodeJS.Immediate | undefined;
+    const slice = () => {
+      const s = searchFor();
+      timer = s.prepare(s.prepared + PREPARE_SLICE) ? undefined : setImmediate(slice);
+    };
+    timer = setImmediate(slice);
+    return () => {
+      if (timer) clearImmediate(timer);
+    };
+  }, [items, filterable, searchFor]);
 
   const currentRows = useCallback(() => rowsFor(getPos().filter), [rowsFor, getPos]);
   const current = useCallback(() => {

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest } from 'node:http';
-import { ServiceError } from '../../core/errors.js';
+import { isServiceError, ServiceError } from '../../core/errors.js';
 import { toServiceError } from './service-errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -78,4 +78,24 @@ export function fromCallback<T>(invoke: (done: (err: unknown, result?: T) => voi
   return new Promise<T>((resolve, reject) => {
     invoke((err, result) => (err ? reject(err) : resolve(result as T)));
   });
+}
+
+/** How reads are retried: they change nothing, so a passing fault must not fail a whole plan or verify. */
+export const READ_RETRY = { attempts: 5, baseMs: 250, maxMs: 8_000 };
+
+/**
+ * A read under a deadline, retried on throttling (after Retry-After), 5xx, resets and timeouts. Writes
+ * never come through here: the executor owns their retries, with the journal.
+ */
+export async function readCall<T>(ctx: CallContext, start: () => Promise<T> | T): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sdkCall(ctx, start);
+    } catch (err) {
+      if (!isServiceError(err) || !err.retryable || attempt >= READ_RETRY.attempts) throw err;
+      const backoff = Math.min(READ_RETRY.maxMs, READ_RETRY.baseMs * 2 ** (attempt - 1));
+      const wait = err.details.retryAfterMs ?? backoff / 2 + (Math.random() * backoff) / 2;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }

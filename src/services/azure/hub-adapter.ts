@@ -10,7 +10,7 @@ import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { HubDevice, HubDeviceStatus } from '../../core/model.js';
 import type { BulkItemResult, HubPort } from '../../core/ports.js';
 import type { Registry } from './clients.js';
-import { type CallContext, DEFAULT_TIMEOUT_MS, sdkCall } from './deadline.js';
+import { type CallContext, DEFAULT_TIMEOUT_MS, readCall, sdkCall } from './deadline.js';
 import { pages } from './paging.js';
 import { parseErrorBody, safeDetail } from './service-errors.js';
 
@@ -109,7 +109,7 @@ export class AzureHubAdapter implements HubPort {
   /** The full identity (keys included, for write-back only), or undefined when the hub has no such device. */
   private async readIdentity(deviceId: string): Promise<Json | undefined> {
     try {
-      const answer = await sdkCall(this.ctx(`get device '${deviceId}'`), () => this.registry.get(deviceId));
+      const answer = await readCall(this.ctx(`get device '${deviceId}'`), () => this.registry.get(deviceId));
       return answer.responseBody as unknown as Json;
     } catch (err) {
       if (isServiceError(err) && err.kind === 'notFound') return undefined;

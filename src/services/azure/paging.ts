@@ -1,6 +1,6 @@
 /** Paging over the SDKs' query objects, passing the continuation token (next() alone repeats page one). */
 import { ServiceError } from '../../core/errors.js';
-import { type CallContext, sdkCall } from './deadline.js';
+import { type CallContext, readCall } from './deadline.js';
 
 export interface SdkQuery {
   hasMoreResults: boolean;
@@ -26,7 +26,7 @@ export async function* pages<T>(
       });
     }
     previousToken = token;
-    const answer = await sdkCall({ ...ctx, action: `${ctx.action} (page ${page + 1})` }, () =>
+    const answer = await readCall({ ...ctx, action: `${ctx.action} (page ${page + 1})` }, () =>
       query.next(token),
     );
     page += 1;

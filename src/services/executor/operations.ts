@@ -174,7 +174,10 @@ const hubStep = async (
   }
   if (todo.length > 0) {
     const devices = todo.map((deviceId) => ({ deviceId }));
-    const answer = await env.call(service, todo.length, true, () =>
+    // A status change reads each identity before the bulk write (so its keys are written back unchanged):
+    // two identity operations per device against the hub's limit; a delete is one.
+    const cost = op.kind === 'deleteHubDevices' ? todo.length : 2 * todo.length;
+    const answer = await env.call(service, cost, true, () =>
       op.kind === 'deleteHubDevices'
         ? hub.deleteDevices(devices)
         : hub.setDevicesStatus(devices, op.kind === 'disableHubDevices' ? 'disabled' : 'enabled'),
