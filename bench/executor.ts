@@ -32,8 +32,18 @@ const HUB_IDENTITY_PER_MIN = 100;
 const HUB_QUERY_PER_MIN = 20;
 const NAIVE_MAX_THROTTLED_TRIES = 50;
 
-const DISABLE: Actions = { disenroll: 'disable', deregister: 'disable', deleteRegistrations: false, deleteGroup: false };
-const DELETE: Actions = { disenroll: 'disable', deregister: 'delete', deleteRegistrations: true, deleteGroup: false };
+const DISABLE: Actions = {
+  disenroll: 'disable',
+  deregister: 'disable',
+  deleteRegistrations: false,
+  deleteGroup: false,
+};
+const DELETE: Actions = {
+  disenroll: 'disable',
+  deregister: 'delete',
+  deleteRegistrations: true,
+  deleteGroup: false,
+};
 
 interface Measured {
   wallMs: number;
@@ -87,13 +97,23 @@ export function floorOf(stats: EmulatorStats, hubHosts: string[]): Floor {
     for (const n of Object.values(actions)) writes.set(host, (writes.get(host) ?? 0) + n);
   }
   const allWrites = [...writes.values()].reduce((a, b) => a + b, 0);
-  const candidates: [string, number][] = [[`DPS (${dpsOps} ops at ${DPS_PER_MIN}/min)`, dpsOps / DPS_PER_MIN]];
+  const candidates: [string, number][] = [
+    [`DPS (${dpsOps} ops at ${DPS_PER_MIN}/min)`, dpsOps / DPS_PER_MIN],
+  ];
   for (const [host, w] of writes) {
-    const ops = Math.round(w + (allWrites > 0 ? (identityReads * w) / allWrites : identityReads / writes.size));
+    const ops = Math.round(
+      w + (allWrites > 0 ? (identityReads * w) / allWrites : identityReads / writes.size),
+    );
     const name = host.split('.')[0];
-    candidates.push([`${name} identity (${ops} ops at ${HUB_IDENTITY_PER_MIN}/min)`, ops / HUB_IDENTITY_PER_MIN]);
+    candidates.push([
+      `${name} identity (${ops} ops at ${HUB_IDENTITY_PER_MIN}/min)`,
+      ops / HUB_IDENTITY_PER_MIN,
+    ]);
     const queries = Math.ceil(hubQueryOps / writes.size);
-    candidates.push([`${name} queries (${queries} at ${HUB_QUERY_PER_MIN}/min)`, queries / HUB_QUERY_PER_MIN]);
+    candidates.push([
+      `${name} queries (${queries} at ${HUB_QUERY_PER_MIN}/min)`,
+      queries / HUB_QUERY_PER_MIN,
+    ]);
   }
   const [slowest, minutes] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a));
   return { minutes, slowest, dpsOps, hubIdentityOps: identityReads + allWrites, hubQueryOps, throttled };
@@ -165,7 +185,14 @@ async function runTool(actions: Actions, stateHome: string): Promise<Measured & 
       const first = summary.results.find((r) => r.outcome === 'failed');
       process.stderr.write(`bench executor: ${failedSteps} step(s) failed; first: ${first?.message}\n`);
     }
-    return { wallMs, planMs, stats: em.stats(), hubHosts: em.hubs.map((h) => h.host), done: devicesDone(em, devices, actions), failedSteps };
+    return {
+      wallMs,
+      planMs,
+      stats: em.stats(),
+      hubHosts: em.hubs.map((h) => h.host),
+      done: devicesDone(em, devices, actions),
+      failedSteps,
+    };
   } finally {
     await em.stop();
   }
@@ -222,7 +249,12 @@ async function runNaive(actions: Actions): Promise<Measured> {
       }
     }
     const wallMs = elapsedMs(t);
-    return { wallMs, stats: em.stats(), hubHosts: em.hubs.map((h) => h.host), done: devicesDone(em, devices, actions) };
+    return {
+      wallMs,
+      stats: em.stats(),
+      hubHosts: em.hubs.map((h) => h.host),
+      done: devicesDone(em, devices, actions),
+    };
   } finally {
     await em.stop();
   }
@@ -248,7 +280,12 @@ function rowsOf(label: string, m: Measured): { rows: BenchRow[]; minutes: number
       value: Number(floor.minutes.toFixed(2)),
       unit: 'min',
     },
-    { bench, metric: `${label}: hub identity ops (reads + devices written)`, value: floor.hubIdentityOps, unit: 'ops' },
+    {
+      bench,
+      metric: `${label}: hub identity ops (reads + devices written)`,
+      value: floor.hubIdentityOps,
+      unit: 'ops',
+    },
     { bench, metric: `${label}: hub query ops`, value: floor.hubQueryOps, unit: 'ops' },
     { bench, metric: `${label}: DPS ops`, value: floor.dpsOps, unit: 'ops' },
     { bench, metric: `${label}: 429 answers`, value: floor.throttled, unit: 'answers' },
@@ -268,10 +305,20 @@ export async function benchExecutor(): Promise<BenchRow[]> {
       ['disable', DISABLE],
       ['delete + records', DELETE],
     ];
-    rows.push({ bench: 'executor', metric: 'time scale (emulator and executor)', value: TIME_SCALE, unit: 'x' });
+    rows.push({
+      bench: 'executor',
+      metric: 'time scale (emulator and executor)',
+      value: TIME_SCALE,
+      unit: 'x',
+    });
     for (const [name, actions] of variants) {
       const tool = await runTool(actions, stateHome);
-      rows.push({ bench: 'executor', metric: `${name} tool: plan (reads)`, value: Math.round(tool.planMs), unit: 'ms' });
+      rows.push({
+        bench: 'executor',
+        metric: `${name} tool: plan (reads)`,
+        value: Math.round(tool.planMs),
+        unit: 'ms',
+      });
       const t = rowsOf(`${name} tool`, tool);
       rows.push(...t.rows);
       const naive = rowsOf(`${name} naive`, await runNaive(actions));

@@ -165,13 +165,13 @@ describe('deadline on an SDK call', () => {
       parseEndpoint(`http://127.0.0.1:${port}`),
       { onRequest: observeRequest },
     );
-    const call = sdkCall({ action: "get enrollment 'r1'", target: DPS, timeoutMs: 150 }, () =>
+    const call = sdkCall({ action: "get enrollment 'r1'", target: DPS, timeoutMs: 1500 }, () =>
       client.getIndividualEnrollment('r1'),
     );
     await expect(call).rejects.toMatchObject({
       name: 'ServiceError',
       kind: 'timeout',
-      message: `get enrollment 'r1' on ${DPS} failed: no answer within 0.2 s`,
+      message: `get enrollment 'r1' on ${DPS} failed: no answer within 1.5 s`,
     });
     await expect.poll(() => closedSockets, { timeout: 5000 }).toBe(1);
   });
