@@ -56,7 +56,13 @@ function records(): DeviceRow[] {
     const id = `meter-${String(i).padStart(6, '0')}`;
     const hub = HUBS[i % HUBS.length] as string;
     rows.push({
-      record: { registrationId: id, deviceId: id, assignedHub: hub, status: 'assigned', lastUpdatedDateTimeUtc: '2024-05-01T12:03:00Z' },
+      record: {
+        registrationId: id,
+        deviceId: id,
+        assignedHub: hub,
+        status: 'assigned',
+        lastUpdatedDateTimeUtc: '2024-05-01T12:03:00Z',
+      },
       hubDevice: { hub, deviceId: id, status: i % 17 === 0 ? 'disabled' : 'enabled' },
     });
   }
@@ -160,7 +166,8 @@ export async function measureList(): Promise<ListFigures> {
   for (let i = 0; i < 6; i++) filterMs.push(await press('\u007F'));
   for (const ch of '12') filterMs.push(await press(ch));
   filterMs.push(await press('\u001B'));
-  if (!text().includes(`${RECORDS} of ${RECORDS}`)) throw new Error('bench tui: Esc did not clear the filter');
+  if (!text().includes(`${RECORDS} of ${RECORDS}`))
+    throw new Error('bench tui: Esc did not clear the filter');
 
   gc();
   const after = process.memoryUsage();

@@ -135,7 +135,12 @@ async function firstFrameRows(): Promise<BenchRow[]> {
     },
     { bench: 'tui', metric: 'first frame, process clock (median)', value: m((s) => s.processMs), unit: 'ms' },
     { bench: 'tui', metric: 'first frame, CPU time used (median)', value: m((s) => s.cpuMs), unit: 'ms' },
-    { bench: 'tui', metric: 'sandbox started, target screen shown (median)', value: m((s) => s.readyMs), unit: 'ms' },
+    {
+      bench: 'tui',
+      metric: 'sandbox started, target screen shown (median)',
+      value: m((s) => s.readyMs),
+      unit: 'ms',
+    },
   ];
 }
 
@@ -153,7 +158,12 @@ async function listRows(): Promise<BenchRow[]> {
       ratio: median(values) / KEY_GOAL_MS,
       reference: `goal ${KEY_GOAL_MS} ms`,
     },
-    { bench: 'tui', metric: `key to frame, ${what} ${RECORDS} records (p95)`, value: round(percentile(values, 95)), unit: 'ms' },
+    {
+      bench: 'tui',
+      metric: `key to frame, ${what} ${RECORDS} records (p95)`,
+      value: round(percentile(values, 95)),
+      unit: 'ms',
+    },
   ];
   return [
     ...keyRows('scrolling', f.scrollMs),
@@ -166,7 +176,12 @@ async function listRows(): Promise<BenchRow[]> {
       ratio: f.rssDeltaMb / MEMORY_GOAL_MB,
       reference: `goal ${MEMORY_GOAL_MB} MB`,
     },
-    { bench: 'tui', metric: `heap used by the list of ${RECORDS} records, scrolled and filtered`, value: Math.round(f.heapDeltaMb), unit: 'MB' },
+    {
+      bench: 'tui',
+      metric: `heap used by the list of ${RECORDS} records, scrolled and filtered`,
+      value: Math.round(f.heapDeltaMb),
+      unit: 'MB',
+    },
   ];
 }
 

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 const compiled = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
 const bundled = fileURLToPath(new URL('../dist/bundle/cli.js', import.meta.url));
 if (!existsSync(compiled)) {
-  process.stderr.write('iot-deprovision is not built yet: run `npm run build` in the project folder first.\n');
+  process.stderr.write(
+    'iot-deprovision is not built yet: run `npm run build` in the project folder first.\n',
+  );
   process.exit(2);
 }
 const fresh = existsSync(bundled) && statSync(bundled).mtimeMs >= statSync(compiled).mtimeMs;

@@ -13,7 +13,7 @@ const stubInkDevtools = {
   name: 'stub-ink-devtools',
   setup(b) {
     b.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) =>
-      args.importer.includes(`${'node_modules'}/ink/`) ? { path: 'ink-devtools', namespace: 'stub' } : undefined,
+      args.importer.includes('/node_modules/ink/') ? { path: 'ink-devtools', namespace: 'stub' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
@@ -48,7 +48,9 @@ await build({
   // Production React: no development checks, and no warnings printed over the alternate screen.
   define: { 'process.env.NODE_ENV': '"production"' },
   // Bundled CommonJS (commander, react) calls require() for Node's built-in modules.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   plugins: [stubInkDevtools, yogaWithoutFetch],
   minifyWhitespace: true,
   minifySyntax: true,

@@ -6,17 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parseCertificateChain } from './core/certs.js';
 import { isServiceError } from './core/errors.js';
-import { printable, type SelectorFlags } from './commands/args.js';
-import {
-  EXIT,
-  type Io,
-  planCommand,
-  restoreCommand,
-  resumeCommand,
-  runCommand,
-  runsCommand,
-  verifyCommand,
-} from './commands/headless.js';
+import type { SelectorFlags } from './commands/args.js';
+import { EXIT } from './commands/exit-codes.js';
+import type { Io } from './commands/headless.js';
 import type { TargetFlags } from './commands/session.js';
 import type { SessionBackend } from './services/session/create-backend.js';
 import { isUsageError, UsageError } from './commands/usage-error.js';
@@ -54,8 +46,13 @@ function addActionOptions(cmd: Command): Command {
 
 type Flags = TargetFlags & SelectorFlags & { json?: boolean; yes?: boolean; retryFailed?: boolean } & Record<string, unknown>;
 
+// The headless commands load on demand (their argument parsing brings zod, ~0.1 s on a slow machine):
+// the TUI's first frame needs none of them.
+const commands = () => import('./commands/headless.js');
+
 /** Reads --device-cert files: the registration ID of an X.509 device is its certificate's CN. */
-function selectorFlags(opts: Flags): SelectorFlags {
+async function selectorFlags(opts: Flags): Promise<SelectorFlags> {
+  const { printable } = await import('./commands/args.js');
   const files = (opts.deviceCert as string[] | undefined) ?? [];
   const deviceCertPems = files.map((file) => {
     let pem: string;
@@ -125,37 +122,50 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
 
   const plan = program.command('plan').description('print the plan for a selection; change nothing');
   addActionOptions(addSelectorOptions(addTargetOptions(plan))).option('--json', 'print the plan as JSON');
-  plan.action(async (opts: Flags) => withSession(opts, (b) => planCommand(b, { ...opts, ...selectorFlags(opts) }, io)));
+  plan.action(async (opts: Flags) => {
+    const { planCommand } = await commands();
+    await withSession(opts, async (b) => planCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
+  });
 
   const run = program.command('run').description('execute a plan without the TUI (needs --yes)');
   addActionOptions(addSelectorOptions(addTargetOptions(run)))
     .option('--yes', 'confirm: execute without asking')
     .option('--json', 'JSON lines: started, progress, summary');
-  run.action(async (opts: Flags) => withSession(opts, (b) => runCommand(b, { ...opts, ...selectorFlags(opts) }, io)));
+  run.action(async (opts: Flags) => {
+    const { runCommand } = await commands();
+    await withSession(opts, async (b) => runCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
+  });
 
   const resume = program.command('resume').description('finish an interrupted run from its journal').argument('[run-id]');
   addTargetOptions(resume)
     .option('--retry-failed', 'also run again the steps that failed')
     .option('--json', 'JSON lines');
-  resume.action(async (runId: string | undefined, opts: Flags) =>
-    withSession(opts, (b) => resumeCommand(b, runId, opts, io)),
-  );
+  resume.action(async (runId: string | undefined, opts: Flags) => {
+    const { resumeCommand } = await commands();
+    await withSession(opts, (b) => resumeCommand(b, runId, opts, io));
+  });
 
   const restore = program.command('restore').description('undo the temporary (disable) actions of a run').argument('<run-id>');
   addTargetOptions(restore).option('--yes', 'confirm: execute without asking').option('--json', 'JSON lines');
-  restore.action(async (runId: string, opts: Flags) => withSession(opts, (b) => restoreCommand(b, runId, opts, io)));
+  restore.action(async (runId: string, opts: Flags) => {
+    const { restoreCommand } = await commands();
+    await withSession(opts, (b) => restoreCommand(b, runId, opts, io));
+  });
 
   const verify = program.command('verify').description('read back; report whether each device could re-enroll');
   addSelectorOptions(addTargetOptions(verify))
     .option('--json', 'print verdicts as JSON')
     .option('--attempt', 'sandbox: each device also registers for real; compare with the prediction');
-  verify.action(async (opts: Flags) => withSession(opts, (b) => verifyCommand(b, { ...opts, ...selectorFlags(opts) }, io)));
+  verify.action(async (opts: Flags) => {
+    const { verifyCommand } = await commands();
+    await withSession(opts, async (b) => verifyCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
+  });
 
   program
     .command('runs')
     .description('list recorded runs')
     .option('--json', 'print as JSON')
-    .action(async (opts: Flags) => setExit(await runsCommand(opts, io)));
+    .action(async (opts: Flags) => setExit(await (await commands()).runsCommand(opts, io)));
 
   program
     .command('emulator')

@@ -9,10 +9,11 @@ import { findRun, latestUnfinishedRun, listRuns } from '../services/journal/inde
 import type { SessionBackend } from '../services/session/create-backend.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
+import { EXIT } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
 import { attemptAll, formatAttempts } from './verify-attempt.js';
 
-export const EXIT = { done: 0, failed: 1, usage: 2, aborted: 3 } as const;
+export { EXIT };
 
 export interface Io {
   stdout: (text: string) => void;

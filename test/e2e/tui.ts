@@ -99,7 +99,11 @@ export async function openRow(term: Terminal, id: string, title: string | RegExp
 export const readState = (path: string): StoreSnapshot => JSON.parse(readFileSync(path, 'utf8'));
 
 /** The identity of a registration's device on its own assigned hub. */
-export function deviceOnHub(state: StoreSnapshot, hubHost: string | undefined, deviceId: string): StoredDevice {
+export function deviceOnHub(
+  state: StoreSnapshot,
+  hubHost: string | undefined,
+  deviceId: string,
+): StoredDevice {
   const hub = state.hubs.find((h) => h.host === hubHost);
   const device = hub?.devices.find((d) => d.deviceId === deviceId);
   if (!device) throw new Error(`no device ${deviceId} on hub ${hubHost}`);
@@ -142,7 +146,8 @@ export function layoutProblems(term: Terminal, cols: number, rows: number, where
   if (screen[1] !== '─'.repeat(cols)) problems.push(`${where}: the header's rule is not ${cols} wide`);
   // The App is one row shorter than the screen (no scroll when the last line is written).
   const footer = screen[rows - 2] ?? '';
-  if (!footer.includes('? help')) problems.push(`${where}: no key-hint footer on row ${rows - 1}: "${footer}"`);
+  if (!footer.includes('? help'))
+    problems.push(`${where}: no key-hint footer on row ${rows - 1}: "${footer}"`);
   if (screen.filter((l) => l.startsWith('iot-deprovision')).length !== 1) {
     problems.push(`${where}: the header appears more than once (a stale frame)`);
   }

@@ -41,7 +41,10 @@ describe('the walkthrough in a real terminal', () => {
     term.send('Escape');
     await term.waitFor('Press Enter to choose an enrollment.');
 
-    await openEnrollments(term, 'groups');
+    await openEnrollments(term, 'individual');
+    check('individual enrollments');
+    term.send('Tab');
+    await term.waitFor(/\[ Groups \(\d+\) \]/);
     check('enrollment groups');
     const devices = await openRow(term, 'smart-meters-eu', /continue with the whole group \(\d+ devices\)/);
     check('devices');
@@ -104,20 +107,21 @@ describe('the walkthrough in a real terminal', () => {
     const blocker = state.dps.enrollments.find((e) => e.registrationId === deviceId);
     expect(blocker?.provisioningStatus).toBe('disabled');
     expect(before.dps.enrollments.some((e) => e.registrationId === deviceId)).toBe(false);
-    expect(state.dps.groups.find((g) => g.enrollmentGroupId === 'factory-line-berlin')?.provisioningStatus).toBe(
-      'enabled',
-    );
+    expect(
+      state.dps.groups.find((g) => g.enrollmentGroupId === 'factory-line-berlin')?.provisioningStatus,
+    ).toBe('enabled');
     const records = before.dps.registrations.filter((r) => r.enrollment.id === 'factory-line-berlin');
     expect(records.length).toBeGreaterThan(1);
     for (const r of records) {
       const now = deviceOnHub(state, r.assignedHub, r.deviceId);
       const then = deviceOnHub(before, r.assignedHub, r.deviceId);
       if (r.registrationId === deviceId) expect(now.status).toBe('disabled');
-      else expect({ id: r.deviceId, status: now.status, etag: now.etag }).toEqual({
-        id: r.deviceId,
-        status: then.status,
-        etag: then.etag,
-      });
+      else
+        expect({ id: r.deviceId, status: now.status, etag: now.etag }).toEqual({
+          id: r.deviceId,
+          status: then.status,
+          etag: then.etag,
+        });
     }
   });
 });

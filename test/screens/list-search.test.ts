@@ -45,7 +45,12 @@ describe('ListSearch', () => {
     expect(search.rows(typed).map((r) => r.id)).toEqual(['meter-04990']);
     for (let end = typed.length - 1; end >= 0; end--) {
       const needle = typed.slice(0, end);
-      expect(search.rows(needle).length).toBe(plainScan(records.map((r) => `${r.id} ${r.hub}`), needle).length);
+      expect(search.rows(needle).length).toBe(
+        plainScan(
+          records.map((r) => `${r.id} ${r.hub}`),
+          needle,
+        ).length,
+      );
     }
     expect(search.rows('')).toBe(records);
   });

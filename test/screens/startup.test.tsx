@@ -78,7 +78,9 @@ describe('start-up', () => {
     await until(() => term.screen().includes('Starting the sandbox'), 'the start-up frame');
     term.stdin.write('q');
     expect(await done).toBe(0);
-    expect(term.text().endsWith(`${LEAVE_ALTERNATE_SCREEN}iot-deprovision: nothing was changed.\n`)).toBe(true);
+    expect(term.text().endsWith(`${LEAVE_ALTERNATE_SCREEN}iot-deprovision: nothing was changed.\n`)).toBe(
+      true,
+    );
   });
 
   it('a backend that fails to start ends the TUI and rejects with its error after leaving the alternate screen', async () => {
