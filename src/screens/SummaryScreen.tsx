@@ -11,9 +11,11 @@ import { fitWidth, plural, sanitize, wrapText } from '../core/text.js';
 import type { RunSummary } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { type ListRow, WindowedList } from './components/WindowedList.js';
-import { type KeyHint, useScreen } from './context.js';
-import { isChar } from './hooks/keys.js';
+import { type AttemptState, attemptText, tallyAttempts, tallyText } from './components/attempt-lines.js';
+import { type KeyHint, useApp, useScreen } from './context.js';
+import { type Keystroke, isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
+import { type RegistrationAttempts, useRegistrationAttempts } from './hooks/use-registration-attempts.js';
 import { verdictLabel } from './words.js';
 
 type Counts = Record<StepOutcome, number>;
@@ -31,8 +33,31 @@ export function countsPerPhase(plan: Plan, results: readonly StepResult[]): Reco
   return out;
 }
 
-export function summaryLines(plan: Plan, summary: RunSummary, width: number): ListRow[] {
+/** The first and last line of one device's verdict (and attempt) in the summary's lines. */
+export interface DeviceBlock {
+  first: number;
+  last: number;
+}
+
+const VERDICT_INDENT = 12;
+
+export function summaryLines(
+  plan: Plan,
+  summary: RunSummary,
+  width: number,
+  attempts?: ReadonlyMap<string, AttemptState>,
+): ListRow[] {
+  return summaryLayout(plan, summary, width, attempts).lines;
+}
+
+export function summaryLayout(
+  plan: Plan,
+  summary: RunSummary,
+  width: number,
+  attempts?: ReadonlyMap<string, AttemptState>,
+): { lines: ListRow[]; blocks: DeviceBlock[] } {
   const lines: ListRow[] = [];
+  const blocks: DeviceBlock[] = [];
   const counts = countsPerPhase(plan, summary.results);
   const cols = [11, 8, 9, 8, 8];
   lines.push({
@@ -76,15 +101,25 @@ export function summaryLines(plan: Plan, summary: RunSummary, width: number): Li
   });
   if (summary.verify.length === 0) lines.push({ text: '  No verify results.', tone: 'dim' });
   for (const v of summary.verify) {
+    const first = lines.length;
     const { marker, tone } = verdictLabel(v.verdict);
     const via = v.path ? ` [${sanitize(v.path)}]` : '';
     const text = `${sanitize(v.registrationId)}: ${sanitize(v.reason)}${via}`;
-    wrapText(text, width - 12).forEach((line, i) => {
-      lines.push({ text: `${fitWidth(i === 0 ? marker : '', 11)} ${line}`, tone });
+    wrapText(text, width - VERDICT_INDENT).forEach((line, i) => {
+      lines.push({ text: `${fitWidth(i === 0 ? marker : '', VERDICT_INDENT - 1)} ${line}`, tone });
     });
+    const attempt = attemptText(v.verdict, attempts?.get(v.registrationId));
+    if (attempt) {
+      wrapText(attempt.text, width - VERDICT_INDENT - 2).forEach((line, i) => {
+        lines.push({ text: `${' '.repeat(VERDICT_INDENT)}${i === 0 ? '→ ' : '  '}${line}`, tone: attempt.tone });
+      });
+    }
+    blocks.push({ first, last: lines.length - 1 });
   }
-  return lines;
+  return { lines, blocks };
 }
+
+
 
 const STATE_TEXT: Record<RunSummary['state'], { text: string; tone: 'ok' | 'danger' | 'caution' }> = {
   completed: { text: 'completed', tone: 'ok' },
@@ -92,32 +127,109 @@ const STATE_TEXT: Record<RunSummary['state'], { text: string; tone: 'ok' | 'dang
   aborted: { text: 'ABORTED (resumable)', tone: 'caution' },
 };
 
+/** At most this many devices per `T`: each attempt is a real registration, one at a time. */
+export const TRY_ALL_LIMIT = 50;
+
+const clamp = (n: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, n));
+
+/** The scroll that shows the whole block (its first line when it is taller than the window). */
+function reveal(scroll: number, block: DeviceBlock | undefined, height: number, maxScroll: number): number {
+  if (!block) return scroll;
+  let s = scroll;
+  if (block.last >= s + height) s = block.last - height + 1;
+  if (block.first < s) s = block.first;
+  return clamp(s, 0, maxScroll);
+}
+
+/** Where the window is: the top line, the highlighted device, and whether the window follows it. */
+interface View {
+  scroll: number;
+  cursor: number;
+  follow: boolean;
+}
+
 export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSummary }) {
+  const attempts = useRegistrationAttempts(useApp().backend);
+  const devices = summary.verify;
+  const canTry = attempts.available && devices.length > 0;
   const failedCount = summary.results.filter((r) => r.outcome === 'failed').length;
   const hints: KeyHint[] = [
     ...(failedCount > 0 ? [{ keys: 'r', does: `retry the ${failedCount} failed`, footer: true }] : []),
-    { keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true },
+    ...(canTry
+      ? [
+          { keys: 't', does: 'try to register now', footer: true },
+          { keys: 'T', does: `try all (≤${TRY_ALL_LIMIT})`, footer: true },
+          { keys: '↑↓ j/k', does: 'move', footer: true },
+          { keys: 'PgUp/PgDn', does: 'page up / down' },
+          { keys: 'Home/End g/G', does: 'top / bottom' },
+        ]
+      : [{ keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true }]),
     { keys: 'Esc', does: 'start over', footer: true },
     { keys: 'q', does: 'quit', footer: true },
   ];
   const app = useScreen(hints, (k) => {
-    const s = getScroll();
-    const page = Math.max(1, height - 1);
     if (isChar(k, 'r') && failedCount > 0) app.nav.retryRun();
-    else if (k.name === 'up' || isChar(k, 'k')) setScroll(Math.max(0, s - 1));
-    else if (k.name === 'down' || isChar(k, 'j')) setScroll(Math.min(maxScroll, s + 1));
-    else if (k.name === 'pageUp') setScroll(Math.max(0, s - page));
-    else if (k.name === 'pageDown') setScroll(Math.min(maxScroll, s + page));
-    else if (k.name === 'home' || isChar(k, 'g')) setScroll(0);
-    else if (k.name === 'end' || isChar(k, 'G')) setScroll(maxScroll);
-    else return false;
+    else if (canTry) return deviceKey(k);
+    else {
+      const s = getView().scroll;
+      const page = Math.max(1, height - 1);
+      if (k.name === 'up' || isChar(k, 'k')) setScroll(s - 1);
+      else if (k.name === 'down' || isChar(k, 'j')) setScroll(s + 1);
+      else if (k.name === 'pageUp') setScroll(s - page);
+      else if (k.name === 'pageDown') setScroll(s + page);
+      else if (k.name === 'home' || isChar(k, 'g')) setScroll(0);
+      else if (k.name === 'end' || isChar(k, 'G')) setScroll(maxScroll);
+      else return false;
+    }
     return true;
   });
   const { columns, bodyRows } = app;
-  const [scroll, setScroll, getScroll] = useRefState(0);
-  const lines = useMemo(() => summaryLines(plan, summary, columns), [plan, summary, columns]);
+  const [view, setView, getView] = useRefState<View>({ scroll: 0, cursor: 0, follow: false });
+  const setScroll = (scroll: number) =>
+    setView((v) => ({ ...v, scroll: clamp(scroll, 0, maxScroll), follow: false }));
+  // The highlight marker takes two columns of every line.
+  const textWidth = canTry ? columns - 2 : columns;
+  const { lines, blocks } = useMemo(
+    () => summaryLayout(plan, summary, textWidth, attempts.states),
+    [plan, summary, textWidth, attempts.states],
+  );
+
+  /** Arrows move the highlight between devices; past the first or last device they scroll the rest. */
+  const deviceKey = (k: Keystroke): boolean => {
+    const v = getView();
+    const page = Math.max(1, height - 1);
+    const moveTo = (cursor: number) => {
+      const c = clamp(cursor, 0, devices.length - 1);
+      setView({ cursor: c, follow: true, scroll: reveal(v.scroll, blocks[c], height, maxScroll) });
+    };
+    const visible = (scroll: number) =>
+      blocks.map((b, i) => ({ b, i })).filter(({ b }) => b.first >= scroll && b.first < scroll + height);
+    if (k.name === 'up' || isChar(k, 'k')) {
+      if (v.cursor > 0) moveTo(v.cursor - 1);
+      else setScroll(v.scroll - 1);
+    } else if (k.name === 'down' || isChar(k, 'j')) {
+      if (v.cursor < devices.length - 1) moveTo(v.cursor + 1);
+      else setScroll(v.scroll + 1);
+    } else if (k.name === 'pageDown' || k.name === 'pageUp') {
+      const scroll = clamp(v.scroll + (k.name === 'pageDown' ? page : -page), 0, maxScroll);
+      const shown = visible(scroll);
+      const cursor = (k.name === 'pageDown' ? shown[0] : shown.at(-1))?.i ?? v.cursor;
+      setView({ scroll, cursor, follow: false });
+    } else if (k.name === 'home' || isChar(k, 'g')) setView({ scroll: 0, cursor: 0, follow: false });
+    else if (k.name === 'end' || isChar(k, 'G')) {
+      setView({ scroll: maxScroll, cursor: devices.length - 1, follow: false });
+    } else if (isChar(k, 't')) {
+      const device = devices[v.cursor];
+      if (device) attempts.request([device.registrationId]);
+      setView({ ...v, follow: true });
+    } else if (isChar(k, 'T')) {
+      attempts.request(devices.slice(0, TRY_ALL_LIMIT).map((d) => d.registrationId));
+    } else return false;
+    return true;
+  };
 
   const pinned: ListRow[] = [];
+  if (canTry) pinned.push(attemptStatus(attempts, devices));
   if (summary.journalError) {
     const text = `! The journal could not be written: ${sanitize(summary.journalError)}. The run stopped.`;
     for (const line of wrapText(text, columns)) pinned.push({ text: line, tone: 'danger', bold: true });
@@ -136,16 +248,48 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
   }
   const height = Math.max(2, bodyRows - 1 - pinned.length);
   const maxScroll = Math.max(0, lines.length - height);
-  const offset = Math.min(scroll, maxScroll);
+  const cursor = clamp(view.cursor, 0, Math.max(0, devices.length - 1));
+  // An answer can make the highlighted device's lines longer: the window follows when it was following.
+  const offset = view.follow
+    ? reveal(clamp(view.scroll, 0, maxScroll), blocks[cursor], height, maxScroll)
+    : clamp(view.scroll, 0, maxScroll);
   const state = STATE_TEXT[summary.state];
   return (
     <Box flexDirection="column">
       <Line text={`Run ${sanitize(summary.runId)} ${state.text}.`} tone={state.tone} bold />
-      <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
+      <WindowedList
+        rows={lines}
+        offset={offset}
+        height={height}
+        index={canTry ? (blocks[cursor]?.first ?? -1) : -1}
+        render={(l) => l}
+      />
       {pinned.map((l, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines, re-created as a whole
         <Line key={`${i}:${l.text}`} text={l.text} tone={l.tone} bold={l.bold} />
       ))}
     </Box>
   );
+}
+
+/** One line under the list: what is registering now, or what the attempts found so far. */
+function attemptStatus(attempts: RegistrationAttempts, devices: RunSummary['verify']): ListRow {
+  const now = attempts.registering;
+  if (now) {
+    const queued = now.queued > 0 ? ` (${now.queued} more waiting)` : '';
+    return { text: `registering ${sanitize(now.registrationId)}…${queued}`, tone: 'info', bold: true };
+  }
+  const tally = tallyAttempts(devices, attempts.states);
+  if (tally.tried === 0) {
+    const capped = devices.length > TRY_ALL_LIMIT ? ` (the first ${TRY_ALL_LIMIT})` : '';
+    return {
+      text: `Sandbox: t makes the highlighted device try to register now; T tries all${capped}.`,
+      tone: 'dim',
+    };
+  }
+  return {
+    text: tallyText(tally),
+    tone: tally.differs > 0 ? 'danger' : tally.unconfirmed > 0 ? 'caution' : 'ok',
+    bold: tally.differs > 0,
+  };
 }

@@ -9,7 +9,7 @@ import {
   buildPorts,
   type PortOptions,
   type ResolvedTarget,
-  resolveTarget,
+  emulatorTarget,
 } from '../../src/services/azure/target.js';
 
 // @peculiar/x509 types its provider with the DOM's Crypto, which Node's webcrypto implements.
@@ -66,15 +66,7 @@ export async function startSandbox(
   portOptions: PortOptions = {},
 ): Promise<Sandbox> {
   const emulator = await startEmulator({ throttle: false, ...options });
-  const target = resolveTarget({
-    dps: emulator.dps.connectionString,
-    hubs: emulator.hubs.map((h) => h.connectionString),
-    endpoint: emulator.url,
-    endpointCa: emulator.ca,
-    env: {},
-    configPath: false,
-    kind: 'sandbox',
-  });
+  const target = emulatorTarget(emulator);
   return { emulator, target, ports: buildPorts(target, { timeoutMs: 5000, ...portOptions }) };
 }
 

@@ -11,7 +11,7 @@ import type { CertificateInfo, ParsedCertificate } from '../../src/core/model.js
 import type { PlanWarning } from '../../src/core/plan-types.js';
 import { type Actions, SAFE_ACTIONS, type Selection } from '../../src/core/selection.js';
 import { parseEndpoint } from '../../src/services/azure/endpoint.js';
-import { buildPorts, resolveTarget } from '../../src/services/azure/target.js';
+import { buildPorts, emulatorTarget } from '../../src/services/azure/target.js';
 import type { RunSummary } from '../../src/services/backend.js';
 import { type RegistrationOutcome, registerDevice } from '../../src/services/device/register.js';
 import { parseEnrollment, parseGroup } from '../../src/services/emulator/dps-model.js';
@@ -45,14 +45,7 @@ export async function startWorld(): Promise<World> {
   const emulator = await startEmulator({ https: true, timeScale: 60 });
   const stateHome = await mkdtemp(join(tmpdir(), 'iotd-device-'));
   const endpoint = parseEndpoint(emulator.url, emulator.ca);
-  const target = resolveTarget({
-    dps: emulator.dps.connectionString,
-    hubs: emulator.hubs.map((h) => h.connectionString),
-    endpoint: emulator.url,
-    endpointCa: emulator.ca,
-    env: {},
-    configPath: false,
-  });
+  const target = emulatorTarget(emulator, 'azure');
   const ports = buildPorts(target);
   const chains: Record<string, ParsedCertificate[]> = {};
   const caCertificates = (): Record<string, CertificateInfo> => {

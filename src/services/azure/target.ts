@@ -223,3 +223,19 @@ export function hubsWithoutCredentials(
   }
   return [...missing].sort();
 }
+
+/** The target for an emulator handle: its own connection strings and endpoint, nothing from the environment. */
+export function emulatorTarget(
+  emulator: { url: string; ca?: string; dps: { connectionString: string }; hubs: { connectionString: string }[] },
+  kind: 'sandbox' | 'azure' = 'sandbox',
+): ResolvedTarget {
+  return resolveTarget({
+    dps: emulator.dps.connectionString,
+    hubs: emulator.hubs.map((h) => h.connectionString),
+    endpoint: emulator.url,
+    endpointCa: emulator.ca,
+    env: {},
+    configPath: false,
+    kind,
+  });
+}

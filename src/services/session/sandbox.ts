@@ -8,7 +8,7 @@ import { parseCertificateChain } from '../../core/certs.js';
 import type { CertificateInfo, ParsedCertificate } from '../../core/model.js';
 import { certificateInfo } from '../../core/certs.js';
 import { buildPorts } from '../azure/target.js';
-import { resolveTarget } from '../azure/target.js';
+import { emulatorTarget } from '../azure/target.js';
 import type { Backend } from '../backend.js';
 import { attemptWithHeldCredentials } from '../device/held-credentials.js';
 import { type EmulatorHandle, startEmulator } from '../emulator/index.js';
@@ -62,15 +62,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     timeScale: options.timeScale ?? 60,
   });
   try {
-    const target = resolveTarget({
-      dps: emulator.dps.connectionString,
-      hubs: emulator.hubs.map((h) => h.connectionString),
-      endpoint: emulator.url,
-      endpointCa: emulator.ca,
-      env: {},
-      configPath: false,
-      kind: 'sandbox',
-    });
+    const target = emulatorTarget(emulator);
     const ports = buildPorts(target);
     const backend = createBackend({
       target: target.describe(),
