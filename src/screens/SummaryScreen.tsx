@@ -111,15 +111,16 @@ export function summaryLayout(
     const attempt = attemptText(v.verdict, attempts?.get(v.registrationId));
     if (attempt) {
       wrapText(attempt.text, width - VERDICT_INDENT - 2).forEach((line, i) => {
-        lines.push({ text: `${' '.repeat(VERDICT_INDENT)}${i === 0 ? '→ ' : '  '}${line}`, tone: attempt.tone });
+        lines.push({
+          text: `${' '.repeat(VERDICT_INDENT)}${i === 0 ? '→ ' : '  '}${line}`,
+          tone: attempt.tone,
+        });
       });
     }
     blocks.push({ first, last: lines.length - 1 });
   }
   return { lines, blocks };
 }
-
-
 
 const STATE_TEXT: Record<RunSummary['state'], { text: string; tone: 'ok' | 'danger' | 'caution' }> = {
   completed: { text: 'completed', tone: 'ok' },
@@ -281,9 +282,9 @@ function attemptStatus(attempts: RegistrationAttempts, devices: RunSummary['veri
   }
   const tally = tallyAttempts(devices, attempts.states);
   if (tally.tried === 0) {
-    const capped = devices.length > TRY_ALL_LIMIT ? ` (the first ${TRY_ALL_LIMIT})` : '';
+    const capped = devices.length > TRY_ALL_LIMIT ? ` (first ${TRY_ALL_LIMIT})` : '';
     return {
-      text: `Sandbox: t makes the highlighted device try to register now; T tries all${capped}.`,
+      text: `Sandbox: t = the highlighted device tries to register now, T = all${capped}`,
       tone: 'dim',
     };
   }

@@ -23,6 +23,7 @@ import type {
   DeviceRow,
   DeviceVerdict,
   EnrollmentGroupSummary,
+  RegistrationAttempt,
   RunHandle,
   RunSummary,
   TargetInfo,
@@ -37,6 +38,11 @@ export interface FakeData {
   warnings?: (s: Selection, a: Actions) => PlanWarning[];
   refuse?: (s: Selection, a: Actions) => PlanRefusal | undefined;
   verify?: DeviceVerdict[];
+  /**
+   * Scripted answers for "try to register this device now"; without it the backend has no
+   * `attemptRegistration` at all (like the Azure backends).
+   */
+  attempt?: (registrationId: string) => RegistrationAttempt | Promise<RegistrationAttempt>;
 }
 
 const emptyPhase = (): PhaseProgress => ({
@@ -192,9 +198,19 @@ export class FakeBackend implements Backend {
   readonly target: TargetInfo;
   readonly planCalls: { selection: Selection; actions: Actions }[] = [];
   readonly runs: FakeRun[] = [];
+  /** Registration IDs in the order the screens asked them to register. */
+  readonly attemptCalls: string[] = [];
+  attemptRegistration?: (registrationId: string) => Promise<RegistrationAttempt>;
   closed = false;
 
   constructor(private readonly data: FakeData = {}) {
+    const script = data.attempt;
+    if (script) {
+      this.attemptRegistration = async (registrationId) => {
+        this.attemptCalls.push(registrationId);
+        return script(registrationId);
+      };
+    }
     this.target = {
       kind: 'sandbox',
       dpsHost: 'sandbox-dps.azure-devices-provisioning.net',

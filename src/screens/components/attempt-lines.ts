@@ -52,7 +52,8 @@ export function attemptText(
   state: AttemptState | undefined,
 ): { text: string; tone: Tone } | undefined {
   if (!state) return undefined;
-  if (state.status === 'queued') return { text: `${verdict} · device: waiting its turn to register`, tone: 'dim' };
+  if (state.status === 'queued')
+    return { text: `${verdict} · device: waiting its turn to register`, tone: 'dim' };
   if (state.status === 'registering') return { text: `${verdict} · device: registering…`, tone: 'info' };
   const { attempt } = state;
   const agreement = agreementOf(verdict, attempt);

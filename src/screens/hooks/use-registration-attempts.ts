@@ -56,11 +56,19 @@ export function useRegistrationAttempts(backend: Backend): RegistrationAttempts 
         const q = getQueue();
         const [next, ...rest] = q.waiting;
         if (next === undefined) break;
-        setQueue({ states: withState(q.states, next, { status: 'registering' }), waiting: rest, current: next });
+        setQueue({
+          states: withState(q.states, next, { status: 'registering' }),
+          waiting: rest,
+          current: next,
+        });
         const answer = await attemptOnce(attempt, next);
         if (left.current) break;
         const after = getQueue();
-        setQueue({ ...after, states: withState(after.states, next, { status: 'answered', attempt: answer }), current: undefined });
+        setQueue({
+          ...after,
+          states: withState(after.states, next, { status: 'answered', attempt: answer }),
+          current: undefined,
+        });
       }
     } finally {
       working.current = false;
@@ -71,7 +79,9 @@ export function useRegistrationAttempts(backend: Backend): RegistrationAttempts 
     (ids: readonly string[]): boolean => {
       if (!attempt) return false;
       const q = getQueue();
-      const fresh = ids.filter((id, i) => id !== q.current && !q.waiting.includes(id) && ids.indexOf(id) === i);
+      const fresh = ids.filter(
+        (id, i) => id !== q.current && !q.waiting.includes(id) && ids.indexOf(id) === i,
+      );
       if (fresh.length > 0) {
         let states = q.states;
         for (const id of fresh) states = withState(states, id, { status: 'queued' });
@@ -87,7 +97,9 @@ export function useRegistrationAttempts(backend: Backend): RegistrationAttempts 
     available: attempt !== undefined,
     states: queue.states,
     registering:
-      queue.current === undefined ? undefined : { registrationId: queue.current, queued: queue.waiting.length },
+      queue.current === undefined
+        ? undefined
+        : { registrationId: queue.current, queued: queue.waiting.length },
     request,
   };
 }

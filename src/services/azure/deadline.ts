@@ -93,6 +93,8 @@ export async function readCall<T>(ctx: CallContext, start: () => Promise<T> | T)
       return await sdkCall(ctx, start);
     } catch (err) {
       if (!isServiceError(err) || !err.retryable || attempt >= READ_RETRY.attempts) throw err;
+      // A service that asks for a long pause gets it from the caller, who can show it, not from a hidden wait.
+      if ((err.details.retryAfterMs ?? 0) > READ_RETRY.maxMs) throw err;
       const backoff = Math.min(READ_RETRY.maxMs, READ_RETRY.baseMs * 2 ** (attempt - 1));
       const wait = err.details.retryAfterMs ?? backoff / 2 + (Math.random() * backoff) / 2;
       await new Promise((r) => setTimeout(r, wait));
