@@ -160,7 +160,8 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
       ? [
           { keys: 't', does: 'try to register now', footer: true },
           { keys: 'T', does: `try all (≤${TRY_ALL_LIMIT})`, footer: true },
-          { keys: '↑↓ j/k', does: 'move', footer: true },
+          { keys: '↑↓', does: 'move', footer: true },
+          { keys: 'j/k', does: 'move, like ↑↓' },
           { keys: 'PgUp/PgDn', does: 'page up / down' },
           { keys: 'Home/End g/G', does: 'top / bottom' },
         ]
@@ -172,7 +173,7 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
     if (isChar(k, 'r') && failedCount > 0) app.nav.retryRun();
     else if (canTry) return deviceKey(k);
     else {
-      const s = getView().scroll;
+      const s = shownScroll(getView());
       const page = Math.max(1, height - 1);
       if (k.name === 'up' || isChar(k, 'k')) setScroll(s - 1);
       else if (k.name === 'down' || isChar(k, 'j')) setScroll(s + 1);
@@ -197,7 +198,7 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
 
   /** Arrows move the highlight between devices; past the first or last device they scroll the rest. */
   const deviceKey = (k: Keystroke): boolean => {
-    const v = getView();
+    const v = { ...getView(), scroll: shownScroll(getView()) };
     const page = Math.max(1, height - 1);
     const moveTo = (cursor: number) => {
       const c = clamp(cursor, 0, devices.length - 1);
@@ -251,9 +252,13 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
   const maxScroll = Math.max(0, lines.length - height);
   const cursor = clamp(view.cursor, 0, Math.max(0, devices.length - 1));
   // An answer can make the highlighted device's lines longer: the window follows when it was following.
-  const offset = view.follow
-    ? reveal(clamp(view.scroll, 0, maxScroll), blocks[cursor], height, maxScroll)
-    : clamp(view.scroll, 0, maxScroll);
+  const shownScroll = (v: View): number => {
+    const scroll = clamp(v.scroll, 0, maxScroll);
+    return v.follow
+      ? reveal(scroll, blocks[clamp(v.cursor, 0, blocks.length - 1)], height, maxScroll)
+      : scroll;
+  };
+  const offset = shownScroll(view);
   const state = STATE_TEXT[summary.state];
   return (
     <Box flexDirection="column">

@@ -29,11 +29,14 @@ function answerText(attempt: RegistrationAttempt): string {
     case 'assigned':
       return `assigned to ${shortHost(sanitize(attempt.assignedHub)) || '?'} ! came back`;
     case 'refused': {
-      const said = attempt.registrationStatus ?? (attempt.status ? String(attempt.status) : undefined);
-      return said ? `refused (${sanitize(said)})` : `refused: ${sanitize(attempt.reason)}`;
+      if (attempt.registrationStatus) return `refused (${sanitize(attempt.registrationStatus)})`;
+      // A blocker has keys of its own: the device's key no longer matches what decides it.
+      if (attempt.status === 401) return 'refused (401 Unauthorized)';
+      if (attempt.status) return `refused (${attempt.status})`;
+      return `refused: ${sanitize(attempt.reason)}`;
     }
     case 'error':
-      return `ERROR, not an answer: ${sanitize(attempt.reason)}`;
+      return `ERROR (${sanitize(attempt.reason)})`;
     case 'unavailable':
       return `not tried: ${sanitize(attempt.reason)}`;
   }
@@ -101,7 +104,7 @@ export function tallyAttempts(
 
 export function tallyText(t: AttemptTally): string {
   const parts = [`${t.matches} match the analysis`, `${t.differs} DIFFER`];
-  if (t.unconfirmed > 0) parts.push(`${t.unconfirmed} got no answer`);
-  if (t.notTried > 0) parts.push(`${t.notTried} could not be tried`);
-  return `Registration attempts: ${parts.join(', ')}.`;
+  if (t.unconfirmed > 0) parts.push(`${t.unconfirmed} no answer`);
+  if (t.notTried > 0) parts.push(`${t.notTried} not tried`);
+  return `Attempts: ${parts.join(', ')}.`;
 }
