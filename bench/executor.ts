@@ -31,6 +31,8 @@ const DPS_PER_MIN = 1000;
 const HUB_IDENTITY_PER_MIN = 100;
 const HUB_QUERY_PER_MIN = 20;
 const NAIVE_MAX_THROTTLED_TRIES = 50;
+/** A run still going after this long is aborted (safely), so a badly throttled run cannot hold the bench. */
+const RUN_CAP_MS = 150_000;
 
 const DISABLE: Actions = {
   disenroll: 'disable',
@@ -52,6 +54,8 @@ interface Measured {
   /** Devices of the group in the wanted end state (a sanity check that the run did the work). */
   done: number;
   failedSteps?: number;
+  /** Steps never run because the run was stopped at RUN_CAP_MS (then every figure is partial). */
+  notRun?: number;
 }
 
 interface Floor {
@@ -74,7 +78,7 @@ const notAnOperation = new Set(['429', 'reset', 'hang']);
  * Each device of a bulk call is one identity operation (its applied write); single reads are spread over
  * the hubs in proportion to their writes, since the emulator's stats do not name the hub of a read.
  */
-export function floorOf(stats: EmulatorStats, hubHosts: string[]): Floor {
+function floorOf(stats: EmulatorStats, hubHosts: string[]): Floor {
   let dpsOps = 0;
   let identityReads = 0;
   let hubQueryOps = 0;
@@ -178,8 +182,10 @@ async function runTool(actions: Actions, stateHome: string): Promise<Measured & 
     em.resetStats();
     t = process.hrtime.bigint();
     const handle = await backend.run(planned.plan);
-    const summary = await handle.done;
+    const cap = setTimeout(() => handle.abort(), RUN_CAP_MS);
+    const summary = await handle.done.finally(() => clearTimeout(cap));
     const wallMs = elapsedMs(t);
+    const notRun = planned.plan.steps.length - summary.results.length;
     const failedSteps = summary.results.filter((r) => r.outcome === 'failed').length;
     if (failedSteps > 0) {
       const first = summary.results.find((r) => r.outcome === 'failed');
@@ -192,6 +198,7 @@ async function runTool(actions: Actions, stateHome: string): Promise<Measured & 
       hubHosts: em.hubs.map((h) => h.host),
       done: devicesDone(em, devices, actions),
       failedSteps,
+      notRun,
     };
   } finally {
     await em.stop();
@@ -293,6 +300,10 @@ function rowsOf(label: string, m: Measured): { rows: BenchRow[]; minutes: number
   ];
   if (m.failedSteps !== undefined) {
     rows.push({ bench, metric: `${label}: failed steps`, value: m.failedSteps, unit: 'steps' });
+  }
+  if (m.notRun) {
+    const metric = `${label}: steps not run (aborted at the ${RUN_CAP_MS / 1000} s cap: figures are partial)`;
+    rows.push({ bench, metric, value: m.notRun, unit: 'steps' });
   }
   return { rows, minutes };
 }
