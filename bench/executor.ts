@@ -18,8 +18,8 @@ import type { BenchRow } from './report.js';
 
 /**
  * Service minutes per wall minute, the same on the emulator and the executor so the ratios hold. At 600x
- * this 2-core machine cannot even make the calls as fast as the limits allow (the run is CPU-bound, about
- * 9 s with the throttle off against a 7 s floor), so the default keeps the limits the binding constraint.
+ * this shared 2-core machine could not make the calls as fast as the limits allow (once measured: 9 s with
+ * the throttle off against a 7 s floor), so the default keeps the limits, not the CPU, the binding one.
  */
 const TIME_SCALE = Number(process.env.BENCH_EXECUTOR_TIME_SCALE ?? 200);
 /** The large seed deals its devices round-robin to six groups: every sixth one is in this group. */

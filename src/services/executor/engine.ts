@@ -273,6 +273,8 @@ export class RunEngine {
         recheck: this.recheck.has(i),
         priorDone: this.priorDevices.get(i),
         verify: this.d.verify,
+        // Half of a minute's allowance: a call that needs a full bucket would meet any timing noise as a 429.
+        hubCallBudget: (hub) => hubOpsPerMinute(this.d.limits.hubs[hub] ?? this.d.limits.defaultHub) / 2,
         ensureSnapshot: async () => {
           if (!this.journal.hasSnapshot) await this.journal.appendSnapshot(this.plan.snapshot);
           return this.plan.snapshot.length;

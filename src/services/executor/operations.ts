@@ -5,7 +5,7 @@
  * call that may already have happened is not made again when its effect is there.
  */
 import type { ReenrollmentVerdict } from '../../core/model.js';
-import type { DpsPort, HubDirectory } from '../../core/ports.js';
+import type { BulkItemResult, DpsPort, HubDirectory } from '../../core/ports.js';
 import type { PlanStep, StepOutcome, StepOperation } from '../../core/plan-types.js';
 import { isServiceError } from '../../core/errors.js';
 import { scrubSecrets } from '../journal/redact.js';
@@ -45,6 +45,11 @@ export interface StepEnv {
   /** Devices of a bulk step that an earlier try already settled well: not called again. */
   priorDone?: ReadonlyMap<string, DeviceResult>;
   verify?: VerifyFn;
+  /**
+   * Most identity operations one hub call may spend: a bulk call costing more than the hub's bucket
+   * holds is refused (429) however long the client waits, so hub steps are sent in slices under it.
+   */
+  hubCallBudget?: (hub: string) => number;
   /** Journals the snapshot when the journal lacks it (normally written when the journal opened). */
   ensureSnapshot(): Promise<number>;
 }
@@ -173,15 +178,27 @@ const hubStep = async (
     todo = remaining;
   }
   if (todo.length > 0) {
-    const devices = todo.map((deviceId) => ({ deviceId }));
     // A status change reads each identity before the bulk write (so its keys are written back unchanged):
     // two identity operations per device against the hub's limit; a delete is one.
-    const cost = op.kind === 'deleteHubDevices' ? todo.length : 2 * todo.length;
-    const answer = await env.call(service, cost, true, () =>
-      op.kind === 'deleteHubDevices'
-        ? hub.deleteDevices(devices)
-        : hub.setDevicesStatus(devices, op.kind === 'disableHubDevices' ? 'disabled' : 'enabled'),
-    );
+    const perDevice = op.kind === 'deleteHubDevices' ? 1 : 2;
+    const slice = Math.max(1, Math.floor((env.hubCallBudget?.(service) ?? Number.POSITIVE_INFINITY) / perDevice));
+    const answer: BulkItemResult[] = [];
+    for (let at = 0; at < todo.length; at += slice) {
+      const devices = todo.slice(at, at + slice).map((deviceId) => ({ deviceId }));
+      try {
+        const part = await env.call(service, devices.length * perDevice, true, () =>
+          op.kind === 'deleteHubDevices'
+            ? hub.deleteDevices(devices)
+            : hub.setDevicesStatus(devices, op.kind === 'disableHubDevices' ? 'disabled' : 'enabled'),
+        );
+        answer.push(...part);
+      } catch (e) {
+        // Stopping (abort) leaves the step without an outcome: a resume reads before acting.
+        if (!isServiceError(e)) throw e;
+        const message = scrubSecrets(e.message);
+        for (const d of devices) answer.push({ id: d.deviceId, ok: false, code: e.details.code, message });
+      }
+    }
     const byId = new Map(answer.map((r) => [r.id, r]));
     for (const id of todo) {
       const r = byId.get(id);
