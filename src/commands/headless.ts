@@ -11,6 +11,7 @@ import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } fro
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
+import { sanitize } from '../core/text.js';
 import { attemptAll, formatAttempts } from './verify-attempt.js';
 
 export { EXIT };
@@ -72,7 +73,13 @@ export async function followRun(handle: RunHandle, io: Io, json: boolean | undef
 async function executePlan(backend: SessionBackend, plan: Plan, io: Io, json: boolean | undefined): Promise<number> {
   if (!json) io.stderr(`${formatPlan(plan)}\n`);
   const handle = await backend.run(plan);
-  return followRun(handle, io, json);
+  const code = await followRun(handle, io, json);
+  // Devices on hubs the tool could not reach were left as they were: the run is not done for them.
+  const unreached = plan.warnings.filter((w) => w.code === 'hub-without-credentials');
+  if (unreached.length === 0) return code;
+  if (json) io.stdout(`${JSON.stringify({ event: 'not-done', warnings: unreached })}\n`);
+  else for (const w of unreached) io.stdout(`NOT DONE: ${sanitize(w.message)}\n`);
+  return code === EXIT.done ? EXIT.failed : code;
 }
 
 export async function runCommand(

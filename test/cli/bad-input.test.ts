@@ -155,8 +155,10 @@ describe('a group whose devices sit on hubs given no --hub', () => {
     expect(missingHubs).toHaveLength(2);
 
     const run = await f.cli(['run', '--group', group, ...ACTIONS, '--yes'], { target: [given.name] });
-    // Decided: the run goes on (the person may leave a hub to its owners) but says which hubs and devices.
-    expect(run.code).toBe(0);
+    // Decided: the run goes on (the person may leave a hub to its owners), says which hubs and devices,
+    // and does not call itself done: exit 1, with the devices left named again after the summary.
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^NOT DONE: No credentials for /m);
     for (const hub of missingHubs) {
       const n = elsewhere.filter((d) => d.hub === hub).length;
       expect(run.stderr).toMatch(
