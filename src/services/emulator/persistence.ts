@@ -3,51 +3,26 @@
  * file and renaming it over the old one, so a crash never leaves half a state. A lock file with the
  * owner's pid keeps a second emulator off the same state; a lock left by a dead process is taken over.
  */
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
+import { acquirePidLock } from '../pid-lock.js';
 import type { EmulatorStore, StoreSnapshot } from './store.js';
 
 export class StateLockedError extends Error {
   override readonly name = 'StateLockedError';
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function acquireLock(statePath: string): () => void {
-  const lockPath = `${statePath}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        try {
-          unlinkSync(lockPath);
-        } catch {
-          // already gone
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
-        throw new StateLockedError(
-          `state file ${statePath} is in use by another emulator (pid ${owner}); ` +
+  return acquirePidLock(
+    statePath,
+    (owner) =>
+      new StateLockedError(
+        Number.isNaN(owner)
+          ? `could not lock state file ${statePath}; another emulator may be starting`
+          : `state file ${statePath} is in use by another emulator (pid ${owner}); ` +
             'stop that emulator or choose another --state file',
-        );
-      }
-      unlinkSync(lockPath); // stale: its process is gone
-    }
-  }
-  throw new StateLockedError(`could not lock state file ${statePath}; another emulator may be starting`);
+      ),
+  );
 }
 
 export function loadState(statePath: string): StoreSnapshot | undefined {

@@ -90,7 +90,7 @@ export type JournalRecord =
 export class JournalError extends Error {
   override readonly name = 'JournalError';
   constructor(
-    readonly code: 'secret' | 'corrupt' | 'notFound' | 'badRunId' | 'noPlan' | 'io',
+    readonly code: 'secret' | 'corrupt' | 'notFound' | 'badRunId' | 'noPlan' | 'io' | 'locked',
     message: string,
   ) {
     super(message);

@@ -19,6 +19,7 @@ import {
   type RunMark,
 } from './records.js';
 import { assertNoSecrets } from './redact.js';
+import { acquirePidLock } from '../pid-lock.js';
 
 export interface RunJournal {
   readonly runId: string;
@@ -79,14 +80,16 @@ export const openJournal = async (
   // Refuse before the file exists, so a refused run leaves nothing behind.
   for (const r of first) assertNoSecrets(r);
   assertNoSecrets(snapshot);
+  const release = lockRun(path, runId);
   let fh: FileHandle;
   try {
     fh = await open(path, 'ax', 0o600);
     await fh.chmod(0o600);
   } catch (e) {
+    release();
     throw ioError(`could not create the run journal ${path}`, e);
   }
-  const journal = new JsonlJournal(runId, path, fh, now, options.flushIntervalMs ?? 250, false);
+  const journal = new JsonlJournal(runId, path, fh, now, options.flushIntervalMs ?? 250, false, release);
   for (const r of first) journal.push(r);
   await journal.appendSnapshot(snapshot);
   return journal;
@@ -99,11 +102,13 @@ export const reopenJournal = async (
   hasSnapshot: boolean,
   options: JournalOptions = {},
 ): Promise<RunJournal> => {
+  const release = lockRun(path, runId);
   let fh: FileHandle;
   try {
     fh = await open(path, 'a+', 0o600);
     await fh.chmod(0o600);
   } catch (e) {
+    release();
     throw ioError(`could not open the run journal ${path}`, e);
   }
   const size = (await fh.stat()).size;
@@ -114,6 +119,7 @@ export const reopenJournal = async (
     options.now ?? (() => new Date()),
     options.flushIntervalMs ?? 250,
     hasSnapshot,
+    release,
   );
   if (size > 0) {
     const last = Buffer.alloc(1);
@@ -122,6 +128,19 @@ export const reopenJournal = async (
   }
   return journal;
 };
+
+/** Two processes resuming one run could repeat each other's calls: the second is refused. */
+const lockRun = (path: string, runId: string): (() => void) =>
+  acquirePidLock(
+    path,
+    (owner) =>
+      new JournalError(
+        'locked',
+        `run ${runId} is being worked on by another iot-deprovision process${Number.isNaN(owner) ? '' : ` (pid ${owner})`}: ` +
+          'wait for it to finish, or stop it and resume again',
+      ),
+    'takeOver',
+  );
 
 export const ensurePrivateDir = async (dir: string): Promise<void> => {
   try {
@@ -162,6 +181,8 @@ class JsonlJournal implements RunJournal {
     private readonly now: () => Date,
     private readonly flushIntervalMs: number,
     public hasSnapshot: boolean,
+    /** Releases the run's lock file (one process at a time works on a run). */
+    private readonly release: () => void = () => {},
   ) {}
 
   /** Queues a record (after the secret guard); nothing is written until a flush. */
@@ -217,7 +238,11 @@ class JsonlJournal implements RunJournal {
     } finally {
       this.closed = true;
       if (this.timer) clearTimeout(this.timer);
-      await this.fh.close();
+      try {
+        await this.fh.close();
+      } finally {
+        this.release();
+      }
     }
   }
 
