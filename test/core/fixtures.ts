@@ -9,6 +9,7 @@ import type {
   ProvisioningStatus,
   RegistrationRecord,
 } from '../../src/core/model.js';
+import type { Plan, PlanResult } from '../../src/core/plan-types.js';
 import type { Actions } from '../../src/core/selection.js';
 import { cachedChain, type GeneratedCertificate, type GeneratedChain } from '../support/certs.js';
 
@@ -98,3 +99,9 @@ export const actions = (partial: Partial<Actions> = {}): Actions => ({
   deleteGroup: false,
   ...partial,
 });
+
+/** The plan of a result that must not be a refusal (the refusal's words otherwise, as the failure). */
+export const okPlan = (r: PlanResult): Plan => {
+  if (!r.ok) throw new Error(`expected a plan, got refusal ${r.refusal.code}: ${r.refusal.message}`);
+  return r.plan;
+};

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KnownState } from '../../src/core/model.js';
 import { planDeprovision } from '../../src/core/plan.js';
-import type { Plan, PlanResult } from '../../src/core/plan-types.js';
+import type { Plan, } from '../../src/core/plan-types.js';
 import type { Actions, Selection } from '../../src/core/selection.js';
 import {
   actions,
@@ -16,6 +16,7 @@ import {
   state,
   symmetricKeyGroup,
   x509Group,
+  okPlan,
 } from './fixtures.js';
 
 let p: Pki;
@@ -27,10 +28,6 @@ const VERIFY_ONE =
   'GET enrollments, registrations and hub devices of 1 device ' +
   '(read back, re-run the re-enrollment analysis)';
 
-const okPlan = (r: PlanResult): Plan => {
-  if (!r.ok) throw new Error(`expected a plan, got refusal ${r.refusal.code}: ${r.refusal.message}`);
-  return r.plan;
-};
 const enrollment = (registrationId: string) => ({ kind: 'enrollment', registrationId }) as const;
 const calls = (plan: Plan) => plan.steps.map((s) => `${s.id} ${s.call}`);
 const codes = (plan: Plan) => plan.warnings.map((w) => w.code);

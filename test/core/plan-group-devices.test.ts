@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KnownState } from '../../src/core/model.js';
 import { planDeprovision } from '../../src/core/plan.js';
-import type { Plan, PlanResult } from '../../src/core/plan-types.js';
 import type { DeviceChoice } from '../../src/core/selection.js';
 import { applyPlan } from '../../src/core/simulate.js';
 import { analyzeReenrollment } from '../../src/core/reenrollment.js';
@@ -16,6 +15,7 @@ import {
   state,
   symmetricKeyGroup,
   x509Group,
+  okPlan,
 } from './fixtures.js';
 
 let p: Pki;
@@ -23,10 +23,6 @@ beforeAll(async () => {
   p = await pki();
 });
 
-const okPlan = (r: PlanResult): Plan => {
-  if (!r.ok) throw new Error(`expected a plan, got refusal ${r.refusal.code}: ${r.refusal.message}`);
-  return r.plan;
-};
 const devicesOf = (groupId: string, ...devices: (string | DeviceChoice)[]) =>
   ({
     kind: 'groupDevices',

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KnownState, RegistrationRecord } from '../../src/core/model.js';
 import { planDeprovision } from '../../src/core/plan.js';
-import type { Plan, PlanResult } from '../../src/core/plan-types.js';
 import {
   actions,
   HUB_EU,
@@ -13,6 +12,7 @@ import {
   state,
   symmetricKeyGroup,
   x509Group,
+  okPlan,
 } from './fixtures.js';
 
 let p: Pki;
@@ -20,10 +20,6 @@ beforeAll(async () => {
   p = await pki();
 });
 
-const okPlan = (r: PlanResult): Plan => {
-  if (!r.ok) throw new Error(`expected a plan, got refusal ${r.refusal.code}: ${r.refusal.message}`);
-  return r.plan;
-};
 const group = (groupId: string) => ({ kind: 'group', groupId }) as const;
 
 /** n records of group g: the first `eu` on the EU hub, the rest on the US hub. */

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { KnownState } from '../../src/core/model.js';
 import { planDeprovision } from '../../src/core/plan.js';
-import type { Plan, PlanResult, StepResult } from '../../src/core/plan-types.js';
+import type { Plan, StepResult } from '../../src/core/plan-types.js';
 import { planRestore } from '../../src/core/restore.js';
 import type { Actions, Selection } from '../../src/core/selection.js';
 import { applyPlan } from '../../src/core/simulate.js';
-import { actions, HUB_EU, HUB_US, individual, record, state, symmetricKeyGroup } from './fixtures.js';
-
-const okPlan = (r: PlanResult): Plan => {
-  if (!r.ok) throw new Error(`expected a plan, got refusal ${r.refusal.code}: ${r.refusal.message}`);
-  return r.plan;
-};
+import { actions, HUB_EU, HUB_US, individual, okPlan, record, state, symmetricKeyGroup } from './fixtures.js';
 
 const groupState = (): KnownState =>
   state({
