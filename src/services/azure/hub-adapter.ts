@@ -10,6 +10,7 @@ import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { HubDevice, HubDeviceStatus } from '../../core/model.js';
 import type { BulkItemResult, HubPort } from '../../core/ports.js';
 import type { Registry } from './clients.js';
+import { mapLimited } from '../concurrency.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, readCall, sdkCall } from './deadline.js';
 import { pages } from './paging.js';
 import { parseErrorBody, safeDetail } from './service-errors.js';
@@ -203,16 +204,11 @@ export class AzureHubAdapter implements HubPort {
 
   private async readAll(deviceIds: string[]): Promise<Map<string, Json>> {
     const unique = [...new Set(deviceIds)];
+    const identities = await mapLimited(unique, this.readConcurrency, (id) => this.readIdentity(id));
     const found = new Map<string, Json>();
-    let next = 0;
-    const worker = async () => {
-      while (next < unique.length) {
-        const id = unique[next++];
-        const identity = await this.readIdentity(id);
-        if (identity) found.set(id, identity);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.readConcurrency, unique.length) }, worker));
+    unique.forEach((id, i) => {
+      if (identities[i]) found.set(id, identities[i] as Json);
+    });
     return found;
   }
 

@@ -23,7 +23,8 @@ import { listRuns } from '../journal/runs.js';
 import { planRestore } from '../../core/restore.js';
 import type { Env } from '../journal/paths.js';
 import { openJournal } from '../journal/writer.js';
-import { collect, mapLimited, readHubDevices, readKnownState, readRecords } from './read-state.js';
+import { mapLimited } from '../concurrency.js';
+import { collect, readHubDevices, readKnownState, readRecords } from './read-state.js';
 
 export interface BackendOptions {
   target: TargetInfo;

@@ -6,6 +6,7 @@ import { isServiceError } from '../../core/errors.js';
 import type { EnrollmentGroup, HubDevice, IndividualEnrollment, KnownState, RegistrationRecord } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Selection } from '../../core/selection.js';
+import { mapLimited } from '../concurrency.js';
 
 /** Up to this many devices on one hub are read one by one; above it, the hub's device list is paged. */
 const HUB_SINGLE_READ_MAX = 50;
@@ -15,20 +16,6 @@ export async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
   const all: T[] = [];
   for await (const page of pages) for (const item of page) all.push(item);
   return all;
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export interface ReadOptions {
