@@ -246,7 +246,14 @@ export class RunEngine {
   private pump(): void {
     if (!mayStartSteps(this.actor.getSnapshot())) return;
     for (const [service, lane] of this.scheduler.lanes) {
-      const cap = service === 'local' ? LOCAL_IN_FLIGHT : this.d.limits.maxInFlightPerService;
+      // After a 429 a service gets one call at a time until its rate is restored: parallel calls would
+      // keep draining its bucket and meet each other's Retry-After as new 429s.
+      const cap =
+        service === 'local'
+          ? LOCAL_IN_FLIGHT
+          : this.limiter.isSlowed(service)
+            ? 1
+            : this.d.limits.maxInFlightPerService;
       while (lane.inFlight < cap) {
         const i = lane.next();
         if (i === undefined) break;

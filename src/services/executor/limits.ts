@@ -44,7 +44,8 @@ export const DEFAULT_LIMITS: RunLimits = {
   burstSeconds: 10,
   maxInFlightPerService: 8,
   maxAttempts: 6,
-  maxThrottledAttempts: 12,
+  // A 429 says "wait", not "no": many patient retries cost nothing but time, and each honours Retry-After.
+  maxThrottledAttempts: 20,
   baseBackoffMs: 500,
   maxBackoffMs: 30_000,
   adaptWindowMs: 60_000,

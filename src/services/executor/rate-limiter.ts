@@ -59,6 +59,11 @@ export class TokenBucket {
     return Math.max(1, Math.ceil((need - this.tokens) / this.rate(now) - 1e-6));
   }
 
+  /** True while a 429 keeps the rate lowered. */
+  slowed(now: number): boolean {
+    return this.rate(now) < (this.perMinute * this.timeScale) / 60_000;
+  }
+
   /** The service said 429: hold every call for `waitMs`, and halve the rate for `windowMs`. */
   penalize(now: number, waitMs: number, windowMs: number): void {
     this.holdUntil = Math.max(this.holdUntil, now + waitMs);
@@ -135,6 +140,11 @@ export class ServiceLimiter {
     const lane = this.lane(service);
     lane.bucket.penalize(this.clock.now(), waitMs, windowMs);
     this.flag(service, lane, waitMs);
+  }
+
+  /** True while the service's last 429 keeps its rate lowered. */
+  isSlowed(service: string): boolean {
+    return this.lanes.get(service)?.bucket.slowed(this.clock.now()) ?? false;
   }
 
   /** Rejects every interruptible waiting call (abort); later ones reject until `restart`. */
