@@ -21,6 +21,24 @@ export interface BulkItemResult {
   unchanged?: boolean;
 }
 
+/**
+ * An identity read for a status change, ready to be written back with only its status changed. Opaque:
+ * what the write sends (keys included) stays inside the adapter that made it.
+ */
+export interface PreparedStatusWrite {
+  readonly deviceId: string;
+}
+
+/** What reading identities for a status change found, per device. */
+export interface StatusChangePreparation {
+  /** Identities to write (their status differs from the one wanted). */
+  writes: PreparedStatusWrite[];
+  /** Devices that need no write: already in the wanted status, not on the hub, or changed since read. */
+  settled: BulkItemResult[];
+  /** Devices whose read failed: read them again (or report the error). */
+  failed: { deviceId: string; error: unknown }[];
+}
+
 export interface DpsPort {
   /** DPS host name (for messages and journals; never a secret). */
   readonly host: string;
@@ -56,8 +74,21 @@ export interface HubPort {
   getDevice(deviceId: string): Promise<HubDevice | undefined>;
   /** All device identities on the hub, page by page. */
   listDevices(): AsyncIterable<HubDevice[]>;
-  /** One bulk call (1..100 devices): set status; per-device results. */
-  setDevicesStatus(devices: { deviceId: string; etag?: string }[], status: HubDeviceStatus): Promise<BulkItemResult[]>;
+  /**
+   * Reads each identity (1..100) for a status change, without retrying: the caller retries what failed.
+   * `etag`: the device must still have it (else settled as PreconditionFailed).
+   */
+  prepareStatusChange(
+    devices: { deviceId: string; etag?: string }[],
+    status: HubDeviceStatus,
+  ): Promise<StatusChangePreparation>;
+  /** One bulk call (1..100 prepared identities) under their ETags; per-device results. */
+  writeStatus(writes: PreparedStatusWrite[], status: HubDeviceStatus): Promise<BulkItemResult[]>;
+  /** One bulk call (1..100 devices): read, then set status; per-device results. */
+  setDevicesStatus(
+    devices: { deviceId: string; etag?: string }[],
+    status: HubDeviceStatus,
+  ): Promise<BulkItemResult[]>;
   /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */
   deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]>;
 }

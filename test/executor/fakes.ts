@@ -11,7 +11,14 @@ import type {
   ProvisioningStatus,
   RegistrationRecord,
 } from '../../src/core/model.js';
-import type { BulkItemResult, DpsPort, HubDirectory, HubPort } from '../../src/core/ports.js';
+import type {
+  BulkItemResult,
+  DpsPort,
+  HubDirectory,
+  HubPort,
+  PreparedStatusWrite,
+  StatusChangePreparation,
+} from '../../src/core/ports.js';
 
 export type Scripted = ServiceError | ((...args: unknown[]) => Promise<void>);
 
@@ -195,6 +202,22 @@ export class FakeHub implements HubPort {
       apply(d);
       return { id, ok: true };
     });
+  }
+  /** Reads are scripted as `readIdentity:ID`; every device read is handed to the write (which answers for it). */
+  async prepareStatusChange(devices: { deviceId: string }[]): Promise<StatusChangePreparation> {
+    const out: StatusChangePreparation = { writes: [], settled: [], failed: [] };
+    for (const { deviceId } of devices) {
+      try {
+        await this.script.enter(`readIdentity:${deviceId}`);
+        out.writes.push({ deviceId });
+      } catch (error) {
+        out.failed.push({ deviceId, error });
+      }
+    }
+    return out;
+  }
+  writeStatus(writes: PreparedStatusWrite[], status: HubDeviceStatus) {
+    return this.setDevicesStatus(writes, status);
   }
   setDevicesStatus(devices: { deviceId: string }[], status: HubDeviceStatus) {
     return this.bulk(

@@ -15,13 +15,15 @@ afterEach(async () => {
 const fleet = (n: number) => Array.from({ length: n }, (_, i) => ({ reg: `dev-${i}`, hub: HUB_A }));
 
 describe('hub steps are sent in slices the hub can take', () => {
-  it('disables 100 devices on S1 in calls of 25 (a status change reads each identity: two operations)', async () => {
+  it('disables 100 devices on S1 in calls of 50 (the reads and the write of a status change are calls of their own)', async () => {
     const devices = fleet(100);
     seed(h, devices);
     const summary = await (await h.start(wholeGroupPlan(devices), { limits: { timeScale: 100_000 } })).done;
     expect(summary.state).toBe('completed');
     const sizes = h.hubA.bulkCalls.filter((c) => c.kind === 'disableDevices').map((c) => c.ids.length);
-    expect(sizes).toEqual([25, 25, 25, 25]);
+    expect(sizes).toEqual([50, 50]);
+    // Each identity read once, before its write.
+    expect(h.hubA.script.calls.filter((c) => c.startsWith('readIdentity:'))).toHaveLength(100);
     expect([...h.hubA.devices.values()].every((d) => d.status === 'disabled')).toBe(true);
   });
 

@@ -8,9 +8,14 @@
  */
 import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { HubDevice, HubDeviceStatus } from '../../core/model.js';
-import type { BulkItemResult, HubPort } from '../../core/ports.js';
+import type {
+  BulkItemResult,
+  HubPort,
+  PreparedStatusWrite,
+  StatusChangePreparation,
+} from '../../core/ports.js';
 import type { Registry } from './clients.js';
-import { mapLimited } from '../concurrency.js';
+import { settleLimited } from '../concurrency.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, readCall, sdkCall } from './deadline.js';
 import { pages } from './paging.js';
 import { parseErrorBody, safeDetail } from './service-errors.js';
@@ -26,6 +31,8 @@ export interface HubAdapterOptions {
 
 type Json = Record<string, any>;
 export const HUB_BULK_LIMIT = 100;
+/** What a prepared status write sends back: the identity as read (keys included), never outside this module. */
+const preparedIdentities = new WeakMap<PreparedStatusWrite, Json>();
 /** The hub's "never" for lastActivityTime. */
 const NEVER = /^0001-01-01/;
 
@@ -108,9 +115,10 @@ export class AzureHubAdapter implements HubPort {
   }
 
   /** The full identity (keys included, for write-back only), or undefined when the hub has no such device. */
-  private async readIdentity(deviceId: string): Promise<Json | undefined> {
+  private async readIdentity(deviceId: string, retry = true): Promise<Json | undefined> {
     try {
-      const answer = await readCall(this.ctx(`get device '${deviceId}'`), () => this.registry.get(deviceId));
+      const call = retry ? readCall : sdkCall;
+      const answer = await call(this.ctx(`get device '${deviceId}'`), () => this.registry.get(deviceId));
       return answer.responseBody as unknown as Json;
     } catch (err) {
       if (isServiceError(err) && err.kind === 'notFound') return undefined;
@@ -136,38 +144,77 @@ export class AzureHubAdapter implements HubPort {
     devices: { deviceId: string; etag?: string }[],
     status: HubDeviceStatus,
   ): Promise<BulkItemResult[]> {
+    const prepared = await this.prepareStatusChange(devices, status, true);
+    if (prepared.failed.length > 0) throw prepared.failed[0].error;
+    const results = new Map<string, BulkItemResult>();
+    for (const r of prepared.settled) results.set(r.id, r);
+    if (prepared.writes.length > 0) {
+      for (const r of await this.writeStatus(prepared.writes, status)) results.set(r.id, r);
+    }
+    return devices.map((d) => results.get(d.deviceId) as BulkItemResult);
+  }
+
+  async prepareStatusChange(
+    devices: { deviceId: string; etag?: string }[],
+    status: HubDeviceStatus,
+    retryReads = false,
+  ): Promise<StatusChangePreparation> {
     const action = `${status === 'disabled' ? 'disable' : 'enable'} ${devices.length} device(s)`;
     this.checkBatch(devices, action);
-    const identities = await this.readAll(devices.map((d) => d.deviceId));
-    const results = new Map<string, BulkItemResult>();
-    const toWrite: Json[] = [];
-    for (const { deviceId, etag } of devices) {
-      const identity = identities.get(deviceId);
-      if (!identity)
-        results.set(deviceId, {
+    const unique = [...new Map(devices.map((d) => [d.deviceId, d])).values()];
+    const read = await settleLimited(unique, this.readConcurrency, (d) =>
+      this.readIdentity(d.deviceId, retryReads),
+    );
+    const out: StatusChangePreparation = { writes: [], settled: [], failed: [] };
+    unique.forEach(({ deviceId, etag }, i) => {
+      const answer = read[i];
+      if (!answer.ok) {
+        out.failed.push({ deviceId, error: answer.error });
+        return;
+      }
+      const identity = answer.value;
+      if (!identity) {
+        out.settled.push({
           id: deviceId,
           ok: false,
           code: 'DeviceNotFound',
           message: 'no such device on the hub',
         });
-      else if (etag && unquote(etag) !== unquote(identity.etag)) {
-        results.set(deviceId, {
+      } else if (etag && unquote(etag) !== unquote(identity.etag)) {
+        out.settled.push({
           id: deviceId,
           ok: false,
           code: 'PreconditionFailed',
           message: 'the device changed since it was read',
         });
-      } else if (identity.status === status) results.set(deviceId, { id: deviceId, ok: true, unchanged: true });
-      else if (!toWrite.some((d) => d.deviceId === deviceId))
-        toWrite.push(identityWithStatus(identity, status));
-    }
-    if (toWrite.length > 0) {
-      const written = await this.bulk(action, toWrite, (batch) =>
-        this.registry.updateDevices(batch as any, false),
-      );
-      for (const r of written) results.set(r.id, r);
-    }
-    return devices.map((d) => results.get(d.deviceId) as BulkItemResult);
+      } else if (identity.status === status) {
+        out.settled.push({ id: deviceId, ok: true, unchanged: true });
+      } else {
+        const write: PreparedStatusWrite = Object.freeze({ deviceId });
+        preparedIdentities.set(write, identity);
+        out.writes.push(write);
+      }
+    });
+    return out;
+  }
+
+  async writeStatus(writes: PreparedStatusWrite[], status: HubDeviceStatus): Promise<BulkItemResult[]> {
+    const action = `${status === 'disabled' ? 'disable' : 'enable'} ${writes.length} device(s)`;
+    this.checkBatch(writes, action);
+    const batch = writes.map((w) => {
+      const identity = preparedIdentities.get(w);
+      if (!identity) {
+        throw new ServiceError(
+          'badRequest',
+          `${action} on ${this.host}: ${w.deviceId} was not read by this hub`,
+          {
+            target: this.host,
+          },
+        );
+      }
+      return identityWithStatus(identity, status);
+    });
+    return this.bulk(action, batch, (b) => this.registry.updateDevices(b as any, false));
   }
 
   async deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]> {
@@ -200,16 +247,6 @@ export class AzureHubAdapter implements HubPort {
         },
       );
     }
-  }
-
-  private async readAll(deviceIds: string[]): Promise<Map<string, Json>> {
-    const unique = [...new Set(deviceIds)];
-    const identities = await mapLimited(unique, this.readConcurrency, (id) => this.readIdentity(id));
-    const found = new Map<string, Json>();
-    unique.forEach((id, i) => {
-      if (identities[i]) found.set(id, identities[i] as Json);
-    });
-    return found;
   }
 
   /** One POST /devices; per-device results from the answer's `errors`. */

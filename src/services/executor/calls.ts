@@ -1,8 +1,9 @@
 /**
  * How one service call is made: under the service's rate limit, with the intent journaled durably
  * first when it changes something, retried as the error kind allows (429: wait Retry-After and slow
- * the service down; transient and timeout: back off; ETag conflict: call again at once, the adapter
- * re-reads). A call that succeeded is never repeated.
+ * the service down, for as long as the service asks while the run goes; transient and timeout: back
+ * off; ETag conflict: call again at once, the adapter re-reads). A call that succeeded is never
+ * repeated; after a stop no call that changes something starts or is retried.
  */
 import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { PlanStep } from '../../core/plan-types.js';
@@ -28,13 +29,16 @@ export interface CallContext {
 
 export const makeCall = (c: CallContext): CallFn => {
   const { step, attempts, limits, limiter } = c;
-  // Once the step's change is made, its follow-up reads finish even during an abort.
+  // Once the step's change is made, its follow-up reads finish even during an abort; a call that
+  // changes something never starts (nor is retried) after a stop.
   let committed = false;
   return async (service, cost, destructive, fn) => {
+    const stoppable = destructive || !committed;
     let tries = 0;
     let throttledTries = 0;
     for (;;) {
-      await limiter.acquire(service, cost, !committed);
+      const spend = typeof cost === 'function' ? cost() : cost;
+      const admittedAt = await limiter.acquire(service, spend, stoppable);
       if (destructive) {
         await c.journal().appendIntent(step.id, c.firstAttempt + attempts.n, step.call);
         attempts.n++;
@@ -46,15 +50,32 @@ export const makeCall = (c: CallContext): CallFn => {
       } catch (e) {
         if (!isServiceError(e)) throw e;
         if (e.kind === 'throttled') {
-          if (++throttledTries >= limits.maxThrottledAttempts) throw e;
-          const wait = e.details.retryAfterMs ?? backoffMs(limits, throttledTries, c.random);
-          limiter.penalize(service, wait, limits.adaptWindowMs / limits.timeScale);
+          // A 429 says "wait", not "no": while the run goes, the call waits as long as the service asks
+          // (in the limiter: on the run's clock, visible, and abortable). Only a read finishing a change
+          // during a stop gives up, so that the stop is not held up for long.
+          throttledTries++;
+          if (limiter.stopped && (stoppable || throttledTries >= limits.maxThrottledAttempts)) {
+            if (stoppable) throw new StoppedError();
+            throw e;
+          }
+          // The service answered: it is up, only busy. Faults are counted when they come in a row.
+          tries = 0;
+          const told = e.details.retryAfterMs;
+          const wait = told ?? backoffMs(limits, throttledTries, c.random);
+          limiter.penalize(
+            service,
+            wait,
+            limits.adaptWindowMs / limits.timeScale,
+            admittedAt,
+            told ? spend : 0,
+          );
           continue;
         }
         if (e.kind !== 'transient' && e.kind !== 'timeout' && e.kind !== 'preconditionFailed') throw e;
         if (++tries >= limits.maxAttempts) throw e;
+        if (stoppable && limiter.stopped) throw new StoppedError();
         if (e.kind !== 'preconditionFailed') {
-          const signal = committed ? undefined : c.stopSignal();
+          const signal = stoppable ? c.stopSignal() : undefined;
           await c.clock.sleep(backoffMs(limits, tries, c.random), signal);
           if (signal?.aborted) throw new StoppedError();
         }

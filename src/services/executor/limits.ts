@@ -24,11 +24,14 @@ export interface RunLimits {
   maxInFlightPerService: number;
   /** Attempts per call for transient failures, timeouts and ETag conflicts. */
   maxAttempts: number;
-  /** Attempts per call while the service keeps answering 429. */
+  /**
+   * Attempts, after a stop, of a read that completes a change already made while the service keeps
+   * answering 429. While a run goes, a throttled call waits as long as the service asks.
+   */
   maxThrottledAttempts: number;
   baseBackoffMs: number;
   maxBackoffMs: number;
-  /** After a 429 the rate is halved for this long (then restored). */
+  /** After a 429 the rate is halved; it climbs back to the allowance over this long. */
   adaptWindowMs: number;
   /** A client-side wait at least this long is reported as THROTTLED. */
   throttleNoticeMs: number;
@@ -44,8 +47,7 @@ export const DEFAULT_LIMITS: RunLimits = {
   burstSeconds: 10,
   maxInFlightPerService: 8,
   maxAttempts: 6,
-  // A 429 says "wait", not "no": many patient retries cost nothing but time, and each honours Retry-After.
-  maxThrottledAttempts: 20,
+  maxThrottledAttempts: 3,
   baseBackoffMs: 500,
   maxBackoffMs: 30_000,
   adaptWindowMs: 60_000,

@@ -5,7 +5,14 @@
  * call that may already have happened is not made again when its effect is there.
  */
 import type { ReenrollmentVerdict } from '../../core/model.js';
-import type { BulkItemResult, DpsPort, HubDirectory } from '../../core/ports.js';
+import type {
+  BulkItemResult,
+  DpsPort,
+  HubDirectory,
+  HubPort,
+  PreparedStatusWrite,
+} from '../../core/ports.js';
+import { HUB_BULK_MAX } from '../../core/plan-types.js';
 import type { PlanStep, StepOutcome, StepOperation } from '../../core/plan-types.js';
 import { isServiceError } from '../../core/errors.js';
 import { scrubSecrets } from '../journal/redact.js';
@@ -25,10 +32,13 @@ export interface Execution {
   verdicts?: ReenrollmentVerdict[];
 }
 
-/** Makes one service call under the rate limits with retries; `destructive` journals an intent first. */
+/**
+ * Makes one service call under the rate limits with retries; `destructive` journals an intent first.
+ * `cost` (operations the call spends) may be a function: asked again before each attempt.
+ */
 export type CallFn = <T>(
   service: string,
-  cost: number,
+  cost: number | (() => number),
   destructive: boolean,
   fn: () => Promise<T>,
 ) => Promise<T>;
@@ -148,6 +158,83 @@ const createBlocker = async (env: StepEnv, op: Extract<StepOperation, { kind: 'c
     : { outcome: 'succeeded' as const };
 };
 
+/** One device's answer from the hub, as the step's result for that device. */
+const deviceResultOf = (r: BulkItemResult, want: 'deleted' | 'disabled' | 'enabled'): DeviceResult => {
+  if (r.ok && r.unchanged) return { id: r.id, outcome: 'alreadyDone', message: `already ${want}` };
+  if (r.ok) return { id: r.id, outcome: 'succeeded' };
+  if (r.code === 'DeviceNotFound' && want !== 'enabled') {
+    return { id: r.id, outcome: 'alreadyDone', message: 'not on the hub' };
+  }
+  const text = scrubSecrets(r.message ?? r.code ?? 'refused by the hub');
+  return {
+    id: r.id,
+    outcome: 'failed',
+    message: r.code && !text.includes(r.code) ? `${r.code}: ${text}` : text,
+  };
+};
+
+/** Rounds of "read again, write again" for identities whose ETag went stale between read and write. */
+const STALE_ROUNDS = 3;
+
+/**
+ * A status change of some devices of one hub: read the identities (the write sends each back whole,
+ * keys unchanged), then one bulk write under their ETags. Each is its own call under the limits, so a
+ * throttled or failed write is sent again without reading again, and a retried read reads only the
+ * identities not read yet. Only identities whose ETag went stale are read again.
+ */
+const changeHubStatus = async (
+  env: StepEnv,
+  hub: HubPort,
+  service: string,
+  ids: string[],
+  status: 'disabled' | 'enabled',
+  results: Map<string, DeviceResult>,
+): Promise<void> => {
+  let toRead = ids;
+  for (let round = 1; toRead.length > 0; round++) {
+    const pending = new Set(toRead);
+    const writes: PreparedStatusWrite[] = [];
+    await env.call(
+      service,
+      () => pending.size,
+      false,
+      async () => {
+        const got = await hub.prepareStatusChange(
+          [...pending].map((deviceId) => ({ deviceId })),
+          status,
+        );
+        for (const w of got.writes) {
+          writes.push(w);
+          pending.delete(w.deviceId);
+        }
+        for (const r of got.settled) {
+          results.set(r.id, deviceResultOf(r, status));
+          pending.delete(r.id);
+        }
+        const again = got.failed.find((f) => isServiceError(f.error) && f.error.retryable);
+        for (const f of got.failed) {
+          if (f === again || (isServiceError(f.error) && f.error.retryable)) continue;
+          if (!isServiceError(f.error)) throw f.error;
+          results.set(f.deviceId, {
+            id: f.deviceId,
+            outcome: 'failed',
+            message: scrubSecrets(f.error.message),
+          });
+          pending.delete(f.deviceId);
+        }
+        if (again) throw again.error;
+      },
+    );
+    toRead = [];
+    if (writes.length === 0) break;
+    const answer = await env.call(service, writes.length, true, () => hub.writeStatus(writes, status));
+    for (const r of answer) {
+      if (!r.ok && r.code === 'PreconditionFailed' && round < STALE_ROUNDS) toRead.push(r.id);
+      else results.set(r.id, deviceResultOf(r, status));
+    }
+  }
+};
+
 const hubStep = async (
   env: StepEnv,
   op: Extract<StepOperation, { kind: 'disableHubDevices' | 'enableHubDevices' | 'deleteHubDevices' }>,
@@ -177,47 +264,34 @@ const hubStep = async (
     }
     todo = remaining;
   }
-  if (todo.length > 0) {
-    // A status change reads each identity before the bulk write (so its keys are written back unchanged):
-    // two identity operations per device against the hub's limit; a delete is one.
-    const perDevice = op.kind === 'deleteHubDevices' ? 1 : 2;
-    const slice = Math.max(1, Math.floor((env.hubCallBudget?.(service) ?? Number.POSITIVE_INFINITY) / perDevice));
-    const answer: BulkItemResult[] = [];
-    for (let at = 0; at < todo.length; at += slice) {
-      const devices = todo.slice(at, at + slice).map((deviceId) => ({ deviceId }));
-      try {
-        const part = await env.call(service, devices.length * perDevice, true, () =>
-          op.kind === 'deleteHubDevices'
-            ? hub.deleteDevices(devices)
-            : hub.setDevicesStatus(devices, op.kind === 'disableHubDevices' ? 'disabled' : 'enabled'),
+  // Each call (a delete; the reads, then the write, of a status change) spends one identity operation
+  // per device and must fit the hub's budget for one call.
+  const budget = env.hubCallBudget?.(service) ?? Number.POSITIVE_INFINITY;
+  const slice = Math.max(1, Math.min(HUB_BULK_MAX, Math.floor(budget)));
+  for (let at = 0; at < todo.length; at += slice) {
+    const ids = todo.slice(at, at + slice);
+    try {
+      if (want === 'deleted') {
+        const answer = await env.call(service, ids.length, true, () =>
+          hub.deleteDevices(ids.map((deviceId) => ({ deviceId }))),
         );
-        answer.push(...part);
-      } catch (e) {
-        // Stopping (abort) leaves the step without an outcome: a resume reads before acting.
-        if (!isServiceError(e)) throw e;
-        const message = scrubSecrets(e.message);
-        for (const d of devices) answer.push({ id: d.deviceId, ok: false, code: e.details.code, message });
-      }
-    }
-    const byId = new Map(answer.map((r) => [r.id, r]));
-    for (const id of todo) {
-      const r = byId.get(id);
-      if (!r) results.set(id, { id, outcome: 'failed', message: 'the hub answered nothing for this device' });
-      else if (r.ok && r.unchanged) results.set(id, { id, outcome: 'alreadyDone', message: `already ${want}` });
-      else if (r.ok) results.set(id, { id, outcome: 'succeeded' });
-      else if (r.code === 'DeviceNotFound' && want !== 'enabled') {
-        results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
+        for (const r of answer) results.set(r.id, deviceResultOf(r, want));
       } else {
-        const text = scrubSecrets(r.message ?? r.code ?? 'refused by the hub');
-        results.set(id, {
-          id,
-          outcome: 'failed',
-          message: r.code && !text.includes(r.code) ? `${r.code}: ${text}` : text,
-        });
+        await changeHubStatus(env, hub, service, ids, want, results);
       }
+    } catch (e) {
+      // Stopping (abort) leaves the step without an outcome: a resume reads before acting.
+      if (!isServiceError(e)) throw e;
+      const message = scrubSecrets(e.message);
+      const text =
+        e.details.code && !message.includes(e.details.code) ? `${e.details.code}: ${message}` : message;
+      for (const id of ids) if (!results.has(id)) results.set(id, { id, outcome: 'failed', message: text });
     }
   }
-  const devices = op.deviceIds.map((id) => results.get(id)!);
+  const devices = op.deviceIds.map(
+    (id): DeviceResult =>
+      results.get(id) ?? { id, outcome: 'failed', message: 'the hub answered nothing for this device' },
+  );
   const failed = devices.filter((d) => d.outcome === 'failed').length;
   if (failed > 0) {
     return {

@@ -1,7 +1,7 @@
 /**
  * Client-side rate limits: one token bucket per service (a DPS instance, a hub), so the run stays
- * under the documented limits instead of learning them from 429s. A 429 halves that service's rate
- * for a while and holds its calls for the Retry-After.
+ * under the documented limits instead of learning them from 429s. A 429 holds the service's calls for
+ * the Retry-After and halves its rate once per burst; the rate then climbs back toward the allowance.
  */
 import type { Clock } from './clock.js';
 
@@ -12,11 +12,18 @@ export class StoppedError extends Error {
   }
 }
 
+/** The lowest share of its allowance a service is slowed to after 429s. */
+export const MIN_RATE_FACTOR = 1 / 64;
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  /** Share of the configured rate in force since `factorSince` (lowered by a 429, then recovering). */
   private factor = 1;
-  private restoreAt = 0;
+  private factorSince = 0;
+  /** When the rate was last lowered: a 429 for a call admitted before it belongs to the same burst. */
+  private loweredAt = Number.NEGATIVE_INFINITY;
+  private recoverMs = 60_000;
   private holdUntil = 0;
   readonly capacity: number;
 
@@ -31,10 +38,20 @@ export class TokenBucket {
     this.last = now;
   }
 
+  /**
+   * The share of the allowance in force: after a 429 it stays lowered for a quarter of the window,
+   * then climbs back by a quarter of the allowance per quarter window (additive increase).
+   */
+  private factorAt(now: number): number {
+    if (this.factor >= 1) return 1;
+    const step = this.recoverMs / 4;
+    const steps = Math.floor(Math.max(0, now - this.factorSince) / step);
+    return Math.min(1, this.factor + Math.max(0, steps - 1) * 0.25);
+  }
+
   /** Tokens per millisecond, as configured and adapted. */
   rate(now: number): number {
-    if (this.factor < 1 && now >= this.restoreAt) this.factor = 1;
-    return (this.perMinute * this.timeScale * this.factor) / 60_000;
+    return (this.perMinute * this.timeScale * this.factorAt(now)) / 60_000;
   }
 
   private refill(now: number): void {
@@ -61,14 +78,26 @@ export class TokenBucket {
 
   /** True while a 429 keeps the rate lowered. */
   slowed(now: number): boolean {
-    return this.rate(now) < (this.perMinute * this.timeScale) / 60_000;
+    return this.factorAt(now) < 1;
   }
 
-  /** The service said 429: hold every call for `waitMs`, and halve the rate for `windowMs`. */
-  penalize(now: number, waitMs: number, windowMs: number): void {
+  /**
+   * The service said 429 to a call admitted at `admittedAt`: hold every call for `waitMs`; and lower the
+   * rate by half, once per burst: a 429 for a call admitted before the last lowering is an echo of the
+   * same overload (calls already in flight), not news, so it only extends the hold. A Retry-After of
+   * `waitMs` for a call of `cost` operations says the service refills about `cost / waitMs` per
+   * millisecond: the rate goes no higher than that.
+   */
+  penalize(now: number, waitMs: number, windowMs: number, admittedAt: number = now, cost = 0): void {
     this.holdUntil = Math.max(this.holdUntil, now + waitMs);
-    this.factor = Math.max(this.factor / 2, 1 / 16);
-    this.restoreAt = now + windowMs;
+    if (admittedAt >= this.loweredAt) {
+      const allowance = (this.perMinute * this.timeScale) / 60_000;
+      const told = cost > 0 && waitMs > 0 ? cost / waitMs / allowance : 1;
+      this.factor = Math.max(Math.min(this.factorAt(now) / 2, told), MIN_RATE_FACTOR);
+      this.factorSince = Math.max(now, this.holdUntil);
+      this.loweredAt = now;
+      this.recoverMs = windowMs;
+    }
     // Nothing accrues while held: after a 429, the first call waits out the hold and one interval.
     this.tokens = Math.min(this.tokens, 0);
     this.last = Math.max(this.last, this.holdUntil);
@@ -78,7 +107,7 @@ export class TokenBucket {
 interface Waiter {
   cost: number;
   interruptible: boolean;
-  resolve: () => void;
+  resolve: (admittedAt: number) => void;
   reject: (e: unknown) => void;
 }
 
@@ -125,21 +154,30 @@ export class ServiceLimiter {
   /**
    * Waits (FIFO per service) until `cost` operations may be spent. An interruptible wait rejects with
    * StoppedError on stop; the others (a read that completes a change already made) still get their turn.
+   * Answers the time the call was admitted (give it to `penalize` if the call meets a 429).
    */
-  acquire(service: string, cost: number, interruptible = true): Promise<void> {
+  acquire(service: string, cost: number, interruptible = true): Promise<number> {
     if (interruptible && this.stop.signal.aborted) return Promise.reject(new StoppedError());
     const lane = this.lane(service);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       lane.queue.push({ cost, interruptible, resolve, reject });
       this.serve(service, lane);
     });
   }
 
-  /** A 429: hold the service's calls and slow it down. Returns the wait applied. */
-  penalize(service: string, waitMs: number, windowMs: number): void {
+  /**
+   * A 429 for a call admitted at `admittedAt` (see `acquire`'s answer): hold the service's calls and
+   * slow it down, once per burst.
+   */
+  penalize(service: string, waitMs: number, windowMs: number, admittedAt?: number, cost?: number): void {
     const lane = this.lane(service);
-    lane.bucket.penalize(this.clock.now(), waitMs, windowMs);
+    lane.bucket.penalize(this.clock.now(), waitMs, windowMs, admittedAt, cost);
     this.flag(service, lane, waitMs);
+  }
+
+  /** True once stopAll was called (until restart). */
+  get stopped(): boolean {
+    return this.stop.signal.aborted;
   }
 
   /** True while the service's last 429 keeps its rate lowered. */
@@ -179,7 +217,7 @@ export class ServiceLimiter {
         }
         return;
       }
-      lane.queue.shift()!.resolve();
+      lane.queue.shift()?.resolve(this.clock.now());
     }
     if (lane.throttled) {
       lane.throttled = false;
