@@ -252,7 +252,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async run(plan: Plan): Promise<RunHandle> {
       const journal = await openJournal(
-        { target: { dpsHost: dps.host, hubHosts: hubs.hosts() }, plan },
+        { target: { dpsHost: dps.host, hubHosts: hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
         { env: options.env },
       );
       return withTargetHint(
