@@ -1,5 +1,5 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
-import { formatTimestamp, sanitize, shortHost, truncate } from '../core/text.js';
+import { sanitize, shortHost, truncate } from '../core/text.js';
 import type { ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
@@ -103,7 +103,10 @@ export function formatSummary(summary: RunSummary, progress: RunProgress): strin
   if (summary.verify.length) lines.push(formatVerdicts(summary.verify));
   lines.push(`Journal: ${summary.journalPath}`);
   if (summary.state === 'aborted') lines.push(`Resume with: iot-deprovision resume ${summary.runId} (same target flags)`);
-  if (summary.restoreCommand) lines.push(`Undo the temporary actions with: ${summary.restoreCommand}`);
+  if (summary.restoreCommand) {
+    lines.push(`Undo the temporary actions with: ${summary.restoreCommand}`);
+    if (summary.restoreUndoes) lines.push(`  ${sanitize(summary.restoreUndoes)}`);
+  }
   return lines.join('\n');
 }
 
@@ -140,18 +143,16 @@ export function formatRuns(runs: RunListing[]): string {
       lines.push(toWidth(`  unreadable: ${sanitize(r.error)}`));
       continue;
     }
-    const when = r.createdAt ? `${formatTimestamp(r.createdAt)}  ` : '';
     const what = r.restoreOf
       ? `restores run ${sanitize(r.restoreOf)}`
       : `${sanitize(selectionWords(r.selection))}: ${sanitize(actionWords(r.actions, r.selection))}`;
-    lines.push(toWidth(`  ${when}${what}`));
+    lines.push(toWidth(`  ${what}`)); // the run ID starts with its UTC time
     const t = r.target;
     lines.push(
       toWidth(
         t
           ? `  target: DPS ${sanitize(t.dpsHost)}${t.sandbox ? ' (sandbox)' : ''}, ` +
-              `${t.hubHosts.length === 1 ? 'hub' : `${t.hubHosts.length} hubs`}` +
-              `${t.hubHosts.length > 0 && t.hubHosts.length <= 3 ? ` ${t.hubHosts.map((h) => sanitize(shortHost(h))).join(', ')}` : ''}`
+              `${t.hubHosts.length === 1 ? `hub ${sanitize(shortHost(t.hubHosts[0]))}` : `${t.hubHosts.length} hubs`}`
           : '  target: unknown (journal of an older version)',
       ),
     );
