@@ -1,10 +1,11 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
-import { sanitize } from '../core/text.js';
+import { sanitize, shortHost, truncate } from '../core/text.js';
 import type { ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { RunSummary } from '../services/backend.js';
 import type { RunListing } from '../services/journal/index.js';
+import type { Actions, Selection } from '../core/selection.js';
 
 const STEPS_SHOWN_PER_PHASE = 8;
 const VERDICTS_SHOWN = 20;
@@ -102,20 +103,60 @@ export function formatSummary(summary: RunSummary, progress: RunProgress): strin
   if (summary.verify.length) lines.push(formatVerdicts(summary.verify));
   lines.push(`Journal: ${summary.journalPath}`);
   if (summary.state === 'aborted') lines.push(`Resume with: iot-deprovision resume ${summary.runId} (same target flags)`);
-  if (summary.restoreCommand) lines.push(`Undo the temporary actions with: ${summary.restoreCommand}`);
+  if (summary.restoreCommand) {
+    lines.push(`Undo the temporary actions with: ${summary.restoreCommand}`);
+    if (summary.restoreUndoes) lines.push(`  ${sanitize(summary.restoreUndoes)}`);
+  }
   return lines.join('\n');
 }
 
+const RUNS_WIDTH = 80;
+
+/** The actions of a run in a few words: "DPS disable, hub disable, delete records". */
+export function actionWords(a: Actions | undefined, s: Selection): string {
+  if (!a) return 'actions unknown';
+  const dps = s.kind === 'groupDevices' ? (a.disenroll === 'delete' ? 'blocker, delete own enrollment' : 'blocker') : a.disenroll;
+  const parts = [`DPS ${dps}`, `hub ${a.deregister}`];
+  if (a.deleteRegistrations) parts.push('delete records');
+  if (a.deleteGroup) parts.push('delete group');
+  return parts.join(', ');
+}
+
+export function selectionWords(s: Selection): string {
+  if (s.kind === 'enrollment') return `enrollment ${s.registrationId}`;
+  if (s.kind === 'group') return `group ${s.groupId}`;
+  const n = s.devices.length;
+  return n === 1 ? `device ${s.devices[0].registrationId} of group ${s.groupId}` : `${n} devices of group ${s.groupId}`;
+}
+
+/** Every run in a few lines that fit 80 columns: state, what it acted on and how, where, restores. */
 export function formatRuns(runs: RunListing[]): string {
   if (!runs.length) return 'No runs recorded yet.';
-  const lines = ['RUN ID                     STATE                  TARGET                        STEPS  FAILED'];
+  const toWidth = (line: string) => truncate(line, RUNS_WIDTH);
+  const lines = ['RUN ID                  STATE                        STEPS  FAILED'];
   for (const r of runs) {
-    const s = r.selection;
-    const target = r.error ? `unreadable: ${sanitize(r.error)}` : s.kind === 'enrollment' ? `enrollment ${s.registrationId}` : `group ${s.groupId}`;
+    const state = r.restoreOf ? `${r.state} (restore)` : r.state;
     lines.push(
-      `${r.runId.padEnd(26)} ${(r.restoreOf ? `${r.state} (restore)` : r.state).padEnd(22)} ${sanitize(target).slice(0, 29).padEnd(29)} ` +
-        `${String(r.counts.steps).padStart(5)} ${String(r.counts.failed).padStart(7)}`,
+      toWidth(`${r.runId.padEnd(23)} ${state.padEnd(28)} ${String(r.counts.steps).padStart(5)} ${String(r.counts.failed).padStart(7)}`),
     );
+    if (r.error) {
+      lines.push(toWidth(`  unreadable: ${sanitize(r.error)}`));
+      continue;
+    }
+    const what = r.restoreOf
+      ? `restores run ${sanitize(r.restoreOf)}`
+      : `${sanitize(selectionWords(r.selection))}: ${sanitize(actionWords(r.actions, r.selection))}`;
+    lines.push(toWidth(`  ${what}`)); // the run ID starts with its UTC time
+    const t = r.target;
+    lines.push(
+      toWidth(
+        t
+          ? `  target: DPS ${sanitize(t.dpsHost)}${t.sandbox ? ' (sandbox)' : ''}, ` +
+              `${t.hubHosts.length === 1 ? `hub ${sanitize(shortHost(t.hubHosts[0]))}` : `${t.hubHosts.length} hubs`}`
+          : '  target: unknown (journal of an older version)',
+      ),
+    );
+    if (r.restoredBy?.length) lines.push(toWidth(`  restored by ${r.restoredBy.join(', ')}`));
   }
   return lines.join('\n');
 }

@@ -5,7 +5,16 @@
  */
 import type { Plan, PlanResult } from '../core/plan-types.js';
 import type { RunHandle } from '../services/backend.js';
-import { findRun, latestUnfinishedRun, listRuns } from '../services/journal/index.js';
+import type { TargetInfo } from '../services/backend.js';
+import {
+  findRun,
+  type JournalTarget,
+  latestUnfinishedRun,
+  listRuns,
+  readJournal,
+  sameHost,
+  targetOf,
+} from '../services/journal/index.js';
 import type { SessionBackend } from '../services/session/create-backend.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
@@ -100,14 +109,60 @@ export async function runCommand(
   return executePlan(backend, result.plan, io, flags.json);
 }
 
-async function journalOf(runId: string | undefined, io: Io): Promise<string> {
+/** The target in words: "DPS host (sandbox)". */
+const targetWords = (t: { dpsHost: string; sandbox?: boolean }): string =>
+  `DPS ${sanitize(t.dpsHost)}${t.sandbox ? ' (sandbox)' : ''}`;
+
+/** Whether a recorded run was made against the target these credentials reach. */
+export function compareTarget(recorded: JournalTarget | undefined, given: TargetInfo): 'same' | 'unknown' | 'different' {
+  if (!recorded) return 'unknown';
+  if (!sameHost(recorded.dpsHost, given.dpsHost)) return 'different';
+  if (recorded.sandbox !== undefined && recorded.sandbox !== (given.kind === 'sandbox')) return 'different';
+  return 'same';
+}
+
+/**
+ * The journal of a recorded run that `verb` (resume, restore) may act on with these credentials: a run
+ * recorded against another target is refused before any service call, naming both targets.
+ */
+async function journalOf(backend: SessionBackend, runId: string | undefined, verb: 'resume' | 'restore', io: Io): Promise<string> {
+  const given = backend.target;
   if (runId === undefined) {
-    const latest = await latestUnfinishedRun(io.env);
-    if (!latest) throw new UsageError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
-    return latest.path;
+    const { run, elsewhere } = await latestUnfinishedRun(io.env, given.dpsHost);
+    const mine = run && compareTarget(run.target, given) === 'same' ? run : undefined;
+    if (mine) return mine.path;
+    const others = [...(run ? [run] : []), ...elsewhere];
+    if (others.length === 0) throw new UsageError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
+    const named = others
+      .slice(0, 3)
+      .map((r) => `${r.runId} (${r.target ? targetWords(r.target) : 'target unknown'})`)
+      .join(', ');
+    throw new UsageError(
+      `no interrupted or aborted run of ${targetWords({ dpsHost: given.dpsHost, sandbox: given.kind === 'sandbox' })} to resume; ` +
+        `${others.length === 1 ? 'one run' : `${others.length} runs`} of another or an unknown target ` +
+        `${others.length === 1 ? 'is' : 'are'} unfinished: ${named}${others.length > 3 ? ', ...' : ''}. ` +
+        'Name the run and give the target flags it was recorded with (see `iot-deprovision runs`).',
+    );
   }
   const path = await findRun(runId, io.env);
-  if (!path) throw new UsageError(`no recorded run ${runId} (see \`iot-deprovision runs\`)`);
+  if (!path) throw new UsageError(`no recorded run ${sanitize(runId)} (see \`iot-deprovision runs\`)`);
+  const recorded = targetOf((await readJournal(path)).header);
+  const given_ = { dpsHost: given.dpsHost, sandbox: given.kind === 'sandbox' };
+  switch (compareTarget(recorded, given)) {
+    case 'different':
+      throw new UsageError(
+        `run ${runId} was recorded against ${targetWords(recorded as JournalTarget)}, but the credentials given are for ` +
+          `${targetWords(given_)}: nothing changed. To ${verb} it, give the target flags of that run.`,
+      );
+    case 'unknown':
+      io.stderr(
+        `iot-deprovision: note: run ${runId}'s journal does not record its target (an older version wrote it): ` +
+          `acting on ${targetWords(given_)} as given; make sure it is the one that run used.\n`,
+      );
+      break;
+    case 'same':
+      break;
+  }
   return path;
 }
 
@@ -117,7 +172,7 @@ export async function resumeCommand(
   flags: OutputFlags & { retryFailed?: boolean },
   io: Io,
 ): Promise<number> {
-  const path = await journalOf(runId, io);
+  const path = await journalOf(backend, runId, 'resume', io);
   const handle = await backend.resume(path, { retryFailed: flags.retryFailed });
   return followRun(handle, io, flags.json);
 }
@@ -128,7 +183,7 @@ export async function restoreCommand(
   flags: OutputFlags & { yes?: boolean },
   io: Io,
 ): Promise<number> {
-  const path = await journalOf(runId, io);
+  const path = await journalOf(backend, runId, 'restore', io);
   const result = await backend.planRestore(path);
   if (!result.ok) return refused(result, io, flags.json);
   if (!flags.yes) {

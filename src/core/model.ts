@@ -103,6 +103,8 @@ export interface HubDevice {
   statusReason?: string;
   etag?: string;
   lastActivityTime?: string;
+  /** When the status last changed (the service's clock); restore uses it to see a change since a run. */
+  statusUpdatedTime?: string;
 }
 
 /** Everything a plan or an analysis may know about the services at one moment. */
@@ -131,4 +133,6 @@ export interface ReenrollmentVerdict {
   path?: string;
   /** Plain words: why. */
   reason: string;
+  /** A restore run's verify: what is not back as it was before the run it restores (unset when all is). */
+  notBack?: string;
 }

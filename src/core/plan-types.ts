@@ -33,6 +33,11 @@ export type StepOperation =
       /** The run that writes it (recorded in the blocker's tag). */
       runId?: string;
     }
+  /**
+   * Restore only: delete the blocker a run wrote, with If-Match on the ETag that run left (a blocker
+   * changed since is not deleted). Every other plan refuses to delete a blocker.
+   */
+  | { kind: 'deleteBlocker'; registrationId: string; groupId: string; etag?: string; runId: string }
   | { kind: 'disableHubDevices'; hub: string; deviceIds: string[] }
   | { kind: 'enableHubDevices'; hub: string; deviceIds: string[] }
   | { kind: 'deleteHubDevices'; hub: string; deviceIds: string[] }
@@ -83,6 +88,10 @@ export type WarningCode =
   | 'not-restorable'
   /** Restore: blockers stay; letting that device back in is a person's decision. */
   | 'blocker-kept'
+  /** Restore: the blockers the run wrote are deleted, so those devices provision again through their group. */
+  | 'blocker-deleted'
+  /** Restore: a target changed since the run (a later run of this tool, or someone else): left as it is. */
+  | 'changed-since'
   /** Restore: it was already disabled before the run, so restore leaves it disabled. */
   | 'was-already-disabled';
 
@@ -101,7 +110,14 @@ export interface PlanWarning {
 
 /** The planner refuses: nothing may run. */
 export interface PlanRefusal {
-  code: 'delete-blocker' | 'unknown-target' | 'invalid-selection' | 'no-devices' | 'wrong-attestation';
+  code:
+    | 'delete-blocker'
+    | 'unknown-target'
+    | 'invalid-selection'
+    | 'no-devices'
+    | 'wrong-attestation'
+    /** Restore: the run was already restored (by the named restore run). */
+    | 'already-restored';
   message: string;
 }
 
@@ -135,4 +151,9 @@ export interface StepResult {
   devices?: { id: string; outcome: StepOutcome; message?: string }[];
   message?: string;
   attempts: number;
+  /**
+   * The ETag the target had once this step settled (an enrollment or group written, a blocker read back):
+   * restore compares it with the target's ETag now, to leave alone what changed since.
+   */
+  etag?: string;
 }

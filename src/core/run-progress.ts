@@ -261,6 +261,8 @@ export const describeStep = (step: PlanStep): string => {
       return `delete enrollment group ${op.groupId}`;
     case 'createBlocker':
       return `blocker for ${op.registrationId}`;
+    case 'deleteBlocker':
+      return `delete blocker for ${op.registrationId}`;
     case 'disableHubDevices':
       return `disable ${countOf(op.deviceIds)} on ${op.hub}`;
     case 'enableHubDevices':

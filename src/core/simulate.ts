@@ -97,6 +97,9 @@ class Simulation {
         this.individuals.set(op.registrationId, blocker);
         return;
       }
+      case 'deleteBlocker':
+        if (this.individuals.get(op.registrationId)?.blocker) this.individuals.delete(op.registrationId);
+        return;
       case 'disableHubDevices':
         this.setHubDevices(op.hub, op.deviceIds, 'disabled');
         return;

@@ -238,9 +238,11 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
   }
   for (const text of wrapText(`Journal: ${sanitize(summary.journalPath)}`, columns)) pinned.push({ text });
   if (summary.restoreCommand) {
-    pinned.push({ text: 'To undo the temporary (disable) actions, run:', bold: true });
+    pinned.push({ text: 'To undo the temporary actions, run:', bold: true });
     for (const text of wrapText(sanitize(summary.restoreCommand), columns - 2))
       pinned.push({ text: `  ${text}`, tone: 'accent' });
+    if (summary.restoreUndoes)
+      for (const text of wrapText(sanitize(summary.restoreUndoes), columns)) pinned.push({ text, tone: 'dim' });
   } else pinned.push({ text: 'Nothing to restore: no temporary actions were done.', tone: 'dim' });
   if (summary.state === 'aborted') {
     pinned.push({

@@ -66,7 +66,11 @@ export function outcomeText(outcome: TuiOutcome): string {
     if (s.journalError) lines.push(`The journal could not be written: ${sanitize(s.journalError)}`);
     if (s.state === 'aborted') lines.push(`Finish it with: iot-deprovision resume ${sanitize(s.runId)}`);
     if (s.restoreCommand)
-      lines.push('To undo the temporary actions, run:', `  ${sanitize(s.restoreCommand)}`);
+      lines.push(
+        'To undo the temporary actions, run:',
+        `  ${sanitize(s.restoreCommand)}`,
+        ...(s.restoreUndoes ? [sanitize(s.restoreUndoes)] : []),
+      );
   } else if (!outcome.error) {
     lines.push('iot-deprovision: nothing was changed.');
   }

@@ -66,6 +66,8 @@ export interface RunSummary {
   verify: DeviceVerdict[];
   /** The exact command that undoes the temporary actions, when any were done. */
   restoreCommand?: string;
+  /** What that command undoes, in words (set with restoreCommand). */
+  restoreUndoes?: string;
   /** Set when the journal could not be written: the run stopped (aborted) to stay recoverable. */
   journalError?: string;
 }

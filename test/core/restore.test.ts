@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KnownState } from '../../src/core/model.js';
 import { planDeprovision } from '../../src/core/plan.js';
 import type { Plan, StepResult } from '../../src/core/plan-types.js';
-import { planRestore } from '../../src/core/restore.js';
+import { groupKey, hubDeviceKey, planRestore, targetsActedOn } from '../../src/core/restore.js';
 import type { Actions, Selection } from '../../src/core/selection.js';
 import { applyPlan } from '../../src/core/simulate.js';
 import { actions, HUB_EU, HUB_US, individual, okPlan, record, state, symmetricKeyGroup } from './fixtures.js';
@@ -124,17 +124,124 @@ describe('planRestore', () => {
     expect(gone.registrationIds).toEqual(['d0', 'd1', 'd2']);
   });
 
-  it('blockers are kept, with what a person would do by hand to let the device back in', () => {
+  it('deletes exactly the blockers the run wrote, with If-Match on the ETag it left, and says so in words', () => {
     const plan = planFor({ kind: 'groupDevices', groupId: 'g', devices: [{ registrationId: 'd2' }] });
-    const undo = restore(plan, results(plan));
-    expect(undo.steps.map((s) => s.op.kind)).toEqual(['enableHubDevices', 'verify']);
-    expect(undo.warnings).toMatchObject([
-      { code: 'blocker-kept', severity: 'info', registrationIds: ['d2'] },
-    ]);
-    expect(undo.warnings[0].recommendation).toMatch(
-      /delete its blocker by hand, e\.g\. DELETE enrollments\/d2/,
+    const blocker = plan.steps.find((s) => s.op.kind === 'createBlocker')!;
+    const undo = restore(plan, results(plan, { [blocker.id]: { etag: 'etag-left' } }));
+    expect(undo.steps.map((s) => s.op.kind)).toEqual(['enableHubDevices', 'deleteBlocker', 'verify']);
+    expect(undo.steps[1].op).toEqual({
+      kind: 'deleteBlocker',
+      registrationId: 'd2',
+      groupId: 'g',
+      runId: 'run-42',
+      etag: 'etag-left',
+    });
+    expect(undo.steps[1].call).toBe('DELETE enrollments/d2 (If-Match: etag-left): the blocker run run-42 wrote');
+    expect(undo.warnings).toMatchObject([{ code: 'blocker-deleted', registrationIds: ['d2'] }]);
+    expect(undo.warnings[0].message).toMatch(/^Deleting blocker d2 lets the device provision again through group g/);
+    // Round trip: the blocker is gone and the hub identity enabled, as before the run.
+    const before = groupState();
+    const roundTrip = applyPlan(applyPlan(before, plan), undo);
+    expect(roundTrip.individualEnrollments).toEqual(before.individualEnrollments);
+    expect(roundTrip.hubDevices).toEqual(before.hubDevices);
+  });
+
+  it('a blocker changed since the run, or another run\'s, is left and listed', () => {
+    const plan = planFor({ kind: 'groupDevices', groupId: 'g', devices: [{ registrationId: 'd2' }] });
+    const blocker = plan.steps.find((s) => s.op.kind === 'createBlocker')!;
+    const r = results(plan, { [blocker.id]: { etag: 'etag-left' } });
+    const now = (etag: string, runId = 'run-42') =>
+      new Map([
+        [
+          'd2',
+          {
+            registrationId: 'd2',
+            attestation: { type: 'symmetricKey' as const },
+            provisioningStatus: 'disabled' as const,
+            etag,
+            blocker: { groupId: 'g', runId },
+          },
+        ],
+      ]);
+    const changed = okPlan(planRestore('run-42', plan, r, { enrollments: now('etag-other') }));
+    expect(changed.steps.some((s) => s.op.kind === 'deleteBlocker')).toBe(false);
+    expect(changed.warnings).toMatchObject([{ code: 'changed-since', registrationIds: ['d2'] }]);
+    expect(changed.warnings[0].message).toMatch(/blocker d2.*ETag is not the one run run-42 left/);
+    // Not verified: the device is not meant to be back.
+    expect(changed.steps.find((s) => s.op.kind === 'verify')?.registrationIds).toEqual([]);
+
+    const same = okPlan(planRestore('run-42', plan, r, { enrollments: now('etag-left') }));
+    expect(same.steps.some((s) => s.op.kind === 'deleteBlocker')).toBe(true);
+  });
+
+  it('a target a later run acted on is left as that run left it, naming the run', () => {
+    const plan = planFor({ kind: 'group', groupId: 'g' });
+    const undo = okPlan(
+      planRestore('run-42', plan, results(plan), {
+        laterRuns: new Map([[hubDeviceKey(HUB_US, 'd2'), ['run-43']]]),
+      }),
     );
-    expect(undo.warnings[0].recommendation).toMatch(/registers through enrollment group g again/);
+    expect(undo.steps.filter((s) => s.op.kind === 'enableHubDevices').flatMap((s) => s.registrationIds)).toEqual([
+      'd0',
+      'd1',
+    ]);
+    const left = undo.warnings.find((w) => w.code === 'changed-since')!;
+    expect(left.message).toBe(
+      `Left as it is: hub device d2 on ${HUB_US}, because run run-43 acted on it after run run-42.`,
+    );
+    expect(undo.steps.find((s) => s.op.kind === 'verify')?.registrationIds).toEqual(['d0', 'd1']);
+  });
+
+  it('a target changed since by someone else (status, ETag, a later status change on the hub) is left', () => {
+    const plan = planFor({ kind: 'enrollment', registrationId: 'e1' });
+    const disable = plan.steps.find((s) => s.op.kind === 'disableEnrollment')!;
+    const hub = plan.steps.find((s) => s.op.kind === 'disableHubDevices')!;
+    const r = results(plan, { [disable.id]: { etag: 'e-left' } });
+    const enrollment = (status: 'enabled' | 'disabled', etag: string) =>
+      new Map([['e1', { ...individual('e1', 'tpm'), provisioningStatus: status, etag }]]);
+    const device = (statusUpdatedTime: string) =>
+      new Map([[hubDeviceKey(HUB_EU, 'e1'), { hub: HUB_EU, deviceId: 'e1', status: 'disabled' as const, statusUpdatedTime }]]);
+    const at = new Map([[hub.id, '2026-01-01T10:00:00.000Z']]);
+    const undo = okPlan(
+      planRestore('run-42', plan, r, {
+        enrollments: enrollment('disabled', 'e-other'),
+        hubDevices: device('2026-01-01T11:00:00.000Z'),
+        outcomeAt: at,
+      }),
+    );
+    expect(undo.steps.filter((s) => s.phase !== 'verify')).toEqual([]);
+    expect(undo.warnings.map((w) => w.message)).toEqual([
+      `Left as it is: hub device e1 on ${HUB_EU}, because its status changed at 2026-01-01T11:00:00.000Z, after run run-42.`,
+      "Left as it is: enrollments/e1, because its ETag is not the one run run-42 left: it changed since.",
+    ]);
+    const enabled = okPlan(
+      planRestore('run-42', plan, r, {
+        enrollments: enrollment('enabled', 'e-other'),
+        hubDevices: device('2026-01-01T10:00:00.000Z'),
+        outcomeAt: at,
+      }),
+    );
+    expect(enabled.steps.map((s) => s.op.kind)).toEqual(['enableHubDevices', 'verify']);
+    expect(enabled.warnings[0].message).toMatch(/enrollments\/e1, because it is enabled now/);
+  });
+
+  it('targetsActedOn names what a run acted on, not what it skipped or only verified', () => {
+    const plan = planFor({ kind: 'group', groupId: 'g' });
+    const r = new Map(results(plan).map((x) => [x.stepId, x]));
+    const eu = plan.steps.find((s) => s.op.kind === 'disableHubDevices' && s.op.hub === HUB_EU)!;
+    r.set(eu.id, {
+      stepId: eu.id,
+      outcome: 'failed',
+      attempts: 1,
+      devices: [
+        { id: 'd0', outcome: 'alreadyDone' },
+        { id: 'd1', outcome: 'skipped' },
+      ],
+    });
+    const us = plan.steps.find((s) => s.op.kind === 'disableHubDevices' && s.op.hub === HUB_US)!;
+    r.delete(us.id);
+    expect([...targetsActedOn(plan, r, [])].sort()).toEqual([groupKey('g'), hubDeviceKey(HUB_EU, 'd0')].sort());
+    expect(targetsActedOn(plan, r, [us.id]).has(hubDeviceKey(HUB_US, 'd2'))).toBe(true);
   });
 
   it('a run that changed nothing has nothing to restore, and says so', () => {

@@ -58,7 +58,8 @@ describe('the walkthrough in a real terminal', () => {
     term.send('y');
     const summary = await term.waitFor(/Run \S+ completed\./, 30_000);
     check('summary');
-    expect(summary).toContain('To undo the temporary (disable) actions, run:');
+    expect(summary).toContain('To undo the temporary actions, run:');
+    expect(summary).toMatch(/Restore re-enables what this run disabled/);
     expect(summary).toMatch(/iot-deprovision restore \S+ --yes --sandbox --state/);
     expect(term.alternateOn()).toBe(true);
     term.send('q');

@@ -274,7 +274,7 @@ describe('recorded runs', () => {
     });
     expect(await findRun('20261128T000000Z-000001', env)).toBe(a.path);
     expect(await findRun('20261128T000000Z-ffffff', env)).toBeUndefined();
-    expect((await latestUnfinishedRun(env))?.runId).toBe('20261129T000000Z-000002');
+    expect((await latestUnfinishedRun(env)).run?.runId).toBe('20261129T000000Z-000002');
   });
 
   it('lists nothing when no run was ever recorded', async () => {

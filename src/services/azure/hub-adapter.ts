@@ -55,6 +55,9 @@ export function toHubDevice(hub: string, body: Json, source: 'identity' | 'twin'
   if (typeof body.lastActivityTime === 'string' && !NEVER.test(body.lastActivityTime)) {
     device.lastActivityTime = body.lastActivityTime;
   }
+  // An identity says statusUpdatedTime, a twin statusUpdateTime.
+  const statusTime = source === 'identity' ? body.statusUpdatedTime : body.statusUpdateTime;
+  if (typeof statusTime === 'string' && !NEVER.test(statusTime)) device.statusUpdatedTime = statusTime;
   return device;
 }
 

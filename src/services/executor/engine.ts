@@ -312,6 +312,7 @@ export class RunEngine {
       ...(x.devices ? { devices: x.devices } : {}),
       ...(x.message ? { message: x.message } : {}),
       attempts,
+      ...(x.etag ? { etag: x.etag } : {}),
     };
     this.results[i] = result;
     this.recheck.delete(i);

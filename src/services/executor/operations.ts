@@ -28,6 +28,8 @@ export interface DeviceResult {
 export interface Execution {
   outcome: StepOutcome;
   message?: string;
+  /** The target's ETag once the step settled (for a later restore to see a change since). */
+  etag?: string;
   devices?: DeviceResult[];
   verdicts?: ReenrollmentVerdict[];
 }
@@ -90,8 +92,8 @@ const deleteIdempotent = async (
 /** Read, then write only when the status differs; the written status must be the one asked for. */
 const setStatusIdempotent = async (
   env: StepEnv,
-  read: () => Promise<{ provisioningStatus: string } | undefined>,
-  write: () => Promise<{ provisioningStatus: string }>,
+  read: () => Promise<{ provisioningStatus: string; etag?: string } | undefined>,
+  write: () => Promise<{ provisioningStatus: string; etag?: string }>,
   target: 'enabled' | 'disabled',
   what: string,
 ): Promise<Execution> => {
@@ -104,7 +106,7 @@ const setStatusIdempotent = async (
     };
   }
   if (before.provisioningStatus === target)
-    return { outcome: 'alreadyDone', message: `${what} was already ${target}` };
+    return { outcome: 'alreadyDone', message: `${what} was already ${target}`, ...etagOf(before) };
   // The adapter's read-modify-write costs a read and a write.
   const after = await env.call(dps, 2, true, write);
   if (after.provisioningStatus !== target) {
@@ -113,7 +115,32 @@ const setStatusIdempotent = async (
       message: `${what} came back ${after.provisioningStatus} after setting it ${target}`,
     };
   }
-  return { outcome: 'succeeded' };
+  return { outcome: 'succeeded', ...etagOf(after) };
+};
+
+const etagOf = (x: { etag?: string }): { etag?: string } => (x.etag ? { etag: x.etag } : {});
+
+/**
+ * Restore: deletes the blocker a run wrote, only while its ETag is the one that run left (If-Match).
+ * A blocker changed since (412) is left as it is and said so.
+ */
+const deleteBlocker = async (env: StepEnv, op: Extract<StepOperation, { kind: 'deleteBlocker' }>): Promise<Execution> => {
+  const what = `blocker ${op.registrationId}`;
+  const result = await deleteIdempotent(
+    env,
+    () => env.dps.getEnrollment(op.registrationId),
+    () => env.dps.deleteEnrollment(op.registrationId, op.etag),
+    what,
+  ).catch((e: unknown) => {
+    if (isServiceError(e) && e.kind === 'preconditionFailed') {
+      return {
+        outcome: 'failed' as const,
+        message: `${what} changed since run ${op.runId} wrote it (its ETag differs): left as it is`,
+      };
+    }
+    throw e;
+  });
+  return result;
 };
 
 const createBlocker = async (env: StepEnv, op: Extract<StepOperation, { kind: 'createBlocker' }>) => {
@@ -154,8 +181,9 @@ const createBlocker = async (env: StepEnv, op: Extract<StepOperation, { kind: 'c
     ? {
         outcome: 'alreadyDone' as const,
         message: `a disabled individual enrollment already blocks ${op.registrationId}`,
+        ...etagOf(written),
       }
-    : { outcome: 'succeeded' as const };
+    : { outcome: 'succeeded' as const, ...etagOf(written) };
 };
 
 /** One device's answer from the hub, as the step's result for that device. */
@@ -318,6 +346,12 @@ const verify = async (env: StepEnv, registrationIds: string[]): Promise<Executio
       message: `${first.registrationId} could provision again: ${first.reason}${more}`,
     };
   }
+  const notBack = env.restore ? verdicts.filter((v) => v.notBack) : [];
+  if (notBack.length > 0) {
+    const first = notBack[0];
+    const more = notBack.length > 1 ? ` (and ${notBack.length - 1} more)` : '';
+    return { outcome: 'failed', verdicts, message: `${first.registrationId} is not back as it was: ${first.notBack}${more}` };
+  }
   const message =
     possible.length > 0 ? `${possible.length} device(s) might re-enroll: ${possible[0].reason}` : undefined;
   return { outcome: 'succeeded', verdicts, message };
@@ -378,6 +412,8 @@ export const performStep = async (step: PlanStep, env: StepEnv): Promise<Executi
       );
     case 'createBlocker':
       return createBlocker(env, op);
+    case 'deleteBlocker':
+      return deleteBlocker(env, op);
     case 'disableHubDevices':
     case 'enableHubDevices':
     case 'deleteHubDevices':

@@ -22,6 +22,8 @@ export const notDoneBecause = (step: PlanStep): string => {
       return `enrollment group ${op.groupId} not re-enabled`;
     case 'createBlocker':
       return `no blocker written for ${op.registrationId}`;
+    case 'deleteBlocker':
+      return `blocker for ${op.registrationId} not deleted`;
     case 'disableEnrollment':
       return `enrollment ${op.registrationId} not disabled`;
     case 'enableEnrollment':

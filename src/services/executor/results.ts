@@ -49,7 +49,29 @@ export const failedRegistrationIds = (
   return out.size === failedIds.size ? out : undefined;
 };
 
-const TEMPORARY = new Set(['disableEnrollment', 'disableGroup', 'disableHubDevices']);
+// What restore undoes: re-enables what was disabled, deletes the blockers written.
+const TEMPORARY = new Set(['disableEnrollment', 'disableGroup', 'disableHubDevices', 'createBlocker']);
+
+/** What `restore` of this run will undo, in words: exactly what planRestore does. */
+export const restoreWords = (plan: Plan, results: readonly (StepResult | undefined)[]): string => {
+  const done = (kinds: string[]) =>
+    plan.steps.filter((s, i) => kinds.includes(s.op.kind) && results[i]?.outcome === 'succeeded');
+  const parts: string[] = [];
+  if (done(['disableEnrollment', 'disableGroup', 'disableHubDevices']).length > 0) {
+    parts.push('re-enables what this run disabled (not what was disabled before it)');
+  }
+  const blockers = done(['createBlocker']).flatMap((s) => (s.op.kind === 'createBlocker' ? [s.op] : []));
+  if (blockers.length > 0) {
+    const groups = [...new Set(blockers.map((b) => b.groupId))].join(', ');
+    parts.push(
+      `deletes the ${blockers.length === 1 ? 'blocker' : `${blockers.length} blockers`} it wrote, ` +
+        `so ${blockers.length === 1 ? 'that device' : 'those devices'} can provision again through group ${groups}`,
+    );
+  }
+  const deletes = done(['deleteEnrollment', 'deleteGroup', 'deleteHubDevices', 'deleteRegistration']).length;
+  const tail = deletes > 0 ? '; what it deleted stays deleted' : '';
+  return `Restore ${parts.join(' and ')}${tail}; anything changed since is left as it is.`;
+};
 
 export const summarize = (r: {
   plan: Plan;
@@ -71,7 +93,9 @@ export const summarize = (r: {
     state,
     results: r.results.filter((x): x is StepResult => x !== undefined),
     verify: [...r.verdicts.values()].flat(),
-    ...(temporary && !r.plan.restoreOf ? { restoreCommand: `iot-deprovision restore ${r.runId} --yes` } : {}),
+    ...(temporary && !r.plan.restoreOf
+      ? { restoreCommand: `iot-deprovision restore ${r.runId} --yes`, restoreUndoes: restoreWords(r.plan, r.results) }
+      : {}),
     ...(r.journalError ? { journalError: r.journalError } : {}),
   };
 };

@@ -2,7 +2,15 @@ export { type Env, isRunId, journalPathFor, newRunId, RUN_ID_PATTERN, runsDir, s
 export { type JournalContents, parseJournal, readJournal } from './reader.js';
 export * from './records.js';
 export { assertNoSecrets, scrubSecrets } from './redact.js';
-export { findRun, latestUnfinishedRun, listRuns, type RunCounts, type RunListing } from './runs.js';
+export {
+  findRun,
+  latestUnfinishedRun,
+  listRuns,
+  type RunCounts,
+  type RunListing,
+  sameHost,
+  targetOf,
+} from './runs.js';
 export {
   ensurePrivateDir,
   type JournalOptions,

@@ -20,6 +20,8 @@ export interface JournalContents {
   hasSnapshot: boolean;
   /** The latest outcome of each step that has one (and no later intent). */
   results: Map<string, StepResult>;
+  /** When the latest outcome of each step was journaled (ISO). */
+  resultAt: Map<string, string>;
   /** Steps with an intent after their last outcome: the call may or may not have happened. */
   unknownSteps: string[];
   /** Attempts journaled per step (intents), over the whole run. */
@@ -54,6 +56,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
   let snapshot: RegistrationRecord[] = [];
   let hasSnapshot = false;
   const results = new Map<string, StepResult>();
+  const resultAt = new Map<string, string>();
   const pendingIntent = new Set<string>();
   const attempts = new Map<string, number>();
   const verdicts = new Map<string, ReenrollmentVerdict[]>();
@@ -90,6 +93,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
       case 'outcome':
         pendingIntent.delete(record.result.stepId);
         results.set(record.result.stepId, record.result);
+        if (typeof record.at === 'string') resultAt.set(record.result.stepId, record.at);
         break;
       case 'verify':
         verdicts.set(record.stepId, record.verdicts);
@@ -118,6 +122,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
     snapshot,
     hasSnapshot,
     results,
+    resultAt,
     unknownSteps: [...pendingIntent],
     attempts,
     verdicts,

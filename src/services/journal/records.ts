@@ -12,6 +12,8 @@ export type RunEndState = 'completed' | 'completedWithFailures' | 'aborted' | 'i
 export interface JournalTarget {
   dpsHost: string;
   hubHosts: string[];
+  /** The embedded sandbox (an emulator), not Azure. Absent in journals of older versions. */
+  sandbox?: boolean;
 }
 
 export interface HeaderRecord {
@@ -19,7 +21,8 @@ export interface HeaderRecord {
   v: typeof JOURNAL_VERSION;
   runId: string;
   createdAt: string;
-  target: JournalTarget;
+  /** Absent (or partial) in journals of older versions: the target is then unknown. */
+  target?: JournalTarget;
   selection: Selection;
   actions: Actions;
   /** Set for a restore run: the run it undoes. */

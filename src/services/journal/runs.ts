@@ -2,10 +2,10 @@
 import { readdir } from 'node:fs/promises';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Selection } from '../../core/selection.js';
+import type { Actions, Selection } from '../../core/selection.js';
 import { type Env, isRunId, journalPathFor, runsDir } from './paths.js';
 import { readJournal } from './reader.js';
-import type { RunEndState } from './records.js';
+import type { HeaderRecord, JournalTarget, RunEndState } from './records.js';
 
 export interface RunCounts {
   steps: number;
@@ -23,11 +23,16 @@ export interface RunListing {
   runId: string;
   path: string;
   createdAt: string;
+  /** DPS host, hub hosts, sandbox or not; undefined for a journal that does not record it (older versions). */
+  target?: JournalTarget;
   selection: Selection;
+  actions?: Actions;
   /** `interrupted` when the journal has no end record (the process stopped, or is still running). */
   state: RunEndState;
   counts: RunCounts;
   restoreOf?: string;
+  /** The restore run(s) of this run, oldest first (normally one: a second restore is refused). */
+  restoredBy?: string[];
   torn: boolean;
   /** Set when the journal could not be read at all; the other fields are then placeholders. */
   error?: string;
@@ -50,8 +55,27 @@ export const listRuns = async (env: Env = process.env): Promise<RunListing[]> =>
     .reverse();
   const out: RunListing[] = [];
   for (const runId of ids) out.push(await describeRun(runId, join(dir, `${runId}.jsonl`)));
+  for (const r of [...out].reverse()) {
+    if (!r.restoreOf) continue;
+    const of = out.find((o) => o.runId === r.restoreOf);
+    if (of) of.restoredBy = [...(of.restoredBy ?? []), r.runId];
+  }
   return out;
 };
+
+/** The target a journal header records, or undefined when it records none (a journal of an older version). */
+export const targetOf = (header: HeaderRecord): JournalTarget | undefined => {
+  const t = header.target as Partial<JournalTarget> | undefined;
+  if (!t || typeof t.dpsHost !== 'string' || t.dpsHost === '') return undefined;
+  return {
+    dpsHost: t.dpsHost,
+    hubHosts: Array.isArray(t.hubHosts) ? t.hubHosts.filter((h): h is string => typeof h === 'string') : [],
+    ...(typeof t.sandbox === 'boolean' ? { sandbox: t.sandbox } : {}),
+  };
+};
+
+/** Host names compare without case (DNS). */
+export const sameHost = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 const describeRun = async (runId: string, path: string): Promise<RunListing> => {
   try {
@@ -70,11 +94,14 @@ const describeRun = async (runId: string, path: string): Promise<RunListing> => 
       0,
       counts.steps - counts.succeeded - counts.alreadyDone - counts.failed - counts.skipped - counts.unknown,
     );
+    const target = targetOf(j.header);
     return {
       runId,
       path,
       createdAt: j.header.createdAt,
+      ...(target ? { target } : {}),
       selection: j.header.selection,
+      ...(j.header.actions ? { actions: j.header.actions } : {}),
       state: j.endState ?? 'interrupted',
       counts,
       ...(j.header.restoreOf ? { restoreOf: j.header.restoreOf } : {}),
@@ -105,6 +132,19 @@ export const findRun = async (runId: string, env: Env = process.env): Promise<st
   }
 };
 
-/** The newest run that did not finish (for `resume` without a run ID). */
-export const latestUnfinishedRun = async (env: Env = process.env): Promise<RunListing | undefined> =>
-  (await listRuns(env)).find((r) => !r.error && (r.state === 'interrupted' || r.state === 'aborted'));
+const unfinished = (r: RunListing): boolean => !r.error && (r.state === 'interrupted' || r.state === 'aborted');
+
+/**
+ * The newest run that did not finish (for `resume` without a run ID), among the runs recorded against
+ * `dpsHost` when it is given: a run of another target (or of an unknown one) is never picked by default.
+ * `elsewhere` counts the unfinished runs left out for that reason.
+ */
+export const latestUnfinishedRun = async (
+  env: Env = process.env,
+  dpsHost?: string,
+): Promise<{ run: RunListing | undefined; elsewhere: RunListing[] }> => {
+  const all = (await listRuns(env)).filter(unfinished);
+  if (dpsHost === undefined) return { run: all[0], elsewhere: [] };
+  const mine = (r: RunListing) => r.target !== undefined && sameHost(r.target.dpsHost, dpsHost);
+  return { run: all.find(mine), elsewhere: all.filter((r) => !mine(r)) };
+};

@@ -70,7 +70,11 @@ export const openJournal = async (
     v: JOURNAL_VERSION,
     runId,
     createdAt: now().toISOString(),
-    target: { dpsHost: input.target.dpsHost, hubHosts: [...input.target.hubHosts] },
+    target: {
+      dpsHost: input.target.dpsHost,
+      hubHosts: [...input.target.hubHosts],
+      ...(input.target.sandbox !== undefined ? { sandbox: input.target.sandbox } : {}),
+    },
     selection: plan.selection,
     actions: plan.actions,
     ...(plan.restoreOf ? { restoreOf: plan.restoreOf } : {}),

@@ -20,7 +20,10 @@ import type {
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
 import { listRuns } from '../journal/runs.js';
-import { planRestore } from '../../core/restore.js';
+import { planRestore, restoreReads, targetsActedOn, hubDeviceKey, type RestoreContext } from '../../core/restore.js';
+import type { EnrollmentGroup, HubDevice, IndividualEnrollment } from '../../core/model.js';
+import { formatTimestamp } from '../../core/text.js';
+import { sameHost, targetOf } from '../journal/runs.js';
 import type { Env } from '../journal/paths.js';
 import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
@@ -208,6 +211,82 @@ export function createBackend(options: BackendOptions): SessionBackend {
     };
   };
 
+  /**
+   * A restore run's verify: the targets are back as they were before the run it restores. A device DPS
+   * still refuses (a blocker left, a group still disabled) or whose re-enabled hub identity is not
+   * enabled is marked `notBack`, which fails the verify step.
+   */
+  const verifyRestore = (plan: Plan, prior?: KnownState) => {
+    let state: Promise<KnownState> | undefined;
+    const hubOf = new Map<string, { hub: string; deviceId: string }>();
+    for (const step of plan.steps) {
+      const op = step.op;
+      if (op.kind !== 'enableHubDevices') continue;
+      for (const [i, deviceId] of op.deviceIds.entries()) {
+        hubOf.set(step.registrationIds[i] ?? deviceId, { hub: op.hub, deviceId });
+      }
+    }
+    return async (ids: string[]) => {
+      state ??= read(plan.selection);
+      const now = await state;
+      return mapLimited(verifyAgainst(plan.selection, now, ids, prior), 8, async (v) => {
+        const problems: string[] = [];
+        if (v.verdict === 'blocked') problems.push(`DPS still refuses it (${v.reason})`);
+        const h = hubOf.get(v.registrationId);
+        if (h) {
+          let device: HubDevice | undefined = now.hubDevices.find(
+            (d) => sameHost(d.hub, h.hub) && d.deviceId === h.deviceId,
+          );
+          device ??= await hubs.get(h.hub.toLowerCase())?.getDevice(h.deviceId);
+          if (device?.status !== 'enabled') problems.push(`its identity on ${h.hub} is ${device ? device.status : 'gone'}`);
+        }
+        return problems.length > 0 ? { ...v, notBack: problems.join('; ') } : v;
+      });
+    };
+  };
+
+  /** What a restore compares with what the run left: its targets now, and later runs that acted on them. */
+  const restoreContext = async (
+    contents: Awaited<ReturnType<typeof readJournal>>,
+    plan: Plan,
+  ): Promise<RestoreContext> => {
+    const runId = contents.header.runId;
+    const results = [...contents.results.values()];
+    const reads = restoreReads(plan, results);
+    const laterRuns = new Map<string, string[]>();
+    const mine = targetOf(contents.header);
+    // Oldest first, so a target names the runs in the order they acted.
+    for (const run of (await listRuns(options.env)).reverse()) {
+      if (run.error || run.runId === runId) continue;
+      if (run.createdAt < contents.header.createdAt || (run.createdAt === contents.header.createdAt && run.runId < runId)) continue;
+      // A run of another DPS did not act on these targets; one of an unknown target may have.
+      if (mine && run.target && !sameHost(run.target.dpsHost, mine.dpsHost)) continue;
+      const later = await readJournal(run.path).catch(() => undefined);
+      if (!later?.plan) continue;
+      for (const key of targetsActedOn(later.plan, later.results, later.unknownSteps)) {
+        laterRuns.set(key, [...(laterRuns.get(key) ?? []), run.runId]);
+      }
+    }
+    const enrollments = new Map<string, IndividualEnrollment | null>();
+    for (const [id, e] of await mapLimited(reads.enrollments, 8, async (id) => [id, await dps.getEnrollment(id)] as const)) {
+      enrollments.set(id, e ?? null);
+    }
+    const groups = new Map<string, EnrollmentGroup | null>();
+    for (const id of reads.groups) groups.set(id, (await dps.getGroup(id)) ?? null);
+    const hubDevices = new Map<string, HubDevice | null>();
+    const { devices, errors } = await readHubDevices(
+      hubs,
+      reads.hubDevices.map((d) => ({ registrationId: d.deviceId, deviceId: d.deviceId, assignedHub: d.hub, status: 'assigned' })),
+    );
+    for (const d of reads.hubDevices) {
+      // A hub that could not be read is not compared (its enable step reports what it finds).
+      if (!hubs.get(d.hub.toLowerCase()) || errors.has(d.hub.toLowerCase())) continue;
+      hubDevices.set(hubDeviceKey(d.hub, d.deviceId), null);
+    }
+    for (const d of devices) hubDevices.set(hubDeviceKey(d.hub, d.deviceId), d);
+    return { enrollments, groups, hubDevices, laterRuns, outcomeAt: contents.resultAt };
+  };
+
   const backend: SessionBackend = {
     target: options.target,
 
@@ -252,7 +331,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async run(plan: Plan): Promise<RunHandle> {
       const journal = await openJournal(
-        { target: { dpsHost: dps.host, hubHosts: hubs.hosts() }, plan },
+        { target: { dpsHost: dps.host, hubHosts: hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
         { env: options.env },
       );
       return withTargetHint(
@@ -262,7 +341,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
           journal,
           limits: options.limits,
           signal: options.signal,
-          verify: verifyFor(plan.selection, planStates.get(plan) ?? priorFromPlan(plan)),
+          verify: plan.restoreOf
+            ? verifyRestore(plan, priorFromPlan(plan))
+            : verifyFor(plan.selection, planStates.get(plan) ?? priorFromPlan(plan)),
         }),
       );
     },
@@ -275,7 +356,10 @@ export function createBackend(options: BackendOptions): SessionBackend {
         limits: options.limits,
         signal: options.signal,
         retryFailed: opts.retryFailed,
-        verify: verifyFor(contents.header.selection, contents.plan ? priorFromPlan(contents.plan) : undefined),
+        verify:
+          contents.plan?.restoreOf
+            ? verifyRestore(contents.plan, priorFromPlan(contents.plan))
+            : verifyFor(contents.header.selection, contents.plan ? priorFromPlan(contents.plan) : undefined),
       });
       return withTargetHint(handle);
     },
@@ -288,7 +372,35 @@ export function createBackend(options: BackendOptions): SessionBackend {
           refusal: { code: 'unknown-target', message: `run ${contents.header.runId} stopped before its plan was journaled: nothing to restore` },
         };
       }
-      return planRestore(contents.header.runId, contents.plan, [...contents.results.values()]);
+      const runId = contents.header.runId;
+      // Restore undoes one run once: a second restore would undo what happened since the first.
+      const restores = (await listRuns(options.env)).filter((r) => r.restoreOf === runId).reverse();
+      if (restores.length > 0) {
+        const by = restores[0];
+        const finished = by.state === 'completed' || by.state === 'completedWithFailures';
+        return {
+          ok: false,
+          refusal: {
+            code: 'already-restored',
+            message:
+              `run ${runId} was already restored by run ${by.runId} (${formatTimestamp(by.createdAt)} UTC, ${by.state}); nothing changed. ` +
+              (finished
+                ? 'A restore undoes a run once; what changed since is left as it is.'
+                : `To finish that restore: iot-deprovision resume ${by.runId}`),
+          },
+        };
+      }
+      if (contents.header.restoreOf) {
+        return {
+          ok: false,
+          refusal: {
+            code: 'invalid-selection',
+            message: `run ${runId} is itself the restore of run ${contents.header.restoreOf}: there is nothing of it to undo`,
+          },
+        };
+      }
+      const context = await restoreContext(contents, contents.plan);
+      return planRestore(runId, contents.plan, [...contents.results.values()], context);
     },
 
     async verify(selection: Selection): Promise<ReenrollmentVerdict[]> {
