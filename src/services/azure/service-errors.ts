@@ -3,29 +3,16 @@
  * error classes is unreliable: we decide by HTTP status, then by error name and socket error code.
  */
 import { ServiceError, type ServiceErrorKind, isServiceError } from '../../core/errors.js';
+import { printable, sanitize } from '../../core/text.js';
+import { scrubSecrets } from '../secrets.js';
 
-const SECRET_PATTERNS: [RegExp, string][] = [
-  [/SharedAccessSignature\s+[^\s"',]+/gi, 'SharedAccessSignature [redacted]'],
-  [/\b(sig|SharedAccessKey|AccountKey|SharedAccessSignature)=[^;&\s"',]+/gi, '$1=[redacted]'],
-  [/\bBearer\s+[\w\-.~+/]+=*/g, 'Bearer [redacted]'],
-  [/("(?:primaryKey|secondaryKey|key|connectionString)"\s*:\s*)"[^"]*"/gi, '$1"[redacted]"'],
-];
-
-/** Removes anything that looks like a key, SAS token or bearer token from text meant for people. */
-export function scrubSecrets(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
+export { scrubSecrets };
 
 const MAX_DETAIL = 300;
 
 /** Text from a service or an SDK, made safe to print: no secrets, no control characters, bounded. */
 export function safeDetail(text: string): string {
-  const clean = scrubSecrets(text)
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
-    .trim();
-  return clean.length > MAX_DETAIL ? `${clean.slice(0, MAX_DETAIL)}...` : clean;
+  return printable(scrubSecrets(text).trim(), MAX_DETAIL + 3);
 }
 
 interface ErrorBody {
@@ -156,7 +143,8 @@ export function toServiceError(err: unknown, action: string, target: string): Se
     status !== undefined ? `${status}${code ? ` ${code}` : ''}` : code && code !== detail ? code : '';
   const parts = [what, detail].filter((p) => p !== '');
   const hint = HINTS[kind];
-  const message = `${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`;
+  // The action names IDs the service gave us: the whole message goes through the sanitizer.
+  const message = sanitize(`${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`);
   return new ServiceError(kind, message, {
     status,
     code,
