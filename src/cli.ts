@@ -206,7 +206,7 @@ export function explain(err: unknown): { message: string; code: number } {
     return { message: `${err.message}${hint}`, code: usage ? EXIT.usage : EXIT.failed };
   }
   const e = err as { name?: string; message?: string };
-  if (e?.name === 'StateLockedError' || e?.name === 'JournalError') return { message: String(e.message), code: EXIT.usage };
+  if (e?.name === 'StateLockedError' || e?.name === 'StateFileError' || e?.name === 'JournalError') return { message: String(e.message), code: EXIT.usage };
   return { message: e?.message ?? String(err), code: EXIT.failed };
 }
 
