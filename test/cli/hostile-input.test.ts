@@ -121,13 +121,13 @@ describe('a damaged journal is refused, not crashed on', () => {
     const journal = /journal (\S+\.jsonl)/.exec(run.stderr)?.[1] as string;
     const lines = readFileSync(journal, 'utf8').trim().split('\n');
     const kept = lines.filter((l) => !l.includes('"type":"end"'));
-    kept.push(JSON.stringify({ type: 'outcome', at: new Date().toISOString(), result: {} }));
+    kept.push(JSON.stringify({ type: 'outcome', at: new Date().toISOString() }));
     writeFileSync(journal, `${kept.join('\n')}\n`);
     const before = stateOf(f.emulator);
     const writes = JSON.stringify(destructiveCounts(f.emulator));
     const r = await f.cli(['resume', runId]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`line ${kept.length} (outcome record) result.stepId: missing`);
+    expect(r.stderr).toContain(`line ${kept.length} (outcome record) result: missing`);
     expect(r.stderr).toMatch(/cannot be resumed or restored/);
     expect(r.stderr).not.toMatch(/Cannot read properties|\n\s+at /);
     expect(stateOf(f.emulator)).toBe(before);
