@@ -12,7 +12,8 @@ import type { Io } from './commands/headless.js';
 import type { TargetFlags } from './commands/session.js';
 import type { SessionBackend } from './services/session/create-backend.js';
 import { isUsageError, UsageError } from './commands/usage-error.js';
-import { scrubSecrets } from './services/journal/index.js';
+import { sanitizeLines } from './core/text.js';
+import { scrubSecrets } from './services/secrets.js';
 
 const collectValues = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -205,7 +206,7 @@ export function explain(err: unknown): { message: string; code: number } {
     return { message: `${err.message}${hint}`, code: usage ? EXIT.usage : EXIT.failed };
   }
   const e = err as { name?: string; message?: string };
-  if (e?.name === 'StateLockedError' || e?.name === 'JournalError') return { message: String(e.message), code: EXIT.usage };
+  if (e?.name === 'StateLockedError' || e?.name === 'StateFileError' || e?.name === 'JournalError') return { message: String(e.message), code: EXIT.usage };
   return { message: e?.message ?? String(err), code: EXIT.failed };
 }
 
@@ -234,8 +235,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.done : EXIT.usage;
     const { message, code: exit } = explain(err);
-    io.stderr(`iot-deprovision: ${scrubSecrets(message)}\n`);
-    if (io.env?.IOT_DEPROVISION_DEBUG && err instanceof Error) io.stderr(`${scrubSecrets(err.stack ?? '')}\n`);
+    // Every message, whatever made it, passes the one sanitizer (IDs and values from services or users).
+    io.stderr(`iot-deprovision: ${sanitizeLines(scrubSecrets(message))}\n`);
+    if (io.env?.IOT_DEPROVISION_DEBUG && err instanceof Error) io.stderr(`${sanitizeLines(scrubSecrets(err.stack ?? ''))}\n`);
     return exit;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Actions, DeviceChoice, Selection } from '../core/selection.js';
+import { printable } from '../core/text.js';
 import { UsageError } from './usage-error.js';
 
 export interface SelectorFlags {
@@ -34,11 +35,8 @@ function checkId(flag: string, value: string): string {
   return value;
 }
 
-/** Echo user input safely: no control characters, bounded length. */
-export function printable(value: string): string {
-  const clean = [...value].map((ch) => (/[\u0000-\u001f\u007f-\u009f]/.test(ch) ? '?' : ch)).join('');
-  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
-}
+/** Echo user input safely (the one sanitizer, bounded length). */
+export { printable };
 
 export function parseSelector(flags: SelectorFlags): Selection {
   const devices = flags.device ?? [];
@@ -60,22 +58,22 @@ export function parseSelector(flags: SelectorFlags): Selection {
   const chosen = new Map<string, DeviceChoice>();
   for (const d of devices) {
     checkId('--device', d);
-    if (chosen.has(d)) throw new UsageError(`--device ${d} is given twice`);
+    if (chosen.has(d)) throw new UsageError(`--device ${printable(d)} is given twice`);
     chosen.set(d, { registrationId: d });
   }
   for (const c of certs) {
     // An X.509 device's registration ID is its certificate's subject CN.
     const existing = chosen.get(c.commonName);
     if (existing?.certificatePem) {
-      throw new UsageError(`--device-cert ${c.file}: a second certificate for device ${printable(c.commonName)}`);
+      throw new UsageError(`--device-cert ${printable(c.file)}: a second certificate for device ${printable(c.commonName)}`);
     }
     if (!existing && devices.length) {
       throw new UsageError(
-        `--device-cert ${c.file}: its subject CN "${printable(c.commonName)}" is none of the --device values; ` +
+        `--device-cert ${printable(c.file)}: its subject CN "${printable(c.commonName)}" is none of the --device values; ` +
           'an X.509 device\'s registration ID is its certificate\'s CN',
       );
     }
-    checkId(`--device-cert ${c.file} (subject CN)`, c.commonName);
+    checkId(`--device-cert ${printable(c.file)} (subject CN)`, c.commonName);
     chosen.set(c.commonName, { registrationId: c.commonName, certificatePem: c.pem });
   }
   return { kind: 'groupDevices', groupId, devices: [...chosen.values()] };

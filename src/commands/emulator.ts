@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { type EmulatorHandle, startEmulator } from '../services/emulator/index.js';
 import type { FaultSpec, HubTier } from '../services/emulator/types.js';
-import { printable } from './args.js';
+import { printable, safeJson } from '../core/text.js';
 import { UsageError } from './usage-error.js';
 
 export interface EmulatorCommandOptions {
@@ -201,7 +201,7 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions, io: Comma
       dps: em.dps,
       hubs: em.hubs,
     };
-    io.stdout.write(`${JSON.stringify(line)}\n`);
+    io.stdout.write(`${safeJson(line)}\n`);
   } else {
     io.stdout.write(describe(em, opts));
   }

@@ -20,7 +20,7 @@ import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } fro
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
-import { sanitize } from '../core/text.js';
+import { safeJson, sanitize } from '../core/text.js';
 import { attemptAll, formatAttempts } from './verify-attempt.js';
 
 export { EXIT };
@@ -36,7 +36,7 @@ export interface OutputFlags {
 }
 
 function refused(result: PlanResult & { ok: false }, io: Io, json: boolean | undefined): number {
-  if (json) io.stdout(`${JSON.stringify({ refused: result.refusal })}\n`);
+  if (json) io.stdout(`${safeJson({ refused: result.refusal })}\n`);
   io.stderr(`iot-deprovision: ${formatRefusal(result.refusal)}\n`);
   return EXIT.usage;
 }
@@ -50,14 +50,14 @@ export async function planCommand(
   const actions = parseActions(flags, selection);
   const result = await backend.plan(selection, actions);
   if (!result.ok) return refused(result, io, flags.json);
-  io.stdout(flags.json ? `${JSON.stringify(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
+  io.stdout(flags.json ? `${safeJson(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
   return EXIT.done;
 }
 
 /** Follows a run to its end, printing progress; returns the exit code. */
 export async function followRun(handle: RunHandle, io: Io, json: boolean | undefined): Promise<number> {
   const started = { runId: handle.runId, journal: handle.journalPath };
-  if (json) io.stdout(`${JSON.stringify({ event: 'started', ...started })}\n`);
+  if (json) io.stdout(`${safeJson({ event: 'started', ...started })}\n`);
   else io.stderr(`Run ${handle.runId} started; journal ${handle.journalPath}\n`);
   let lastLine = '';
   let lastAt = 0;
@@ -68,13 +68,13 @@ export async function followRun(handle: RunHandle, io: Io, json: boolean | undef
     if (line === lastLine || now - lastAt < 500) return;
     lastLine = line;
     lastAt = now;
-    if (json) io.stdout(`${JSON.stringify({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`);
+    if (json) io.stdout(`${safeJson({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`);
     else io.stderr(`${line}\n`);
   });
   const summary = await handle.done;
   unsubscribe();
   const progress = handle.progress();
-  if (json) io.stdout(`${JSON.stringify({ event: 'summary', ...summary, phases: progress.phases })}\n`);
+  if (json) io.stdout(`${safeJson({ event: 'summary', ...summary, phases: progress.phases })}\n`);
   else io.stdout(`${formatSummary(summary, progress)}\n`);
   return summary.state === 'completed' ? EXIT.done : summary.state === 'aborted' ? EXIT.aborted : EXIT.failed;
 }
@@ -86,7 +86,7 @@ async function executePlan(backend: SessionBackend, plan: Plan, io: Io, json: bo
   // Devices on hubs the tool could not reach were left as they were: the run is not done for them.
   const unreached = plan.warnings.filter((w) => w.code === 'hub-without-credentials');
   if (unreached.length === 0) return code;
-  if (json) io.stdout(`${JSON.stringify({ event: 'not-done', warnings: unreached })}\n`);
+  if (json) io.stdout(`${safeJson({ event: 'not-done', warnings: unreached })}\n`);
   else for (const w of unreached) io.stdout(`NOT DONE: ${sanitize(w.message)}\n`);
   return code === EXIT.done ? EXIT.failed : code;
 }
@@ -187,11 +187,11 @@ export async function restoreCommand(
   const result = await backend.planRestore(path);
   if (!result.ok) return refused(result, io, flags.json);
   if (!flags.yes) {
-    io.stdout(flags.json ? `${JSON.stringify(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
+    io.stdout(flags.json ? `${safeJson(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
     throw new UsageError('restore changes the services: review the plan above, then add --yes');
   }
   if (!result.plan.steps.some((s) => s.destructive)) {
-    io.stdout(flags.json ? `${JSON.stringify({ event: 'nothing-to-restore', plan: result.plan })}\n` : `${formatPlan(result.plan)}\nNothing to restore.\n`);
+    io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan: result.plan })}\n` : `${formatPlan(result.plan)}\nNothing to restore.\n`);
     return EXIT.done;
   }
   return executePlan(backend, result.plan, io, flags.json);
@@ -213,14 +213,14 @@ export async function verifyCommand(
   const verdicts = await backend.verify(selection);
   const blocked = verdicts.every((v) => v.verdict === 'blocked');
   if (!flags.attempt || !attempt) {
-    io.stdout(flags.json ? `${JSON.stringify({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);
+    io.stdout(flags.json ? `${safeJson({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);
     return blocked ? EXIT.done : EXIT.failed;
   }
   // After the verdicts: a device that gets in changes what a later read would show.
   const attempts = await attemptAll(verdicts, (id) => attempt(id));
   io.stdout(
     flags.json
-      ? `${JSON.stringify({ verdicts, attempts })}\n`
+      ? `${safeJson({ verdicts, attempts })}\n`
       : `${formatVerdicts(verdicts)}\n${formatAttempts(attempts)}\n`,
   );
   return blocked && !attempts.some((a) => a.agreement === 'differs') ? EXIT.done : EXIT.failed;
@@ -228,6 +228,6 @@ export async function verifyCommand(
 
 export async function runsCommand(flags: OutputFlags, io: Io): Promise<number> {
   const runs = await listRuns(io.env);
-  io.stdout(flags.json ? `${JSON.stringify({ runs })}\n` : `${formatRuns(runs)}\n`);
+  io.stdout(flags.json ? `${safeJson({ runs })}\n` : `${formatRuns(runs)}\n`);
   return EXIT.done;
 }

@@ -4,6 +4,7 @@ import { buildPorts, NO_DPS_MESSAGE, resolveTarget } from '../services/azure/tar
 import type { RunLimits } from '../services/executor/index.js';
 import { createBackend, type SessionBackend } from '../services/session/create-backend.js';
 import { startSandbox } from '../services/session/sandbox.js';
+import { printable } from '../core/text.js';
 import { UsageError } from './usage-error.js';
 
 export interface TargetFlags {
@@ -29,10 +30,10 @@ function limitsOf(flags: TargetFlags): Partial<RunLimits> {
   if (flags.hubTier !== undefined || flags.hubUnits !== undefined) {
     const tier = (flags.hubTier ?? 'S1').toUpperCase();
     if (!['S1', 'S2', 'S3', 'B1', 'B2', 'B3', 'F1'].includes(tier)) {
-      throw new UsageError(`--hub-tier "${flags.hubTier}": expected S1, S2, S3, B1, B2, B3 or F1`);
+      throw new UsageError(`--hub-tier "${printable(flags.hubTier)}": expected S1, S2, S3, B1, B2, B3 or F1`);
     }
     const units = Number(flags.hubUnits ?? '1');
-    if (!Number.isInteger(units) || units < 1) throw new UsageError(`--hub-units "${flags.hubUnits}": expected a whole number >= 1`);
+    if (!Number.isInteger(units) || units < 1) throw new UsageError(`--hub-units "${printable(flags.hubUnits)}": expected a whole number >= 1`);
     limits.defaultHub = { tier: tier as RunLimits['defaultHub']['tier'], units };
   }
   return limits;
@@ -54,7 +55,7 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     try {
       endpointCa = readFileSync(flags.endpointCa, 'utf8');
     } catch {
-      throw new UsageError(`--endpoint-ca ${flags.endpointCa}: cannot read the file`);
+      throw new UsageError(`--endpoint-ca ${printable(flags.endpointCa)}: cannot read the file`);
     }
   }
   const target = resolveTarget({ dps: flags.dps, hubs: flags.hub, endpoint: flags.endpoint, endpointCa, env });

@@ -15,6 +15,8 @@ export interface PlanOptions {
   runId?: string;
   /** Device certificate chains (leaf first) we hold, by registration ID: they make the analysis exact. */
   certificates?: Record<string, ParsedCertificate[]>;
+  /** The time certificates are checked against (the planner reads no clock); no date check without it. */
+  now?: Date;
 }
 
 /** A plan before its re-enrollment warnings: the steps, and the devices whose fate they decide. */

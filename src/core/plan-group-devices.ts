@@ -2,8 +2,8 @@
  * One or several devices of an enrollment group: each gets a DISABLED individual enrollment (a blocker)
  * with its registration ID, which DPS finds before the group. The rest of the group keeps working.
  */
-import { CertificateError, parseCertificateChain } from './certs.js';
-import type { ParsedCertificate, RegistrationRecord } from './model.js';
+import { CertificateError, parseCertificateChain, sameName } from './certs.js';
+import type { CertificateInfo, EnrollmentGroup, ParsedCertificate, RegistrationRecord } from './model.js';
 import { PlanBuilder, plural, refuse, sampleIds } from './plan-builder.js';
 import type { Draft, PlanContext } from './plan-context.js';
 import type { Actions, DeviceChoice, Selection } from './selection.js';
@@ -44,6 +44,59 @@ function deviceChain(
     );
   }
   return chain;
+}
+
+/**
+ * What is odd about a device certificate given on the command line: expired, not yet valid, or not issued
+ * (directly or through the chain given with it) by a certificate of the group. Empty when nothing is, or
+ * when it cannot be told (no time given, a group CA the tool cannot see).
+ */
+export function certificateOddities(
+  chain: ParsedCertificate[],
+  groupCertificates: CertificateInfo[],
+  canTellIssuer: boolean,
+  now: Date | undefined,
+): string[] {
+  const leaf = chain[0];
+  if (!leaf) return [];
+  const odd: string[] = [];
+  const day = (iso: string) => iso.slice(0, 10);
+  if (now) {
+    const notAfter = leaf.notAfter ? Date.parse(leaf.notAfter) : Number.NaN;
+    const notBefore = leaf.notBefore ? Date.parse(leaf.notBefore) : Number.NaN;
+    if (Number.isFinite(notAfter) && notAfter < now.getTime()) odd.push(`it expired on ${day(leaf.notAfter as string)}`);
+    if (Number.isFinite(notBefore) && notBefore > now.getTime()) odd.push(`it is not valid before ${day(leaf.notBefore as string)}`);
+  }
+  if (canTellIssuer && groupCertificates.length > 0) {
+    // Walk up from the leaf through the certificates given with it, to one the group holds.
+    let current: CertificateInfo = leaf;
+    let trusted = false;
+    for (let hops = 0; hops <= chain.length; hops++) {
+      if (groupCertificates.some((g) => sameName(g.subjectName, current.issuerName))) {
+        trusted = true;
+        break;
+      }
+      const next = chain.find((c) => c !== current && sameName(c.subjectName, current.issuerName));
+      if (!next) break;
+      current = next;
+    }
+    if (!trusted) odd.push(`its issuer (${leaf.issuerName}) is none of the group's certificates`);
+  }
+  return odd;
+}
+
+function oddCertificateWarning(id: string, group: EnrollmentGroup, odd: string[]) {
+  return {
+    code: 'device-certificate-odd' as const,
+    severity: 'caution' as const,
+    message:
+      `The certificate given for ${id} looks wrong: ${odd.join('; ')}. ` +
+      'DPS matches an X.509 blocker by the certificate itself, so the blocker is still written from it, ' +
+      'but it stops the device only if this is the certificate the device presents.',
+    recommendation: `Check that it is ${id}'s current certificate (the one its group ${group.enrollmentGroupId} accepts).`,
+    registrationIds: [id],
+    path: `enrollmentGroups/${group.enrollmentGroupId}`,
+  };
 }
 
 export function planGroupDevices(
@@ -92,6 +145,13 @@ export function planGroupDevices(
   for (const choice of choices) {
     const id = choice.registrationId;
     const given = deviceChain(choice, groupId, symmetricKeyGroup);
+    if (given && group.attestation.type === 'x509') {
+      const groupCerts = ctx.groupCertificates(group);
+      // A CA reference the tool cannot resolve hides the group's authority: no issuer check then.
+      const canTell = groupCerts.length >= group.attestation.signingCertificates.length + group.attestation.caReferences.length;
+      const odd = certificateOddities(given, groupCerts, canTell, ctx.options.now);
+      if (odd.length > 0) builder.warn(oddCertificateWarning(id, group, odd));
+    }
     const existing = ctx.individuals.get(id);
     if (existing?.provisioningStatus === 'disabled') {
       alreadyBlocked.push(id);

@@ -80,6 +80,8 @@ export type WarningCode =
   | 'symmetric-key-group-device'
   /** An individual enrollment already exists for a device of the group (not a blocker). */
   | 'existing-individual-enrollment'
+  /** A device certificate given for a blocker is expired, not yet valid, or not issued by the group's CA. */
+  | 'device-certificate-odd'
   /** The group has no registration records: nothing to deregister or clean up. */
   | 'no-registrations'
   /** The group is deleted but its registration records are kept: they still count against the quota. */

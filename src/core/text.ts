@@ -30,6 +30,32 @@ export function sanitize(text: unknown): string {
     .replace(BIDI, '');
 }
 
+/** Text per line made safe (line breaks kept): for messages of several lines. */
+export function sanitizeLines(text: unknown): string {
+  return String(text ?? '')
+    .split(/\r?\n/)
+    .map((line) => sanitize(line))
+    .join('\n');
+}
+
+/** A value echoed back to the person (a flag's value, an argument): sanitized and at most `max` characters. */
+export function printable(value: unknown, max = 80): string {
+  const clean = sanitize(value);
+  return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
+}
+
+// JSON.stringify leaves these raw: DEL and the C1 controls, bidi controls, and the JS line separators.
+const JSON_UNSAFE = /[\u007F-\u009F\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C\u2028\u2029]/g;
+
+/**
+ * JSON for a terminal or a log: like JSON.stringify, with every control character (C0 and C1) and bidi
+ * override written as a \u escape, so that parsing gives back the exact value and nothing acts on the
+ * terminal that prints it.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 const isCombining = (cp: number): boolean =>
   (cp >= 0x0300 && cp <= 0x036f) ||
   (cp >= 0x1ab0 && cp <= 0x1aff) ||

@@ -4,6 +4,7 @@ import { planDeprovision } from '../../src/core/plan.js';
 import type { DeviceChoice } from '../../src/core/selection.js';
 import { applyPlan } from '../../src/core/simulate.js';
 import { analyzeReenrollment } from '../../src/core/reenrollment.js';
+import { cachedChain } from '../support/certs.js';
 import {
   actions,
   HUB_EU,
@@ -191,5 +192,41 @@ describe('one or several devices of a group', () => {
         refusal: { code: 'unknown-target' },
       });
     });
+  });
+});
+
+describe('a device certificate that looks wrong: the X.509 blocker is still written, the plan says why', () => {
+  const withCert = (pem: string, now: Date) =>
+    okPlan(
+      planDeprovision(devicesOf('g-int', { registrationId: 'dev-x1', certificatePem: pem }), actions(), x509State(), {
+        now,
+      }),
+    );
+  const odd = (plan: ReturnType<typeof withCert>) => plan.warnings.filter((w) => w.code === 'device-certificate-odd');
+  const blocker = (plan: ReturnType<typeof withCert>) => plan.steps.find((s) => s.op.kind === 'createBlocker')?.op;
+
+  it('a valid certificate of the group: no such warning', () => {
+    expect(odd(withCert(p.chain1.chainPem, new Date()))).toEqual([]);
+  });
+
+  it('expired', () => {
+    const plan = withCert(p.chain1.chainPem, new Date('2200-01-01T00:00:00Z'));
+    expect(odd(plan)).toHaveLength(1);
+    expect(odd(plan)[0]?.message).toMatch(/dev-x1 looks wrong: it expired on \d{4}-\d\d-\d\d/);
+    expect(odd(plan)[0]?.registrationIds).toEqual(['dev-x1']);
+    expect(blocker(plan)).toMatchObject({ kind: 'createBlocker', attestation: 'x509' });
+  });
+
+  it('not yet valid', () => {
+    const plan = withCert(p.chain1.chainPem, new Date('2000-01-01T00:00:00Z'));
+    expect(odd(plan)[0]?.message).toMatch(/it is not valid before \d{4}-\d\d-\d\d/);
+    expect(blocker(plan)).toMatchObject({ kind: 'createBlocker', attestation: 'x509' });
+  });
+
+  it('issued by a CA that is none of the group certificates', async () => {
+    const stranger = await cachedChain('stranger', { leafCn: 'dev-x1', rootCn: 'Other Root', intermediateCn: 'Other CA' });
+    const plan = withCert(stranger.chainPem, new Date());
+    expect(odd(plan)[0]?.message).toMatch(/its issuer \(CN=Other CA\) is none of the group's certificates/);
+    expect(blocker(plan)).toMatchObject({ kind: 'createBlocker', attestation: 'x509', certificatePem: stranger.chainPem });
   });
 });

@@ -47,7 +47,7 @@ describe('emulator: state file', () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     writeFileSync(`${statePath}.lock`, String(dead));
     const em = await start({ statePath });
-    expect(readFileSync(`${statePath}.lock`, 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(readFileSync(`${statePath}.lock`, 'utf8'))).toMatchObject({ pid: process.pid });
     await em.stop();
     writeFileSync(join(dir, 'other.json'), '{"hello": 1}');
     const err = await failure(startEmulator({ statePath: join(dir, 'other.json') }));

@@ -223,7 +223,7 @@ describe('redaction guard', () => {
 
   it('keeps a secret-bearing run off the disk entirely', async () => {
     const p = plan();
-    p.steps[1].call = 'DELETE registrations/dev-1 SharedAccessKey=abc';
+    p.steps[1].call = 'DELETE registrations/dev-1 HostName=h;SharedAccessKeyName=o;SharedAccessKey=abcd';
     await expect(
       openJournal({ target, plan: p, runId: '20261129T013000Z-bbbbbb' }, { env }),
     ).rejects.toMatchObject({

@@ -5,6 +5,7 @@
  */
 import type { TokenCredential } from '@azure/core-auth';
 import type { ServiceAuth } from './clients.js';
+import { registerSecret } from '../secrets.js';
 import { UsageError } from './usage-error.js';
 
 export type ServiceKind = 'dps' | 'hub';
@@ -77,6 +78,7 @@ export function parseConnectionString(
     );
   }
   const key = parts.get('sharedaccesskey');
+  registerSecret(key);
   if (!key) throw new UsageError(`${source}: the connection string has no SharedAccessKey part`);
   if (!BASE64.test(key)) {
     throw new UsageError(

@@ -12,6 +12,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 // CommonJS packages: Node's ESM loader only promises their default export (module.exports).
 import httpBase from 'azure-iot-http-base';
+import { printable } from '../../core/text.js';
 import hubHttp from 'azure-iothub/dist/common-http/http.js';
 
 const DpsHttp = httpBase.Http;
@@ -29,12 +30,12 @@ export function parseEndpoint(value: string, ca?: string): EmulatorEndpoint {
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`--endpoint: "${value}" is not a URL; expected for example http://127.0.0.1:8443`);
+    throw new Error(`--endpoint: "${printable(value)}" is not a URL; expected for example http://127.0.0.1:8443`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`--endpoint: "${value}" must start with http:// or https://`);
+    throw new Error(`--endpoint: "${printable(value)}" must start with http:// or https://`);
   }
-  if (!url.port) throw new Error(`--endpoint: "${value}" needs an explicit port`);
+  if (!url.port) throw new Error(`--endpoint: "${printable(value)}" needs an explicit port`);
   return { url, ca };
 }
 

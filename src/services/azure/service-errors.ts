@@ -3,29 +3,16 @@
  * error classes is unreliable: we decide by HTTP status, then by error name and socket error code.
  */
 import { ServiceError, type ServiceErrorKind, isServiceError } from '../../core/errors.js';
+import { printable, sanitize } from '../../core/text.js';
+import { scrubSecrets } from '../secrets.js';
 
-const SECRET_PATTERNS: [RegExp, string][] = [
-  [/SharedAccessSignature\s+[^\s"',]+/gi, 'SharedAccessSignature [redacted]'],
-  [/\b(sig|SharedAccessKey|AccountKey|SharedAccessSignature)=[^;&\s"',]+/gi, '$1=[redacted]'],
-  [/\bBearer\s+[\w\-.~+/]+=*/g, 'Bearer [redacted]'],
-  [/("(?:primaryKey|secondaryKey|key|connectionString)"\s*:\s*)"[^"]*"/gi, '$1"[redacted]"'],
-];
-
-/** Removes anything that looks like a key, SAS token or bearer token from text meant for people. */
-export function scrubSecrets(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
+export { scrubSecrets };
 
 const MAX_DETAIL = 300;
 
 /** Text from a service or an SDK, made safe to print: no secrets, no control characters, bounded. */
 export function safeDetail(text: string): string {
-  const clean = scrubSecrets(text)
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
-    .trim();
-  return clean.length > MAX_DETAIL ? `${clean.slice(0, MAX_DETAIL)}...` : clean;
+  return printable(scrubSecrets(text).trim(), MAX_DETAIL + 3);
 }
 
 interface ErrorBody {
@@ -134,6 +121,26 @@ const HINTS: Partial<Record<ServiceErrorKind, string>> = {
 };
 
 /**
+ * TLS failures in plain words (OpenSSL's own text, "ssl3_get_record:wrong version number", helps nobody).
+ */
+function tlsProblem(code: string | undefined, message: string): string | undefined {
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || /wrong version number|packet length too long/i.test(message)) {
+    return 'the endpoint does not speak HTTPS (it looks like plain HTTP): use an http:// URL for it';
+  }
+  if (
+    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+    code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+  ) {
+    return "the endpoint's certificate is not trusted: give its CA certificate with --endpoint-ca";
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the endpoint's certificate is for another host name";
+  if (code?.startsWith('ERR_SSL_') || /SSL routines/i.test(message)) return 'the TLS handshake with the endpoint failed';
+  return undefined;
+}
+
+/**
  * Maps anything an SDK call threw or rejected with to a ServiceError whose message says what failed and
  * for which target, and never carries a secret.
  */
@@ -150,13 +157,15 @@ export function toServiceError(err: unknown, action: string, target: string): Se
   const kind = kindOf(status, name, socketCode, rawMessage);
   const headerCode =
     typeof headers?.['x-ms-error-code'] === 'string' ? (headers['x-ms-error-code'] as string) : undefined;
-  const code = body.code ?? headerCode ?? socketCode;
-  const detail = safeDetail(body.message ?? rawMessage);
+  const tls = status === undefined ? tlsProblem(socketCode, rawMessage) : undefined;
+  const code = tls ? undefined : (body.code ?? headerCode ?? socketCode);
+  const detail = tls ?? safeDetail(body.message ?? rawMessage);
   const what =
     status !== undefined ? `${status}${code ? ` ${code}` : ''}` : code && code !== detail ? code : '';
   const parts = [what, detail].filter((p) => p !== '');
   const hint = HINTS[kind];
-  const message = `${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`;
+  // The action names IDs the service gave us: the whole message goes through the sanitizer.
+  const message = sanitize(`${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`);
   return new ServiceError(kind, message, {
     status,
     code,

@@ -9,7 +9,7 @@ import { deviceRoutes, GLOBAL_DEVICE_HOST } from './device/index.js';
 import { dpsRoutes } from './dps-routes.js';
 import { FaultInjector } from './faults.js';
 import { hubRoutes } from './hub-routes.js';
-import { acquireLock, loadState, StateSaver } from './persistence.js';
+import { acquireLock, loadState, StateSaver, stateFileError } from './persistence.js';
 import { type EmulatorContext, RouteTable } from './router.js';
 import { seedDemo } from './seed-demo.js';
 import { seedLarge } from './seed-large.js';
@@ -84,14 +84,22 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let saver: StateSaver | undefined;
   try {
     const snapshot = opts.statePath ? loadState(opts.statePath) : undefined;
-    const store = snapshot ? EmulatorStore.fromSnapshot(snapshot) : EmulatorStore.create();
+    let store: EmulatorStore;
+    try {
+      store = snapshot ? EmulatorStore.fromSnapshot(snapshot) : EmulatorStore.create();
+    } catch (e) {
+      // Valid JSON of another shape: plain words, whatever the parser tripped on.
+      throw stateFileError(opts.statePath as string, e instanceof TypeError ? new Error('is not an emulator state') : e, 'read');
+    }
     if (!snapshot && opts.seed === 'demo') await seedDemo(store);
     else if (!snapshot && typeof opts.seed === 'number' && opts.seed > 0) await seedLarge(store, opts.seed);
     if (opts.statePath) {
       saver = new StateSaver(opts.statePath, store);
       if (!snapshot) {
         saver.markDirty();
-        await saver.flush();
+        await saver.flush().catch((e) => {
+          throw stateFileError(opts.statePath as string, e, 'written');
+        });
       }
     }
     const stats = new StatsRecorder();

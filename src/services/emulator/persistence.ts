@@ -12,7 +12,39 @@ export class StateLockedError extends Error {
   override readonly name = 'StateLockedError';
 }
 
+/** A --state file that cannot be used (a folder, unreadable, not a state): exit 2 with a plain message. */
+export class StateFileError extends Error {
+  override readonly name = 'StateFileError';
+}
+
+/** The plain words for what is wrong with the state file; the errno code stays out of sight. */
+export function stateFileError(statePath: string, e: unknown, doing: 'read' | 'written' | 'locked'): StateFileError {
+  if (e instanceof StateFileError || (e as Error)?.name === 'StateLockedError') return e as StateFileError;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const what =
+    code === 'EISDIR'
+      ? 'is a folder, not a file'
+      : code === 'EACCES' || code === 'EPERM'
+        ? `cannot be ${doing}: permission denied`
+        : code === 'ENOTDIR'
+          ? 'is under something that is not a folder'
+          : code === 'ENOENT'
+            ? 'is in a folder that does not exist'
+            : code
+              ? `cannot be ${doing} (${code})`
+              : (e as Error)?.message?.replace(/^the state file /, '').replace(/; move it away.*$/, '') || 'cannot be used';
+  return new StateFileError(`state file ${statePath} ${what}; move it away or choose another --state file`);
+}
+
 export function acquireLock(statePath: string): () => void {
+  try {
+    return lockState(statePath);
+  } catch (e) {
+    throw stateFileError(statePath, e, 'locked');
+  }
+}
+
+function lockState(statePath: string): () => void {
   return acquirePidLock(
     statePath,
     (owner) =>
@@ -27,11 +59,16 @@ export function acquireLock(statePath: string): () => void {
 
 export function loadState(statePath: string): StoreSnapshot | undefined {
   if (!existsSync(statePath)) return undefined;
-  const text = readFileSync(statePath, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(statePath, 'utf8');
+  } catch (e) {
+    throw stateFileError(statePath, e, 'read');
+  }
   try {
     return JSON.parse(text) as StoreSnapshot;
   } catch {
-    throw new Error(`state file ${statePath} is not valid JSON; move it away or choose another --state file`);
+    throw new StateFileError(`state file ${statePath} is not valid JSON; move it away or choose another --state file`);
   }
 }
 

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { printable } from '../../core/text.js';
 import { JournalError } from './records.js';
 
 export type Env = Record<string, string | undefined>;
@@ -34,7 +35,7 @@ export const journalPathFor = (runId: string, env: Env = process.env): string =>
   if (!isRunId(runId)) {
     throw new JournalError(
       'badRunId',
-      `"${runId.slice(0, 80)}" is not a run ID (expected like 20261129T013000Z-1a2b3c; ` +
+      `"${printable(runId)}" is not a run ID (expected like 20261129T013000Z-1a2b3c; ` +
         'see `iot-deprovision runs`).',
     );
   }

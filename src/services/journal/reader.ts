@@ -1,5 +1,6 @@
 /** Reads a run journal back: what was planned, what happened to each step, how the run ended. */
 import { readFile } from 'node:fs/promises';
+import { sanitize } from '../../core/text.js';
 import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import {
@@ -9,6 +10,7 @@ import {
   type PlanRecord,
   type RunEndState,
 } from './records.js';
+import { recordProblem } from './schema.js';
 
 export interface JournalContents {
   path: string;
@@ -61,6 +63,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
   const attempts = new Map<string, number>();
   const verdicts = new Map<string, ReenrollmentVerdict[]>();
   let endState: RunEndState | undefined;
+  const corrupt: { line: number; type: string; problem: string }[] = [];
 
   lines.forEach((line, i) => {
     if (line.length === 0) return;
@@ -73,6 +76,12 @@ export const parseJournal = (path: string, text: string): JournalContents => {
     }
     if (!record || typeof record !== 'object' || typeof record.type !== 'string') {
       tornLines.push(i + 1);
+      return;
+    }
+    // Whole JSON that lacks what the reader relies on is not a torn write: the file was damaged or edited.
+    const problem = recordProblem(record);
+    if (problem) {
+      corrupt.push({ line: i + 1, type: record.type, problem });
       return;
     }
     switch (record.type) {
@@ -107,6 +116,15 @@ export const parseJournal = (path: string, text: string): JournalContents => {
         break;
     }
   });
+  if (corrupt.length > 0) {
+    const first = corrupt[0]!;
+    const more = corrupt.length > 1 ? ` (and ${corrupt.length - 1} more line${corrupt.length > 2 ? 's' : ''})` : '';
+    throw new JournalError(
+      'corrupt',
+      `the run journal ${path} is corrupt: line ${first.line} (${sanitize(first.type)} record) ${sanitize(first.problem)}${more}. ` +
+        'Its run cannot be resumed or restored from it; nothing was changed. Check that line, or plan and run again.',
+    );
+  }
   if (!header) {
     throw new JournalError(
       'corrupt',

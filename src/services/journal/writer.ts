@@ -20,6 +20,8 @@ import {
 } from './records.js';
 import { assertNoSecrets } from './redact.js';
 import { acquirePidLock } from '../pid-lock.js';
+import { lockSelection, readHeaderLine } from './run-lock.js';
+import type { Selection } from '../../core/selection.js';
 
 export interface RunJournal {
   readonly runId: string;
@@ -84,7 +86,7 @@ export const openJournal = async (
   // Refuse before the file exists, so a refused run leaves nothing behind.
   for (const r of first) assertNoSecrets(r);
   assertNoSecrets(snapshot);
-  const release = lockRun(path, runId);
+  const release = lockRun(path, runId, { dpsHost: input.target.dpsHost, selection: plan.selection });
   let fh: FileHandle;
   try {
     fh = await open(path, 'ax', 0o600);
@@ -106,7 +108,7 @@ export const reopenJournal = async (
   hasSnapshot: boolean,
   options: JournalOptions = {},
 ): Promise<RunJournal> => {
-  const release = lockRun(path, runId);
+  const release = lockRun(path, runId, readHeaderLine(path));
   let fh: FileHandle;
   try {
     fh = await open(path, 'a+', 0o600);
@@ -133,8 +135,29 @@ export const reopenJournal = async (
   return journal;
 };
 
-/** Two processes resuming one run could repeat each other's calls: the second is refused. */
-const lockRun = (path: string, runId: string): (() => void) =>
+/**
+ * Two processes resuming one run could repeat each other's calls: the second is refused. So is a second
+ * run (or restore) on the same enrollment or group of the same DPS (the lock of `subject`).
+ */
+const lockRun = (
+  path: string,
+  runId: string,
+  subject: { dpsHost: string; selection: Selection } | undefined,
+): (() => void) => {
+  const releaseSubject = subject ? lockSelection(subject.dpsHost, subject.selection, runId, dirname(path)) : () => {};
+  try {
+    const releaseRun = lockJournal(path, runId);
+    return () => {
+      releaseRun();
+      releaseSubject();
+    };
+  } catch (e) {
+    releaseSubject();
+    throw e;
+  }
+};
+
+const lockJournal = (path: string, runId: string): (() => void) =>
   acquirePidLock(
     path,
     (owner) =>

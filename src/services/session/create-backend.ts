@@ -3,6 +3,7 @@
  * and the journal, wired together. The TUI and the headless commands both use it.
  */
 import { parseCertificateChain } from '../../core/certs.js';
+import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { KnownState, ParsedCertificate, ReenrollmentVerdict } from '../../core/model.js';
 import { planDeprovision } from '../../core/plan.js';
 import type { Plan, PlanResult } from '../../core/plan-types.js';
@@ -28,6 +29,9 @@ import type { Env } from '../journal/paths.js';
 import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
 import { collect, readHubDevices, readKnownState, readRecords } from './read-state.js';
+
+/** A device ID no hub holds (the credential check reads it: "not found" means the key works). */
+const CREDENTIAL_CHECK_DEVICE = 'iot-deprovision-credential-check';
 
 export interface BackendOptions {
   target: TargetInfo;
@@ -287,6 +291,37 @@ export function createBackend(options: BackendOptions): SessionBackend {
     return { enrollments, groups, hubDevices, laterRuns, outcomeAt: contents.resultAt };
   };
 
+  /**
+   * Every hub given credentials answers one cheap read (an identity that does not exist) before the first
+   * change: a wrong key on a hub the plan does not even touch is refused, naming the hub, not found later.
+   */
+  let hubsChecked: Promise<void> | undefined;
+  const checkHubCredentials = (): Promise<void> => {
+    hubsChecked ??= Promise.all(
+      hubs.hosts().map(async (host) => {
+        try {
+          await hubs.get(host)?.getDevice(CREDENTIAL_CHECK_DEVICE);
+        } catch (e) {
+          if (!isServiceError(e)) throw e;
+          const refused = e.kind === 'unauthorized' || e.kind === 'forbidden';
+          throw new ServiceError(
+            e.kind,
+            refused
+              ? `hub ${host}: its credentials were refused (${e.details.status ?? e.kind}) when checked before the run; ` +
+                  'check the --hub connection string (or sign-in) for it. Nothing was changed.'
+              : `hub ${host} could not be checked before the run: ${e.message}. Nothing was changed.`,
+            { ...e.details, target: host },
+          );
+        }
+      }),
+    ).then(() => undefined);
+    // A failed check is not remembered: the person may fix the hub and try again in the same session.
+    hubsChecked.catch(() => {
+      hubsChecked = undefined;
+    });
+    return hubsChecked;
+  };
+
   const backend: SessionBackend = {
     target: options.target,
 
@@ -321,7 +356,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
     async plan(chosen: Selection, actions: Actions): Promise<PlanResult> {
       const state = await read(chosen);
       const selection = withHeldCertificates(chosen, state, held);
-      const result = planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held) });
+      const result = planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held), now: new Date() });
       if (result.ok) {
         planStates.set(result.plan, state);
         result.plan.prior = priorOf(selection, state);
@@ -330,6 +365,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
     },
 
     async run(plan: Plan): Promise<RunHandle> {
+      await checkHubCredentials();
       const journal = await openJournal(
         { target: { dpsHost: dps.host, hubHosts: hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
         { env: options.env },
@@ -350,6 +386,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async resume(journalPath, opts = {}) {
       const contents = await readJournal(journalPath);
+      await checkHubCredentials();
       const handle = await resumeRun(journalPath, {
         dps,
         hubs,

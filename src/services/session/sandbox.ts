@@ -12,6 +12,7 @@ import { emulatorTarget } from '../azure/target.js';
 import type { Backend } from '../backend.js';
 import { attemptWithHeldCredentials } from '../device/held-credentials.js';
 import { type EmulatorHandle, startEmulator } from '../emulator/index.js';
+import { stateFileError } from '../emulator/persistence.js';
 import type { RunLimits } from '../executor/index.js';
 import { type Env, stateDir } from '../journal/paths.js';
 import { createBackend } from './create-backend.js';
@@ -55,7 +56,11 @@ function caCertificates(emulator: EmulatorHandle): Record<string, CertificateInf
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const env = options.env ?? process.env;
   const statePath = options.statePath ?? defaultSandboxState(env);
-  mkdirSync(dirname(statePath), { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dirname(statePath), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw stateFileError(statePath, e, 'written');
+  }
   const emulator = await startEmulator({
     seed: 'demo',
     statePath,
