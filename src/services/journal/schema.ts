@@ -48,7 +48,8 @@ const SCHEMAS: Record<string, z.ZodType> = {
     v: z.number(),
     runId: str,
     createdAt: str,
-    target: z.looseObject({ dpsHost: str, hubHosts: z.array(str) }),
+    // Journals of older versions have no target: listed as unknown, never refused for it.
+    target: z.looseObject({ dpsHost: str, hubHosts: z.array(str) }).optional(),
     selection,
     actions,
     restoreOf: str.optional(),
