@@ -17,6 +17,8 @@ export interface TargetFlags {
   /** Hub tier for client-side rate limits (S1, S2, S3). */
   hubTier?: string;
   hubUnits?: string;
+  /** Hubs on which the selected devices' IDs are not looked up (--skip-hub-lookup, repeatable). */
+  skipHubLookup?: string[];
 }
 
 export interface SessionOptions {
@@ -45,7 +47,13 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     if (flags.dps || flags.hub?.length || flags.endpoint) {
       throw new UsageError('--sandbox works on the embedded emulator: leave out --dps, --hub and --endpoint');
     }
-    const { backend } = await startSandbox({ statePath: flags.state, env, signal: options.signal, limits });
+    const { backend } = await startSandbox({
+      statePath: flags.state,
+      env,
+      signal: options.signal,
+      limits,
+      skipHubLookup: flags.skipHubLookup,
+    });
     return backend as SessionBackend;
   }
   if (flags.state) throw new UsageError('--state keeps the sandbox between runs: use it with --sandbox');
@@ -67,6 +75,7 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     limits,
     signal: options.signal,
     targetHint: '(with the same --dps/--hub flags)',
+    skipHubLookup: flags.skipHubLookup,
   });
 }
 

@@ -3,7 +3,14 @@
  * query. Queries have their own budget on a hub (S1/S2: 20 a minute per unit, S3: 1,000), far below the
  * identity registry's, so what a lookup costs is counted before it is made and shown in the plan.
  */
-import type { HubLookupCost, IndividualEnrollment, RegistrationRecord } from './model.js';
+import {
+  type HubIdentityCheck,
+  type HubLookupCost,
+  hubDeviceKey,
+  type IndividualEnrollment,
+  type KnownState,
+  type RegistrationRecord,
+} from './model.js';
 
 /**
  * The device IDs a device may have on a hub: its record's, else its individual enrollment's (DPS names
@@ -66,4 +73,54 @@ export function describeLookupCost(cost: HubLookupCost): string {
   const minutes =
     cost.minutes < 90 ? `${Math.ceil(cost.minutes)} min` : `${(cost.minutes / 60).toFixed(1)} h`;
   return `${queries}, about ${minutes} at ${cost.queriesPerMinute.toLocaleString('en-US')} queries/min`;
+}
+
+/**
+ * Verify's hub side: per device, each hub identity it has or had, as read now. The hubs are the one its
+ * record names (now, or before the run), the ones a run acted on (`expected`), and every hub the lookup
+ * found one of its device IDs on. `absent`: the hub was read and holds no such identity; `unknown`: it
+ * was not read (no credentials, lookup skipped or failed).
+ */
+export function hubIdentityChecks(
+  registrationIds: readonly string[],
+  state: KnownState,
+  options: { prior?: KnownState; expected?: ReadonlyMap<string, { hub: string; deviceId: string }[]> } = {},
+): Map<string, HubIdentityCheck[]> {
+  const { prior, expected } = options;
+  const records = new Map(state.registrations.map((r) => [r.registrationId, r]));
+  const priorRecords = new Map(prior?.registrations.map((r) => [r.registrationId, r]));
+  const individuals = new Map(
+    [...(prior?.individualEnrollments ?? []), ...state.individualEnrollments].map((e) => [e.registrationId, e]),
+  );
+  const identities = new Map(state.hubDevices.map((d) => [hubDeviceKey(d.hub, d.deviceId), d]));
+  const searched = (state.hubLookup?.searched ?? []).map((h) => h.toLowerCase());
+  const credentialed = new Set(state.hubsWithCredentials?.map((h) => h.toLowerCase()));
+  const unread = new Set(state.unreadHubs?.map((h) => h.toLowerCase()));
+  const out = new Map<string, HubIdentityCheck[]>();
+  for (const id of registrationIds) {
+    const now = records.get(id);
+    const record = now ?? priorRecords.get(id);
+    const ids = deviceIdsOf(id, record, individuals.get(id));
+    // Hubs read for this device: every hub searched, and the hub its current record names.
+    const read = new Set(searched);
+    const recordHub = now?.assignedHub?.toLowerCase();
+    if (recordHub && credentialed.has(recordHub) && !unread.has(recordHub)) read.add(recordHub);
+    const checks: HubIdentityCheck[] = [];
+    const seen = new Set<string>();
+    const add = (hub: string, deviceId: string) => {
+      const key = hubDeviceKey(hub, deviceId);
+      if (seen.has(key)) return;
+      seen.add(key);
+      const found = identities.get(key);
+      const status = found ? found.status : read.has(hub.toLowerCase()) ? 'absent' : 'unknown';
+      checks.push({ hub, deviceId, status });
+    };
+    if (record?.assignedHub) add(record.assignedHub, ids[0]);
+    for (const e of expected?.get(id) ?? []) add(e.hub, e.deviceId);
+    for (const hub of state.hubLookup?.searched ?? []) {
+      for (const deviceId of ids) if (identities.has(hubDeviceKey(hub, deviceId))) add(hub, deviceId);
+    }
+    out.set(id, checks);
+  }
+  return out;
 }

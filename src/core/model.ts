@@ -122,6 +122,8 @@ export interface KnownState {
    * identities on several hubs. Undefined: no lookup was made (only the records' hubs are known).
    */
   hubLookup?: HubLookup;
+  /** Hubs (lower-case host names) whose identities could not be read: what they hold is not known. */
+  unreadHubs?: string[];
 }
 
 /** What a lookup of device IDs on hubs costs: queries, and minutes at the hub's query budget. */

@@ -56,6 +56,11 @@ export interface HubPort {
   getDevice(deviceId: string): Promise<HubDevice | undefined>;
   /** All device identities on the hub, page by page. */
   listDevices(): AsyncIterable<HubDevice[]>;
+  /**
+   * The identities among these device IDs that are on the hub: one query (`deviceId IN [...]`) for a
+   * query-sized batch (see core/hub-lookup.ts); IDs a query cannot quote safely are read one by one.
+   */
+  findDevices(deviceIds: string[]): Promise<HubDevice[]>;
   /** One bulk call (1..100 devices): set status; per-device results. */
   setDevicesStatus(devices: { deviceId: string; etag?: string }[], status: HubDeviceStatus): Promise<BulkItemResult[]>;
   /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */

@@ -24,6 +24,8 @@ export interface SandboxOptions {
   limits?: Partial<RunLimits>;
   /** Emulator time scale (service minutes per real minute); the sandbox runs at 60x by default. */
   timeScale?: number;
+  /** Hubs on which the selected devices' IDs are not looked up. */
+  skipHubLookup?: string[];
 }
 
 export const defaultSandboxState = (env: Env = process.env): string => join(stateDir(env), 'sandbox.json');
@@ -76,6 +78,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       targetHint: options.statePath ? `--sandbox --state ${options.statePath}` : '--sandbox',
       onClose: () => emulator.stop(),
       attemptRegistration: attemptWithHeldCredentials(emulator),
+      skipHubLookup: options.skipHubLookup,
     });
     return { backend, emulator };
   } catch (e) {
