@@ -87,7 +87,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   const withSession = async (opts: Flags, fn: (backend: SessionBackend) => Promise<number>) => {
     // Loaded on demand: the SDKs and the emulator are slow to import, and `runs` or `--help` need neither.
     const { openSession } = await import('./commands/session.js');
-    const backend = await openSession(opts, { signal, env: io.env });
+    const backend = await openSession(opts, { signal, env: io.env, notice: (text) => io.stderr(`${text}\n`) });
     try {
       setExit(await fn(backend));
     } finally {

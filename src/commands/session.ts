@@ -23,6 +23,8 @@ export interface TargetFlags {
 
 export interface SessionOptions {
   signal?: AbortSignal;
+  /** Where notices go (what a long hub lookup costs); headless commands: stderr. */
+  notice?: (text: string) => void;
   env?: Record<string, string | undefined>;
 }
 
@@ -53,6 +55,7 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
       signal: options.signal,
       limits,
       skipHubLookup: flags.skipHubLookup,
+      onNotice: options.notice,
     });
     return backend as SessionBackend;
   }
@@ -76,6 +79,7 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     signal: options.signal,
     targetHint: '(with the same --dps/--hub flags)',
     skipHubLookup: flags.skipHubLookup,
+    onNotice: options.notice,
   });
 }
 

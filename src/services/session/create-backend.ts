@@ -61,6 +61,8 @@ export interface BackendOptions {
    * up (--skip-hub-lookup). Every other hub with credentials is searched for identities no record names.
    */
   skipHubLookup?: string[];
+  /** Told what a long hub lookup costs before it starts (headless commands: stderr). */
+  onNotice?: (text: string) => void;
 }
 
 /** The configured hubs the person named to skip, as host names; a name that is no configured hub is bad input. */
@@ -211,6 +213,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
       hubQueriesPerMinute(options.limits?.hubs?.[host] ?? options.limits?.defaultHub ?? { tier: 'S1', units: 1 }),
     timeScale: options.limits?.timeScale,
     extraDeviceIds,
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
   });
   /** What the planner and verify need; `lookup`: also look the devices up on every hub (see read-state). */
   const read = (selection: Selection, lookup = true, extraDeviceIds: string[] = []) =>

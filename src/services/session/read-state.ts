@@ -3,7 +3,7 @@
  * calls as the selection allows (DPS counts every call against 1,000 operations a minute).
  */
 import { isServiceError } from '../../core/errors.js';
-import { deviceIdsOf, lookupBatches, lookupCost } from '../../core/hub-lookup.js';
+import { describeLookupCost, deviceIdsOf, lookupBatches, lookupCost } from '../../core/hub-lookup.js';
 import type {
   EnrollmentGroup,
   HubDevice,
@@ -42,6 +42,8 @@ export interface LookupOptions {
   timeScale?: number;
   /** More device IDs to look up (devices of the selection whose records are gone: a run's snapshot). */
   extraDeviceIds?: string[];
+  /** Told before a lookup that takes a minute or more of a hub's query budget (headless: stderr). */
+  onNotice?: (text: string) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,6 +76,13 @@ export async function lookupHubIdentities(
       }
       const port = hubs.get(key);
       if (!port) return;
+      const cost = lookup.cost[key];
+      if (cost.minutes >= 1) {
+        options.onNotice?.(
+          `Looking ${lookup.deviceIds.toLocaleString('en-US')} device IDs up on ${host}: ${describeLookupCost(cost)} ` +
+            `(--skip-hub-lookup ${host} skips it, leaving identities there that no record names)`,
+        );
+      }
       const burst = Math.max(1, Math.floor(perMinute / 4));
       const interval = 60_000 / (perMinute * timeScale);
       const found: HubDevice[] = [];

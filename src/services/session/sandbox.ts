@@ -26,6 +26,7 @@ export interface SandboxOptions {
   timeScale?: number;
   /** Hubs on which the selected devices' IDs are not looked up. */
   skipHubLookup?: string[];
+  onNotice?: (text: string) => void;
 }
 
 export const defaultSandboxState = (env: Env = process.env): string => join(stateDir(env), 'sandbox.json');
@@ -79,6 +80,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       onClose: () => emulator.stop(),
       attemptRegistration: attemptWithHeldCredentials(emulator),
       skipHubLookup: options.skipHubLookup,
+      onNotice: options.onNotice,
     });
     return { backend, emulator };
   } catch (e) {
