@@ -26,7 +26,12 @@ function addTargetOptions(cmd: Command): Command {
     .option('--endpoint <url>', 'send every service call to this emulator URL (or IOT_DEPROVISION_ENDPOINT)')
     .option('--endpoint-ca <file>', 'CA certificate (PEM) of an HTTPS --endpoint')
     .option('--hub-tier <tier>', 'hub tier for client-side rate limits: S1, S2, S3 (default S1)')
-    .option('--hub-units <n>', 'hub units for client-side rate limits (default 1)');
+    .option('--hub-units <n>', 'hub units for client-side rate limits (default 1)')
+    .option(
+      '--skip-hub-lookup <hub>',
+      'do not look the devices up on this hub (repeatable): identities there that no record names are left',
+      collectValues,
+    );
 }
 
 function addSelectorOptions(cmd: Command): Command {
@@ -83,7 +88,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   const withSession = async (opts: Flags, fn: (backend: SessionBackend) => Promise<number>) => {
     // Loaded on demand: the SDKs and the emulator are slow to import, and `runs` or `--help` need neither.
     const { openSession } = await import('./commands/session.js');
-    const backend = await openSession(opts, { signal, env: io.env });
+    const backend = await openSession(opts, { signal, env: io.env, notice: (text) => io.stderr(`${text}\n`) });
     try {
       setExit(await fn(backend));
     } finally {

@@ -1,6 +1,7 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
 import { sanitize, shortHost, truncate } from '../core/text.js';
-import type { ReenrollmentVerdict } from '../core/model.js';
+import { describeLookupCost } from '../core/hub-lookup.js';
+import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { RunSummary } from '../services/backend.js';
@@ -28,7 +29,8 @@ export function formatPlan(plan: Plan): string {
     );
   }
   lines.push(`  devices: ${plan.counts.devices}`);
-  for (const [hub, n] of Object.entries(plan.counts.devicesPerHub)) lines.push(`    ${sanitize(hub)}: ${n}`);
+  if (plan.hubIdentities) lines.push(...hubIdentityLines(plan));
+  else for (const [hub, n] of Object.entries(plan.counts.devicesPerHub)) lines.push(`    ${sanitize(hub)}: ${n}`);
   for (const phase of PHASES) {
     const steps = plan.steps.filter((st) => st.phase === phase);
     if (!steps.length) continue;
@@ -46,6 +48,29 @@ export function formatPlan(plan: Plan): string {
   }
   lines.push('(* = changes the service)');
   return lines.join('\n');
+}
+
+/** Per hub: identities the plan deregisters, by record and by lookup, and what the lookup cost. */
+function hubIdentityLines(plan: Plan): string[] {
+  const lines = ['  hub identities to deregister (found by registration record / by looking the device IDs up):'];
+  for (const h of plan.hubIdentities ?? []) {
+    const cost = h.cost ? describeLookupCost(h.cost) : undefined;
+    const lookup =
+      h.lookup === 'searched'
+        ? `looked up: ${cost ?? 'yes'}`
+        : h.lookup === 'skipped'
+          ? `NOT looked up (--skip-hub-lookup${cost ? `; it costs ${cost}` : ''})`
+          : h.lookup === 'failed'
+            ? 'lookup FAILED'
+            : 'not looked up';
+    const found = h.foundByLookup.length
+      ? ` (${h.foundByLookup.slice(0, 3).map(sanitize).join(', ')}${h.foundByLookup.length > 3 ? ', ...' : ''})`
+      : '';
+    lines.push(
+      `    ${sanitize(h.hub)}: ${h.byRecord + h.byLookup} (record ${h.byRecord}, lookup ${h.byLookup}${found}); ${lookup}`,
+    );
+  }
+  return lines;
 }
 
 export function formatRefusal(r: PlanRefusal): string {
@@ -83,7 +108,38 @@ export function formatVerdicts(verdicts: ReenrollmentVerdict[]): string {
     lines.push(`           ${sanitize(v.reason)}`);
   }
   if (ordered.length > VERDICTS_SHOWN) lines.push(`  ... ${ordered.length - VERDICTS_SHOWN} more (--json lists all)`);
+  lines.push(...hubStatusLines(verdicts));
   return lines.join('\n');
+}
+
+const DPS_WORDS: Record<ReenrollmentVerdict['verdict'], string> = {
+  blocked: 'blocked at DPS',
+  possible: 'may re-enroll at DPS',
+  allowed: 'CAN re-enroll at DPS',
+};
+
+const hubWords = (h: HubIdentityCheck) => `${sanitize(shortHost(h.hub))}: ${h.status}`;
+
+/** One line per device: the DPS verdict beside each hub identity's status (live identities first). */
+function hubStatusLines(verdicts: ReenrollmentVerdict[]): string[] {
+  const checked = verdicts.filter((v) => v.hubs !== undefined);
+  if (checked.length === 0) return [];
+  const tally = { enabled: 0, disabled: 0, absent: 0, unknown: 0 };
+  for (const v of checked) for (const h of v.hubs ?? []) tally[h.status]++;
+  const lines = [
+    `Hub identities: ${tally.enabled} enabled, ${tally.disabled} disabled, ${tally.absent} absent` +
+      `${tally.unknown ? `, ${tally.unknown} not read` : ''}`,
+  ];
+  const live = (v: ReenrollmentVerdict) => (v.hubs?.some((h) => h.status === 'enabled' || h.status === 'unknown') ? 0 : 1);
+  const ordered = [...checked].sort((a, b) => live(a) - live(b) || rank(a) - rank(b));
+  const width = Math.min(40, Math.max(...ordered.slice(0, VERDICTS_SHOWN).map((v) => v.registrationId.length)));
+  for (const v of ordered.slice(0, VERDICTS_SHOWN)) {
+    const dps = `${DPS_WORDS[v.verdict]}${v.path ? ` (${sanitize(v.path)})` : ''}`;
+    const hubs = v.hubs?.length ? v.hubs.map(hubWords).join('  ') : 'no hub identity found';
+    lines.push(`  ${sanitize(v.registrationId).padEnd(width)}  ${dps}  ${hubs}`);
+  }
+  if (ordered.length > VERDICTS_SHOWN) lines.push(`  ... ${ordered.length - VERDICTS_SHOWN} more devices (--json lists all)`);
+  return lines;
 }
 
 const rank = (v: ReenrollmentVerdict) => (v.verdict === 'allowed' ? 0 : v.verdict === 'possible' ? 1 : 2);

@@ -18,10 +18,14 @@ export interface TargetFlags {
   /** Hub tier for client-side rate limits (S1, S2, S3). */
   hubTier?: string;
   hubUnits?: string;
+  /** Hubs on which the selected devices' IDs are not looked up (--skip-hub-lookup, repeatable). */
+  skipHubLookup?: string[];
 }
 
 export interface SessionOptions {
   signal?: AbortSignal;
+  /** Where notices go (what a long hub lookup costs); headless commands: stderr. */
+  notice?: (text: string) => void;
   env?: Record<string, string | undefined>;
 }
 
@@ -46,7 +50,14 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     if (flags.dps || flags.hub?.length || flags.endpoint) {
       throw new UsageError('--sandbox works on the embedded emulator: leave out --dps, --hub and --endpoint');
     }
-    const { backend } = await startSandbox({ statePath: flags.state, env, signal: options.signal, limits });
+    const { backend } = await startSandbox({
+      statePath: flags.state,
+      env,
+      signal: options.signal,
+      limits,
+      skipHubLookup: flags.skipHubLookup,
+      onNotice: options.notice,
+    });
     return backend as SessionBackend;
   }
   if (flags.state) throw new UsageError('--state keeps the sandbox between runs: use it with --sandbox');
@@ -68,6 +79,8 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     limits,
     signal: options.signal,
     targetHint: '(with the same --dps/--hub flags)',
+    skipHubLookup: flags.skipHubLookup,
+    onNotice: options.notice,
   });
 }
 

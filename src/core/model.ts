@@ -119,12 +119,49 @@ export interface KnownState {
   caCertificates?: Record<string, CertificateInfo>;
   /** Hubs (host names) for which the tool holds credentials. Undefined: not checked. */
   hubsWithCredentials?: string[];
+  /**
+   * The selected devices' IDs looked up on the hubs (beside the hub each record names): a device can have
+   * identities on several hubs. Undefined: no lookup was made (only the records' hubs are known).
+   */
+  hubLookup?: HubLookup;
+  /** Hubs (lower-case host names) whose identities could not be read: what they hold is not known. */
+  unreadHubs?: string[];
+}
+
+/** What a lookup of device IDs on hubs costs: queries, and minutes at the hub's query budget. */
+export interface HubLookupCost {
+  queries: number;
+  /** The hub's query budget (queries a minute for its tier and units). */
+  queriesPerMinute: number;
+  minutes: number;
+}
+
+/** Which hubs the selected devices' IDs were looked up on; the identities found are in `hubDevices`. */
+export interface HubLookup {
+  /** Hubs (host names) searched for every selected device ID. */
+  searched: string[];
+  /** Hubs not searched: the person asked to skip them, or the lookup failed (with why). */
+  skipped: { hub: string; why: 'asked' | 'failed'; message?: string }[];
+  /** Per hub (lower-case host), searched or skipped: what its lookup costs. */
+  cost: Record<string, HubLookupCost>;
+  /** How many device IDs were looked up. */
+  deviceIds: number;
 }
 
 export const hubDeviceKey = (hub: string, deviceId: string): string => `${hub.toLowerCase()}/${deviceId}`;
 
 /** Could this device provision again through DPS? (the re-enrollment analysis's answer) */
 export type Verdict = 'blocked' | 'possible' | 'allowed';
+
+/** A hub identity as read back: `absent` = not on the hub; `unknown` = not read (no credentials, lookup skipped or failed). */
+export type HubIdentityStatus = HubDeviceStatus | 'absent' | 'unknown';
+
+export interface HubIdentityCheck {
+  /** Hub host name. */
+  hub: string;
+  deviceId: string;
+  status: HubIdentityStatus;
+}
 
 export interface ReenrollmentVerdict {
   registrationId: string;
@@ -135,4 +172,6 @@ export interface ReenrollmentVerdict {
   reason: string;
   /** A restore run's verify: what is not back as it was before the run it restores (unset when all is). */
   notBack?: string;
+  /** The device's hub identities as read back (verify reads the hub side too), one per hub. */
+  hubs?: HubIdentityCheck[];
 }

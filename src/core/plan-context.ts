@@ -1,12 +1,14 @@
 /** What every part of the planner looks things up in: the known state, indexed once (no O(n^2) at 100k). */
 import type { DeviceEvidence } from './reenrollment.js';
-import type {
-  CertificateInfo,
-  EnrollmentGroup,
-  IndividualEnrollment,
-  KnownState,
-  ParsedCertificate,
-  RegistrationRecord,
+import { deviceIdsOf } from './hub-lookup.js';
+import {
+  type CertificateInfo,
+  type EnrollmentGroup,
+  hubDeviceKey,
+  type IndividualEnrollment,
+  type KnownState,
+  type ParsedCertificate,
+  type RegistrationRecord,
 } from './model.js';
 import type { PlanBuilder } from './plan-builder.js';
 
@@ -27,11 +29,19 @@ export interface Draft {
   evidence: DeviceEvidence[];
 }
 
+/** One device's hub identities: those its record names and those found by lookup. */
+export interface DeviceHubTarget {
+  registrationId: string;
+  hubs: { hub: string; deviceId: string; via: 'record' | 'lookup' }[];
+}
+
 export class PlanContext {
   readonly individuals = new Map<string, IndividualEnrollment>();
   readonly groups = new Map<string, EnrollmentGroup>();
   readonly records = new Map<string, RegistrationRecord>();
   readonly recordsByGroup = new Map<string, RegistrationRecord[]>();
+  /** hubDeviceKey of every hub identity read. */
+  private readonly hubIdentities = new Set<string>();
 
   constructor(
     readonly state: KnownState,
@@ -46,6 +56,32 @@ export class PlanContext {
       if (list) list.push(r);
       else this.recordsByGroup.set(r.enrollmentGroupId, [r]);
     }
+    for (const d of state.hubDevices) this.hubIdentities.add(hubDeviceKey(d.hub, d.deviceId));
+  }
+
+  /**
+   * Where the device has hub identities: the hub its record names, whatever the record's status (a record
+   * of a device refused while disenrolled still names the hub it was assigned to), and every hub the
+   * lookup found one of its device IDs on.
+   */
+  hubTargetOf(registrationId: string, record?: RegistrationRecord): DeviceHubTarget {
+    const hubs: DeviceHubTarget['hubs'] = [];
+    const seen = new Set<string>();
+    const ids = deviceIdsOf(registrationId, record, this.individuals.get(registrationId));
+    if (record?.assignedHub) {
+      const deviceId = ids[0];
+      seen.add(hubDeviceKey(record.assignedHub, deviceId));
+      hubs.push({ hub: record.assignedHub, deviceId, via: 'record' });
+    }
+    for (const hub of this.state.hubLookup?.searched ?? []) {
+      for (const deviceId of ids) {
+        const key = hubDeviceKey(hub, deviceId);
+        if (seen.has(key) || !this.hubIdentities.has(key)) continue;
+        seen.add(key);
+        hubs.push({ hub, deviceId, via: 'lookup' });
+      }
+    }
+    return { registrationId, hubs };
   }
 
   chainOf(registrationId: string): ParsedCertificate[] | undefined {

@@ -222,7 +222,12 @@ export function planGroupDevices(
       path,
     });
   }
-  builder.addHubSteps(records, actions.deregister, ctx.state.hubsWithCredentials);
+  builder.addHubSteps(
+    records.map((r) => ctx.hubTargetOf(r.registrationId, r)),
+    actions.deregister,
+    ctx.state.hubsWithCredentials,
+    ctx.state.hubLookup,
+  );
   builder.addVerifySteps(ids, path);
   return { builder, snapshot: records, evidence };
 }

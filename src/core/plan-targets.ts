@@ -51,7 +51,12 @@ export function planEnrollment(
   } else {
     builder.add('disenroll', { kind: 'deleteEnrollment', registrationId: id }, `DELETE ${path}`, [id]);
   }
-  builder.addHubSteps([record ?? id], actions.deregister, ctx.state.hubsWithCredentials);
+  builder.addHubSteps(
+    [ctx.hubTargetOf(id, record)],
+    actions.deregister,
+    ctx.state.hubsWithCredentials,
+    ctx.state.hubLookup,
+  );
   builder.addVerifySteps([id], path);
   const attestation = enrollment.attestation;
   return {
@@ -112,7 +117,12 @@ export function planGroup(
       path,
     });
   }
-  builder.addHubSteps(records, actions.deregister, ctx.state.hubsWithCredentials);
+  builder.addHubSteps(
+    records.map((r) => ctx.hubTargetOf(r.registrationId, r)),
+    actions.deregister,
+    ctx.state.hubsWithCredentials,
+    ctx.state.hubLookup,
+  );
   if (actions.deleteRegistrations && records.length > 0) {
     for (const r of records) {
       builder.add(

@@ -1,6 +1,6 @@
 /** A plan: ordered phases of steps, each one exact service operation, plus warnings. */
 import type { Actions, Selection } from './selection.js';
-import type { EnrollmentGroup, IndividualEnrollment, RegistrationRecord } from './model.js';
+import type { EnrollmentGroup, HubLookupCost, IndividualEnrollment, RegistrationRecord } from './model.js';
 
 export const PHASES = ['snapshot', 'disenroll', 'deregister', 'cleanup', 'verify'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -70,6 +70,12 @@ export type WarningCode =
   | 'hub-without-credentials'
   /** Registration records without an assigned hub: nothing to deregister for them. */
   | 'not-assigned'
+  /** Identities no registration record names, found by looking the device IDs up on a hub. */
+  | 'hub-identity-by-lookup'
+  /** The device IDs were not looked up on a hub (the person skipped it, or the lookup failed). */
+  | 'hub-lookup-skipped'
+  /** Looking the device IDs up on every hub is costly for this selection (queries against the hub's budget). */
+  | 'hub-lookup-cost'
   /** The hub action is "none": the device keeps its hub identity and may stay connected. */
   | 'hub-identity-kept'
   /** Disabling at DPS does not disconnect a connected device; only the hub step does. */
@@ -123,6 +129,24 @@ export interface PlanRefusal {
   message: string;
 }
 
+/** Per hub: the identities the plan deregisters there, and how they were found. */
+export interface HubIdentityCount {
+  hub: string;
+  /** Identities a registration record names (its assignedHub, whatever the record's status). */
+  byRecord: number;
+  /** Identities no record names, found by looking the device IDs up on the hub. */
+  byLookup: number;
+  /** Registration IDs of the devices whose identity here only the lookup found. */
+  foundByLookup: string[];
+  /**
+   * searched: every selected device ID was looked up here; skipped: the person chose not to; failed: the
+   * lookup failed; none: no lookup was made (no credentials for the hub, or no lookup at all).
+   */
+  lookup: 'searched' | 'skipped' | 'failed' | 'none';
+  /** What looking the device IDs up here costs (also for a skipped hub: what it would have cost). */
+  cost?: HubLookupCost;
+}
+
 export interface Plan {
   selection: Selection;
   actions: Actions;
@@ -132,6 +156,8 @@ export interface Plan {
   snapshot: RegistrationRecord[];
   /** Per phase, the number of steps; per hub, the number of devices affected. */
   counts: { steps: Record<Phase, number>; devicesPerHub: Record<string, number>; devices: number };
+  /** Per hub: identities found (by record, by lookup) and what the lookup cost. Absent: no hub step planned. */
+  hubIdentities?: HubIdentityCount[];
   /** Set for a restore plan: the run it undoes. */
   restoreOf?: string;
   /**

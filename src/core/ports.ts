@@ -89,6 +89,11 @@ export interface HubPort {
     devices: { deviceId: string; etag?: string }[],
     status: HubDeviceStatus,
   ): Promise<BulkItemResult[]>;
+  /**
+   * The identities among these device IDs that are on the hub: one query (`deviceId IN [...]`) for a
+   * query-sized batch (see core/hub-lookup.ts); IDs a query cannot quote safely are read one by one.
+   */
+  findDevices(deviceIds: string[]): Promise<HubDevice[]>;
   /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */
   deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]>;
 }

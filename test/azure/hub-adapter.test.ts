@@ -49,6 +49,27 @@ describe('hub adapter reads', () => {
   });
 });
 
+describe('hub adapter lookup by device ID', () => {
+  it('finds the identities among the IDs in one query, IDs with commas and quotes included', async () => {
+    const odd = ['odd,id', "it's-1", 'a=b(c)!'];
+    await raw.addDevices(odd.map((deviceId) => ({ deviceId, status: 'enabled' })));
+    const queries = () => sb.emulator.stats().operations['hub:query']?.['200'] ?? 0;
+    const before = queries();
+    const found = await hub.findDevices(['d-03', ...odd, 'odd', 'it', 'nobody', 'd-03']);
+    expect(found.map((d) => d.deviceId).sort()).toEqual(['a=b(c)!', 'd-03', "it's-1", 'odd,id']);
+    expect(found.find((d) => d.deviceId === 'd-03')).toMatchObject({ hub: host, status: 'enabled' });
+    expect(queries() - before).toBe(1);
+  });
+
+  it('an ID no query can quote safely (both quote marks) is never put in a query: it is read on its own', async () => {
+    const reads = () => sb.emulator.stats().operations['hub:getDevice']?.['404'] ?? 0;
+    const before = reads();
+    const found = await hub.findDevices([`both'"quotes`, 'd-04']);
+    expect(found.map((d) => d.deviceId)).toEqual(['d-04']);
+    expect(reads() - before).toBe(1);
+  });
+});
+
 describe('hub adapter status changes', () => {
   it('disables several devices in one call, per-device results, identities otherwise unchanged', async () => {
     const before = { sas: await identity('d-00'), x509: await identity('d-x509') };

@@ -228,13 +228,29 @@ describe('hub step warnings', () => {
   it.each([
     ['no registration record', []],
     ['a record not assigned', [record('dev-7', undefined, null)]],
-    ['a record that failed', [record('dev-7', undefined, HUB_EU, { status: 'failed' })]],
   ])('%s: no hub step, a not-assigned warning', (_, registrations) => {
     const plan = okPlan(planDeprovision(enrollment('dev-7'), actions(), s(registrations)));
     expect(plan.counts.steps.deregister).toBe(0);
     expect(codes(plan)).toEqual(['not-assigned']);
     expect(plan.warnings[0].registrationIds).toEqual(['dev-7']);
   });
+
+  // Found: a device refused while disenrolled gets a record with status disabled that still names its
+  // hub; the planner took the hub only from assigned records and left the identity live.
+  it.each(['disabled', 'failed', 'assigning'] as const)(
+    'a record with status %s that names a hub: that identity is deregistered',
+    (status) => {
+      const registrations = [record('dev-7', undefined, HUB_US, { status, deviceId: 'dev-7-id' })];
+      const plan = okPlan(planDeprovision(enrollment('dev-7'), actions(), s(registrations)));
+      expect(codes(plan)).not.toContain('not-assigned');
+      expect(plan.steps.filter((st) => st.phase === 'deregister').map((st) => st.op)).toEqual([
+        { kind: 'disableHubDevices', hub: HUB_US, deviceIds: ['dev-7-id'] },
+      ]);
+      expect(plan.hubIdentities).toEqual([
+        { hub: HUB_US, byRecord: 1, byLookup: 0, foundByLookup: [], lookup: 'none' },
+      ]);
+    },
+  );
 
   it('a hub without credentials gets no step and a danger warning naming it', () => {
     const plan = okPlan(

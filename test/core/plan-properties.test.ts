@@ -238,7 +238,8 @@ describe('planner properties', () => {
         for (const id of selected) {
           expect(verifyCounts.get(id)).toBe(1);
           const r = recordOf.get(id);
-          const hub = r?.status === 'assigned' ? r.assignedHub : undefined;
+          // The record names the hub whatever its status (a failed or disabled record keeps it).
+          const hub = r?.assignedHub;
           if (actions.deregister === 'none') expect(kept.has(id)).toBe(true);
           else if (!hub) expect(notAssigned.has(id)).toBe(true);
           else if (credentialed && !credentialed.includes(hub.toLowerCase()))

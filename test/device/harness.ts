@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificateInfo, parseCertificateChain } from '../../src/core/certs.js';
 import type { CertificateInfo, ParsedCertificate } from '../../src/core/model.js';
-import type { PlanWarning } from '../../src/core/plan-types.js';
+import type { Plan, PlanWarning } from '../../src/core/plan-types.js';
 import { type Actions, SAFE_ACTIONS, type Selection } from '../../src/core/selection.js';
 import { parseEndpoint } from '../../src/services/azure/endpoint.js';
 import { buildPorts, emulatorTarget } from '../../src/services/azure/target.js';
@@ -17,7 +17,11 @@ import { type RegistrationOutcome, registerDevice } from '../../src/services/dev
 import { parseEnrollment, parseGroup } from '../../src/services/emulator/dps-model.js';
 import { type EmulatorHandle, startEmulator } from '../../src/services/emulator/index.js';
 import { deriveDeviceKey } from '../../src/services/emulator/seed-shared.js';
-import { createBackend, type SessionBackend } from '../../src/services/session/create-backend.js';
+import {
+  type BackendOptions,
+  createBackend,
+  type SessionBackend,
+} from '../../src/services/session/create-backend.js';
 import type { GeneratedChain } from '../support/certs.js';
 
 /** A device as it registers: its registration ID and what it proves itself with. */
@@ -28,14 +32,15 @@ export type Device =
 export interface World {
   emulator: EmulatorHandle;
   /** The tool's backend; `hold` tells it the chains of devices (as the sandbox holds its demo devices'). */
-  backend(): SessionBackend;
+  backend(options?: Partial<BackendOptions>): SessionBackend;
   hold(device: Device & { chain: GeneratedChain }): void;
   register(device: Device): Promise<RegistrationOutcome>;
   /** plan -> run -> done; fails the test when the planner refuses or a step other than verify fails. */
   deprovision(
     selection: Selection,
     actions: Partial<Actions>,
-  ): Promise<{ warnings: PlanWarning[]; summary: RunSummary }>;
+    options?: Partial<BackendOptions>,
+  ): Promise<{ plan: Plan; warnings: PlanWarning[]; summary: RunSummary }>;
   close(): Promise<void>;
 }
 
@@ -54,7 +59,7 @@ export async function startWorld(): Promise<World> {
       out[name] = certificateInfo(parseCertificateChain(pem)[0]);
     return out;
   };
-  const backend = () =>
+  const backend = (options: Partial<BackendOptions> = {}) =>
     createBackend({
       target: target.describe(),
       dps: ports.dps,
@@ -63,6 +68,7 @@ export async function startWorld(): Promise<World> {
       limits: { timeScale: 60 },
       certificates: chains,
       caCertificates: caCertificates(),
+      ...options,
     });
   return {
     emulator,
@@ -80,8 +86,8 @@ export async function startWorld(): Promise<World> {
           : { symmetricKey: device.symmetricKey }),
         pollingIntervalMs: 20,
       }),
-    async deprovision(selection, actions) {
-      const b = backend();
+    async deprovision(selection, actions, options) {
+      const b = backend(options);
       const planned = await b.plan(selection, { ...SAFE_ACTIONS, ...actions });
       if (!planned.ok) throw new Error(`the planner refused: ${planned.refusal.message}`);
       const handle = await b.run(planned.plan);
@@ -93,7 +99,7 @@ export async function startWorld(): Promise<World> {
           `the run ended ${summary.state}: ${failed.map((r) => `${r.stepId}: ${r.message}`).join('; ')}`,
         );
       }
-      return { warnings: planned.plan.warnings, summary };
+      return { plan: planned.plan, warnings: planned.plan.warnings, summary };
     },
     close: async () => {
       await emulator.stop();

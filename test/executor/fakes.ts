@@ -187,6 +187,13 @@ export class FakeHub implements HubPort {
   async *listDevices() {
     yield [...this.devices.values()];
   }
+  async findDevices(ids: string[]) {
+    await this.script.enter('findDevices');
+    return ids.flatMap((id) => {
+      const d = this.devices.get(id);
+      return d ? [{ ...d }] : [];
+    });
+  }
   private async bulk(kind: string, ids: string[], apply: (d: HubDevice) => void): Promise<BulkItemResult[]> {
     this.bulkCalls.push({ kind, ids });
     for (const id of ids) this.script.calls.push(`${kind}:${id}`);

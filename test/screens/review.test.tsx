@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { planDeprovision } from '../../src/core/plan.js';
 import { type Actions, SAFE_ACTIONS } from '../../src/core/selection.js';
+import { planLines } from '../../src/screens/components/plan-lines.js';
 import { selectionInfo } from '../../src/screens/DevicesScreen.js';
 import type { Route } from '../../src/screens/routes.js';
 import { FakeBackend, type FakeData } from '../support/fake-backend.js';
@@ -119,5 +121,26 @@ describe('review screen', () => {
     await press(t, KEYS.pageDown);
     expect(frame(t)).not.toContain('Plan for enrollment group g1');
     await until(() => frame(t as DrivenApp).includes('lines '), 'the position line', t);
+  });
+});
+
+describe('review lines: hub identities', () => {
+  it('names per hub how many identities the plan deregisters, by record and by lookup, and a hub not looked up', () => {
+    const eu = 'hub-eu.azure-devices.net';
+    const us = 'hub-us.azure-devices.net';
+    const asia = 'hub-asia.azure-devices.net';
+    const result = planDeprovision({ kind: 'group', groupId: 'g1' }, SAFE_ACTIONS, {
+      individualEnrollments: [],
+      enrollmentGroups: [{ enrollmentGroupId: 'g1', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' }],
+      registrations: [{ registrationId: 'd1', status: 'disabled', assignedHub: eu, enrollmentGroupId: 'g1' }],
+      hubDevices: [{ hub: us, deviceId: 'd1', status: 'enabled' }],
+      hubsWithCredentials: [eu, us, asia],
+      hubLookup: { searched: [eu, us], skipped: [{ hub: asia, why: 'asked' }], cost: {}, deviceIds: 1 },
+    });
+    if (!result.ok) throw new Error(result.refusal.message);
+    const text = planLines(groupInfo, result.plan, 200).map((l) => l.text);
+    expect(text).toContain(
+      'Hub identities: hub-eu 1 by record + 0 by lookup · hub-us 0 by record + 1 by lookup · hub-asia 0 by record + 0 by lookup, NOT looked up',
+    );
   });
 });

@@ -40,6 +40,14 @@ export function planLines(info: SelectionInfo, plan: Plan, width: number): ListR
     {},
     '  ',
   );
+  if (plan.hubIdentities?.length) {
+    // Every identity the plan deregisters, per hub: named by a record, or found by looking the ID up.
+    const counts = plan.hubIdentities.map((h) => {
+      const how = h.lookup === 'skipped' ? ', NOT looked up' : h.lookup === 'failed' ? ', lookup FAILED' : '';
+      return `${shortHost(sanitize(h.hub))} ${h.byRecord} by record + ${h.byLookup} by lookup${how}`;
+    });
+    wrap(`Hub identities: ${counts.join(' · ')}`, {}, '  ');
+  }
   out.push({ text: ' ' });
   if (plan.warnings.length === 0) out.push({ text: 'No warnings.', tone: 'ok' });
   else out.push(...warningLines(plan.warnings, width));

@@ -15,7 +15,7 @@ import type {
   StatusChangePreparation,
 } from '../../core/ports.js';
 import type { Registry } from './clients.js';
-import { settleLimited } from '../concurrency.js';
+import { mapLimited, settleLimited } from '../concurrency.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, readCall, sdkCall } from './deadline.js';
 import { pages } from './paging.js';
 import { parseErrorBody, safeDetail } from './service-errors.js';
@@ -86,6 +86,18 @@ function identityWithStatus(identity: Json, status: HubDeviceStatus): Json {
   return device;
 }
 
+/**
+ * A device ID as a query string literal, or undefined when it cannot be quoted without escapes (the hub's
+ * escape rules are not ours to guess): single quotes, or double quotes for an ID holding a single quote.
+ * Device IDs are printable ASCII; a backslash or a control character is never put in a query.
+ */
+export function queryLiteral(id: string): string | undefined {
+  if (id === '' || !/^[\x20-\x7e]+$/.test(id) || id.includes('\\')) return undefined;
+  if (!id.includes("'")) return `'${id}'`;
+  if (!id.includes('"')) return `"${id}"`;
+  return undefined;
+}
+
 function bulkResultOf(raw: unknown): Json | undefined {
   if (typeof raw !== 'string') return undefined;
   try {
@@ -141,6 +153,30 @@ export class AzureHubAdapter implements HubPort {
       () => this.registry.createQuery('SELECT * FROM devices', this.pageSize) as any,
       (twin) => toHubDevice(this.host, twin, 'twin'),
     );
+  }
+
+  async findDevices(deviceIds: string[]): Promise<HubDevice[]> {
+    const unique = [...new Set(deviceIds)];
+    const quoted = unique.map((id) => [id, queryLiteral(id)] as const);
+    const inQuery = quoted.filter(([, q]) => q !== undefined);
+    const found: HubDevice[] = [];
+    if (inQuery.length > 0) {
+      const sql = `SELECT * FROM devices WHERE deviceId IN [${inQuery.map(([, q]) => q).join(', ')}]`;
+      const wanted = new Set(inQuery.map(([id]) => id));
+      const ctx = this.ctx(`look up ${inQuery.length} device ID(s)`);
+      for await (const page of pages(
+        ctx,
+        () => this.registry.createQuery(sql, this.pageSize) as any,
+        (twin) => toHubDevice(this.host, twin, 'twin'),
+      )) {
+        // Only what was asked for: a query answer is not trusted to have filtered.
+        for (const d of page) if (wanted.has(d.deviceId)) found.push(d);
+      }
+    }
+    const oneByOne = quoted.filter(([, q]) => q === undefined).map(([id]) => id);
+    const read = await mapLimited(oneByOne, this.readConcurrency, (id) => this.getDevice(id));
+    for (const d of read) if (d) found.push(d);
+    return found;
   }
 
   async setDevicesStatus(

@@ -28,7 +28,17 @@ import { sameHost, targetOf } from '../journal/runs.js';
 import type { Env } from '../journal/paths.js';
 import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
-import { collect, readHubDevices, readKnownState, readRecords } from './read-state.js';
+import { deviceIdsOf, hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
+import { shortHost } from '../../core/text.js';
+import { UsageError } from '../azure/usage-error.js';
+import {
+  collect,
+  type LookupOptions,
+  lookupHubIdentities,
+  readHubDevices,
+  readKnownState,
+  readRecords,
+} from './read-state.js';
 
 /** A device ID no hub holds (the credential check reads it: "not found" means the key works). */
 const CREDENTIAL_CHECK_DEVICE = 'iot-deprovision-credential-check';
@@ -53,6 +63,45 @@ export interface BackendOptions {
   onClose?: () => Promise<void>;
   /** Registers a device with its own credentials, when the backend holds them (the sandbox). */
   attemptRegistration?: (registrationId: string) => Promise<RegistrationAttempt>;
+  /**
+   * Hubs (host names, or their first label: "hub-us") on which the selected devices' IDs are not looked
+   * up (--skip-hub-lookup). Every other hub with credentials is searched for identities no record names.
+   */
+  skipHubLookup?: string[];
+  /** Told what a long hub lookup costs before it starts (headless commands: stderr). */
+  onNotice?: (text: string) => void;
+}
+
+/** The configured hubs the person named to skip, as host names; a name that is no configured hub is bad input. */
+function resolveSkippedHubs(names: string[] | undefined, hosts: string[]): string[] {
+  return (names ?? []).map((name) => {
+    const wanted = name.trim().toLowerCase();
+    const host = hosts.find((h) => h.toLowerCase() === wanted || shortHost(h).toLowerCase() === wanted);
+    if (!host) {
+      const shown = name.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
+      throw new UsageError(
+        `--skip-hub-lookup "${shown}" is none of the hubs the tool has credentials for ` +
+          `(${hosts.map(shortHost).join(', ') || 'none'}): name one of those, or leave the flag out`,
+      );
+    }
+    return host;
+  });
+}
+
+/** The hubs and device IDs a plan's hub steps act on, per registration ID. */
+function hubStepsOf(plan: Plan | undefined): Map<string, { hub: string; deviceId: string }[]> {
+  const out = new Map<string, { hub: string; deviceId: string }[]>();
+  for (const step of plan?.steps ?? []) {
+    if (step.op.kind !== 'disableHubDevices' && step.op.kind !== 'deleteHubDevices') continue;
+    const { hub, deviceIds } = step.op;
+    deviceIds.forEach((deviceId, i) => {
+      const id = step.registrationIds[i] ?? deviceId;
+      const list = out.get(id) ?? [];
+      list.push({ hub, deviceId });
+      out.set(id, list);
+    });
+  }
+  return out;
 }
 
 /**
@@ -164,17 +213,43 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const { dps, hubs } = options;
   const held = options.certificates ?? {};
   const countLimit = options.countLimit ?? 1000;
-  const read = (selection: Selection) => readKnownState(dps, hubs, selection, { caCertificates: options.caCertificates });
+  const skipped = resolveSkippedHubs(options.skipHubLookup, hubs.hosts());
+  const lookupOptions = (extraDeviceIds: string[] = []): LookupOptions => ({
+    skip: skipped,
+    queriesPerMinute: (host) =>
+      hubQueriesPerMinute(options.limits?.hubs?.[host] ?? options.limits?.defaultHub ?? { tier: 'S1', units: 1 }),
+    timeScale: options.limits?.timeScale,
+    extraDeviceIds,
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+  });
+  /** What the planner and verify need; `lookup`: also look the devices up on every hub (see read-state). */
+  const read = (selection: Selection, lookup = true, extraDeviceIds: string[] = []) =>
+    readKnownState(dps, hubs, selection, {
+      caCertificates: options.caCertificates,
+      ...(lookup ? { lookup: lookupOptions(extraDeviceIds) } : {}),
+    });
+  /** Device IDs of devices known only from before the run (their records deleted since). */
+  const priorDeviceIds = (prior: KnownState | undefined, expected: Map<string, { deviceId: string }[]>) => [
+    ...(prior?.registrations ?? []).flatMap((r) => deviceIdsOf(r.registrationId, r)),
+    ...[...expected.values()].flatMap((list) => list.map((e) => e.deviceId)),
+  ];
 
   /** What each plan was made from: a run's verify needs what its deletions took away. */
   const planStates = new WeakMap<Plan, KnownState>();
 
-  const verifyAgainst = (selection: Selection, state: KnownState, ids: string[], prior?: KnownState): ReenrollmentVerdict[] => {
+  const verifyAgainst = (
+    selection: Selection,
+    state: KnownState,
+    ids: string[],
+    prior?: KnownState,
+    expected?: Map<string, { hub: string; deviceId: string }[]>,
+  ): ReenrollmentVerdict[] => {
     const analyze = createReenrollmentAnalyzer(state);
     const groupId = selection.kind === 'enrollment' ? undefined : selection.groupId;
+    const hubChecks = hubIdentityChecks(ids, state, { prior, expected });
     return evidenceFor(ids, state, chainsOf(selection, held), prior, groupId).map((e) => {
       const { uncertain: _u, ...verdict } = analyze(e);
-      return verdict;
+      return { ...verdict, hubs: hubChecks.get(e.registrationId) ?? [] };
     });
   };
 
@@ -206,12 +281,13 @@ export function createBackend(options: BackendOptions): SessionBackend {
     return undefined;
   };
 
-  const verifyFor = (selection: Selection, prior?: KnownState) => {
+  const verifyFor = (selection: Selection, prior?: KnownState, plan?: Plan) => {
     // One fresh read for all verify steps of a run (they come in chunks of up to 1,000 devices).
     let state: Promise<KnownState> | undefined;
+    const expected = hubStepsOf(plan);
     return async (ids: string[]) => {
-      state ??= read(selection);
-      return verifyAgainst(selection, await state, ids, prior);
+      state ??= read(selection, true, priorDeviceIds(prior, expected));
+      return verifyAgainst(selection, await state, ids, prior, expected);
     };
   };
 
@@ -354,7 +430,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
     },
 
     async plan(chosen: Selection, actions: Actions): Promise<PlanResult> {
-      const state = await read(chosen);
+      // Kept hub identities need no lookup: nothing is done on the hubs.
+      const state = await read(chosen, actions.deregister !== 'none');
       const selection = withHeldCertificates(chosen, state, held);
       const result = planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held), now: new Date() });
       if (result.ok) {
@@ -379,7 +456,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
           signal: options.signal,
           verify: plan.restoreOf
             ? verifyRestore(plan, priorFromPlan(plan))
-            : verifyFor(plan.selection, planStates.get(plan) ?? priorFromPlan(plan)),
+            : verifyFor(plan.selection, planStates.get(plan) ?? priorFromPlan(plan), plan),
         }),
       );
     },
@@ -393,10 +470,13 @@ export function createBackend(options: BackendOptions): SessionBackend {
         limits: options.limits,
         signal: options.signal,
         retryFailed: opts.retryFailed,
-        verify:
-          contents.plan?.restoreOf
-            ? verifyRestore(contents.plan, priorFromPlan(contents.plan))
-            : verifyFor(contents.header.selection, contents.plan ? priorFromPlan(contents.plan) : undefined),
+        verify: contents.plan?.restoreOf
+          ? verifyRestore(contents.plan, priorFromPlan(contents.plan))
+          : verifyFor(
+              contents.header.selection,
+              contents.plan ? priorFromPlan(contents.plan) : undefined,
+              contents.plan,
+            ),
       });
       return withTargetHint(handle);
     },
@@ -441,10 +521,17 @@ export function createBackend(options: BackendOptions): SessionBackend {
     },
 
     async verify(selection: Selection): Promise<ReenrollmentVerdict[]> {
-      const state = await read(selection);
+      let state = await read(selection);
       const prior = await journaledPrior(selection, state);
       // A group whose records were deleted: its devices are the ones the run's snapshot recorded.
       const ids = selectedIds(selection, state.registrations.length === 0 && prior ? prior : state);
+      const extra = priorDeviceIds(prior, new Map());
+      if (extra.length > 0) {
+        // Their records are gone: look their device IDs up too, so their identities are still reported.
+        const more = await lookupHubIdentities(hubs, extra, lookupOptions());
+        if (more.refused) throw more.refused;
+        state = { ...state, hubDevices: [...state.hubDevices, ...more.devices] };
+      }
       return verifyAgainst(selection, state, ids, prior);
     },
 

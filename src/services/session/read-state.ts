@@ -3,10 +3,19 @@
  * calls as the selection allows (DPS counts every call against 1,000 operations a minute).
  */
 import { isServiceError } from '../../core/errors.js';
-import type { EnrollmentGroup, HubDevice, IndividualEnrollment, KnownState, RegistrationRecord } from '../../core/model.js';
+import { describeLookupCost, deviceIdsOf, lookupBatches, lookupCost } from '../../core/hub-lookup.js';
+import type {
+  EnrollmentGroup,
+  HubDevice,
+  HubLookup,
+  IndividualEnrollment,
+  KnownState,
+  RegistrationRecord,
+} from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Selection } from '../../core/selection.js';
 import { mapLimited } from '../concurrency.js';
+import { scrubSecrets } from '../journal/index.js';
 
 /** Up to this many devices on one hub are read one by one; above it, the hub's device list is paged. */
 const HUB_SINGLE_READ_MAX = 50;
@@ -20,6 +29,97 @@ export async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
 
 export interface ReadOptions {
   caCertificates?: KnownState['caCertificates'];
+  /** Look the selected devices' IDs up on every hub with credentials (besides the hub each record names). */
+  lookup?: LookupOptions;
+}
+
+export interface LookupOptions {
+  /** Hubs (host names) not to search: the person skipped them. */
+  skip?: string[];
+  /** The hub's query budget (queries a minute for its tier and units). */
+  queriesPerMinute: (host: string) => number;
+  /** Client-side pacing runs this many times faster (tests, the sandbox's slowed clock). */
+  timeScale?: number;
+  /** More device IDs to look up (devices of the selection whose records are gone: a run's snapshot). */
+  extraDeviceIds?: string[];
+  /** Told before a lookup that takes a minute or more of a hub's query budget (headless: stderr). */
+  onNotice?: (text: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Looks these device IDs up on every hub the tool has credentials for but the skipped ones: a query per
+ * batch, the hubs side by side, each hub's queries paced to its query budget (a short burst, then one
+ * query per 60/budget seconds) so the lookup does not eat the budget others need. A hub whose lookup
+ * fails is reported as skipped with why; a refused key stops everything (a wrong target).
+ */
+export async function lookupHubIdentities(
+  hubs: HubDirectory,
+  deviceIds: string[],
+  options: LookupOptions,
+): Promise<{ devices: HubDevice[]; lookup: HubLookup; refused?: Error }> {
+  const batches = lookupBatches(deviceIds);
+  const skip = new Set((options.skip ?? []).map((h) => h.toLowerCase()));
+  const lookup: HubLookup = { searched: [], skipped: [], cost: {}, deviceIds: batches.flat().length };
+  const devices: HubDevice[] = [];
+  let refused: Error | undefined;
+  const timeScale = options.timeScale && options.timeScale > 0 ? options.timeScale : 1;
+  await Promise.all(
+    hubs.hosts().map(async (host) => {
+      const key = host.toLowerCase();
+      const perMinute = options.queriesPerMinute(key);
+      lookup.cost[key] = lookupCost(batches.length, perMinute);
+      if (skip.has(key)) {
+        lookup.skipped.push({ hub: host, why: 'asked' });
+        return;
+      }
+      const port = hubs.get(key);
+      if (!port) return;
+      const cost = lookup.cost[key];
+      if (cost.minutes >= 1) {
+        options.onNotice?.(
+          `Looking ${lookup.deviceIds.toLocaleString('en-US')} device IDs up on ${host}: ${describeLookupCost(cost)} ` +
+            `(--skip-hub-lookup ${host} skips it, leaving identities there that no record names)`,
+        );
+      }
+      const burst = Math.max(1, Math.floor(perMinute / 4));
+      const interval = 60_000 / (perMinute * timeScale);
+      const found: HubDevice[] = [];
+      try {
+        for (const [i, batch] of batches.entries()) {
+          if (refused) return;
+          if (i >= burst) await sleep(interval);
+          found.push(...(await port.findDevices(batch)));
+        }
+      } catch (e) {
+        if (isServiceError(e) && (e.kind === 'unauthorized' || e.kind === 'forbidden')) refused ??= e;
+        lookup.skipped.push({ hub: host, why: 'failed', message: scrubSecrets((e as Error).message) });
+        return;
+      }
+      lookup.searched.push(host);
+      devices.push(...found);
+    }),
+  );
+  // Hubs in the directory's order, whatever order their lookups finished in.
+  const order = hubs.hosts().map((h) => h.toLowerCase());
+  const rank = (h: string) => order.indexOf(h.toLowerCase());
+  lookup.searched.sort((a, b) => rank(a) - rank(b));
+  lookup.skipped.sort((a, b) => rank(a.hub) - rank(b.hub));
+  return { devices, lookup, ...(refused ? { refused } : {}) };
+}
+
+/** The device IDs of the selected devices, for the lookup. */
+function selectedDeviceIds(selection: Selection, records: RegistrationRecord[], individuals: IndividualEnrollment[]): string[] {
+  const recordOf = new Map(records.map((r) => [r.registrationId, r]));
+  const enrollmentOf = new Map(individuals.map((e) => [e.registrationId, e]));
+  const ids =
+    selection.kind === 'enrollment'
+      ? [selection.registrationId]
+      : selection.kind === 'groupDevices'
+        ? selection.devices.map((d) => d.registrationId)
+        : records.map((r) => r.registrationId);
+  return ids.flatMap((id) => deviceIdsOf(id, recordOf.get(id), enrollmentOf.get(id)));
 }
 
 /** The registration records a selection concerns, tagged with their group. */
@@ -98,15 +198,26 @@ export async function readKnownState(
     individuals = await collect(dps.listEnrollments());
   }
   const [groups, records] = await Promise.all([groupsP, recordsP]);
-  const { devices, refused } = await readHubDevices(hubs, records);
+  let lookedUp: Awaited<ReturnType<typeof lookupHubIdentities>> | undefined;
+  if (options.lookup) {
+    const ids = [...selectedDeviceIds(selection, records, individuals), ...(options.lookup.extraDeviceIds ?? [])];
+    lookedUp = await lookupHubIdentities(hubs, ids, options.lookup);
+    if (lookedUp.refused) throw lookedUp.refused;
+  }
+  // The hubs the lookup searched are known for every selected device: read the records' other hubs only.
+  const searched = new Set(lookedUp?.lookup.searched.map((h) => h.toLowerCase()));
+  const unsearched = records.filter((r) => !r.assignedHub || !searched.has(r.assignedHub.toLowerCase()));
+  const { devices, errors, refused } = await readHubDevices(hubs, unsearched);
   // A refused key or role is a wrong target, not a hub to work around: stop before anything changes.
   if (refused) throw refused;
   return {
     individualEnrollments: individuals,
     enrollmentGroups: groups as EnrollmentGroup[],
     registrations: records,
-    hubDevices: devices,
+    hubDevices: [...(lookedUp?.devices ?? []), ...devices],
     caCertificates: options.caCertificates,
     hubsWithCredentials: hubs.hosts(),
+    ...(lookedUp ? { hubLookup: lookedUp.lookup } : {}),
+    ...(errors.size > 0 ? { unreadHubs: [...errors.keys()] } : {}),
   };
 }

@@ -25,6 +25,9 @@ export interface SandboxOptions {
   limits?: Partial<RunLimits>;
   /** Emulator time scale (service minutes per real minute); the sandbox runs at 60x by default. */
   timeScale?: number;
+  /** Hubs on which the selected devices' IDs are not looked up. */
+  skipHubLookup?: string[];
+  onNotice?: (text: string) => void;
 }
 
 export const defaultSandboxState = (env: Env = process.env): string => join(stateDir(env), 'sandbox.json');
@@ -81,6 +84,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       targetHint: options.statePath ? `--sandbox --state ${options.statePath}` : '--sandbox',
       onClose: () => emulator.stop(),
       attemptRegistration: attemptWithHeldCredentials(emulator),
+      skipHubLookup: options.skipHubLookup,
+      onNotice: options.onNotice,
     });
     return { backend, emulator };
   } catch (e) {
