@@ -1,4 +1,5 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
+import { adviceText } from '../core/advice.js';
 import { sanitize } from '../core/text.js';
 import type { ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
@@ -48,7 +49,8 @@ export function formatPlan(plan: Plan): string {
 }
 
 export function formatRefusal(r: PlanRefusal): string {
-  return `refused (${r.code}): ${sanitize(r.message)}`;
+  const advice = r.advice ? ` ${adviceText(r.advice, 'cli')}` : '';
+  return `refused (${r.code}): ${sanitize(r.message)}${sanitize(advice)}`;
 }
 
 export function formatProgress(p: RunProgress): string {

@@ -2,6 +2,7 @@
  * Shared plan-building machinery: numbered steps per phase, the hub batches (by assigned hub, at most
  * HUB_BULK_MAX devices a call) and the verify chunks, plus the warnings that come with them.
  */
+import { advise } from './advice.js';
 import type { RegistrationRecord } from './model.js';
 import {
   HUB_BULK_MAX,
@@ -23,8 +24,8 @@ export class Refusal extends Error {
   }
 }
 
-export const refuse = (code: PlanRefusal['code'], message: string): never => {
-  throw new Refusal({ code, message });
+export const refuse = (code: PlanRefusal['code'], message: string, advice?: PlanRefusal['advice']): never => {
+  throw new Refusal({ code, message, ...(advice ? { advice } : {}) });
 };
 
 const plural = (n: number, one: string, many = `${one}s`): string =>
@@ -82,7 +83,7 @@ export class PlanBuilder {
           `The hub identities of ${plural(devices.length, 'device')} are kept: ` +
           'a device that is connected now stays connected and keeps sending data. ' +
           'Disabling at DPS only stops it provisioning again.',
-        recommendation: 'Choose --deregister disable (reversible) to cut the device off its hub.',
+        ...advise('Choose ', { choose: { deregister: 'disable' } }, ' (reversible) to cut the device off its hub.'),
         registrationIds: devices.map(idOf),
       });
       return;
@@ -168,9 +169,14 @@ export class PlanBuilder {
         message:
           `No credentials for ${named}: the plan cannot ${deregister} those hub identities, ` +
           'so those devices can keep connecting to their hub.',
-        recommendation:
-          'Add --hub with a connection string (or host for Entra ID) for each of these hubs, ' +
-          'then plan again.',
+        ...advise({
+          cli:
+            'Add --hub with a connection string (or host for Entra ID) for each of these hubs, ' +
+            'then plan again.',
+          tui:
+            'Quit, give the tool credentials for these hubs (a connection string, or a host for ' +
+            'Entra ID, in its configuration), and start it again.',
+        }),
         registrationIds: list.flatMap((h) => h.registrationIds),
       });
     }

@@ -1,4 +1,5 @@
 /** A plan: ordered phases of steps, each one exact service operation, plus warnings. */
+import type { AdvicePart } from './advice.js';
 import type { Actions, Selection } from './selection.js';
 import type { EnrollmentGroup, IndividualEnrollment, RegistrationRecord } from './model.js';
 
@@ -91,8 +92,10 @@ export interface PlanWarning {
   severity: 'danger' | 'caution' | 'info';
   /** Plain words a technician understands: what could happen. */
   message: string;
-  /** What to do instead (the recommended choice). */
+  /** What to do instead (the recommended choice), in command-line words. */
   recommendation?: string;
+  /** The same advice as parts, so that each place names the choice its own way (flag or control). */
+  advice?: AdvicePart[];
   /** Devices concerned (registration IDs); empty when it concerns the whole plan. */
   registrationIds: string[];
   /** The enrollment or group that would let the device back in, when known. */
@@ -103,6 +106,8 @@ export interface PlanWarning {
 export interface PlanRefusal {
   code: 'delete-blocker' | 'unknown-target' | 'invalid-selection' | 'no-devices' | 'wrong-attestation';
   message: string;
+  /** What to do instead, as parts (the command line and the TUI name the choice their own way). */
+  advice?: AdvicePart[];
 }
 
 export interface Plan {

@@ -11,6 +11,7 @@ import { fitWidth, sanitize, wrapText } from '../core/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { warningLines } from './components/warning-lines.js';
+import { type AnyChoice, choicesFor } from './choices.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
@@ -23,64 +24,6 @@ const HINTS: KeyHint[] = [
   { keys: 'PgUp/PgDn', does: 'scroll the warnings' },
   { keys: 'Esc', does: 'back', footer: true },
 ];
-
-interface Choice<K extends keyof Actions> {
-  key: K;
-  label: string;
-  options: { value: Actions[K]; text: string }[];
-}
-
-type AnyChoice =
-  | Choice<'disenroll'>
-  | Choice<'deregister'>
-  | Choice<'deleteRegistrations'>
-  | Choice<'deleteGroup'>;
-
-const DISENROLL: Choice<'disenroll'> = {
-  key: 'disenroll',
-  label: 'DPS (disenroll)',
-  options: [
-    { value: 'disable', text: 'disable: temporary, can be undone (default)' },
-    { value: 'delete', text: 'DELETE: permanent' },
-  ],
-};
-const DEREGISTER: Choice<'deregister'> = {
-  key: 'deregister',
-  label: 'Hub (deregister)',
-  options: [
-    { value: 'disable', text: 'disable: temporary, can be undone (default)' },
-    { value: 'delete', text: 'DELETE: permanent, removes the device identity' },
-    { value: 'none', text: 'none: keep the hub identity (device may stay connected)' },
-  ],
-};
-const DELETE_REGISTRATIONS: Choice<'deleteRegistrations'> = {
-  key: 'deleteRegistrations',
-  label: 'Registration records',
-  options: [
-    { value: false, text: 'keep (default)' },
-    { value: true, text: 'DELETE: permanent (the run journal keeps a copy)' },
-  ],
-};
-const DELETE_GROUP: Choice<'deleteGroup'> = {
-  key: 'deleteGroup',
-  label: 'Enrollment group',
-  options: [
-    { value: false, text: 'keep (default)' },
-    { value: true, text: 'DELETE the group: permanent' },
-  ],
-};
-
-export function choicesFor(info: SelectionInfo): AnyChoice[] {
-  switch (info.selection.kind) {
-    case 'enrollment':
-      return [DISENROLL, DEREGISTER];
-    case 'group':
-      return [DISENROLL, DEREGISTER, DELETE_REGISTRATIONS, DELETE_GROUP];
-    case 'groupDevices':
-      // For devices of a group the DPS action is always a disabled blocker enrollment.
-      return [DEREGISTER];
-  }
-}
 
 const optionIndex = (c: AnyChoice, a: Actions): number =>
   Math.max(
@@ -156,7 +99,13 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
     lines = [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
   } else if (!plan.result.ok) {
     lines = warningLines(
-      [{ severity: 'danger', message: `The tool will not do this: ${plan.result.refusal.message}` }],
+      [
+        {
+          severity: 'danger',
+          message: `The tool will not do this: ${plan.result.refusal.message}`,
+          advice: plan.result.refusal.advice,
+        },
+      ],
       columns - 2,
     );
   } else if (plan.result.plan.warnings.length === 0) {

@@ -11,6 +11,7 @@ import { sanitize, wrapText } from '../core/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { planLines } from './components/plan-lines.js';
+import { screenAdvice } from './components/warning-lines.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isChar, isPrintable } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
@@ -122,7 +123,9 @@ export function ReviewScreen({
   const plan = result?.ok ? result.plan : undefined;
   const lines = useMemo(() => {
     if (result && !result.ok) {
-      return wrapText(`The tool will not do this: ${sanitize(result.refusal.message)}`, columns).map(
+      const advice = screenAdvice(result.refusal);
+      const text = `The tool will not do this: ${result.refusal.message}${advice ? ` ${advice}` : ''}`;
+      return wrapText(sanitize(text), columns).map(
         (text) => ({
           text,
           tone: 'danger' as const,

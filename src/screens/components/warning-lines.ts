@@ -1,11 +1,18 @@
 /** Plan warnings as wrapped lines: a severity marker and word first, then the recommended choice. */
+import { adviceText } from '../../core/advice.js';
 import type { PlanWarning } from '../../core/plan-types.js';
 import { plural, sanitize, wrapText } from '../../core/text.js';
+import { screenChoice } from '../choices.js';
 import { severityLabel } from '../words.js';
 import type { ListRow } from './WindowedList.js';
 
 export type WarningLike = Pick<PlanWarning, 'severity' | 'message'> &
-  Partial<Pick<PlanWarning, 'recommendation' | 'registrationIds' | 'path'>>;
+  Partial<Pick<PlanWarning, 'recommendation' | 'advice' | 'registrationIds' | 'path'>>;
+
+/** The planner's advice in the TUI's words: a choice is named as its control on screen, never a flag. */
+export function screenAdvice(w: Pick<WarningLike, 'recommendation' | 'advice'>): string | undefined {
+  return w.advice ? adviceText(w.advice, 'tui', screenChoice) : w.recommendation;
+}
 
 export function warningLines(warnings: readonly WarningLike[], width: number): ListRow[] {
   const out: ListRow[] = [];
@@ -17,8 +24,9 @@ export function warningLines(warnings: readonly WarningLike[], width: number): L
     wrapText(text, width - 2).forEach((line, i) => {
       out.push({ text: i === 0 ? line : `  ${line}`, tone, bold: w.severity === 'danger' && i === 0 });
     });
-    if (w.recommendation) {
-      for (const line of wrapText(`Recommended: ${sanitize(w.recommendation)}`, width - 4)) {
+    const advice = screenAdvice(w);
+    if (advice) {
+      for (const line of wrapText(`Recommended: ${sanitize(advice)}`, width - 4)) {
         out.push({ text: `    ${line}`, tone: 'plain' });
       }
     }
