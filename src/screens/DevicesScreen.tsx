@@ -11,6 +11,7 @@ import {
   plural,
   sanitize,
   shortHost,
+  wrapText,
 } from '../core/text.js';
 import type { DeviceRow } from '../services/backend.js';
 import { Line } from './components/Line.js';
@@ -64,11 +65,62 @@ function deviceCells(row: DeviceRow, wide: boolean): string[] {
   ];
 }
 
+/**
+ * What Enter acts on, for a group: the marked devices; else, with a filter on, exactly the devices it
+ * shows (what you see is what you act on); else the whole group.
+ */
+export type GroupChoice =
+  | { kind: 'marked'; ids: string[]; hidden: number }
+  | { kind: 'shown'; ids: string[]; filter: string }
+  | { kind: 'nothingShown' }
+  | { kind: 'whole'; filtered: boolean };
+
+export function groupChoice(
+  rows: readonly DeviceRow[],
+  shown: readonly DeviceRow[],
+  filter: string,
+  marked: ReadonlySet<string>,
+): GroupChoice {
+  if (marked.size > 0) {
+    const ids = rows.map((r) => r.record.registrationId).filter((id) => marked.has(id));
+    const visible = new Set(shown.map((r) => r.record.registrationId));
+    return { kind: 'marked', ids, hidden: ids.filter((id) => !visible.has(id)).length };
+  }
+  if (filter === '') return { kind: 'whole', filtered: false };
+  if (shown.length === 0) return { kind: 'nothingShown' };
+  if (shown.length === rows.length) return { kind: 'whole', filtered: true };
+  return { kind: 'shown', ids: shown.map((r) => r.record.registrationId), filter };
+}
+
+/** The line that says what Enter will act on (before anything else can be chosen). */
+export function groupNextText(choice: GroupChoice, total: number): string {
+  switch (choice.kind) {
+    case 'marked':
+      return (
+        `Enter: continue with the ${plural(choice.ids.length, 'marked device')} only` +
+        (choice.hidden > 0 ? ` (${choice.hidden} of them hidden by the filter).` : '.')
+      );
+    case 'shown':
+      return (
+        `Enter: continue with the ${plural(choice.ids.length, 'device')} shown only ` +
+        `(a disabled blocker each), not the whole group of ${total}. Esc clears the filter.`
+      );
+    case 'nothingShown':
+      return 'Nothing matches the filter, so there is nothing to continue with. Esc clears the filter.';
+    case 'whole':
+      return choice.filtered
+        ? `Enter: continue with the whole group (${plural(total, 'device')}; the filter shows them all).`
+        : `Enter: continue with the whole group (${plural(total, 'device')}). Space marks single devices.`;
+  }
+}
+
 /** What the person chose, in words, for the permanence and review screens. */
 export function selectionInfo(
   source: DeviceSource,
   rows: readonly DeviceRow[],
   marked: readonly string[],
+  /** Set when the devices are the ones a filter shows (none marked). */
+  shownBy?: string,
 ): SelectionInfo {
   const id = sourceId(source);
   if (source.kind === 'enrollment') {
@@ -101,7 +153,11 @@ export function selectionInfo(
       groupId: g.enrollmentGroupId,
       devices: marked.map((registrationId) => ({ registrationId })),
     },
-    scope: `${plural(marked.length, 'marked device')} (a disabled blocker enrollment each)`,
+    scope:
+      shownBy === undefined
+        ? `${plural(marked.length, 'marked device')} (a disabled blocker enrollment each)`
+        : `the ${plural(marked.length, 'device')} shown by the filter "${sanitize(shownBy)}" ` +
+          `(of ${rows.length}; a disabled blocker enrollment each)`,
   };
 }
 
@@ -114,9 +170,17 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
     if (k.name === 'return') {
       if (loaded.status !== 'ready') return true;
       const rows = loaded.value;
-      const chosen = getMarked();
-      const marked = rows.map((r) => r.record.registrationId).filter((id) => chosen.has(id));
-      app.nav.push({ screen: 'permanence', info: selectionInfo(source, rows, marked) });
+      if (!isGroup) {
+        app.nav.push({ screen: 'permanence', info: selectionInfo(source, rows, []) });
+        return true;
+      }
+      const choice = groupChoice(rows, list.currentRows(), list.currentFilter(), getMarked());
+      if (choice.kind === 'nothingShown') return true;
+      const info =
+        choice.kind === 'whole'
+          ? selectionInfo(source, rows, [])
+          : selectionInfo(source, rows, choice.ids, choice.kind === 'shown' ? choice.filter : undefined);
+      app.nav.push({ screen: 'permanence', info });
       return true;
     }
     if (isGroup && isChar(k, ' ')) {
@@ -156,7 +220,8 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
     ),
   );
   const [marked, setMarked, getMarked] = useRefState<Set<string>>(() => new Set());
-  const listHeight = Math.max(1, bodyRows - 4);
+  // Two lines under the list say what Enter acts on (wrapped at 80 columns).
+  const listHeight = Math.max(1, bodyRows - 5);
   const wide = columns >= 100;
   const list = useListState<DeviceRow>(loaded.status === 'ready' ? loaded.value : NONE, {
     searchText: (r) => [...deviceCells(r, true), sanitize(r.record.deviceId)].join(' '),
@@ -199,9 +264,8 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
   const total = loaded.value.length;
   const next = !isGroup
     ? 'Enter: continue with this enrollment.'
-    : marked.size === 0
-      ? `Enter: continue with the whole group (${plural(total, 'device')}). Space marks single devices.`
-      : `Enter: continue with the ${plural(marked.size, 'marked device')} only.`;
+    : groupNextText(groupChoice(loaded.value, list.rows, list.filter, marked), total);
+  const nextLines = wrapText(next, columns).slice(0, 2);
   return (
     <Box flexDirection="column">
       <Line text={title} bold />
@@ -234,7 +298,9 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
           .filter((s) => s !== '')
           .join(' · ')}
       />
-      <Line text={next} tone="accent" />
+      {nextLines.map((line) => (
+        <Line key={line} text={line} tone="accent" />
+      ))}
     </Box>
   );
 }
