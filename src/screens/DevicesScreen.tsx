@@ -3,6 +3,7 @@
  * assigned hub. For a group, Space marks devices: none marked means the whole group.
  */
 import { Box } from 'ink';
+import { useMemo } from 'react';
 import {
   type ColumnSpec,
   formatRow,
@@ -13,6 +14,7 @@ import {
   shortHost,
   wrapText,
 } from '../core/text.js';
+import type { IndividualEnrollment } from '../core/model.js';
 import type { DeviceRow } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { ListStatus } from './components/ListStatus.js';
@@ -51,7 +53,16 @@ export function hubStatusText(row: DeviceRow): string {
 /** The device ID usually equals the registration ID; saying so leaves room for the IDs at 80 columns. */
 export const SAME_ID = '(same)';
 
-function deviceCells(row: DeviceRow, wide: boolean): string[] {
+/**
+ * A device of a group with an individual enrollment of its own: DPS reads that enrollment first, so a
+ * disabled one (a blocker) keeps the device out whatever the group says.
+ */
+export function ownEnrollmentText(e: IndividualEnrollment | undefined): string | undefined {
+  if (!e) return undefined;
+  return e.provisioningStatus === 'disabled' ? 'blocked' : 'own enr.';
+}
+
+function deviceCells(row: DeviceRow, wide: boolean, own?: IndividualEnrollment): string[] {
   const r = row.record;
   const updated = formatTimestamp(r.lastUpdatedDateTimeUtc);
   const deviceId = r.deviceId === undefined ? '-' : r.deviceId === r.registrationId ? SAME_ID : r.deviceId;
@@ -59,7 +70,7 @@ function deviceCells(row: DeviceRow, wide: boolean): string[] {
     sanitize(r.registrationId),
     sanitize(deviceId),
     shortHost(sanitize(r.assignedHub)),
-    r.status,
+    ownEnrollmentText(own) ?? r.status,
     hubStatusText(row),
     wide || updated === '-' ? updated : updated.slice(5),
   ];
@@ -219,6 +230,18 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         : { kind: 'group', groupId: source.group.enrollmentGroupId },
     ),
   );
+  // The devices' own individual enrollments (blockers): read beside the records, never in their way.
+  const [ownLoaded] = useLoad(() =>
+    isGroup ? backend.listEnrollments().catch(() => undefined) : Promise.resolve([]),
+  );
+  const own = useMemo(
+    () =>
+      new Map(
+        (ownLoaded.status === 'ready' ? (ownLoaded.value ?? []) : []).map((e) => [e.registrationId, e]),
+      ),
+    [ownLoaded],
+  );
+  const ownUnread = ownLoaded.status === 'ready' && ownLoaded.value === undefined;
   const [marked, setMarked, getMarked] = useRefState<Set<string>>(() => new Set());
   // Two lines under the list say what Enter acts on (wrapped at 80 columns).
   const listHeight = Math.max(1, bodyRows - 5);
@@ -262,6 +285,18 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
   }
 
   const total = loaded.value.length;
+  const blockedCount = isGroup
+    ? loaded.value.filter((r) => own.get(r.record.registrationId)?.provisioningStatus === 'disabled').length
+    : 0;
+  const at = list.rows[list.index];
+  const atOwn = at ? own.get(at.record.registrationId) : undefined;
+  const highlightedText = !at
+    ? ''
+    : atOwn
+      ? `${sanitize(at.record.registrationId)}: ${
+          atOwn.provisioningStatus === 'disabled' ? 'blocked (disabled enrollment)' : 'own enabled enrollment'
+        }`
+      : sanitize(at.record.registrationId);
   const next = !isGroup
     ? 'Enter: continue with this enrollment.'
     : groupNextText(groupChoice(loaded.value, list.rows, list.filter, marked), total);
@@ -283,9 +318,15 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         render={(row) => {
           const mark = !isGroup ? '' : marked.has(row.record.registrationId) ? '[x]' : '[ ]';
           const hubStatus = hubStatusText(row);
+          const ownEnrollment = own.get(row.record.registrationId);
           return {
-            text: formatRow([mark, ...deviceCells(row, wide)], widths, specs),
-            tone: hubStatus === 'error' || row.record.status === 'failed' ? 'caution' : 'plain',
+            text: formatRow([mark, ...deviceCells(row, wide, ownEnrollment)], widths, specs),
+            tone:
+              hubStatus === 'error' || row.record.status === 'failed'
+                ? 'caution'
+                : ownEnrollment?.provisioningStatus === 'disabled'
+                  ? 'dim'
+                  : 'plain',
           };
         }}
       />
@@ -293,7 +334,9 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         list={list}
         extra={[
           isGroup ? `${marked.size} marked` : '',
-          sanitize(list.rows[list.index]?.record.registrationId),
+          isGroup && blockedCount > 0 ? `${blockedCount} blocked` : '',
+          ownUnread ? 'blockers not read' : '',
+          highlightedText,
         ]
           .filter((s) => s !== '')
           .join(' · ')}

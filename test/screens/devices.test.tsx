@@ -90,3 +90,24 @@ describe('what you see is what you act on', () => {
     });
   });
 });
+
+describe('a device with a blocker', () => {
+  it('shows as blocked in its group list (a disabled individual enrollment with its registration ID)', async () => {
+    const data = demoData();
+    data.enrollments = [
+      ...(data.enrollments ?? []),
+      {
+        registrationId: 'g1-dev-b',
+        attestation: { type: 'symmetricKey' },
+        provisioningStatus: 'disabled',
+        blocker: { groupId: 'g1' },
+      },
+    ];
+    const { t } = await openGroup(data);
+    await waitForText(t, '1 blocked');
+    expect(frame(t)).toMatch(/\[ \] g1-dev-b\s+\(same\)\s+hub-eu\s+blocked\s+enabled/);
+    expect(frame(t)).toMatch(/\[ \] g1-dev-a\s+\(same\)\s+hub-eu\s+assigned\s+enabled/);
+    await press(t, KEYS.down);
+    expect(frame(t)).toContain('g1-dev-b: blocked (disabled enrollment)');
+  });
+});
