@@ -34,7 +34,7 @@ export const DEREGISTER: Choice<'deregister'> = {
   options: [
     { value: 'disable', text: 'disable: temporary, can be undone (default)', short: 'disable' },
     { value: 'delete', text: 'DELETE: permanent, removes the device identity', short: 'DELETE' },
-    { value: 'none', text: 'none: keep the hub identity (device may stay connected)', short: 'none' },
+    { value: 'none', text: 'none: keep the identity (may stay connected)', short: 'none' },
   ],
 };
 export const DELETE_REGISTRATIONS: Choice<'deleteRegistrations'> = {
@@ -51,11 +51,15 @@ export const GROUP: Choice<'deleteGroup'> = {
   label: 'Enrollment group',
   options: [
     { value: false, text: 'disable: temporary, can be undone (default)', short: 'disable' },
-    { value: true, text: 'DELETE: disabled now, deleted after the hubs (permanent)', short: 'DELETE' },
+    { value: true, text: 'DELETE: permanent (disabled now, deleted last)', short: 'DELETE' },
   ],
 };
 
-const ALL: AnyChoice[] = [DISENROLL, GROUP, DEREGISTER, DELETE_REGISTRATIONS];
+/** The widest option text that fits a control's line at 80 columns ("› " + label + "‹ " + text + " ›"). */
+export const LABEL_WIDTH = 22;
+export const OPTION_WIDTH = 80 - 2 - LABEL_WIDTH - 4;
+
+export const ALL: AnyChoice[] = [DISENROLL, GROUP, DEREGISTER, DELETE_REGISTRATIONS];
 
 export function choicesFor(info: SelectionInfo): AnyChoice[] {
   switch (info.selection.kind) {

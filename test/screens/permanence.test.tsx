@@ -95,7 +95,7 @@ describe('one control per decision', () => {
     expect(frame(t)).toMatch(/› Enrollment group\s+‹ disable: temporary, can be undone \(default\) ›/);
     await press(t, KEYS.right);
     await until(() => backend.planCalls.at(-1)?.actions.deleteGroup === true, 'a plan deleting the group', t);
-    expect(frame(t)).toContain('DELETE: disabled now, deleted after the hubs (permanent)');
+    expect(frame(t)).toContain('DELETE: permanent (disabled now, deleted last)');
     await press(t, KEYS.enter);
     await waitForText(t, '! PERMANENT');
     expect(frame(t)).toContain(

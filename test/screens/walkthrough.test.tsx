@@ -197,7 +197,7 @@ describe('permanence screen', () => {
     await press(t, ' ');
     await press(t, ' ');
     await until(() => backend.planCalls.at(-1)?.actions.deregister === 'none', 'deregister none', t);
-    expect(frame(t)).toContain('none: keep the hub identity');
+    expect(frame(t)).toContain('none: keep the identity');
   });
 
   it('offers the cleanup choices (off by default) only for a whole group', async () => {

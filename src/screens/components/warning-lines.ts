@@ -14,9 +14,13 @@ export function screenAdvice(w: Pick<WarningLike, 'recommendation' | 'advice'>):
   return w.advice ? adviceText(w.advice, 'tui', screenChoice) : w.recommendation;
 }
 
+const RANK: Record<WarningLike['severity'], number> = { danger: 0, caution: 1, info: 2 };
+
+/** Dangers first (then cautions, then notes), so the first lines on a small screen are the critical ones. */
 export function warningLines(warnings: readonly WarningLike[], width: number): ListRow[] {
   const out: ListRow[] = [];
-  for (const w of warnings) {
+  const ordered = [...warnings].sort((a, b) => RANK[a.severity] - RANK[b.severity]);
+  for (const w of ordered) {
     const { marker, tone } = severityLabel(w);
     const devices = w.registrationIds?.length ? ` (${plural(w.registrationIds.length, 'device')})` : '';
     const via = w.path ? ` Through: ${sanitize(w.path)}.` : '';
