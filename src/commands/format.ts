@@ -1,4 +1,5 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
+import { adviceText } from '../core/advice.js';
 import { sanitize, shortHost, truncate } from '../core/text.js';
 import { describeLookupCost } from '../core/hub-lookup.js';
 import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
@@ -74,7 +75,8 @@ function hubIdentityLines(plan: Plan): string[] {
 }
 
 export function formatRefusal(r: PlanRefusal): string {
-  return `refused (${r.code}): ${sanitize(r.message)}`;
+  const advice = r.advice ? ` ${adviceText(r.advice, 'cli')}` : '';
+  return `refused (${r.code}): ${sanitize(r.message)}${sanitize(advice)}`;
 }
 
 export function formatProgress(p: RunProgress): string {

@@ -5,6 +5,7 @@
 import { describeLookupCost } from './hub-lookup.js';
 import type { HubLookup } from './model.js';
 import type { DeviceHubTarget } from './plan-context.js';
+import { advise } from './advice.js';
 import {
   HUB_BULK_MAX,
   type HubIdentityCount,
@@ -26,8 +27,8 @@ export class Refusal extends Error {
   }
 }
 
-export const refuse = (code: PlanRefusal['code'], message: string): never => {
-  throw new Refusal({ code, message });
+export const refuse = (code: PlanRefusal['code'], message: string, advice?: PlanRefusal['advice']): never => {
+  throw new Refusal({ code, message, ...(advice ? { advice } : {}) });
 };
 
 const plural = (n: number, one: string, many = `${one}s`): string =>
@@ -87,7 +88,7 @@ export class PlanBuilder {
           `The hub identities of ${plural(devices.length, 'device')} are kept: ` +
           'a device that is connected now stays connected and keeps sending data. ' +
           'Disabling at DPS only stops it provisioning again.',
-        recommendation: 'Choose --deregister disable (reversible) to cut the device off its hub.',
+        ...advise('Choose ', { choose: { deregister: 'disable' } }, ' (reversible) to cut the device off its hub.'),
         registrationIds: devices.map((d) => d.registrationId),
       });
       return;
@@ -225,9 +226,14 @@ export class PlanBuilder {
         message:
           `No credentials for ${named}: the plan cannot ${deregister} those hub identities, ` +
           'so those devices can keep connecting to their hub.',
-        recommendation:
-          'Add --hub with a connection string (or host for Entra ID) for each of these hubs, ' +
-          'then plan again.',
+        ...advise({
+          cli:
+            'Add --hub with a connection string (or host for Entra ID) for each of these hubs, ' +
+            'then plan again.',
+          tui:
+            'Quit, give the tool credentials for these hubs (a connection string, or a host for ' +
+            'Entra ID, in its configuration), and start it again.',
+        }),
         registrationIds: list.flatMap((h) => h.registrationIds),
       });
     }

@@ -2,6 +2,7 @@
  * Plans for the two whole targets: one individual enrollment, and a whole enrollment group.
  * (One device of a group, with its blocker, is plan-group-devices.ts.)
  */
+import { advise } from './advice.js';
 import { PlanBuilder, plural, refuse } from './plan-builder.js';
 import type { Draft, PlanContext } from './plan-context.js';
 import type { Actions, Selection } from './selection.js';
@@ -28,8 +29,9 @@ export function planEnrollment(
       refuse(
         'delete-blocker',
         `${path} is a blocker: a disabled individual enrollment that keeps device ${id} out of ${group}. ` +
-          `Deleting it lets the device re-enroll through ${group}, so this tool never deletes a blocker. ` +
-          'Keep it (--disenroll disable leaves it as it is) and deregister the device on its hub.',
+          `Deleting it lets the device re-enroll through ${group}, so this tool never deletes a blocker.`,
+        advise('Keep it (', { choose: { disenroll: 'disable' } }, ' leaves it as it is) and deregister the device on its hub.')
+          .advice,
       );
     }
   }
@@ -69,6 +71,8 @@ export function planEnrollment(
         chain: ctx.chainOf(id),
         leafCertificate: attestation.type === 'x509' ? attestation.clientCertificates[0] : undefined,
         groupId: record?.enrollmentGroupId ?? enrollment.blocker?.groupId,
+        // Once deleted, what it was enrolled with is known (as verify knows it from the journal).
+        ...(!enrollment.blocker && record?.enrollmentGroupId === undefined ? { enrolledIndividually: true } : {}),
       },
     ],
   };
@@ -152,7 +156,7 @@ export function planGroup(
         message:
           `Deleting the group keeps its ${plural(records.length, 'registration record')}: ` +
           'orphaned records still count against the DPS registration quota.',
-        recommendation: 'Add --delete-registrations to delete them first.',
+        ...advise({ cli: 'Add ', tui: 'Choose ' }, { choose: { deleteRegistrations: true } }, ' to delete them first.'),
         registrationIds: [],
         path,
       });

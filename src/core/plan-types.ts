@@ -1,4 +1,5 @@
 /** A plan: ordered phases of steps, each one exact service operation, plus warnings. */
+import type { AdvicePart } from './advice.js';
 import type { Actions, Selection } from './selection.js';
 import type { EnrollmentGroup, HubLookupCost, IndividualEnrollment, RegistrationRecord } from './model.js';
 
@@ -108,8 +109,10 @@ export interface PlanWarning {
   severity: 'danger' | 'caution' | 'info';
   /** Plain words a technician understands: what could happen. */
   message: string;
-  /** What to do instead (the recommended choice). */
+  /** What to do instead (the recommended choice), in command-line words. */
   recommendation?: string;
+  /** The same advice as parts, so that each place names the choice its own way (flag or control). */
+  advice?: AdvicePart[];
   /** Devices concerned (registration IDs); empty when it concerns the whole plan. */
   registrationIds: string[];
   /** The enrollment or group that would let the device back in, when known. */
@@ -127,6 +130,8 @@ export interface PlanRefusal {
     /** Restore: the run was already restored (by the named restore run). */
     | 'already-restored';
   message: string;
+  /** What to do instead, as parts (the command line and the TUI name the choice their own way). */
+  advice?: AdvicePart[];
 }
 
 /** Per hub: the identities the plan deregisters there, and how they were found. */

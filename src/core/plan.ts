@@ -3,7 +3,8 @@
  * After drafting the steps it simulates them and asks the re-enrollment analysis about every device of
  * the selection: any device DPS might still accept becomes a warning naming it and the way back in.
  */
-import type { KnownState } from './model.js';
+import { type AdvicePart, advise } from './advice.js';
+import type { AttestationType, KnownState } from './model.js';
 import { Refusal } from './plan-builder.js';
 import { type Draft, PlanContext, type PlanOptions } from './plan-context.js';
 import { planGroupDevices } from './plan-group-devices.js';
@@ -23,10 +24,57 @@ const describeDevices = (ids: string[]): string => {
   return ids.length === 1 ? `Device ${shown}` : `${ids.length} devices (${shown}${rest})`;
 };
 
-function reenrollmentWarning(selection: Selection, finding: Readonly<Answer>, ids: string[]): PlanWarning {
+/**
+ * What a person can do when re-enrollment cannot be ruled out. It fits how the device attests (only an
+ * X.509 device has a certificate chain; a symmetric-key device has a key) and names the choice that
+ * avoids the risk where the plan deletes something; `advise` leaves each place to name that choice.
+ */
+function uncertainAdvice(
+  selection: Selection,
+  actions: Actions,
+  attestation: AttestationType | undefined,
+  path: string | undefined,
+): AdvicePart[] {
+  const parts: AdvicePart[] = [];
+  if (selection.kind === 'enrollment' && actions.disenroll === 'delete') {
+    parts.push(
+      'Disable instead (',
+      { choose: { disenroll: 'disable' } },
+      '): a disabled individual enrollment refuses the device whatever enrollment groups exist. ',
+    );
+  } else if (selection.kind === 'group' && (actions.deleteGroup || actions.disenroll === 'delete')) {
+    parts.push(
+      `Keep enrollment group ${selection.groupId}, disabled, instead of deleting it (`,
+      { choose: { deleteGroup: false } },
+      '): a disabled group still stops its devices. ',
+    );
+  }
+  const question =
+    attestation === 'x509'
+      ? "does it hold a certificate of the device's chain?"
+      : attestation === 'symmetricKey'
+        ? "could the device's key be derived from its group's key?"
+        : 'could it accept the device?';
+  const check = `${path ?? 'the enabled enrollment groups'} by hand: ${question}`;
+  parts.push(parts.length > 0 ? `Or check ${check}` : `Check ${check}`);
+  return parts;
+}
+
+function reenrollmentWarning(
+  selection: Selection,
+  actions: Actions,
+  finding: Readonly<Answer>,
+  ids: string[],
+  attestation: AttestationType | undefined,
+): PlanWarning {
   const who = describeDevices(ids);
   const path = finding.path;
   const base = { registrationIds: ids, ...(path !== undefined ? { path } : {}) };
+  // The analysis answers for the state after the plan: say so when the plan takes the device's enrollment away.
+  const deletesOwn =
+    selection.kind === 'enrollment' && actions.disenroll === 'delete'
+      ? `Once enrollments/${selection.registrationId} is deleted, `
+      : '';
   if (path?.startsWith('enrollments/')) {
     return {
       ...base,
@@ -43,10 +91,10 @@ function reenrollmentWarning(selection: Selection, finding: Readonly<Answer>, id
       ...base,
       code: 'chain-unknown',
       severity: 'caution',
-      message: `Re-enrollment cannot be ruled out for ${lowerFirst(who)}: ${finding.reason}`,
-      recommendation:
-        'Give the device certificate chain (--device-cert) so it can be checked' +
-        (path ? `, or check ${path} by hand.` : '.'),
+      message: deletesOwn
+        ? `${deletesOwn}re-enrollment cannot be ruled out for ${lowerFirst(who)}: ${finding.reason}`
+        : `Re-enrollment cannot be ruled out for ${lowerFirst(who)}: ${finding.reason}`,
+      ...advise(...uncertainAdvice(selection, actions, attestation, path)),
     };
   }
   if (selection.kind === 'group') {
@@ -57,10 +105,12 @@ function reenrollmentWarning(selection: Selection, finding: Readonly<Answer>, id
       message:
         `Once enrollment group ${selection.groupId} is deleted, ${lowerFirst(who)} can re-enroll: ` +
         finding.reason,
-      recommendation:
-        `Keep enrollment group ${selection.groupId} (disabled) instead of deleting it: ` +
-        'a disabled group still stops its devices' +
-        (path ? `; or disable ${path} if none of its devices should provision.` : '.'),
+      ...advise(
+        `Keep enrollment group ${selection.groupId} (disabled) instead of deleting it (`,
+        { choose: { deleteGroup: false } },
+        '): a disabled group still stops its devices' +
+          (path ? `; or disable ${path} if none of its devices should provision.` : '.'),
+      ),
     };
   }
   const target =
@@ -70,9 +120,11 @@ function reenrollmentWarning(selection: Selection, finding: Readonly<Answer>, id
     code: 'reenroll-through-group',
     severity: 'danger',
     message: `Once ${target} is deleted, ${lowerFirst(who)} can re-enroll: ${finding.reason}`,
-    recommendation:
-      'Disable instead: a disabled individual enrollment refuses the device ' +
-      'whatever enrollment groups exist.',
+    ...advise(
+      'Disable instead (',
+      { choose: { disenroll: 'disable' } },
+      '): a disabled individual enrollment refuses the device whatever enrollment groups exist.',
+    ),
   };
 }
 
@@ -98,7 +150,10 @@ function reenrollmentWarnings(plan: Plan, draft: Draft, state: KnownState): Plan
     if (entry) entry.ids.push(...ids);
     else merged.set(key, { answer, ids });
   }
-  return [...merged.values()].map(({ answer, ids }) => reenrollmentWarning(plan.selection, answer, ids));
+  const attestationOf = new Map(draft.evidence.map((d) => [d.registrationId, d.attestation]));
+  return [...merged.values()].map(({ answer, ids }) =>
+    reenrollmentWarning(plan.selection, plan.actions, answer, ids, attestationOf.get(ids[0] as string)),
+  );
 }
 
 export function planDeprovision(

@@ -3,6 +3,7 @@
  * assigned hub. For a group, Space marks devices: none marked means the whole group.
  */
 import { Box } from 'ink';
+import { useMemo } from 'react';
 import {
   type ColumnSpec,
   formatRow,
@@ -11,7 +12,9 @@ import {
   plural,
   sanitize,
   shortHost,
+  wrapText,
 } from '../core/text.js';
+import type { IndividualEnrollment } from '../core/model.js';
 import type { DeviceRow } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { ListStatus } from './components/ListStatus.js';
@@ -50,7 +53,16 @@ export function hubStatusText(row: DeviceRow): string {
 /** The device ID usually equals the registration ID; saying so leaves room for the IDs at 80 columns. */
 export const SAME_ID = '(same)';
 
-function deviceCells(row: DeviceRow, wide: boolean): string[] {
+/**
+ * A device of a group with an individual enrollment of its own: DPS reads that enrollment first, so a
+ * disabled one (a blocker) keeps the device out whatever the group says.
+ */
+export function ownEnrollmentText(e: IndividualEnrollment | undefined): string | undefined {
+  if (!e) return undefined;
+  return e.provisioningStatus === 'disabled' ? 'blocked' : 'own enr.';
+}
+
+function deviceCells(row: DeviceRow, wide: boolean, own?: IndividualEnrollment): string[] {
   const r = row.record;
   const updated = formatTimestamp(r.lastUpdatedDateTimeUtc);
   const deviceId = r.deviceId === undefined ? '-' : r.deviceId === r.registrationId ? SAME_ID : r.deviceId;
@@ -58,10 +70,59 @@ function deviceCells(row: DeviceRow, wide: boolean): string[] {
     sanitize(r.registrationId),
     sanitize(deviceId),
     shortHost(sanitize(r.assignedHub)),
-    r.status,
+    ownEnrollmentText(own) ?? r.status,
     hubStatusText(row),
     wide || updated === '-' ? updated : updated.slice(5),
   ];
+}
+
+/**
+ * What Enter acts on, for a group: the marked devices; else, with a filter on, exactly the devices it
+ * shows (what you see is what you act on); else the whole group.
+ */
+export type GroupChoice =
+  | { kind: 'marked'; ids: string[]; hidden: number }
+  | { kind: 'shown'; ids: string[]; filter: string }
+  | { kind: 'nothingShown' }
+  | { kind: 'whole'; filtered: boolean };
+
+export function groupChoice(
+  rows: readonly DeviceRow[],
+  shown: readonly DeviceRow[],
+  filter: string,
+  marked: ReadonlySet<string>,
+): GroupChoice {
+  if (marked.size > 0) {
+    const ids = rows.map((r) => r.record.registrationId).filter((id) => marked.has(id));
+    const visible = new Set(shown.map((r) => r.record.registrationId));
+    return { kind: 'marked', ids, hidden: ids.filter((id) => !visible.has(id)).length };
+  }
+  if (filter === '') return { kind: 'whole', filtered: false };
+  if (shown.length === 0) return { kind: 'nothingShown' };
+  if (shown.length === rows.length) return { kind: 'whole', filtered: true };
+  return { kind: 'shown', ids: shown.map((r) => r.record.registrationId), filter };
+}
+
+/** The line that says what Enter will act on (before anything else can be chosen). */
+export function groupNextText(choice: GroupChoice, total: number): string {
+  switch (choice.kind) {
+    case 'marked':
+      return (
+        `Enter: continue with the ${plural(choice.ids.length, 'marked device')} only` +
+        (choice.hidden > 0 ? ` (${choice.hidden} of them hidden by the filter).` : '.')
+      );
+    case 'shown':
+      return (
+        `Enter: continue with the ${plural(choice.ids.length, 'device')} shown only ` +
+        `(a disabled blocker each), not the whole group of ${total}. Esc clears the filter.`
+      );
+    case 'nothingShown':
+      return 'Nothing matches the filter, so there is nothing to continue with. Esc clears the filter.';
+    case 'whole':
+      return choice.filtered
+        ? `Enter: continue with the whole group (${plural(total, 'device')}; the filter shows them all).`
+        : `Enter: continue with the whole group (${plural(total, 'device')}). Space marks single devices.`;
+  }
 }
 
 /** What the person chose, in words, for the permanence and review screens. */
@@ -69,6 +130,8 @@ export function selectionInfo(
   source: DeviceSource,
   rows: readonly DeviceRow[],
   marked: readonly string[],
+  /** Set when the devices are the ones a filter shows (none marked). */
+  shownBy?: string,
 ): SelectionInfo {
   const id = sourceId(source);
   if (source.kind === 'enrollment') {
@@ -101,7 +164,11 @@ export function selectionInfo(
       groupId: g.enrollmentGroupId,
       devices: marked.map((registrationId) => ({ registrationId })),
     },
-    scope: `${plural(marked.length, 'marked device')} (a disabled blocker enrollment each)`,
+    scope:
+      shownBy === undefined
+        ? `${plural(marked.length, 'marked device')} (a disabled blocker enrollment each)`
+        : `the ${plural(marked.length, 'device')} shown by the filter "${sanitize(shownBy)}" ` +
+          `(of ${rows.length}; a disabled blocker enrollment each)`,
   };
 }
 
@@ -114,9 +181,17 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
     if (k.name === 'return') {
       if (loaded.status !== 'ready') return true;
       const rows = loaded.value;
-      const chosen = getMarked();
-      const marked = rows.map((r) => r.record.registrationId).filter((id) => chosen.has(id));
-      app.nav.push({ screen: 'permanence', info: selectionInfo(source, rows, marked) });
+      if (!isGroup) {
+        app.nav.push({ screen: 'permanence', info: selectionInfo(source, rows, []) });
+        return true;
+      }
+      const choice = groupChoice(rows, list.currentRows(), list.currentFilter(), getMarked());
+      if (choice.kind === 'nothingShown') return true;
+      const info =
+        choice.kind === 'whole'
+          ? selectionInfo(source, rows, [])
+          : selectionInfo(source, rows, choice.ids, choice.kind === 'shown' ? choice.filter : undefined);
+      app.nav.push({ screen: 'permanence', info });
       return true;
     }
     if (isGroup && isChar(k, ' ')) {
@@ -155,8 +230,21 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         : { kind: 'group', groupId: source.group.enrollmentGroupId },
     ),
   );
+  // The devices' own individual enrollments (blockers): read beside the records, never in their way.
+  const [ownLoaded] = useLoad(() =>
+    isGroup ? backend.listEnrollments().catch(() => undefined) : Promise.resolve([]),
+  );
+  const own = useMemo(
+    () =>
+      new Map(
+        (ownLoaded.status === 'ready' ? (ownLoaded.value ?? []) : []).map((e) => [e.registrationId, e]),
+      ),
+    [ownLoaded],
+  );
+  const ownUnread = ownLoaded.status === 'ready' && ownLoaded.value === undefined;
   const [marked, setMarked, getMarked] = useRefState<Set<string>>(() => new Set());
-  const listHeight = Math.max(1, bodyRows - 4);
+  // Two lines under the list say what Enter acts on (wrapped at 80 columns).
+  const listHeight = Math.max(1, bodyRows - 5);
   const wide = columns >= 100;
   const list = useListState<DeviceRow>(loaded.status === 'ready' ? loaded.value : NONE, {
     searchText: (r) => [...deviceCells(r, true), sanitize(r.record.deviceId)].join(' '),
@@ -197,11 +285,22 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
   }
 
   const total = loaded.value.length;
+  const blockedCount = isGroup
+    ? loaded.value.filter((r) => own.get(r.record.registrationId)?.provisioningStatus === 'disabled').length
+    : 0;
+  const at = list.rows[list.index];
+  const atOwn = at ? own.get(at.record.registrationId) : undefined;
+  const highlightedText = !at
+    ? ''
+    : atOwn
+      ? `${sanitize(at.record.registrationId)}: ${
+          atOwn.provisioningStatus === 'disabled' ? 'blocked (disabled enrollment)' : 'own enabled enrollment'
+        }`
+      : sanitize(at.record.registrationId);
   const next = !isGroup
     ? 'Enter: continue with this enrollment.'
-    : marked.size === 0
-      ? `Enter: continue with the whole group (${plural(total, 'device')}). Space marks single devices.`
-      : `Enter: continue with the ${plural(marked.size, 'marked device')} only.`;
+    : groupNextText(groupChoice(loaded.value, list.rows, list.filter, marked), total);
+  const nextLines = wrapText(next, columns).slice(0, 2);
   return (
     <Box flexDirection="column">
       <Line text={title} bold />
@@ -219,9 +318,15 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         render={(row) => {
           const mark = !isGroup ? '' : marked.has(row.record.registrationId) ? '[x]' : '[ ]';
           const hubStatus = hubStatusText(row);
+          const ownEnrollment = own.get(row.record.registrationId);
           return {
-            text: formatRow([mark, ...deviceCells(row, wide)], widths, specs),
-            tone: hubStatus === 'error' || row.record.status === 'failed' ? 'caution' : 'plain',
+            text: formatRow([mark, ...deviceCells(row, wide, ownEnrollment)], widths, specs),
+            tone:
+              hubStatus === 'error' || row.record.status === 'failed'
+                ? 'caution'
+                : ownEnrollment?.provisioningStatus === 'disabled'
+                  ? 'dim'
+                  : 'plain',
           };
         }}
       />
@@ -229,12 +334,16 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         list={list}
         extra={[
           isGroup ? `${marked.size} marked` : '',
-          sanitize(list.rows[list.index]?.record.registrationId),
+          isGroup && blockedCount > 0 ? `${blockedCount} blocked` : '',
+          ownUnread ? 'blockers not read' : '',
+          highlightedText,
         ]
           .filter((s) => s !== '')
           .join(' · ')}
       />
-      <Line text={next} tone="accent" />
+      {nextLines.map((line) => (
+        <Line key={line} text={line} tone="accent" />
+      ))}
     </Box>
   );
 }

@@ -11,6 +11,7 @@ import { fitWidth, sanitize, wrapText } from '../core/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { warningLines } from './components/warning-lines.js';
+import { type AnyChoice, choicesFor, LABEL_WIDTH } from './choices.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
@@ -23,64 +24,6 @@ const HINTS: KeyHint[] = [
   { keys: 'PgUp/PgDn', does: 'scroll the warnings' },
   { keys: 'Esc', does: 'back', footer: true },
 ];
-
-interface Choice<K extends keyof Actions> {
-  key: K;
-  label: string;
-  options: { value: Actions[K]; text: string }[];
-}
-
-type AnyChoice =
-  | Choice<'disenroll'>
-  | Choice<'deregister'>
-  | Choice<'deleteRegistrations'>
-  | Choice<'deleteGroup'>;
-
-const DISENROLL: Choice<'disenroll'> = {
-  key: 'disenroll',
-  label: 'DPS (disenroll)',
-  options: [
-    { value: 'disable', text: 'disable: temporary, can be undone (default)' },
-    { value: 'delete', text: 'DELETE: permanent' },
-  ],
-};
-const DEREGISTER: Choice<'deregister'> = {
-  key: 'deregister',
-  label: 'Hub (deregister)',
-  options: [
-    { value: 'disable', text: 'disable: temporary, can be undone (default)' },
-    { value: 'delete', text: 'DELETE: permanent, removes the device identity' },
-    { value: 'none', text: 'none: keep the hub identity (device may stay connected)' },
-  ],
-};
-const DELETE_REGISTRATIONS: Choice<'deleteRegistrations'> = {
-  key: 'deleteRegistrations',
-  label: 'Registration records',
-  options: [
-    { value: false, text: 'keep (default)' },
-    { value: true, text: 'DELETE: permanent (the run journal keeps a copy)' },
-  ],
-};
-const DELETE_GROUP: Choice<'deleteGroup'> = {
-  key: 'deleteGroup',
-  label: 'Enrollment group',
-  options: [
-    { value: false, text: 'keep (default)' },
-    { value: true, text: 'DELETE the group: permanent' },
-  ],
-};
-
-export function choicesFor(info: SelectionInfo): AnyChoice[] {
-  switch (info.selection.kind) {
-    case 'enrollment':
-      return [DISENROLL, DEREGISTER];
-    case 'group':
-      return [DISENROLL, DEREGISTER, DELETE_REGISTRATIONS, DELETE_GROUP];
-    case 'groupDevices':
-      // For devices of a group the DPS action is always a disabled blocker enrollment.
-      return [DEREGISTER];
-  }
-}
 
 const optionIndex = (c: AnyChoice, a: Actions): number =>
   Math.max(
@@ -111,8 +54,8 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
         const next = choice.options[(optionIndex(choice, a) + step + n) % n];
         return { ...a, [choice.key]: next?.value };
       });
-    } else if (k.name === 'pageDown') setScroll((s) => s + warningHeight);
-    else if (k.name === 'pageUp') setScroll((s) => Math.max(0, s - warningHeight));
+    } else if (k.name === 'pageDown') setScroll((s) => Math.min(s + windowRows, maxScroll));
+    else if (k.name === 'pageUp') setScroll((s) => Math.max(0, Math.min(s, maxScroll) - windowRows));
     else if (k.name === 'return') {
       const current = getActions();
       const result = planFor.current?.actions === current ? planFor.current.result : undefined;
@@ -145,8 +88,8 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
     };
   }, [backend, info.selection, actions]);
 
-  const labelWidth = 22;
-  const title = wrapText(`Deprovision ${info.targetLabel}: ${info.scope}`, columns).slice(0, 2);
+  const labelWidth = LABEL_WIDTH;
+  const title = wrapText(`Deprovision ${info.targetLabel}: ${info.scope}`, columns).slice(0, 3);
   const fixedLines =
     title.length + 1 + 1 + choices.length + (info.selection.kind === 'groupDevices' ? 1 : 0) + 1 + 1 + 1;
   const warningHeight = Math.max(2, bodyRows - fixedLines);
@@ -156,13 +99,23 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
     lines = [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
   } else if (!plan.result.ok) {
     lines = warningLines(
-      [{ severity: 'danger', message: `The tool will not do this: ${plan.result.refusal.message}` }],
+      [
+        {
+          severity: 'danger',
+          message: `The tool will not do this: ${plan.result.refusal.message}`,
+          advice: plan.result.refusal.advice,
+        },
+      ],
       columns - 2,
     );
   } else if (plan.result.plan.warnings.length === 0) {
     lines = [{ text: 'No warnings for these choices.', tone: 'ok' }];
   } else lines = warningLines(plan.result.plan.warnings, columns - 2);
-  const offset = Math.min(scroll, Math.max(0, lines.length - warningHeight));
+  // More lines than room: the last row says where the window is, so nothing is cut without a word.
+  const overflow = lines.length > warningHeight;
+  const windowRows = overflow ? warningHeight - 1 : warningHeight;
+  const maxScroll = Math.max(0, lines.length - windowRows);
+  const offset = Math.min(scroll, maxScroll);
 
   return (
     <Box flexDirection="column">
@@ -196,7 +149,13 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
         tone={isPermanent(actions) ? 'danger' : 'plain'}
         bold
       />
-      <WindowedList rows={lines} offset={offset} height={warningHeight} index={-1} render={(l) => l} />
+      <WindowedList rows={lines} offset={offset} height={windowRows} index={-1} render={(l) => l} />
+      {overflow ? (
+        <Line
+          text={`  lines ${offset + 1}-${Math.min(lines.length, offset + windowRows)} of ${lines.length} · PgDn/PgUp scroll the warnings`}
+          tone="dim"
+        />
+      ) : null}
       <Line text="Enter: review the plan (nothing changes until you confirm there)." tone="accent" />
     </Box>
   );

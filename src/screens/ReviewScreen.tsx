@@ -11,6 +11,7 @@ import { sanitize, wrapText } from '../core/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { planLines } from './components/plan-lines.js';
+import { screenAdvice } from './components/warning-lines.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isChar, isPrintable } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
@@ -122,7 +123,9 @@ export function ReviewScreen({
   const plan = result?.ok ? result.plan : undefined;
   const lines = useMemo(() => {
     if (result && !result.ok) {
-      return wrapText(`The tool will not do this: ${sanitize(result.refusal.message)}`, columns).map(
+      const advice = screenAdvice(result.refusal);
+      const text = `The tool will not do this: ${result.refusal.message}${advice ? ` ${advice}` : ''}`;
+      return wrapText(sanitize(text), columns).map(
         (text) => ({
           text,
           tone: 'danger' as const,
@@ -132,11 +135,13 @@ export function ReviewScreen({
     }
     return plan ? planLines(info, plan, columns - 2) : [];
   }, [result, plan, info, columns]);
-  const height = Math.max(3, bodyRows - 3);
-  const maxScroll = Math.max(0, lines.length - height);
-  const offset = Math.min(scroll, maxScroll);
 
-  let prompt: { text: string; tone: 'danger' | 'caution' | 'accent' | 'plain' | 'dim'; second?: string };
+  let prompt: {
+    text: string;
+    tone: 'danger' | 'caution' | 'accent' | 'plain' | 'dim';
+    second?: string;
+    third?: string;
+  };
   if (phase.step === 'planning') prompt = { text: 'Reading what the plan needs and planning…', tone: 'dim' };
   else if (phase.step === 'planError') {
     prompt = { text: `Could not plan: ${sanitize(phase.message)}`, tone: 'danger', second: 'Esc: go back.' };
@@ -153,7 +158,8 @@ export function ReviewScreen({
     prompt = {
       text: `! PERMANENT. Type ${confirmId} and press Enter to confirm, or Esc to go back.`,
       tone: 'danger',
-      second: mismatch ? `> ${typed}▌   That does not match ${confirmId}: type it exactly.` : `> ${typed}▌`,
+      second: `> ${typed}▌`,
+      ...(mismatch ? { third: `That does not match ${confirmId}: type it exactly.` } : {}),
     };
   } else {
     prompt = {
@@ -162,12 +168,30 @@ export function ReviewScreen({
     };
   }
 
+  // The prompt wraps (a long ID must not push "or Esc to go back" off the line); the plan gets the rest.
+  const promptLines = wrapText(prompt.text, columns);
+  const secondLines = wrapText(prompt.second ?? ' ', columns);
+  const thirdLines = prompt.third ? wrapText(prompt.third, columns) : [];
+  const height = Math.max(3, bodyRows - 1 - promptLines.length - secondLines.length - thirdLines.length);
+  const maxScroll = Math.max(0, lines.length - height);
+  const offset = Math.min(scroll, maxScroll);
+
   return (
     <Box flexDirection="column">
       <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
       <Line text={maxScroll > 0 ? positionText(offset, height, lines.length) : ' '} tone="dim" />
-      <Line text={prompt.text} tone={prompt.tone} bold />
-      <Line text={prompt.second ?? ' '} tone={mismatch ? 'danger' : 'plain'} />
+      {promptLines.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the prompt's lines, re-created as a whole
+        <Line key={`p${i}`} text={line} tone={prompt.tone} bold />
+      ))}
+      {secondLines.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: as above
+        <Line key={`s${i}`} text={line} tone="plain" />
+      ))}
+      {thirdLines.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: as above
+        <Line key={`t${i}`} text={line} tone="danger" />
+      ))}
     </Box>
   );
 }

@@ -7,7 +7,7 @@
 import { Box } from 'ink';
 import { useMemo } from 'react';
 import { PHASES, type Phase, type Plan, type StepOutcome, type StepResult } from '../core/plan-types.js';
-import { fitWidth, plural, sanitize, wrapText } from '../core/text.js';
+import { fitWidth, plural, sanitize, shortHost, textWidth, truncate, wrapText } from '../core/text.js';
 import type { RunSummary } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { type ListRow, WindowedList } from './components/WindowedList.js';
@@ -39,7 +39,62 @@ export interface DeviceBlock {
   last: number;
 }
 
-const VERDICT_INDENT = 12;
+const VERDICT_WIDTH = 12;
+
+/** The phase table: kept above the device list, never scrolled away. */
+export function phaseTable(plan: Plan, summary: RunSummary): ListRow[] {
+  const counts = countsPerPhase(plan, summary.results);
+  const cols = [11, 8, 9, 8, 8];
+  const rows: ListRow[] = [
+    {
+      text: ['PHASE', 'DONE', 'ALREADY', 'FAILED', 'SKIPPED']
+        .map((h, i) => fitWidth(h, cols[i] ?? 8))
+        .join(' '),
+      bold: true,
+    },
+  ];
+  for (const phase of PHASES) {
+    const c = counts[phase];
+    const cells = [phase, String(c.succeeded), String(c.alreadyDone), String(c.failed), String(c.skipped)];
+    rows.push({
+      text: cells.map((v, i) => fitWidth(v, cols[i] ?? 8)).join(' '),
+      tone: c.failed > 0 ? 'danger' : 'plain',
+    });
+  }
+  return rows;
+}
+
+/**
+ * What this run did to each device's hub identities, from its own deregister steps and their
+ * per-device outcomes: e.g. "hub-us: disabled", "hub-eu: FAILED", "hub: kept".
+ */
+export function hubStatusByDevice(plan: Plan, summary: RunSummary): Map<string, string> {
+  const results = new Map(summary.results.map((r) => [r.stepId, r]));
+  const out = new Map<string, string[]>();
+  for (const step of plan.steps) {
+    const op = step.op;
+    if (op.kind !== 'disableHubDevices' && op.kind !== 'deleteHubDevices') continue;
+    const result = results.get(step.id);
+    const perDevice = new Map((result?.devices ?? []).map((d) => [d.id, d.outcome]));
+    op.deviceIds.forEach((deviceId, i) => {
+      const registrationId = step.registrationIds[i] ?? deviceId;
+      const outcome = perDevice.get(deviceId) ?? result?.outcome;
+      const done = op.kind === 'disableHubDevices' ? 'disabled' : 'deleted';
+      const word =
+        outcome === 'succeeded' || outcome === 'alreadyDone'
+          ? done
+          : outcome === 'failed'
+            ? 'FAILED'
+            : outcome === 'skipped'
+              ? 'skipped'
+              : 'not done';
+      const list = out.get(registrationId) ?? [];
+      list.push(`${shortHost(sanitize(op.hub))}: ${word}`);
+      out.set(registrationId, list);
+    });
+  }
+  return new Map([...out].map(([id, list]) => [id, list.join(', ')]));
+}
 
 export function summaryLines(
   plan: Plan,
@@ -50,6 +105,11 @@ export function summaryLines(
   return summaryLayout(plan, summary, width, attempts).lines;
 }
 
+/**
+ * The scrolling part of the summary: one line per device (verdict, ID, hub status, why), an attempt's
+ * answer under its device, then the failed steps in detail (below the devices: a long list of failures
+ * never pushes the verdicts away).
+ */
 export function summaryLayout(
   plan: Plan,
   summary: RunSummary,
@@ -58,21 +118,53 @@ export function summaryLayout(
 ): { lines: ListRow[]; blocks: DeviceBlock[] } {
   const lines: ListRow[] = [];
   const blocks: DeviceBlock[] = [];
-  const counts = countsPerPhase(plan, summary.results);
-  const cols = [11, 8, 9, 8, 8];
+  const tally = { blocked: 0, possible: 0, allowed: 0 };
+  for (const v of summary.verify) tally[v.verdict]++;
   lines.push({
-    text: ['PHASE', 'DONE', 'ALREADY', 'FAILED', 'SKIPPED']
-      .map((h, i) => fitWidth(h, cols[i] ?? 8))
-      .join(' '),
+    text:
+      'Verify: could each device provision again? ' +
+      `${tally.blocked} blocked, ${tally.possible} possible, ${tally.allowed} allowed`,
     bold: true,
+    tone: tally.allowed > 0 ? 'danger' : tally.possible > 0 ? 'caution' : 'ok',
   });
-  for (const phase of PHASES) {
-    const c = counts[phase];
-    const cells = [phase, String(c.succeeded), String(c.alreadyDone), String(c.failed), String(c.skipped)];
+  if (summary.verify.length === 0) lines.push({ text: '  No verify results.', tone: 'dim' });
+  const hubTally = { enabled: 0, disabled: 0, absent: 0, unknown: 0 };
+  for (const v of summary.verify) for (const h of v.hubs ?? []) hubTally[h.status]++;
+  if (summary.verify.some((v) => v.hubs?.length)) {
     lines.push({
-      text: cells.map((v, i) => fitWidth(v, cols[i] ?? 8)).join(' '),
-      tone: c.failed > 0 ? 'danger' : 'plain',
+      text: `Hub identities read back: ${hubTally.enabled} enabled, ${hubTally.disabled} disabled, ${hubTally.absent} absent${hubTally.unknown ? `, ${hubTally.unknown} not read` : ''}`,
+      tone: hubTally.enabled > 0 && plan.restoreOf === undefined && plan.actions.deregister !== 'none' ? 'caution' : 'ok',
     });
+  }
+  const hubOf = hubStatusByDevice(plan, summary);
+  const kept = plan.actions.deregister === 'none' ? 'hub: kept' : 'hub: -';
+  const idWidth = Math.min(
+    32,
+    Math.max(8, ...summary.verify.map((v) => textWidth(sanitize(v.registrationId)))),
+  );
+  for (const v of summary.verify) {
+    const first = lines.length;
+    const { marker, tone } = verdictLabel(v.verdict);
+    // What the hub says now (verify read it back) when known, else what the run did there.
+    const hub = v.hubs?.length
+      ? v.hubs.map((h) => `${shortHost(sanitize(h.hub))}: ${h.status}`).join(' ')
+      : (hubOf.get(v.registrationId) ?? kept);
+    const why = `${sanitize(v.reason)}${v.path ? ` [${sanitize(v.path)}]` : ''}`;
+    const text = `${fitWidth(marker, VERDICT_WIDTH - 1)} ${fitWidth(sanitize(v.registrationId), idWidth)}  ${hub}  ${why}`;
+    lines.push({
+      text: truncate(text, width),
+      tone: hub.includes('FAILED') && tone === 'ok' ? 'danger' : tone,
+    });
+    const attempt = attemptText(v.verdict, attempts?.get(v.registrationId));
+    if (attempt) {
+      wrapText(attempt.text, width - VERDICT_WIDTH - 2).forEach((line, i) => {
+        lines.push({
+          text: `${' '.repeat(VERDICT_WIDTH)}${i === 0 ? '→ ' : '  '}${line}`,
+          tone: attempt.tone,
+        });
+      });
+    }
+    blocks.push({ first, last: lines.length - 1 });
   }
   const callOf = new Map(plan.steps.map((s) => [s.id, s.call]));
   const failed = summary.results.filter((r) => r.outcome === 'failed');
@@ -88,44 +180,6 @@ export function summaryLayout(
         lines.push({ text: `    ${sanitize(d.id)}: ${sanitize(d.message ?? 'failed')}`, tone: 'danger' });
       }
     }
-  }
-  lines.push({ text: ' ' });
-  const tally = { blocked: 0, possible: 0, allowed: 0 };
-  for (const v of summary.verify) tally[v.verdict]++;
-  lines.push({
-    text:
-      'Verify: could each device provision again? ' +
-      `${tally.blocked} blocked, ${tally.possible} possible, ${tally.allowed} allowed`,
-    bold: true,
-    tone: tally.allowed > 0 ? 'danger' : tally.possible > 0 ? 'caution' : 'ok',
-  });
-  if (summary.verify.length === 0) lines.push({ text: '  No verify results.', tone: 'dim' });
-  const hubTally = { enabled: 0, disabled: 0, absent: 0, unknown: 0 };
-  for (const v of summary.verify) for (const h of v.hubs ?? []) hubTally[h.status]++;
-  if (summary.verify.some((v) => v.hubs?.length)) {
-    lines.push({
-      text: `Hub identities: ${hubTally.enabled} enabled, ${hubTally.disabled} disabled, ${hubTally.absent} absent${hubTally.unknown ? `, ${hubTally.unknown} not read` : ''}`,
-      tone: hubTally.enabled > 0 ? 'caution' : 'ok',
-    });
-  }
-  for (const v of summary.verify) {
-    const first = lines.length;
-    const { marker, tone } = verdictLabel(v.verdict);
-    const via = v.path ? ` [${sanitize(v.path)}]` : '';
-    const text = `${sanitize(v.registrationId)}: ${sanitize(v.reason)}${via}`;
-    wrapText(text, width - VERDICT_INDENT).forEach((line, i) => {
-      lines.push({ text: `${fitWidth(i === 0 ? marker : '', VERDICT_INDENT - 1)} ${line}`, tone });
-    });
-    const attempt = attemptText(v.verdict, attempts?.get(v.registrationId));
-    if (attempt) {
-      wrapText(attempt.text, width - VERDICT_INDENT - 2).forEach((line, i) => {
-        lines.push({
-          text: `${' '.repeat(VERDICT_INDENT)}${i === 0 ? '→ ' : '  '}${line}`,
-          tone: attempt.tone,
-        });
-      });
-    }
-    blocks.push({ first, last: lines.length - 1 });
   }
   return { lines, blocks };
 }
@@ -258,7 +312,25 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
       tone: 'caution',
     });
   }
-  const height = Math.max(2, bodyRows - 1 - pinned.length);
+  const top = phaseTable(plan, summary);
+  if (failedCount > 0) {
+    top.push({
+      text: `✗ ${plural(failedCount, 'step')} failed: listed below the devices; r retries them.`,
+      tone: 'danger',
+      bold: true,
+    });
+  }
+  // The highlighted device's whole reason, under the list (its line there is one line, cut to fit).
+  const at = canTry ? devices[clamp(view.cursor, 0, Math.max(0, devices.length - 1))] : undefined;
+  const detail: ListRow[] = at
+    ? wrapText(
+        `${sanitize(at.registrationId)}: ${sanitize(at.reason)}${at.path ? ` [${sanitize(at.path)}]` : ''}`,
+        columns,
+      )
+        .slice(0, 3)
+        .map((text) => ({ text, tone: 'dim' as const }))
+    : [];
+  const height = Math.max(2, bodyRows - 1 - top.length - detail.length - pinned.length);
   const maxScroll = Math.max(0, lines.length - height);
   const cursor = clamp(view.cursor, 0, Math.max(0, devices.length - 1));
   // An answer can make the highlighted device's lines longer: the window follows when it was following.
@@ -273,6 +345,10 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
   return (
     <Box flexDirection="column">
       <Line text={`Run ${sanitize(summary.runId)} ${state.text}.`} tone={state.tone} bold />
+      {top.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines, re-created as a whole
+        <Line key={`top${i}`} text={l.text} tone={l.tone} bold={l.bold} />
+      ))}
       <WindowedList
         rows={lines}
         offset={offset}
@@ -280,6 +356,10 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
         index={canTry ? (blocks[cursor]?.first ?? -1) : -1}
         render={(l) => l}
       />
+      {detail.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines, re-created as a whole
+        <Line key={`detail${i}`} text={l.text} tone={l.tone} />
+      ))}
       {pinned.map((l, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines, re-created as a whole
         <Line key={`${i}:${l.text}`} text={l.text} tone={l.tone} bold={l.bold} />

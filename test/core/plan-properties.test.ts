@@ -150,7 +150,9 @@ function evidenceFor(selection: Selection, s: KnownState): DeviceEvidence[] {
   if (selection.kind === 'enrollment') {
     const e = s.individualEnrollments.find((x) => x.registrationId === selection.registrationId)!;
     const groupId = recordOf.get(e.registrationId)?.enrollmentGroupId ?? e.blocker?.groupId;
-    return [{ registrationId: e.registrationId, attestation: e.attestation.type, groupId }];
+    // As verify knows it after the run: a device enrolled on its own held that enrollment's key.
+    const own = !e.blocker && groupId === undefined ? { enrolledIndividually: true } : {};
+    return [{ registrationId: e.registrationId, attestation: e.attestation.type, groupId, ...own }];
   }
   const group = s.enrollmentGroups.find((g) => g.enrollmentGroupId === selection.groupId)!;
   const groupCertificates =

@@ -40,7 +40,8 @@ describe('try to register a device now, in a real terminal', () => {
     await term.waitFor(/Run \S+ completed\./, 30_000);
     // The footer names the new keys: the sandbox's backend can make devices register.
     const summary = await term.waitFor((s) => (lines(s).at(-2) ?? '').includes('t try to register now'));
-    expect(highlighted(summary)).toMatch(new RegExp(`^✓ blocked\\s+${deviceId}:`));
+    // One line per device: verdict, ID, what the run did on its hub.
+    expect(highlighted(summary)).toMatch(new RegExp(`^✓ blocked\\s+${deviceId}\\s+hub-\\w+: disabled`));
     expect(summary).not.toContain('device: refused');
 
     term.send('t');

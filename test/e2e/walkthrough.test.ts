@@ -125,4 +125,48 @@ describe('the walkthrough in a real terminal', () => {
         });
     }
   });
+
+  it('filter to 3 of the group, Enter: blockers for exactly those 3, the group and the others untouched', async () => {
+    tui = startTui();
+    const { term } = tui;
+    await term.waitFor('Press Enter to choose an enrollment.', 45_000);
+    const before = readState(tui.statePath);
+    const records = before.dps.registrations.filter((r) => r.enrollment.id === 'factory-line-berlin');
+    const shown = records.map((r) => r.registrationId).filter((id) => id.includes('sensor-berlin-001'));
+    expect(shown).toHaveLength(3);
+    expect(records.length).toBeGreaterThan(3);
+
+    await openEnrollments(term, 'groups');
+    await openRow(term, 'factory-line-berlin', /continue with the whole group/);
+    term.send('/');
+    term.type('sensor-berlin-001');
+    await term.waitFor(`3 of ${records.length}`);
+    term.send('Enter');
+    await term.waitFor(/continue with the 3 devices shown only/);
+    term.send('Enter');
+    const permanence = await term.waitFor('Enter: review the plan');
+    // The title wraps at 80 columns.
+    expect(permanence.replace(/\s+/g, ' ')).toContain('the 3 devices shown by the filter "sensor-berlin-001"');
+    term.send('Enter');
+    const review = await term.waitFor('Run it? y: yes');
+    expect(review).toMatch(/Devices: 3 on/);
+    term.send('y');
+    await term.waitFor(/Run \S+ completed\./, 30_000);
+    term.send('q');
+    expect(await term.exitCode()).toBe(0);
+
+    const state = readState(tui.statePath);
+    const group = state.dps.groups.find((g) => g.enrollmentGroupId === 'factory-line-berlin');
+    expect(group?.provisioningStatus).toBe('enabled');
+    const blockers = state.dps.enrollments
+      .filter((e) => !before.dps.enrollments.some((b) => b.registrationId === e.registrationId))
+      .map((e) => [e.registrationId, e.provisioningStatus]);
+    expect(blockers.sort()).toEqual(shown.sort().map((id) => [id, 'disabled']));
+    for (const r of records) {
+      const now = deviceOnHub(state, r.assignedHub, r.deviceId);
+      const then = deviceOnHub(before, r.assignedHub, r.deviceId);
+      if (shown.includes(r.registrationId)) expect(now.status, r.registrationId).toBe('disabled');
+      else expect(now.etag, r.registrationId).toBe(then.etag);
+    }
+  });
 });

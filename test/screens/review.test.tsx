@@ -44,7 +44,7 @@ describe('review screen', () => {
     });
     const f = frame(t);
     expect(f).toContain('Plan for enrollment group g1: the whole group (3 devices)');
-    expect(f).toContain('DPS: disable · hub: disable · registration records: keep · group: keep');
+    expect(f).toContain('group: disable · hub: disable · registration records: keep');
     expect(f).toContain('Steps: snapshot 1 · disenroll 1 · deregister 3 · cleanup 0 · verify 1 (6 in all)');
     expect(f).toContain('Devices: 3 on 2 hubs: hub-eu 2 · hub-us 1');
     expect(f).toContain('* CAUTION: One device is on hub-us');

@@ -139,8 +139,9 @@ describe('summary screen', () => {
     const f = frame(t);
     expect(f).toMatch(/deregister\s+3\s+0\s+0\s+0/);
     expect(f).toContain('1 blocked, 1 possible, 0 allowed');
-    expect(f).toMatch(/✓ blocked\s+g1-dev-a: group g1 is disabled/);
-    expect(f).toMatch(/\? possible\s+g1-dev-b: a CA group we cannot read/);
+    // One line per device: verdict, ID, what the run did on its hub, why.
+    expect(f).toMatch(/✓ blocked\s+g1-dev-a\s+hub-eu: disabled\s+group g1 is disabled/);
+    expect(f).toMatch(/\? possible\s+g1-dev-b\s+hub-eu: disabled\s+a CA group we cannot read/);
     expect(f).toContain('Journal: /tmp/iot-deprovision/run-1.jsonl');
     expect(f).toContain('iot-deprovision restore run-1 --yes');
     expect(f).not.toContain('retry');

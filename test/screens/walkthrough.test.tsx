@@ -197,7 +197,7 @@ describe('permanence screen', () => {
     await press(t, ' ');
     await press(t, ' ');
     await until(() => backend.planCalls.at(-1)?.actions.deregister === 'none', 'deregister none', t);
-    expect(frame(t)).toContain('none: keep the hub identity');
+    expect(frame(t)).toContain('none: keep the identity');
   });
 
   it('offers the cleanup choices (off by default) only for a whole group', async () => {
@@ -205,7 +205,7 @@ describe('permanence screen', () => {
     await press(t, KEYS.enter);
     await waitForText(t, 'Registration records');
     expect(frame(t)).toMatch(/Registration records\s+‹ keep \(default\) ›/);
-    expect(frame(t)).toMatch(/Enrollment group\s+‹ keep \(default\) ›/);
+    expect(frame(t)).toMatch(/Enrollment group\s+‹ disable: temporary, can be undone \(default\) ›/);
     await press(t, 'jj ');
     await until(() => backend.planCalls.at(-1)?.actions.deleteRegistrations === true, 'delete records', t);
     expect(frame(t)).toContain('DELETE: permanent (the run journal keeps a copy)');

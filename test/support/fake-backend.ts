@@ -317,6 +317,10 @@ export class FakeBackend implements Backend {
         );
       });
     }
+    if (selection.kind === 'group' && (actions.deleteGroup || actions.disenroll === 'delete')) {
+      const id = selection.groupId;
+      steps.push(op('cleanup', rows.length, { kind: 'deleteGroup', groupId: id }, `DELETE enrollmentGroups/${id}`, []));
+    }
     const ids = rows.map((r) => r.record.registrationId);
     steps.push(op('verify', 0, { kind: 'verify', registrationIds: ids }, 'read back and analyse', ids));
     const stepCounts = Object.fromEntries(PHASES.map((p) => [p, steps.filter((s) => s.phase === p).length]));

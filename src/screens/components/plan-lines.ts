@@ -1,21 +1,35 @@
 /** A plan as lines for the review screen: what, how many, where, warnings, then every step's call. */
-import { PHASES, type Plan } from '../../core/plan-types.js';
-import type { Actions } from '../../core/selection.js';
+import { PHASES, type Plan, type StepKind } from '../../core/plan-types.js';
 import { plural, sanitize, shortHost, wrapText } from '../../core/text.js';
 import type { SelectionInfo } from '../routes.js';
 import type { ListRow } from './WindowedList.js';
 import { warningLines } from './warning-lines.js';
 
-export function actionsText(info: SelectionInfo, a: Actions): string {
-  const dps =
-    info.selection.kind === 'groupDevices'
-      ? 'DPS: a disabled blocker enrollment per device'
-      : `DPS: ${a.disenroll === 'delete' ? 'DELETE' : 'disable'}`;
-  const hub = `hub: ${a.deregister === 'delete' ? 'DELETE' : a.deregister}`;
-  const parts = [dps, hub];
+/**
+ * The choices in one line, read from the plan's own steps (not from the choices that asked for them),
+ * so the header always says what the steps below it do.
+ */
+export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'actions'>): string {
+  const has = (kind: StepKind) => plan.steps.some((s) => s.op.kind === kind);
+  const parts: string[] = [];
+  if (info.selection.kind === 'groupDevices') parts.push('DPS: a disabled blocker enrollment per device');
+  else if (info.selection.kind === 'group') {
+    parts.push(
+      has('deleteGroup')
+        ? 'group: disable now, DELETE after the hubs'
+        : `group: ${has('disableGroup') ? 'disable' : 'keep'}`,
+    );
+  } else parts.push(`DPS: ${has('deleteEnrollment') ? 'DELETE' : has('disableEnrollment') ? 'disable' : 'keep'}`);
+  const hub = has('deleteHubDevices')
+    ? 'DELETE'
+    : has('disableHubDevices')
+      ? 'disable'
+      : plan.actions.deregister === 'none'
+        ? 'none'
+        : 'nothing to do';
+  parts.push(`hub: ${hub}`);
   if (info.selection.kind === 'group') {
-    parts.push(`registration records: ${a.deleteRegistrations ? 'DELETE' : 'keep'}`);
-    parts.push(`group: ${a.deleteGroup ? 'DELETE' : 'keep'}`);
+    parts.push(`registration records: ${has('deleteRegistration') ? 'DELETE' : 'keep'}`);
   }
   return parts.join(' · ');
 }
@@ -30,7 +44,7 @@ export function planLines(info: SelectionInfo, plan: Plan, width: number): ListR
     }
   };
   wrap(`Plan for ${info.targetLabel}: ${info.scope}`, { bold: true });
-  wrap(actionsText(info, plan.actions));
+  wrap(actionsText(info, plan));
   const steps = PHASES.map((p) => `${p} ${plan.counts.steps[p] ?? 0}`).join(' · ');
   wrap(`Steps: ${steps} (${plan.steps.length} in all)`);
   const hubs = Object.entries(plan.counts.devicesPerHub);

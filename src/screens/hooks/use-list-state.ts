@@ -36,6 +36,8 @@ export interface ListState<T> {
   current(): T | undefined;
   /** The filtered rows after every key handled so far. */
   currentRows(): readonly T[];
+  /** The filter after every key handled so far. */
+  currentFilter(): string;
   /** Handles movement and filter keys; false when the key is not the list's. */
   handleKey(k: Keystroke): boolean;
 }
@@ -178,6 +180,7 @@ export function useListState<T>(items: readonly T[], options: ListStateOptions<T
     filtering: pos.filtering,
     current,
     currentRows,
+    currentFilter: () => getPos().filter,
     handleKey,
   };
 }
