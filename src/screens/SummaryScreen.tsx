@@ -128,14 +128,6 @@ export function summaryLayout(
     tone: tally.allowed > 0 ? 'danger' : tally.possible > 0 ? 'caution' : 'ok',
   });
   if (summary.verify.length === 0) lines.push({ text: '  No verify results.', tone: 'dim' });
-  const hubTally = { enabled: 0, disabled: 0, absent: 0, unknown: 0 };
-  for (const v of summary.verify) for (const h of v.hubs ?? []) hubTally[h.status]++;
-  if (summary.verify.some((v) => v.hubs?.length)) {
-    lines.push({
-      text: `Hub identities read back: ${hubTally.enabled} enabled, ${hubTally.disabled} disabled, ${hubTally.absent} absent${hubTally.unknown ? `, ${hubTally.unknown} not read` : ''}`,
-      tone: hubTally.enabled > 0 && plan.restoreOf === undefined && plan.actions.deregister !== 'none' ? 'caution' : 'ok',
-    });
-  }
   const hubOf = hubStatusByDevice(plan, summary);
   const kept = plan.actions.deregister === 'none' ? 'hub: kept' : 'hub: -';
   const idWidth = Math.min(
