@@ -14,12 +14,14 @@ import { scrubSecrets } from '../journal/redact.js';
 import type { RunJournal } from '../journal/writer.js';
 import type { Clock } from './clock.js';
 import { buildDependencies } from './dependencies.js';
+import { hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { hubOpsPerMinute, type RunLimits } from './limits.js';
 import {
   type CallFn,
   type DeviceResult,
   type Execution,
   performStep,
+  queryServiceOf,
   serviceOf,
   type VerifyFn,
 } from './operations.js';
@@ -52,6 +54,7 @@ export interface PriorState {
 }
 
 const LOCAL_IN_FLIGHT = 2;
+const QUERY_SUFFIX = queryServiceOf('');
 
 export class RunEngine {
   private readonly steps: readonly PlanStep[];
@@ -114,10 +117,12 @@ export class RunEngine {
     const { limits } = d;
     this.limiter = new ServiceLimiter(
       d.clock,
-      (service) =>
-        service === d.dps.host
-          ? limits.dpsOpsPerMinute
-          : hubOpsPerMinute(limits.hubs[service] ?? limits.defaultHub),
+      (service) => {
+        if (service === d.dps.host) return limits.dpsOpsPerMinute;
+        const hub = service.endsWith(QUERY_SUFFIX) ? service.slice(0, -QUERY_SUFFIX.length) : undefined;
+        if (hub !== undefined) return hubQueriesPerMinute(limits.hubs[hub] ?? limits.defaultHub);
+        return hubOpsPerMinute(limits.hubs[service] ?? limits.defaultHub);
+      },
       limits.timeScale,
       limits.burstSeconds,
       limits.throttleNoticeMs,
@@ -269,6 +274,8 @@ export class RunEngine {
   private async runStep(i: number, lane: Lane): Promise<void> {
     const step = this.steps[i];
     const attempts = { n: 0 };
+    // True from an intent until its call, or the part of the step it belongs to, has settled.
+    const outstanding = { v: false };
     let execution: Execution | undefined;
     try {
       execution = await performStep(step, {
@@ -276,12 +283,23 @@ export class RunEngine {
         hubs: this.d.hubs,
         runId: this.runId,
         restore: this.plan.restoreOf !== undefined,
-        call: this.callFor(step, attempts),
+        call: this.callFor(step, attempts, outstanding),
         recheck: this.recheck.has(i),
         priorDone: this.priorDevices.get(i),
         verify: this.d.verify,
         // Half of a minute's allowance: a call that needs a full bucket would meet any timing noise as a 429.
         hubCallBudget: (hub) => hubOpsPerMinute(this.d.limits.hubs[hub] ?? this.d.limits.defaultHub) / 2,
+        settled: async (devices) => {
+          outstanding.v = false;
+          this.recheck.delete(i);
+          const good = devices.filter((x) => x.outcome === 'succeeded' || x.outcome === 'alreadyDone');
+          if (good.length > 0) {
+            const prior = this.priorDevices.get(i) ?? new Map<string, DeviceResult>();
+            for (const x of good) prior.set(x.id, x);
+            this.priorDevices.set(i, prior);
+          }
+          if (this.journalOpen) await this.journal.appendProgress(step.id, devices);
+        },
         ensureSnapshot: async () => {
           if (!this.journal.hasSnapshot) await this.journal.appendSnapshot(this.plan.snapshot);
           return this.plan.snapshot.length;
@@ -291,8 +309,9 @@ export class RunEngine {
       if (!(e instanceof StoppedError)) execution = failureOf(step, e, this.priorDevices.get(i));
     }
     if (!execution) {
-      // Stopped while waiting: no outcome. If an intent was journaled, the next try reads first.
-      if (attempts.n > 0) this.recheck.add(i);
+      // Stopped between calls: no outcome. If a call's effect is unknown (an intent without its answer),
+      // the next try reads first; else it sends only what was not settled (journaled progress).
+      if (outstanding.v) this.recheck.add(i);
       this.send({ type: 'STEP_RELEASED', stepId: step.id });
     } else {
       await this.record(i, step, execution, attempts.n);
@@ -346,10 +365,13 @@ export class RunEngine {
     this.scheduler.settled(i);
   }
 
-  private callFor(step: PlanStep, attempts: { n: number }): CallFn {
+  private callFor(step: PlanStep, attempts: { n: number }, outstanding: { v: boolean }): CallFn {
     return makeCall({
       step,
       attempts,
+      onIntent: () => {
+        outstanding.v = true;
+      },
       firstAttempt: (this.baseAttempts.get(step.id) ?? 0) + 1,
       limiter: this.limiter,
       journal: () => this.journal,
