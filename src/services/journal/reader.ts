@@ -116,8 +116,8 @@ export const parseJournal = (path: string, text: string): JournalContents => {
         pendingIntent.delete(record.stepId);
         // The step is running again (retry): an earlier outcome no longer describes it.
         results.delete(record.stepId);
-        let devices = progress.get(record.stepId);
-        if (!devices) progress.set(record.stepId, (devices = new Map()));
+        const devices = progress.get(record.stepId) ?? new Map();
+        progress.set(record.stepId, devices);
         for (const d of record.devices) devices.set(d.id, d);
         break;
       }
