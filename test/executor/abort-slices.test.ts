@@ -84,3 +84,20 @@ describe('abort during a hub step sent in slices', () => {
     expect([...h.hubA.devices.values()].every((d) => d.status === 'disabled')).toBe(true);
   });
 });
+
+describe('the ETA', () => {
+  it('comes from the operations left and the allowed rates (not the pace so far)', async () => {
+    const devices = fleet(100);
+    seed(h, devices);
+    const holdGroup = h.dps.script.gate('getGroup:g1');
+    const handle = await h.start(wholeGroupPlan(devices), { limits: { timeScale: 1 } });
+    // Nothing done yet: 100 devices to disable on an S1 hub (a read and a write each: 200 operations
+    // at 100 a minute) outweigh DPS (the group, 100 record deletes at 1,000 a minute).
+    expect(handle.progress().eta?.remainingMs).toBeCloseTo(120_000, -3);
+    handle.abort();
+    holdGroup();
+    const summary = await handle.done;
+    expect(summary.state).toBe('aborted');
+    expect(handle.progress().eta).toBeUndefined();
+  });
+});
