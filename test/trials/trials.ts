@@ -35,7 +35,10 @@ const random = (): number => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
+/** Abort trial: S1 hubs, hub steps of 100 sent in slices of 50. */
 const CAPACITY = ['--hub-tier', 'S1', '--hub-units', '1'];
+/** Kill trials: as fast as an S3 hub with 10 units allows (emulator set alike), so many trials fit. */
+const FAST = ['--hub-tier', 'S3', '--hub-units', '10'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Check {
@@ -66,8 +69,8 @@ async function killTrial(f: CliFixture, k: number) {
   const deregister = k % 2 === 0 ? 'delete' : 'disable';
   const fleet = buildFleet(f.emulator, group, DEVICES, { disabledEvery: 37 });
   f.emulator.resetStats();
-  f.emulator.setFaults({ latencyMs: 40, only: ['hub'], seed: k });
-  const args = ['run', '--group', group, '--disenroll', 'disable', '--deregister', deregister, '--yes', ...CAPACITY];
+  f.emulator.setFaults({ latencyMs: 60, seed: k });
+  const args = ['run', '--group', group, '--disenroll', 'disable', '--deregister', deregister, '--yes', ...FAST];
   const child = f.spawn(args);
   const journal = await waitUntil(() => journalOf(child.output().stderr));
   await waitUntil(() => {
@@ -77,14 +80,14 @@ async function killTrial(f: CliFixture, k: number) {
       return undefined;
     }
   });
-  const delayMs = Math.floor(random() * 1500);
+  const delayMs = Math.floor(random() * 600);
   await sleep(delayMs);
   child.child.kill('SIGKILL');
   const killed = await child.result;
   f.emulator.setFaults(undefined);
   const finishedFirst = killed.code === 0;
   let resumeCode: number | null = null;
-  if (!finishedFirst) resumeCode = (await f.cli(['resume', ...CAPACITY])).code;
+  if (!finishedFirst) resumeCode = (await f.cli(['resume', ...FAST])).code;
   return { k, deregister, delayMs, finishedFirst, resumeCode, ...check(f, fleet, deregister) };
 }
 
@@ -128,14 +131,19 @@ async function abortTrial(f: CliFixture, signal: 'SIGINT' | 'SIGTERM') {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const f = await startCliFixture({ tier: 'S1', units: 1, timeScale: 600 });
+  const fast = await startCliFixture({ tier: 'S3', units: 10, timeScale: 600 });
+  const kills = [];
   try {
-    const kills = [];
     for (let k = 0; k < TRIALS; k++) {
-      const r = await killTrial(f, k);
+      const r = await killTrial(fast, k);
       kills.push(r);
       process.stderr.write(`kill trial ${k + 1}/${TRIALS}: ${JSON.stringify(r)}\n`);
     }
+  } finally {
+    await fast.close();
+  }
+  const f = await startCliFixture({ tier: 'S1', units: 1, timeScale: 600 });
+  try {
     const aborts = [];
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const r = await abortTrial(f, signal);
