@@ -37,6 +37,14 @@ function changingRequests(): number {
   return n;
 }
 
+/** Every request the emulator received has been answered (none left in flight). */
+function answeredAll(): boolean {
+  const stats = f.emulator.stats();
+  let answered = 0;
+  for (const byStatus of Object.values(stats.operations)) for (const n of Object.values(byStatus)) answered += n;
+  return answered >= stats.requests;
+}
+
 interface JournalLine {
   type: string;
   mark?: string;
@@ -72,11 +80,11 @@ const deletedOnce = (hubOf: Map<string, string>): string[] => {
   return wrong;
 };
 
-async function startSlowRun(): Promise<{ fleet: ReturnType<typeof buildFleet>; journal: string; child: ReturnType<CliFixture['spawn']> }> {
+async function startSlowRun(latencyMs = 700): Promise<{ fleet: ReturnType<typeof buildFleet>; journal: string; child: ReturnType<CliFixture['spawn']> }> {
   const fleet = buildFleet(f.emulator, GROUP, DEVICES);
   f.emulator.resetStats();
   // Each hub request takes 700 ms: a slice is in flight long enough for the signal to land beside it.
-  f.emulator.setFaults({ latencyMs: 700, only: ['hub'], seed: 3 });
+  f.emulator.setFaults({ latencyMs, only: ['hub'], seed: 3 });
   const child = f.spawn(RUN);
   const journal = await waitUntil(() => /journal (\S+\.jsonl)/.exec(child.output().stderr)?.[1]);
   // The first slice is applied: some devices are gone, most are not.
@@ -120,13 +128,16 @@ describe('abort stops changing requests at once', () => {
   });
 
   it('a second Ctrl-C leaves at once; resume finishes with nothing done twice', async () => {
-    const { fleet, child } = await startSlowRun();
+    // Hub requests of 5 s: the second Ctrl-C lands while the slices sent are still in flight.
+    const { fleet, child } = await startSlowRun(5000);
     child.child.kill('SIGINT');
     await waitUntil(() => (/Stopping/.test(child.output().stderr) ? true : undefined));
     child.child.kill('SIGINT');
     const run = await child.result;
     f.emulator.setFaults(undefined);
-    expect(run.code).toBe(3);
+    expect(run.code, `${run.signal}`).toBe(3);
+    // The calls it left in flight still reach the emulator: resume comes after they are answered.
+    await waitUntil(() => (answeredAll() ? true : undefined));
     const resume = await f.cli(['resume', ...CAPACITY]);
     expect(resume.code, resume.stderr).toBe(0);
     expect(deletedOnce(fleet.hubOf)).toEqual([]);
