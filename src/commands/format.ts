@@ -79,15 +79,20 @@ export function formatRefusal(r: PlanRefusal): string {
   return `refused (${r.code}): ${sanitize(r.message)}${sanitize(advice)}`;
 }
 
-export function formatProgress(p: RunProgress): string {
+/**
+ * One progress line: the state, the phases with calls in flight (phases overlap per device, so the
+ * earliest unsettled one may not be the one working), counts per phase, and a throttling wait while it
+ * lasts (a wait that has ended is not shown).
+ */
+export function formatProgress(p: RunProgress, now = Date.now()): string {
   const parts = PHASES.filter((ph) => p.phases[ph].total > 0).map((ph) => {
     const c = p.phases[ph];
     const done = c.done + c.alreadyDone;
-    return `${ph} ${done}/${c.total}${c.failed ? ` (${c.failed} failed)` : ''}${c.skipped ? ` (${c.skipped} skipped)` : ''}`;
+    const busy = c.inFlight > 0 ? ' (running)' : '';
+    return `${ph} ${done}/${c.total}${busy}${c.failed ? ` (${c.failed} failed)` : ''}${c.skipped ? ` (${c.skipped} skipped)` : ''}`;
   });
-  const throttled = p.throttled
-    ? `  [throttled by ${sanitize(p.throttled.service)}, waiting ${Math.max(0, Math.ceil((p.throttled.untilMs - Date.now()) / 1000))}s]`
-    : '';
+  const waitS = p.throttled ? Math.ceil((p.throttled.untilMs - now) / 1000) : 0;
+  const throttled = p.throttled && waitS > 0 ? `  [throttled by ${sanitize(p.throttled.service)}, waiting ${waitS}s]` : '';
   return `${p.state}: ${parts.join(', ')}${throttled}`;
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../services/journal/index.js';
 import type { SessionBackend } from '../services/session/create-backend.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
+import type { RunProgress } from '../core/run-events.js';
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
@@ -61,17 +62,23 @@ export async function followRun(handle: RunHandle, io: Io, json: boolean | undef
   else io.stderr(`Run ${handle.runId} started; journal ${handle.journalPath}\n`);
   let lastLine = '';
   let lastAt = 0;
-  const unsubscribe = handle.subscribe((p) => {
+  const show = (p: RunProgress) => {
     const now = Date.now();
-    const line = formatProgress(p);
+    const line = formatProgress(p, now);
     // A line when something visible changed, at most twice a second.
     if (line === lastLine || now - lastAt < 500) return;
     lastLine = line;
     lastAt = now;
     if (json) io.stdout(`${safeJson({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`);
     else io.stderr(`${line}\n`);
-  });
+  };
+  const unsubscribe = handle.subscribe(show);
+  // Long waits send no event: the line is looked at again now and then, so an update held back by the
+  // twice-a-second cap, or a wait that ended, is not left standing for minutes.
+  const ticker = setInterval(() => show(handle.progress()), 2000);
+  ticker.unref();
   const summary = await handle.done;
+  clearInterval(ticker);
   unsubscribe();
   const progress = handle.progress();
   if (json) io.stdout(`${safeJson({ event: 'summary', ...summary, phases: progress.phases })}\n`);

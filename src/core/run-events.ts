@@ -66,4 +66,9 @@ export interface RunProgress {
   /** The latest per-device results, newest last, bounded (for the run screen). */
   recent: { stepId: string; label: string; outcome: StepOutcome; message?: string }[];
   startedAtMs: number;
+  /**
+   * Time left as of `atMs`, from the operations left and each service's allowed rate (absent before
+   * the run goes and once it ended).
+   */
+  eta?: { remainingMs: number; atMs: number };
 }

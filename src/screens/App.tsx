@@ -187,7 +187,7 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
     r.exitWhenDone = true;
     r.handle.abort();
     setPrompt(undefined);
-    setStatus('Aborting: waiting for in-flight calls to finish, then quitting. Ctrl-C again leaves now.');
+    setStatus('Aborting: waiting for calls in flight, then quitting. Ctrl-C again: leave now.');
   }, [quitNow, setPrompt]);
 
   const requestQuit = useCallback(() => {

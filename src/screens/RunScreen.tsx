@@ -38,35 +38,47 @@ export function phaseLine(phase: Phase, p: PhaseProgress, width: number): string
   return `${label}[${progressBar(finished(p) / p.total, barWidth)}]${counts}`;
 }
 
-/** Time left from the pace so far, or undefined before anything finished. */
-export function estimateRemainingMs(progress: RunProgress, now: number): number | undefined {
-  let total = 0;
-  let done = 0;
-  for (const phase of PHASES) {
-    total += progress.phases[phase].total;
-    done += finished(progress.phases[phase]);
-  }
-  if (done === 0 || total === 0) return undefined;
-  const elapsed = Math.max(0, now - progress.startedAtMs);
-  return (elapsed / done) * (total - done);
+/**
+ * Time left as the executor estimated it (operations left at each service's allowed rate), counted
+ * down since; undefined when it gave none (before the run goes, after it ended).
+ */
+export function remainingMs(progress: RunProgress, now: number): number | undefined {
+  if (!progress.eta) return undefined;
+  return Math.max(0, progress.eta.remainingMs - Math.max(0, now - progress.eta.atMs));
 }
 
-export function stateText(p: RunProgress): { text: string; tone: 'plain' | 'caution' | 'danger' | 'ok' } {
+/** Phases with calls in flight, in order (phases overlap per device). */
+const runningPhases = (p: RunProgress): Phase[] => PHASES.filter((ph) => p.phases[ph].inFlight > 0);
+
+/** The run's state in a word or two (the title line), and a line saying what it means (fits 80 columns). */
+export function stateText(p: RunProgress): {
+  text: string;
+  note?: string;
+  tone: 'plain' | 'caution' | 'danger' | 'ok';
+} {
   switch (p.state) {
     case 'paused':
-      return { text: 'PAUSED: in-flight calls finish; press p to resume.', tone: 'caution' };
+      return { text: 'PAUSED', note: 'PAUSED: calls in flight finish, no new call starts. p resumes.', tone: 'caution' };
     case 'aborting':
-      return { text: 'ABORTING: waiting for in-flight calls to finish…', tone: 'danger' };
+      return { text: 'ABORTING', note: 'ABORTING: calls in flight finish; nothing new is sent.', tone: 'danger' };
     case 'aborted':
-      return { text: 'ABORTED. The journal records where the run stopped.', tone: 'danger' };
+      return { text: 'ABORTED', note: 'ABORTED. The journal records where the run stopped.', tone: 'danger' };
     case 'completed':
       return { text: 'Completed.', tone: 'ok' };
     case 'completedWithFailures':
       return { text: 'Completed with failures.', tone: 'danger' };
-    default:
-      return { text: p.phase ? `Running: ${p.phase} phase` : `Running: ${sanitize(p.state)}`, tone: 'plain' };
+    default: {
+      const running = runningPhases(p);
+      const phases = running.length > 0 ? running : p.phase ? [p.phase] : [];
+      return {
+        text: phases.length > 0 ? `Running: ${phases.join(', ')}` : `Running: ${sanitize(p.state)}`,
+        tone: 'plain',
+      };
+    }
   }
 }
+
+export const ABORT_QUESTION = 'Abort? Calls in flight finish; nothing new is sent. y/n';
 
 export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
   const [asking, setAsking, getAsking] = useRefState(false);
@@ -97,10 +109,12 @@ export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
   // The tick only forces a re-render each second; a progress update re-renders with the time now.
   useNow(!FINAL_STATES.includes(progress.state));
   const now = Date.now();
-  const eta = estimateRemainingMs(progress, now);
+  const eta = remainingMs(progress, now);
   const elapsed = formatDuration(now - progress.startedAtMs);
   const throttle = progress.throttled;
   const waitMs = throttle ? Math.max(0, throttle.untilMs - now) : 0;
+  // A wait that has ended is not shown (the executor clears it when the calls go again).
+  const waiting = throttle !== undefined && waitMs >= 500;
   const status = stateText(progress);
 
   const fixed = 1 + PHASES.length + 1 + 1 + 1 + 1 + 1;
@@ -123,20 +137,14 @@ export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
       <Line text={`Elapsed ${elapsed} · ETA ${eta === undefined ? '--' : formatDuration(eta)}`} />
       <Line
         text={
-          throttle
+          waiting
             ? `throttled by ${sanitize(throttle.service)}, waiting ${Math.ceil(waitMs / 1000)}s`
             : 'Not throttled.'
         }
-        tone={throttle ? 'caution' : 'dim'}
-        bold={Boolean(throttle)}
+        tone={waiting ? 'caution' : 'dim'}
+        bold={waiting}
       />
-      <Line
-        text={
-          asking ? 'Abort the run? In-flight calls finish; the journal records where it stopped. y/n' : ' '
-        }
-        tone="danger"
-        bold
-      />
+      <Line text={asking ? ABORT_QUESTION : (status.note ?? ' ')} tone={asking ? 'danger' : status.tone} bold />
       <Line text="Latest results:" bold />
       <WindowedList
         rows={recent}

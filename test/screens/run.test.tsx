@@ -5,6 +5,7 @@ import { SAFE_ACTIONS } from '../../src/core/selection.js';
 import { type TuiController, exitCodeFor } from '../../src/screens/App.js';
 import { selectionInfo } from '../../src/screens/DevicesScreen.js';
 import { useThrottledProgress } from '../../src/screens/hooks/use-throttled-progress.js';
+import { ABORT_QUESTION } from '../../src/screens/RunScreen.js';
 import type { RunProgress } from '../../src/core/run-events.js';
 import type { RunHandle } from '../../src/services/backend.js';
 import { FakeBackend } from '../support/fake-backend.js';
@@ -51,7 +52,9 @@ describe('run screen', () => {
     await waitForText(t, 'done 1 failed 0 skipped 0 left 2');
     expect(frame(t)).toMatch(/snapshot\s+\[█+\]\s+1\/1/);
     expect(frame(t)).toMatch(/✓ done\s+g1-dev-a/);
-    expect(frame(t)).not.toContain('ETA --');
+    // The ETA is the executor's (operations left at the allowed rates), counted down on screen.
+    run.update({ eta: { remainingMs: 95_000, atMs: Date.now() } });
+    await until(() => /ETA 1m ?3\ds/.test(frame(t)), 'the ETA shown', t);
     run.advance(1, 'failed', 'hub answered 500');
     await waitForText(t, '✗ FAILED   g1-dev-b: hub answered 500');
     expect(frame(t)).toContain('done 1 failed 1 skipped 0 left 1');
@@ -113,9 +116,9 @@ describe('run screen', () => {
   it('a asks before aborting; n keeps running, y aborts safely and shows the summary', async () => {
     const { run, t } = await startRun();
     await press(t, 'a');
-    expect(frame(t)).toContain('Abort the run? In-flight calls finish');
+    expect(frame(t)).toContain(ABORT_QUESTION);
     await press(t, 'n');
-    expect(frame(t)).not.toContain('Abort the run?');
+    expect(frame(t)).not.toContain('Abort?');
     expect(run.calls).toEqual([]);
     await press(t, 'a');
     await press(t, 'y');
@@ -209,7 +212,7 @@ describe('quitting during a run', () => {
       run.update({ state: 'aborting' });
     };
     await press(t, KEYS.ctrlC);
-    await waitForText(t, 'Aborting: waiting for in-flight calls');
+    await waitForText(t, 'Aborting: waiting for calls in flight');
     expect(t.outcome()).toBeUndefined();
     await press(t, KEYS.ctrlC);
     await until(() => t.outcome() !== undefined, 'exit', t);
@@ -250,5 +253,47 @@ describe('quitting during a run', () => {
     await until(() => t.outcome() !== undefined, 'exit', t);
     expect(run.calls).toEqual(['abort']);
     expect(exitCodeFor(t.outcome()!)).toBe(3);
+  });
+});
+
+describe('run screen at 80 columns', () => {
+  async function startNarrowRun() {
+    const backend = new FakeBackend(demoData());
+    t = await renderApp(backend, {
+      routes: [{ screen: 'enrollments' }, { screen: 'review', info, actions: SAFE_ACTIONS }],
+      size: { columns: 80, rows: 24 },
+    });
+    await waitForText(t, 'Run it? y: yes');
+    await press(t, 'y');
+    await waitForText(t, 'Latest results:');
+    return { run: backend.lastRun, t };
+  }
+
+  it('shows the pause, abort question and aborting hints whole, never cut', async () => {
+    const { run, t } = await startNarrowRun();
+    await press(t, 'p');
+    await waitForText(t, 'PAUSED: calls in flight finish, no new call starts. p resumes.');
+    await press(t, 'p');
+    await press(t, 'a');
+    await waitForText(t, ABORT_QUESTION);
+    await press(t, 'n');
+    run.abort = () => {
+      run.calls.push('abort');
+      run.update({ state: 'aborting' });
+    };
+    await press(t, KEYS.ctrlC);
+    await waitForText(t, 'Aborting: waiting for calls in flight, then quitting. Ctrl-C again: leave now.');
+    await waitForText(t, 'ABORTING: calls in flight finish; nothing new is sent.');
+    expect(frame(t)).not.toContain('…');
+  });
+
+  it('does not show a throttling wait that has ended', async () => {
+    const { run, t } = await startNarrowRun();
+    run.throttle('hub-eu.azure-devices.net', 3000);
+    await waitForText(t, 'throttled by hub-eu.azure-devices.net, waiting 3s');
+    // The wait is over but nothing cleared it yet: the screen says so, not "waiting 0s".
+    run.update({ throttled: { service: 'hub-eu.azure-devices.net', untilMs: Date.now() - 1 } });
+    await waitForText(t, 'Not throttled.');
+    expect(frame(t)).not.toContain('waiting 0s');
   });
 });

@@ -25,6 +25,8 @@ export interface CallContext {
   limits: RunLimits;
   clock: Clock;
   random: () => number;
+  /** An intent was journaled (the step now has a call whose effect is unknown until it answers). */
+  onIntent?: () => void;
 }
 
 export const makeCall = (c: CallContext): CallFn => {
@@ -42,6 +44,10 @@ export const makeCall = (c: CallContext): CallFn => {
       if (destructive) {
         await c.journal().appendIntent(step.id, c.firstAttempt + attempts.n, step.call);
         attempts.n++;
+        c.onIntent?.();
+        // The stop may have come while the intent was made durable: the call is not sent then (the
+        // intent without an outcome makes a resume read before acting).
+        if (limiter.stopped) throw new StoppedError();
       }
       try {
         const value = await withTimeout(fn(), limits.callTimeoutMs);

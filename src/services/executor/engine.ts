@@ -7,6 +7,7 @@ import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
 import type { RunEvent, RunProgress } from '../../core/run-events.js';
+import { estimateRemainingMs } from '../../core/run-eta.js';
 import { createRunActor, isFinal, mayStartSteps, progressOf, stateOf } from '../../core/run-machine.js';
 import { STEP_STATUS } from '../../core/run-progress.js';
 import type { RunSummary } from '../backend.js';
@@ -14,12 +15,14 @@ import { scrubSecrets } from '../journal/redact.js';
 import type { RunJournal } from '../journal/writer.js';
 import type { Clock } from './clock.js';
 import { buildDependencies } from './dependencies.js';
+import { hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { hubOpsPerMinute, type RunLimits } from './limits.js';
 import {
   type CallFn,
   type DeviceResult,
   type Execution,
   performStep,
+  queryServiceOf,
   serviceOf,
   type VerifyFn,
 } from './operations.js';
@@ -52,6 +55,7 @@ export interface PriorState {
 }
 
 const LOCAL_IN_FLIGHT = 2;
+const QUERY_SUFFIX = queryServiceOf('');
 
 export class RunEngine {
   private readonly steps: readonly PlanStep[];
@@ -65,6 +69,9 @@ export class RunEngine {
   private readonly priorDevices = new Map<number, Map<string, DeviceResult>>();
   private readonly baseAttempts: Map<string, number>;
   private readonly listeners = new Set<(p: RunProgress) => void>();
+  /** Operations each unsettled step still has to spend, and their sum per service (the ETA). */
+  private readonly stepOps: Float64Array;
+  private readonly serviceOps = new Map<string, number>();
   private journal: RunJournal;
   private journalOpen = true;
   private stop = new AbortController();
@@ -114,10 +121,12 @@ export class RunEngine {
     const { limits } = d;
     this.limiter = new ServiceLimiter(
       d.clock,
-      (service) =>
-        service === d.dps.host
-          ? limits.dpsOpsPerMinute
-          : hubOpsPerMinute(limits.hubs[service] ?? limits.defaultHub),
+      (service) => {
+        if (service === d.dps.host) return limits.dpsOpsPerMinute;
+        const hub = service.endsWith(QUERY_SUFFIX) ? service.slice(0, -QUERY_SUFFIX.length) : undefined;
+        if (hub !== undefined) return hubQueriesPerMinute(limits.hubs[hub] ?? limits.defaultHub);
+        return hubOpsPerMinute(limits.hubs[service] ?? limits.defaultHub);
+      },
       limits.timeScale,
       limits.burstSeconds,
       limits.throttleNoticeMs,
@@ -127,10 +136,12 @@ export class RunEngine {
         cleared: (service) => this.send({ type: 'THROTTLE_CLEARED', service }),
       },
     );
+    this.stepOps = new Float64Array(this.steps.length);
+    this.countOps();
     this.done = this.newDone();
     this.actor.subscribe((snapshot) => {
       if (this.listeners.size === 0) return;
-      const p = progressOf(snapshot);
+      const p = this.withEta(progressOf(snapshot));
       for (const l of this.listeners) l(p);
     });
   }
@@ -144,7 +155,40 @@ export class RunEngine {
   }
 
   progress(): RunProgress {
-    return progressOf(this.actor.getSnapshot());
+    return this.withEta(progressOf(this.actor.getSnapshot()));
+  }
+
+  private withEta(p: RunProgress): RunProgress {
+    if (isFinal(this.actor.getSnapshot())) return p;
+    const now = this.d.clock.now();
+    const loads = [...this.serviceOps].map(([service, ops]) => ({ service, ops, ...this.limiter.pace(service) }));
+    const remainingMs = estimateRemainingMs(loads, now);
+    return remainingMs === undefined ? p : { ...p, eta: { remainingMs, atMs: now } };
+  }
+
+  /** Operations left per step and per service, from the steps without a result. */
+  private countOps(): void {
+    this.serviceOps.clear();
+    for (let i = 0; i < this.steps.length; i++) {
+      const step = this.steps[i];
+      const done = this.priorDevices.get(i)?.size ?? 0;
+      this.stepOps[i] = this.results[i] ? 0 : opsOf(step, done);
+      if (this.stepOps[i] <= 0) continue;
+      const service = serviceOf(step, this.d.dps.host);
+      if (service === 'local') continue;
+      this.serviceOps.set(service, (this.serviceOps.get(service) ?? 0) + this.stepOps[i]);
+    }
+  }
+
+  /** Step i spent `ops` (all it had left when undefined). */
+  private spent(i: number, ops?: number): void {
+    const n = Math.min(this.stepOps[i], ops ?? this.stepOps[i]);
+    if (n <= 0) return;
+    this.stepOps[i] -= n;
+    const service = serviceOf(this.steps[i], this.d.dps.host);
+    const left = (this.serviceOps.get(service) ?? 0) - n;
+    if (left > 0) this.serviceOps.set(service, left);
+    else this.serviceOps.delete(service);
   }
 
   subscribe(listener: (p: RunProgress) => void): () => void {
@@ -209,6 +253,7 @@ export class RunEngine {
         this.scheduler.forget(i);
       }
     }
+    this.countOps();
     this.stop = new AbortController();
     this.limiter.restart();
     this.mark('retryFailed');
@@ -239,6 +284,7 @@ export class RunEngine {
   private recordSkip(i: number, reason: string): void {
     const result: StepResult = { stepId: this.steps[i].id, outcome: 'skipped', message: reason, attempts: 0 };
     this.results[i] = result;
+    this.spent(i);
     this.journal.appendOutcome(result, false).catch((e) => this.fail(e));
     this.send({ type: 'STEP_SKIPPED', stepId: result.stepId, reason });
   }
@@ -269,6 +315,8 @@ export class RunEngine {
   private async runStep(i: number, lane: Lane): Promise<void> {
     const step = this.steps[i];
     const attempts = { n: 0 };
+    // True from an intent until its call, or the part of the step it belongs to, has settled.
+    const outstanding = { v: false };
     let execution: Execution | undefined;
     try {
       execution = await performStep(step, {
@@ -276,12 +324,24 @@ export class RunEngine {
         hubs: this.d.hubs,
         runId: this.runId,
         restore: this.plan.restoreOf !== undefined,
-        call: this.callFor(step, attempts),
+        call: this.callFor(step, attempts, outstanding),
         recheck: this.recheck.has(i),
         priorDone: this.priorDevices.get(i),
         verify: this.d.verify,
         // Half of a minute's allowance: a call that needs a full bucket would meet any timing noise as a 429.
         hubCallBudget: (hub) => hubOpsPerMinute(this.d.limits.hubs[hub] ?? this.d.limits.defaultHub) / 2,
+        settled: async (devices) => {
+          outstanding.v = false;
+          this.recheck.delete(i);
+          const good = devices.filter((x) => x.outcome === 'succeeded' || x.outcome === 'alreadyDone');
+          if (good.length > 0) {
+            const prior = this.priorDevices.get(i) ?? new Map<string, DeviceResult>();
+            for (const x of good) prior.set(x.id, x);
+            this.priorDevices.set(i, prior);
+          }
+          this.spent(i, devices.length * opsPerDevice(step));
+          if (this.journalOpen) await this.journal.appendProgress(step.id, devices);
+        },
         ensureSnapshot: async () => {
           if (!this.journal.hasSnapshot) await this.journal.appendSnapshot(this.plan.snapshot);
           return this.plan.snapshot.length;
@@ -291,8 +351,9 @@ export class RunEngine {
       if (!(e instanceof StoppedError)) execution = failureOf(step, e, this.priorDevices.get(i));
     }
     if (!execution) {
-      // Stopped while waiting: no outcome. If an intent was journaled, the next try reads first.
-      if (attempts.n > 0) this.recheck.add(i);
+      // Stopped between calls: no outcome. If a call's effect is unknown (an intent without its answer),
+      // the next try reads first; else it sends only what was not settled (journaled progress).
+      if (outstanding.v) this.recheck.add(i);
       this.send({ type: 'STEP_RELEASED', stepId: step.id });
     } else {
       await this.record(i, step, execution, attempts.n);
@@ -315,6 +376,7 @@ export class RunEngine {
       ...(x.etag ? { etag: x.etag } : {}),
     };
     this.results[i] = result;
+    this.spent(i);
     this.recheck.delete(i);
     this.priorDevices.delete(i);
     if (x.outcome === 'failed' && x.devices && step.registrationIds.length > 0) {
@@ -346,10 +408,13 @@ export class RunEngine {
     this.scheduler.settled(i);
   }
 
-  private callFor(step: PlanStep, attempts: { n: number }): CallFn {
+  private callFor(step: PlanStep, attempts: { n: number }, outstanding: { v: boolean }): CallFn {
     return makeCall({
       step,
       attempts,
+      onIntent: () => {
+        outstanding.v = true;
+      },
       firstAttempt: (this.baseAttempts.get(step.id) ?? 0) + 1,
       limiter: this.limiter,
       journal: () => this.journal,
@@ -405,3 +470,29 @@ export class RunEngine {
     });
   }
 }
+
+/** Identity operations per device of a hub step: a delete, or a read and a write. */
+const opsPerDevice = (step: PlanStep): number => (step.op.kind === 'deleteHubDevices' ? 1 : 2);
+
+/** What a step spends on its service (the adapter's reads included), less devices already done. */
+const opsOf = (step: PlanStep, devicesDone: number): number => {
+  const op = step.op;
+  switch (op.kind) {
+    case 'disableHubDevices':
+    case 'enableHubDevices':
+    case 'deleteHubDevices':
+      return Math.max(0, op.deviceIds.length - devicesDone) * opsPerDevice(step);
+    case 'disableEnrollment':
+    case 'enableEnrollment':
+    case 'disableGroup':
+    case 'enableGroup':
+      return 3;
+    case 'createBlocker':
+      return 2;
+    case 'snapshotRegistrations':
+    case 'verify':
+      return 0;
+    default:
+      return 1;
+  }
+};

@@ -117,6 +117,11 @@ export const resumeRun = async (journalPath: string, options: ResumeOptions): Pr
       );
     }
   }
+  // Devices of a stopped bulk step that settled well are not called again.
+  for (const [stepId, devices] of contents.progress) {
+    const good = devices.filter((x) => x.outcome === 'succeeded' || x.outcome === 'alreadyDone');
+    if (good.length > 0) priorDevices.set(stepId, [...(priorDevices.get(stepId) ?? []), ...good]);
+  }
   const journal = await reopenJournal(
     journalPath,
     contents.header.runId,

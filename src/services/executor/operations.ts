@@ -15,6 +15,8 @@ import type {
 import { HUB_BULK_MAX } from '../../core/plan-types.js';
 import type { PlanStep, StepOutcome, StepOperation } from '../../core/plan-types.js';
 import { isServiceError } from '../../core/errors.js';
+import { lookupBatches } from '../../core/hub-lookup.js';
+import type { HubDevice } from '../../core/model.js';
 import { scrubSecrets } from '../journal/redact.js';
 
 export type VerifyFn = (registrationIds: string[]) => Promise<ReenrollmentVerdict[]>;
@@ -62,6 +64,11 @@ export interface StepEnv {
    * holds is refused (429) however long the client waits, so hub steps are sent in slices under it.
    */
   hubCallBudget?: (hub: string) => number;
+  /**
+   * A part of a bulk step settled (a slice answered, or the re-check read the rest): journals these
+   * devices, and that no call of the step is outstanding now. A stop between parts loses nothing.
+   */
+  settled?(devices: DeviceResult[]): Promise<void>;
   /** Journals the snapshot when the journal lacks it (normally written when the journal opened). */
   ensureSnapshot(): Promise<number>;
 }
@@ -283,14 +290,24 @@ const hubStep = async (
   for (const [id, r] of env.priorDone ?? []) if (op.deviceIds.includes(id)) results.set(id, r);
   let todo = op.deviceIds.filter((id) => !results.has(id));
   if (env.recheck) {
+    // Read what an interrupted call may have done, a query per batch of IDs (the hub's query budget).
+    const found = new Map<string, HubDevice>();
+    for (const batch of lookupBatches(todo)) {
+      const got = await env.call(queryServiceOf(service), 1, false, () => hub.findDevices(batch));
+      for (const d of got) found.set(d.deviceId, d);
+    }
     const remaining: string[] = [];
+    const checked: DeviceResult[] = [];
     for (const id of todo) {
-      const device = await env.call(service, 1, false, () => hub.getDevice(id));
+      const device = found.get(id);
       if (want === 'deleted' ? device === undefined : device?.status === want) {
-        results.set(id, { id, outcome: 'alreadyDone', message: `already ${want}` });
+        const r: DeviceResult = { id, outcome: 'alreadyDone', message: `already ${want}` };
+        results.set(id, r);
+        checked.push(r);
       } else remaining.push(id);
     }
     todo = remaining;
+    await env.settled?.(checked);
   }
   // Each call (a delete; the reads, then the write, of a status change) spends one identity operation
   // per device and must fit the hub's budget for one call.
@@ -315,6 +332,9 @@ const hubStep = async (
         e.details.code && !message.includes(e.details.code) ? `${e.details.code}: ${message}` : message;
       for (const id of ids) if (!results.has(id)) results.set(id, { id, outcome: 'failed', message: text });
     }
+    // A stop (StoppedError) passes through before this: the slice's devices stay unsettled, and the
+    // slices after it are never sent.
+    await env.settled?.(ids.map((id) => results.get(id) ?? { id, outcome: 'failed', message: 'the hub answered nothing for this device' }));
   }
   const devices = op.deviceIds.map(
     (id): DeviceResult =>
@@ -422,6 +442,9 @@ export const performStep = async (step: PlanStep, env: StepEnv): Promise<Executi
       return verify(env, op.registrationIds);
   }
 };
+
+/** The limiter's name for a hub's query budget (separate from its identity operations). */
+export const queryServiceOf = (hubService: string): string => `${hubService}#query`;
 
 /** Which service a step's calls count against (for rate limits and in-flight caps). */
 export const serviceOf = (step: PlanStep, dpsHost: string): string => {

@@ -76,6 +76,11 @@ export class TokenBucket {
     return Math.max(1, Math.ceil((need - this.tokens) / this.rate(now) - 1e-6));
   }
 
+  /** Operations a minute allowed now (scaled, lowered after a 429), and until when calls are held. */
+  pace(now: number): { opsPerMinute: number; heldUntilMs: number } {
+    return { opsPerMinute: this.rate(now) * 60_000, heldUntilMs: this.holdUntil };
+  }
+
   /** True while a 429 keeps the rate lowered. */
   slowed(now: number): boolean {
     return this.factorAt(now) < 1;
@@ -117,6 +122,8 @@ interface ServiceLane {
   /** Set while a timer waits to serve the queue; aborting it wakes the lane early. */
   waking: AbortController | undefined;
   throttled: boolean;
+  /** The end of the wait last reported. */
+  throttledUntil: number;
 }
 
 export interface LimiterEvents {
@@ -145,6 +152,7 @@ export class ServiceLimiter {
         queue: [],
         waking: undefined,
         throttled: false,
+        throttledUntil: 0,
       };
       this.lanes.set(service, lane);
     }
@@ -180,6 +188,11 @@ export class ServiceLimiter {
     return this.stop.signal.aborted;
   }
 
+  /** The service's allowed rate now and its hold (for the ETA). */
+  pace(service: string): { opsPerMinute: number; heldUntilMs: number } {
+    return this.lane(service).bucket.pace(this.clock.now());
+  }
+
   /** True while the service's last 429 keeps its rate lowered. */
   isSlowed(service: string): boolean {
     return this.lanes.get(service)?.bucket.slowed(this.clock.now()) ?? false;
@@ -192,9 +205,14 @@ export class ServiceLimiter {
       const stopped = lane.queue.filter((w) => w.interruptible);
       lane.queue = lane.queue.filter((w) => !w.interruptible);
       for (const w of stopped) w.reject(new StoppedError());
-      // Nobody left to serve: do not keep the process waiting for a timer.
-      if (lane.queue.length === 0) lane.waking?.abort();
-      else this.serve(service, lane);
+      // Nobody left to serve: do not keep the process waiting for a timer, nor show a wait.
+      if (lane.queue.length === 0) {
+        lane.waking?.abort();
+        if (lane.throttled) {
+          lane.throttled = false;
+          this.events.cleared(service);
+        }
+      } else this.serve(service, lane);
     }
   }
 
@@ -225,9 +243,12 @@ export class ServiceLimiter {
     }
   }
 
+  /** Reports a wait; again when it ends later than the one reported (the screen counts to its end). */
   private flag(service: string, lane: ServiceLane, waitMs: number): void {
-    if (lane.throttled) return;
+    const until = this.clock.now() + waitMs;
+    if (lane.throttled && until <= lane.throttledUntil) return;
     lane.throttled = true;
+    lane.throttledUntil = until;
     this.events.throttled(service, waitMs);
   }
 }

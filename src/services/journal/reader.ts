@@ -26,6 +26,11 @@ export interface JournalContents {
   resultAt: Map<string, string>;
   /** Steps with an intent after their last outcome: the call may or may not have happened. */
   unknownSteps: string[];
+  /**
+   * Devices of steps without an outcome that settled in part (progress records), by step: a resume
+   * does not redo those that ended well.
+   */
+  progress: Map<string, StepResult['devices'] & object>;
   /** Attempts journaled per step (intents), over the whole run. */
   attempts: Map<string, number>;
   /** Verify results, by step. */
@@ -62,6 +67,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
   const pendingIntent = new Set<string>();
   const attempts = new Map<string, number>();
   const verdicts = new Map<string, ReenrollmentVerdict[]>();
+  const progress = new Map<string, Map<string, NonNullable<StepResult['devices']>[number]>>();
   let endState: RunEndState | undefined;
   const corrupt: { line: number; type: string; problem: string }[] = [];
 
@@ -102,8 +108,19 @@ export const parseJournal = (path: string, text: string): JournalContents => {
       case 'outcome':
         pendingIntent.delete(record.result.stepId);
         results.set(record.result.stepId, record.result);
+        progress.delete(record.result.stepId);
         if (typeof record.at === 'string') resultAt.set(record.result.stepId, record.at);
         break;
+      case 'progress': {
+        // The part settled: nothing of the step is outstanding (its next call writes a new intent).
+        pendingIntent.delete(record.stepId);
+        // The step is running again (retry): an earlier outcome no longer describes it.
+        results.delete(record.stepId);
+        const devices = progress.get(record.stepId) ?? new Map();
+        progress.set(record.stepId, devices);
+        for (const d of record.devices) devices.set(d.id, d);
+        break;
+      }
       case 'verify':
         verdicts.set(record.stepId, record.verdicts);
         break;
@@ -142,6 +159,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
     results,
     resultAt,
     unknownSteps: [...pendingIntent],
+    progress: new Map([...progress].map(([id, m]) => [id, [...m.values()]])),
     attempts,
     verdicts,
     torn: tornLines.length > 0,

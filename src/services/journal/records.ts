@@ -58,6 +58,17 @@ export interface OutcomeRecord {
   result: StepResult;
 }
 
+/**
+ * Written (durably) when a part of a bulk step settled: these devices are done (or failed) and the
+ * step has no call outstanding. A resume redoes only the step's other devices, without reading first.
+ */
+export interface ProgressRecord {
+  type: 'progress';
+  at: string;
+  stepId: string;
+  devices: { id: string; outcome: StepResult['outcome']; message?: string }[];
+}
+
 export interface VerifyRecord {
   type: 'verify';
   at: string;
@@ -85,6 +96,7 @@ export type JournalRecord =
   | SnapshotRecord
   | IntentRecord
   | OutcomeRecord
+  | ProgressRecord
   | VerifyRecord
   | MarkRecord
   | EndRecord;

@@ -61,6 +61,11 @@ const SCHEMAS: Record<string, z.ZodType> = {
   snapshot: z.looseObject({ at: str, records: z.array(z.looseObject({ registrationId: str, status: str })) }),
   intent: z.looseObject({ at: str, stepId: str, attempt: z.number(), call: str }),
   outcome: z.looseObject({ at: str, result: stepResult }),
+  progress: z.looseObject({
+    at: str,
+    stepId: str,
+    devices: z.array(z.looseObject({ id: str, outcome, message: str.optional() })),
+  }),
   verify: z.looseObject({ at: str, stepId: str, verdicts: z.array(z.looseObject({ registrationId: str, verdict: str })) }),
   mark: z.looseObject({ at: str, mark: str }),
   end: z.looseObject({ at: str, state: z.enum(['completed', 'completedWithFailures', 'aborted', 'interrupted']) }),

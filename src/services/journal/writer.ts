@@ -33,6 +33,8 @@ export interface RunJournal {
   appendIntent(stepId: string, attempt: number, call: string): Promise<void>;
   /** Durable when `durable` (the outcome of a destructive step), else batched. */
   appendOutcome(result: StepResult, durable: boolean): Promise<void>;
+  /** Durable: devices of a bulk step that settled while the step goes on (or stops). */
+  appendProgress(stepId: string, devices: StepResult['devices'] & object): Promise<void>;
   appendVerify(stepId: string, verdicts: ReenrollmentVerdict[]): Promise<void>;
   appendMark(mark: RunMark): Promise<void>;
   /** Durable. */
@@ -240,6 +242,10 @@ class JsonlJournal implements RunJournal {
 
   appendOutcome(result: StepResult, durable: boolean): Promise<void> {
     return this.append({ type: 'outcome', at: this.at(), result }, durable);
+  }
+
+  appendProgress(stepId: string, devices: StepResult['devices'] & object): Promise<void> {
+    return this.append({ type: 'progress', at: this.at(), stepId, devices }, true);
   }
 
   appendVerify(stepId: string, verdicts: ReenrollmentVerdict[]): Promise<void> {

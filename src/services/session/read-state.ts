@@ -186,12 +186,21 @@ export async function readKnownState(
   groupsP.catch(() => {});
   recordsP.catch(() => {});
   let individuals: IndividualEnrollment[];
+  let unknownDevices = false;
   if (selection.kind === 'enrollment') {
     const e = await dps.getEnrollment(selection.registrationId);
     individuals = e ? [e] : [];
   } else if (selection.kind === 'groupDevices') {
-    const found = await mapLimited(selection.devices, READ_CONCURRENCY, (d) => dps.getEnrollment(d.registrationId));
-    individuals = found.filter((e): e is IndividualEnrollment => e !== undefined);
+    // The group's records are read once; a device without one is refused by the plan, so nothing more
+    // is read for any of them (no read per unknown device, no hub lookup) before the refusal.
+    const inGroup = new Set((await recordsP).map((r) => r.registrationId));
+    if (selection.devices.some((d) => !inGroup.has(d.registrationId))) {
+      unknownDevices = true;
+      individuals = [];
+    } else {
+      const found = await mapLimited(selection.devices, READ_CONCURRENCY, (d) => dps.getEnrollment(d.registrationId));
+      individuals = found.filter((e): e is IndividualEnrollment => e !== undefined);
+    }
   } else {
     // A device of the group with its own enabled individual enrollment would provision through it:
     // the whole list is needed to tell.
@@ -199,14 +208,16 @@ export async function readKnownState(
   }
   const [groups, records] = await Promise.all([groupsP, recordsP]);
   let lookedUp: Awaited<ReturnType<typeof lookupHubIdentities>> | undefined;
-  if (options.lookup) {
+  if (options.lookup && !unknownDevices) {
     const ids = [...selectedDeviceIds(selection, records, individuals), ...(options.lookup.extraDeviceIds ?? [])];
     lookedUp = await lookupHubIdentities(hubs, ids, options.lookup);
     if (lookedUp.refused) throw lookedUp.refused;
   }
   // The hubs the lookup searched are known for every selected device: read the records' other hubs only.
   const searched = new Set(lookedUp?.lookup.searched.map((h) => h.toLowerCase()));
-  const unsearched = records.filter((r) => !r.assignedHub || !searched.has(r.assignedHub.toLowerCase()));
+  const unsearched = unknownDevices
+    ? []
+    : records.filter((r) => !r.assignedHub || !searched.has(r.assignedHub.toLowerCase()));
   const { devices, errors, refused } = await readHubDevices(hubs, unsearched);
   // A refused key or role is a wrong target, not a hub to work around: stop before anything changes.
   if (refused) throw refused;
