@@ -19,7 +19,7 @@ import type { SessionBackend } from '../services/session/create-backend.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
 import { EXIT } from './exit-codes.js';
-import { UsageError } from './usage-error.js';
+import { UserError } from '../core/errors.js';
 import { safeJson, sanitize } from '../core/text.js';
 import { attemptAll, formatAttempts } from './verify-attempt.js';
 
@@ -99,7 +99,7 @@ export async function runCommand(
   const selection = parseSelector(flags);
   const actions = parseActions(flags, selection);
   if (!flags.yes) {
-    throw new UsageError(
+    throw new UserError(
       'run changes the services without asking: review it with `iot-deprovision plan ...` first, then add --yes ' +
         '(or use the TUI, which asks for confirmation)',
     );
@@ -132,12 +132,12 @@ async function journalOf(backend: SessionBackend, runId: string | undefined, ver
     const mine = run && compareTarget(run.target, given) === 'same' ? run : undefined;
     if (mine) return mine.path;
     const others = [...(run ? [run] : []), ...elsewhere];
-    if (others.length === 0) throw new UsageError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
+    if (others.length === 0) throw new UserError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
     const named = others
       .slice(0, 3)
       .map((r) => `${r.runId} (${r.target ? targetWords(r.target) : 'target unknown'})`)
       .join(', ');
-    throw new UsageError(
+    throw new UserError(
       `no interrupted or aborted run of ${targetWords({ dpsHost: given.dpsHost, sandbox: given.kind === 'sandbox' })} to resume; ` +
         `${others.length === 1 ? 'one run' : `${others.length} runs`} of another or an unknown target ` +
         `${others.length === 1 ? 'is' : 'are'} unfinished: ${named}${others.length > 3 ? ', ...' : ''}. ` +
@@ -145,12 +145,12 @@ async function journalOf(backend: SessionBackend, runId: string | undefined, ver
     );
   }
   const path = await findRun(runId, io.env);
-  if (!path) throw new UsageError(`no recorded run ${sanitize(runId)} (see \`iot-deprovision runs\`)`);
+  if (!path) throw new UserError(`no recorded run ${sanitize(runId)} (see \`iot-deprovision runs\`)`);
   const recorded = targetOf((await readJournal(path)).header);
   const given_ = { dpsHost: given.dpsHost, sandbox: given.kind === 'sandbox' };
   switch (compareTarget(recorded, given)) {
     case 'different':
-      throw new UsageError(
+      throw new UserError(
         `run ${runId} was recorded against ${targetWords(recorded as JournalTarget)}, but the credentials given are for ` +
           `${targetWords(given_)}: nothing changed. To ${verb} it, give the target flags of that run.`,
       );
@@ -188,7 +188,7 @@ export async function restoreCommand(
   if (!result.ok) return refused(result, io, flags.json);
   if (!flags.yes) {
     io.stdout(flags.json ? `${safeJson(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
-    throw new UsageError('restore changes the services: review the plan above, then add --yes');
+    throw new UserError('restore changes the services: review the plan above, then add --yes');
   }
   if (!result.plan.steps.some((s) => s.destructive)) {
     io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan: result.plan })}\n` : `${formatPlan(result.plan)}\nNothing to restore.\n`);
@@ -205,7 +205,7 @@ export async function verifyCommand(
   const selection = parseSelector(flags);
   const attempt = backend.attemptRegistration;
   if (flags.attempt && !attempt) {
-    throw new UsageError(
+    throw new UserError(
       '--attempt registers each device with its own key or certificate, which only the sandbox holds: ' +
         'use it with --sandbox',
     );

@@ -3,6 +3,7 @@
  * one input handler that routes each keystroke, the run's lifecycle (so that q and Ctrl-C can stop
  * a run safely from anywhere), and the header/footer chrome.
  */
+import { EXIT } from '../core/errors.js';
 import { Box, useApp as useInkApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Plan } from '../core/plan-types.js';
@@ -301,14 +302,14 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
 
 /** 0 done or nothing ran, 1 a run ended with failures, 3 a run was aborted or left unfinished. */
 export function exitCodeFor(outcome: TuiOutcome): number {
-  if (outcome.interruptedRun) return 3;
-  if (outcome.error) return 1;
+  if (outcome.interruptedRun) return EXIT.aborted;
+  if (outcome.error) return EXIT.failed;
   switch (outcome.summary?.state) {
     case 'completedWithFailures':
-      return 1;
+      return EXIT.failed;
     case 'aborted':
-      return 3;
+      return EXIT.aborted;
     default:
-      return 0;
+      return EXIT.done;
   }
 }

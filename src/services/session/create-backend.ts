@@ -30,7 +30,7 @@ import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
 import { deviceIdsOf, hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { shortHost } from '../../core/text.js';
-import { UsageError } from '../azure/usage-error.js';
+import { UserError } from '../../core/errors.js';
 import {
   collect,
   type LookupOptions,
@@ -79,7 +79,7 @@ function resolveSkippedHubs(names: string[] | undefined, hosts: string[]): strin
     const host = hosts.find((h) => h.toLowerCase() === wanted || shortHost(h).toLowerCase() === wanted);
     if (!host) {
       const shown = name.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
-      throw new UsageError(
+      throw new UserError(
         `--skip-hub-lookup "${shown}" is none of the hubs the tool has credentials for ` +
           `(${hosts.map(shortHost).join(', ') || 'none'}): name one of those, or leave the flag out`,
       );
