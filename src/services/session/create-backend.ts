@@ -28,6 +28,8 @@ import { sameHost, targetOf } from '../journal/runs.js';
 import type { Env } from '../journal/paths.js';
 import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
+import { createReadLimiter } from '../executor/read-limiter.js';
+import { limitedDps, limitedHubs } from './reads.js';
 import { deviceIdsOf, hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { shortHost } from '../../core/text.js';
 import { UserError } from '../../core/errors.js';
@@ -210,7 +212,11 @@ function withHeldCertificates(
 }
 
 export function createBackend(options: BackendOptions): SessionBackend {
-  const { dps, hubs } = options;
+  // The executor calls the ports itself (its limiter, its retries); every read of the session goes
+  // through the read limiter, under the same per-service limits.
+  const readLimiter = createReadLimiter({ dpsHost: options.dps.host, limits: options.limits, signal: options.signal });
+  const dps = limitedDps(options.dps, readLimiter);
+  const hubs = limitedHubs(options.hubs, readLimiter);
   const held = options.certificates ?? {};
   const countLimit = options.countLimit ?? 1000;
   const skipped = resolveSkippedHubs(options.skipHubLookup, hubs.hosts());
@@ -444,13 +450,13 @@ export function createBackend(options: BackendOptions): SessionBackend {
     async run(plan: Plan): Promise<RunHandle> {
       await checkHubCredentials();
       const journal = await openJournal(
-        { target: { dpsHost: dps.host, hubHosts: hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
+        { target: { dpsHost: options.dps.host, hubHosts: options.hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
         { env: options.env },
       );
       return withTargetHint(
         execute(plan, {
-          dps,
-          hubs,
+          dps: options.dps,
+          hubs: options.hubs,
           journal,
           limits: options.limits,
           signal: options.signal,
@@ -465,8 +471,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
       const contents = await readJournal(journalPath);
       await checkHubCredentials();
       const handle = await resumeRun(journalPath, {
-        dps,
-        hubs,
+        dps: options.dps,
+        hubs: options.hubs,
         limits: options.limits,
         signal: options.signal,
         retryFailed: opts.retryFailed,
