@@ -3,6 +3,7 @@
  * executor and journal as the TUI. Exit codes: 0 done, 1 some steps failed (verify: not all blocked),
  * 2 bad usage or input, 3 aborted or interrupted (resumable).
  */
+import type { KnownState } from '../core/model.js';
 import type { Plan, PlanResult } from '../core/plan-types.js';
 import type { RunHandle } from '../services/backend.js';
 import type { TargetInfo } from '../services/backend.js';
@@ -79,9 +80,15 @@ export async function followRun(handle: RunHandle, io: Io, json: boolean | undef
   return summary.state === 'completed' ? EXIT.done : summary.state === 'aborted' ? EXIT.aborted : EXIT.failed;
 }
 
-async function executePlan(backend: SessionBackend, plan: Plan, io: Io, json: boolean | undefined): Promise<number> {
+async function executePlan(
+  backend: SessionBackend,
+  plan: Plan,
+  io: Io,
+  json: boolean | undefined,
+  before?: KnownState,
+): Promise<number> {
   if (!json) io.stderr(`${formatPlan(plan)}\n`);
-  const handle = await backend.run(plan);
+  const handle = await backend.run(plan, before);
   const code = await followRun(handle, io, json);
   // Devices on hubs the tool could not reach were left as they were: the run is not done for them.
   const unreached = plan.warnings.filter((w) => w.code === 'hub-without-credentials');
@@ -106,7 +113,7 @@ export async function runCommand(
   }
   const result = await backend.plan(selection, actions);
   if (!result.ok) return refused(result, io, flags.json);
-  return executePlan(backend, result.plan, io, flags.json);
+  return executePlan(backend, result.plan, io, flags.json, result.before);
 }
 
 /** The target in words: "DPS host (sandbox)". */
@@ -194,7 +201,7 @@ export async function restoreCommand(
     io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan: result.plan })}\n` : `${formatPlan(result.plan)}\nNothing to restore.\n`);
     return EXIT.done;
   }
-  return executePlan(backend, result.plan, io, flags.json);
+  return executePlan(backend, result.plan, io, flags.json, result.before);
 }
 
 export async function verifyCommand(

@@ -6,6 +6,7 @@
 import { EXIT } from '../core/errors.js';
 import { Box, useApp as useInkApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { KnownState } from '../core/model.js';
 import type { Plan } from '../core/plan-types.js';
 import type { Backend, RunHandle, RunSummary } from '../services/backend.js';
 import { Footer, Header, HelpOverlay } from './components/Chrome.js';
@@ -140,11 +141,11 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
   );
 
   const startRun = useCallback(
-    async (plan: Plan) => {
+    async (plan: Plan, before?: KnownState) => {
       starting.current = { quit: false };
       let handle: RunHandle;
       try {
-        handle = await backend.run(plan);
+        handle = await backend.run(plan, before);
       } catch (err) {
         const quit = starting.current.quit;
         starting.current = undefined;

@@ -115,7 +115,7 @@ export function ReviewScreen({
 
   const start = (p: Plan) => {
     setPhase({ step: 'starting' });
-    app.nav.startRun(p).catch((err: unknown) => {
+    app.nav.startRun(p, result?.ok ? result.before : undefined).catch((err: unknown) => {
       setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
     });
   };
