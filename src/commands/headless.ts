@@ -3,9 +3,7 @@
  * executor and journal as the TUI. Exit codes: 0 done, 1 some steps failed (verify: not all blocked),
  * 2 bad usage or input, 3 aborted or interrupted (resumable).
  */
-import type { KnownState } from '../core/model.js';
-import type { Plan, PlanResult } from '../core/plan-types.js';
-import type { RunHandle } from '../services/backend.js';
+import type { Plan, PlanRefusal } from '../core/plan-types.js';
 import type { TargetInfo } from '../services/backend.js';
 import {
   findRun,
@@ -17,6 +15,7 @@ import {
   targetOf,
 } from '../services/journal/index.js';
 import type { SessionBackend } from '../services/session/create-backend.js';
+import { DeprovisionSession, type SessionEvent } from '../services/session/deprovision-session.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
 import { EXIT } from './exit-codes.js';
@@ -36,10 +35,27 @@ export interface OutputFlags {
   json?: boolean;
 }
 
-function refused(result: PlanResult & { ok: false }, io: Io, json: boolean | undefined): number {
-  if (json) io.stdout(`${safeJson({ refused: result.refusal })}\n`);
-  io.stderr(`iot-deprovision: ${formatRefusal(result.refusal)}\n`);
+function refused(refusal: PlanRefusal, io: Io, json: boolean | undefined): number {
+  if (json) io.stdout(`${safeJson({ refused: refusal })}\n`);
+  io.stderr(`iot-deprovision: ${formatRefusal(refusal)}\n`);
   return EXIT.usage;
+}
+
+/**
+ * Sends a planning event and waits for the plan: a refusal is printed (exit 2 as the answer); a failure
+ * is thrown as it was (the CLI's edge explains it).
+ */
+async function planThrough(
+  session: DeprovisionSession,
+  event: SessionEvent,
+  io: Io,
+  json: boolean | undefined,
+): Promise<Plan | number> {
+  session.send(event);
+  const view = await session.rest();
+  if (view.state === 'refused' && view.context.refusal) return refused(view.context.refusal, io, json);
+  if (view.state !== 'planned' || !view.context.plan) throw view.context.failure;
+  return view.context.plan;
 }
 
 export async function planCommand(
@@ -49,16 +65,19 @@ export async function planCommand(
 ): Promise<number> {
   const selection = parseSelector(flags);
   const actions = parseActions(flags, selection);
-  const result = await backend.plan(selection, actions);
-  if (!result.ok) return refused(result, io, flags.json);
-  io.stdout(flags.json ? `${safeJson(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
+  const plan = await planThrough(new DeprovisionSession(backend), { type: 'PLAN', selection, actions }, io, flags.json);
+  if (typeof plan === 'number') return plan;
+  io.stdout(flags.json ? `${safeJson(plan)}\n` : `${formatPlan(plan)}\n`);
   return EXIT.done;
 }
 
-/** Follows a run to its end, printing progress; returns the exit code. */
-export async function followRun(handle: RunHandle, io: Io, json: boolean | undefined): Promise<number> {
-  const started = { runId: handle.runId, journal: handle.journalPath };
-  if (json) io.stdout(`${safeJson({ event: 'started', ...started })}\n`);
+/** Follows the session's run to its end, printing progress; returns the exit code. */
+async function followRun(session: DeprovisionSession, io: Io, json: boolean | undefined): Promise<number> {
+  const started = await session.when('running', 'startFailed', 'failed');
+  const handle = started.context.handle;
+  if (started.state !== 'running' || !handle) throw started.context.failure;
+  const ids = { runId: handle.runId, journal: handle.journalPath };
+  if (json) io.stdout(`${safeJson({ event: 'started', ...ids })}\n`);
   else io.stderr(`Run ${handle.runId} started; journal ${handle.journalPath}\n`);
   let lastLine = '';
   let lastAt = 0;
@@ -72,24 +91,21 @@ export async function followRun(handle: RunHandle, io: Io, json: boolean | undef
     if (json) io.stdout(`${safeJson({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`);
     else io.stderr(`${line}\n`);
   });
-  const summary = await handle.done;
+  const ended = await session.when('settled', 'interrupted');
   unsubscribe();
+  const summary = ended.context.summary;
+  if (ended.state !== 'settled' || !summary) throw ended.context.failure;
   const progress = handle.progress();
   if (json) io.stdout(`${safeJson({ event: 'summary', ...summary, phases: progress.phases })}\n`);
   else io.stdout(`${formatSummary(summary, progress)}\n`);
   return summary.state === 'completed' ? EXIT.done : summary.state === 'aborted' ? EXIT.aborted : EXIT.failed;
 }
 
-async function executePlan(
-  backend: SessionBackend,
-  plan: Plan,
-  io: Io,
-  json: boolean | undefined,
-  before?: KnownState,
-): Promise<number> {
+/** Confirms the session's plan and follows the run. */
+async function executePlan(session: DeprovisionSession, plan: Plan, io: Io, json: boolean | undefined): Promise<number> {
   if (!json) io.stderr(`${formatPlan(plan)}\n`);
-  const handle = await backend.run(plan, before);
-  const code = await followRun(handle, io, json);
+  session.send({ type: 'CONFIRM' });
+  const code = await followRun(session, io, json);
   // Devices on hubs the tool could not reach were left as they were: the run is not done for them.
   const unreached = plan.warnings.filter((w) => w.code === 'hub-without-credentials');
   if (unreached.length === 0) return code;
@@ -111,9 +127,10 @@ export async function runCommand(
         '(or use the TUI, which asks for confirmation)',
     );
   }
-  const result = await backend.plan(selection, actions);
-  if (!result.ok) return refused(result, io, flags.json);
-  return executePlan(backend, result.plan, io, flags.json, result.before);
+  const session = new DeprovisionSession(backend);
+  const plan = await planThrough(session, { type: 'PLAN', selection, actions }, io, flags.json);
+  if (typeof plan === 'number') return plan;
+  return executePlan(session, plan, io, flags.json);
 }
 
 /** The target in words: "DPS host (sandbox)". */
@@ -180,8 +197,9 @@ export async function resumeCommand(
   io: Io,
 ): Promise<number> {
   const path = await journalOf(backend, runId, 'resume', io);
-  const handle = await backend.resume(path, { retryFailed: flags.retryFailed });
-  return followRun(handle, io, flags.json);
+  const session = new DeprovisionSession(backend);
+  session.send({ type: 'RESUME', journalPath: path, retryFailed: flags.retryFailed });
+  return followRun(session, io, flags.json);
 }
 
 export async function restoreCommand(
@@ -191,17 +209,18 @@ export async function restoreCommand(
   io: Io,
 ): Promise<number> {
   const path = await journalOf(backend, runId, 'restore', io);
-  const result = await backend.planRestore(path);
-  if (!result.ok) return refused(result, io, flags.json);
+  const session = new DeprovisionSession(backend);
+  const plan = await planThrough(session, { type: 'PLAN_RESTORE', journalPath: path }, io, flags.json);
+  if (typeof plan === 'number') return plan;
   if (!flags.yes) {
-    io.stdout(flags.json ? `${safeJson(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
+    io.stdout(flags.json ? `${safeJson(plan)}\n` : `${formatPlan(plan)}\n`);
     throw new UserError('restore changes the services: review the plan above, then add --yes');
   }
-  if (!result.plan.steps.some((s) => s.destructive)) {
-    io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan: result.plan })}\n` : `${formatPlan(result.plan)}\nNothing to restore.\n`);
+  if (!plan.steps.some((s) => s.destructive)) {
+    io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan })}\n` : `${formatPlan(plan)}\nNothing to restore.\n`);
     return EXIT.done;
   }
-  return executePlan(backend, result.plan, io, flags.json, result.before);
+  return executePlan(session, plan, io, flags.json);
 }
 
 export async function verifyCommand(
@@ -217,7 +236,11 @@ export async function verifyCommand(
         'use it with --sandbox',
     );
   }
-  const verdicts = await backend.verify(selection);
+  const session = new DeprovisionSession(backend);
+  session.send({ type: 'VERIFY', selection });
+  const verified = await session.rest();
+  if (verified.state !== 'verified' || !verified.context.verdicts) throw verified.context.failure;
+  const verdicts = verified.context.verdicts;
   const blocked = verdicts.every((v) => v.verdict === 'blocked');
   if (!flags.attempt || !attempt) {
     io.stdout(flags.json ? `${safeJson({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);
