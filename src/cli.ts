@@ -5,13 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parseCertificateChain } from './core/certs.js';
-import { isServiceError } from './core/errors.js';
 import type { SelectorFlags } from './commands/args.js';
-import { EXIT } from './commands/exit-codes.js';
 import type { Io } from './commands/headless.js';
 import type { TargetFlags } from './commands/session.js';
 import type { SessionBackend } from './services/session/create-backend.js';
-import { isUsageError, UsageError } from './commands/usage-error.js';
+import { EXIT, isServiceError, isUserError, UserError } from './core/errors.js';
 import { sanitizeLines } from './core/text.js';
 import { scrubSecrets } from './services/secrets.js';
 
@@ -65,14 +63,14 @@ async function selectorFlags(opts: Flags): Promise<SelectorFlags> {
     try {
       pem = readFileSync(file, 'utf8');
     } catch {
-      throw new UsageError(`--device-cert ${printable(file)}: cannot read the file`);
+      throw new UserError(`--device-cert ${printable(file)}: cannot read the file`);
     }
     let leaf: ReturnType<typeof parseCertificateChain>[number];
     try {
       [leaf] = parseCertificateChain(pem);
     } catch (e) {
       // The parser does not know which file it read: name the flag and the file.
-      throw new UsageError(`--device-cert ${printable(file)}: ${(e as Error).message}`);
+      throw new UserError(`--device-cert ${printable(file)}: ${(e as Error).message}`);
     }
     return { file, pem, commonName: leaf.commonName };
   });
@@ -197,22 +195,32 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   return program;
 }
 
-/** What a person reads when something goes wrong: the reason and what to do, never a stack or a secret. */
-export function explain(err: unknown): { message: string; code: number } {
-  if (isUsageError(err)) return { message: (err as Error).message, code: EXIT.usage };
+/** What each kind of refused service call asks the person to check. */
+const SERVICE_HINT: Partial<Record<string, string>> = {
+  unauthorized: 'the key or token was refused: check the connection string or sign-in',
+  forbidden: 'signed in, but not allowed: check the role or policy permissions',
+};
+
+/**
+ * The one place errors become what a person reads: the reason, what to try and the exit code, never a
+ * stack or a secret. A service refusing the request (credentials, permissions, a bad or missing
+ * target) is bad input (2); any other failure is 1.
+ */
+export function toUserError(err: unknown): UserError {
+  if (isUserError(err)) return err;
   if (isServiceError(err)) {
-    const hint =
-      err.kind === 'unauthorized'
-        ? ' (the key or token was refused: check the connection string or sign-in)'
-        : err.kind === 'forbidden'
-          ? ' (signed in, but not allowed: check the role or policy permissions)'
-          : '';
     const usage = ['unauthorized', 'forbidden', 'badRequest', 'notFound'].includes(err.kind);
-    return { message: `${err.message}${hint}`, code: usage ? EXIT.usage : EXIT.failed };
+    return new UserError(err.message, {
+      ...(SERVICE_HINT[err.kind] ? { hint: SERVICE_HINT[err.kind] } : {}),
+      exitCode: usage ? EXIT.usage : EXIT.failed,
+    });
   }
-  const e = err as { name?: string; message?: string };
-  if (e?.name === 'StateLockedError' || e?.name === 'StateFileError' || e?.name === 'JournalError') return { message: String(e.message), code: EXIT.usage };
-  return { message: e?.message ?? String(err), code: EXIT.failed };
+  return new UserError(err instanceof Error ? err.message : String(err), { exitCode: EXIT.failed });
+}
+
+export function explain(err: unknown): { message: string; code: number } {
+  const e = toUserError(err);
+  return { message: e.hint ? `${e.message} (${e.hint})` : e.message, code: e.exitCode };
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {

@@ -1,11 +1,11 @@
 /**
  * Turns the command line's selector and action flags into the core's Selection and Actions.
- * Everything here is validation: a wrong combination is a UsageError that says what to do.
+ * Everything here is validation: a wrong combination is a UserError that says what to do.
  */
 import { z } from 'zod';
 import type { Actions, DeviceChoice, Selection } from '../core/selection.js';
 import { printable } from '../core/text.js';
-import { UsageError } from './usage-error.js';
+import { UserError } from '../core/errors.js';
 
 export interface SelectorFlags {
   enrollment?: string;
@@ -31,7 +31,7 @@ const idSchema = z
 
 function checkId(flag: string, value: string): string {
   const r = idSchema.safeParse(value);
-  if (!r.success) throw new UsageError(`${flag} "${printable(value)}" ${r.error.issues[0]?.message}`);
+  if (!r.success) throw new UserError(`${flag} "${printable(value)}" ${r.error.issues[0]?.message}`);
   return value;
 }
 
@@ -42,14 +42,14 @@ export function parseSelector(flags: SelectorFlags): Selection {
   const devices = flags.device ?? [];
   const certs = flags.deviceCertPems ?? [];
   if (flags.enrollment && flags.group) {
-    throw new UsageError('give either --enrollment ID or --group ID, not both');
+    throw new UserError('give either --enrollment ID or --group ID, not both');
   }
   if (!flags.enrollment && !flags.group) {
-    throw new UsageError('say what to deprovision: --enrollment ID (individual enrollment) or --group ID (enrollment group)');
+    throw new UserError('say what to deprovision: --enrollment ID (individual enrollment) or --group ID (enrollment group)');
   }
   if (flags.enrollment) {
     if (devices.length || certs.length) {
-      throw new UsageError('--device and --device-cert pick devices of an enrollment group: use them with --group ID');
+      throw new UserError('--device and --device-cert pick devices of an enrollment group: use them with --group ID');
     }
     return { kind: 'enrollment', registrationId: checkId('--enrollment', flags.enrollment) };
   }
@@ -58,17 +58,17 @@ export function parseSelector(flags: SelectorFlags): Selection {
   const chosen = new Map<string, DeviceChoice>();
   for (const d of devices) {
     checkId('--device', d);
-    if (chosen.has(d)) throw new UsageError(`--device ${printable(d)} is given twice`);
+    if (chosen.has(d)) throw new UserError(`--device ${printable(d)} is given twice`);
     chosen.set(d, { registrationId: d });
   }
   for (const c of certs) {
     // An X.509 device's registration ID is its certificate's subject CN.
     const existing = chosen.get(c.commonName);
     if (existing?.certificatePem) {
-      throw new UsageError(`--device-cert ${printable(c.file)}: a second certificate for device ${printable(c.commonName)}`);
+      throw new UserError(`--device-cert ${printable(c.file)}: a second certificate for device ${printable(c.commonName)}`);
     }
     if (!existing && devices.length) {
-      throw new UsageError(
+      throw new UserError(
         `--device-cert ${printable(c.file)}: its subject CN "${printable(c.commonName)}" is none of the --device values; ` +
           'an X.509 device\'s registration ID is its certificate\'s CN',
       );
@@ -84,24 +84,24 @@ const deregisterSchema = z.enum(['disable', 'delete', 'none']);
 
 export function parseActions(flags: ActionFlags, selection: Selection): Actions {
   if (flags.disenroll === undefined) {
-    throw new UsageError('say what to do at DPS: --disenroll disable (temporary) or --disenroll delete (permanent)');
+    throw new UserError('say what to do at DPS: --disenroll disable (temporary) or --disenroll delete (permanent)');
   }
   const disenroll = disenrollSchema.safeParse(flags.disenroll);
   if (!disenroll.success) {
-    throw new UsageError(`--disenroll "${printable(flags.disenroll)}": expected disable or delete`);
+    throw new UserError(`--disenroll "${printable(flags.disenroll)}": expected disable or delete`);
   }
   if (flags.deregister === undefined) {
-    throw new UsageError('say what to do on the hub: --deregister disable, delete or none');
+    throw new UserError('say what to do on the hub: --deregister disable, delete or none');
   }
   const deregister = deregisterSchema.safeParse(flags.deregister);
   if (!deregister.success) {
-    throw new UsageError(`--deregister "${printable(flags.deregister)}": expected disable, delete or none`);
+    throw new UserError(`--deregister "${printable(flags.deregister)}": expected disable, delete or none`);
   }
   const deleteRegistrations = flags.deleteRegistrations === true;
   const deleteGroup = flags.deleteGroup === true;
   if ((deleteRegistrations || deleteGroup) && selection.kind !== 'group') {
     const flag = deleteRegistrations ? '--delete-registrations' : '--delete-group';
-    throw new UsageError(`${flag} cleans up a whole enrollment group: use it with --group ID and no --device`);
+    throw new UserError(`${flag} cleans up a whole enrollment group: use it with --group ID and no --device`);
   }
   return { disenroll: disenroll.data, deregister: deregister.data, deleteRegistrations, deleteGroup };
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { type EmulatorHandle, startEmulator } from '../services/emulator/index.js';
 import type { FaultSpec, HubTier } from '../services/emulator/types.js';
 import { printable, safeJson } from '../core/text.js';
-import { UsageError } from './usage-error.js';
+import { EXIT, isUserError, UserError } from '../core/errors.js';
 
 export interface EmulatorCommandOptions {
   port?: number;
@@ -48,14 +48,14 @@ export function parseFaultSpec(text: string): FaultSpec {
     .filter(Boolean)) {
     const [key, value, extra] = part.split('=');
     if (value === undefined || extra !== undefined) {
-      throw new UsageError(
+      throw new UserError(
         `--faults: "${printable(part)}" is not key=value (e.g. 5xx=0.1,reset=0.05,latency=20)`,
       );
     }
     if (key === 'only') {
       const services = value.split(/[+|]/);
       if (services.some((s) => s !== 'dps' && s !== 'hub')) {
-        throw new UsageError(`--faults: only=${printable(value)}: expected dps, hub or dps+hub`);
+        throw new UserError(`--faults: only=${printable(value)}: expected dps, hub or dps+hub`);
       }
       spec.only = services as ('dps' | 'hub')[];
       continue;
@@ -63,7 +63,7 @@ export function parseFaultSpec(text: string): FaultSpec {
     const field = FAULT_KEYS[key];
     if (!field) {
       const known = [...Object.keys(FAULT_KEYS), 'only'].join(', ');
-      throw new UsageError(`--faults: unknown key "${printable(key)}"; known: ${known}`);
+      throw new UserError(`--faults: unknown key "${printable(key)}"; known: ${known}`);
     }
     const n = Number(value);
     const isRate = field.endsWith('Rate');
@@ -79,13 +79,13 @@ export function parseFaultSpec(text: string): FaultSpec {
         : field === 'seed'
           ? 'an integer'
           : 'milliseconds, 0 or more';
-      throw new UsageError(`--faults: ${key}=${printable(value)}: expected ${expected}`);
+      throw new UserError(`--faults: ${key}=${printable(value)}: expected ${expected}`);
     }
     (spec as Record<string, number>)[field] = n;
   }
   const total =
     (spec.error5xxRate ?? 0) + (spec.resetRate ?? 0) + (spec.resetAfterRate ?? 0) + (spec.hangRate ?? 0);
-  if (total > 1) throw new UsageError('--faults: the rates add up to more than 1');
+  if (total > 1) throw new UserError('--faults: the rates add up to more than 1');
   return spec;
 }
 
@@ -120,7 +120,7 @@ const flagsSchema = z.object({
   https: z.boolean().optional(),
 });
 
-/** Validates the raw commander values; a bad one is a UsageError that says what to give instead. */
+/** Validates the raw commander values; a bad one is a UserError that says what to give instead. */
 export function parseEmulatorFlags(
   raw: Record<string, string | boolean | undefined>,
 ): EmulatorCommandOptions {
@@ -138,9 +138,9 @@ export function parseEmulatorFlags(
   const known = new Set(Object.keys(flagsSchema.shape));
   const unknown = Object.keys(input).filter((k) => !known.has(k));
   if (unknown.length)
-    throw new UsageError(`emulator: unknown option ${unknown.map((k) => `--${k}`).join(', ')}`);
+    throw new UserError(`emulator: unknown option ${unknown.map((k) => `--${k}`).join(', ')}`);
   const parsed = flagsSchema.safeParse(input);
-  if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'emulator: bad options');
+  if (!parsed.success) throw new UserError(parsed.error.issues[0]?.message ?? 'emulator: bad options');
   const { faults, ...rest } = parsed.data;
   return { ...rest, ...(faults !== undefined ? { faults: parseFaultSpec(faults) } : {}) };
 }
@@ -179,19 +179,13 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions, io: Comma
       https: opts.https,
     });
   } catch (err) {
+    // The CLI's edge prints these (cli.ts explain): a state file or port problem is bad input.
+    if (isUserError(err)) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
-      io.stderr.write(
-        `emulator: port ${opts.port} is in use; choose another --port (or 0 for any free port)\n`,
-      );
-      return 2;
+      throw new UserError(`emulator: port ${opts.port} is in use; choose another --port (or 0 for any free port)`);
     }
-    if (e.name === 'StateLockedError' || /state file/.test(e.message)) {
-      io.stderr.write(`emulator: ${e.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`emulator: could not start: ${e.message}\n`);
-    return 1;
+    throw new UserError(`emulator: could not start: ${e.message}`, { exitCode: EXIT.failed });
   }
   if (opts.json) {
     const line = {
@@ -219,5 +213,5 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions, io: Comma
   });
   await em.stop();
   if (!opts.json) io.stderr.write('emulator stopped\n');
-  return 0;
+  return EXIT.done;
 }

@@ -1,5 +1,5 @@
 /**
- * Exit codes (a contract: tests and docs rely on them), in a module of their own so that the launcher
- * can use them without loading the headless commands.
+ * Exit codes (a contract: tests and docs rely on them), importable by the launcher without loading the
+ * headless commands. Defined with the error types in core/errors.ts.
  */
-export const EXIT = { done: 0, failed: 1, usage: 2, aborted: 3 } as const;
+export { EXIT } from '../core/errors.js';

@@ -3,9 +3,8 @@
  * executor and journal as the TUI. Exit codes: 0 done, 1 some steps failed (verify: not all blocked),
  * 2 bad usage or input, 3 aborted or interrupted (resumable).
  */
-import type { Plan, PlanResult } from '../core/plan-types.js';
-import type { RunHandle } from '../services/backend.js';
-import type { TargetInfo } from '../services/backend.js';
+import type { Plan, PlanRefusal } from '../core/plan-types.js';
+import type { RunHandle, TargetInfo } from '../services/backend.js';
 import {
   findRun,
   type JournalTarget,
@@ -16,11 +15,12 @@ import {
   targetOf,
 } from '../services/journal/index.js';
 import type { SessionBackend } from '../services/session/create-backend.js';
+import { DeprovisionSession, type SessionEvent } from '../services/session/deprovision-session.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
 import type { RunProgress } from '../core/run-events.js';
 import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
 import { EXIT } from './exit-codes.js';
-import { UsageError } from './usage-error.js';
+import { UserError } from '../core/errors.js';
 import { safeJson, sanitize } from '../core/text.js';
 import { attemptAll, formatAttempts } from './verify-attempt.js';
 
@@ -36,10 +36,27 @@ export interface OutputFlags {
   json?: boolean;
 }
 
-function refused(result: PlanResult & { ok: false }, io: Io, json: boolean | undefined): number {
-  if (json) io.stdout(`${safeJson({ refused: result.refusal })}\n`);
-  io.stderr(`iot-deprovision: ${formatRefusal(result.refusal)}\n`);
+function refused(refusal: PlanRefusal, io: Io, json: boolean | undefined): number {
+  if (json) io.stdout(`${safeJson({ refused: refusal })}\n`);
+  io.stderr(`iot-deprovision: ${formatRefusal(refusal)}\n`);
   return EXIT.usage;
+}
+
+/**
+ * Sends a planning event and waits for the plan: a refusal is printed (exit 2 as the answer); a failure
+ * is thrown as it was (the CLI's edge explains it).
+ */
+async function planThrough(
+  session: DeprovisionSession,
+  event: SessionEvent,
+  io: Io,
+  json: boolean | undefined,
+): Promise<Plan | number> {
+  session.send(event);
+  const view = await session.rest();
+  if (view.state === 'refused' && view.context.refusal) return refused(view.context.refusal, io, json);
+  if (view.state !== 'planned' || !view.context.plan) throw view.context.failure;
+  return view.context.plan;
 }
 
 export async function planCommand(
@@ -49,17 +66,17 @@ export async function planCommand(
 ): Promise<number> {
   const selection = parseSelector(flags);
   const actions = parseActions(flags, selection);
-  const result = await backend.plan(selection, actions);
-  if (!result.ok) return refused(result, io, flags.json);
-  io.stdout(flags.json ? `${safeJson(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
+  const plan = await planThrough(new DeprovisionSession(backend), { type: 'PLAN', selection, actions }, io, flags.json);
+  if (typeof plan === 'number') return plan;
+  io.stdout(flags.json ? `${safeJson(plan)}\n` : `${formatPlan(plan)}\n`);
   return EXIT.done;
 }
 
-/** Follows a run to its end, printing progress; returns the exit code. */
-export async function followRun(handle: RunHandle, io: Io, json: boolean | undefined): Promise<number> {
-  const started = { runId: handle.runId, journal: handle.journalPath };
-  if (json) io.stdout(`${safeJson({ event: 'started', ...started })}\n`);
-  else io.stderr(`Run ${handle.runId} started; journal ${handle.journalPath}\n`);
+/**
+ * Prints the run's progress as it changes (a line at most twice a second), and again now and then while
+ * no event comes (a long wait). Returns the function that stops it.
+ */
+export function printProgress(handle: RunHandle, io: Io, json: boolean | undefined): () => void {
   let lastLine = '';
   let lastAt = 0;
   const show = (p: RunProgress) => {
@@ -77,19 +94,36 @@ export async function followRun(handle: RunHandle, io: Io, json: boolean | undef
   // twice-a-second cap, or a wait that ended, is not left standing for minutes.
   const ticker = setInterval(() => show(handle.progress()), 2000);
   ticker.unref();
-  const summary = await handle.done;
-  clearInterval(ticker);
-  unsubscribe();
+  return () => {
+    clearInterval(ticker);
+    unsubscribe();
+  };
+}
+
+/** Follows the session's run to its end, printing progress; returns the exit code. */
+async function followRun(session: DeprovisionSession, io: Io, json: boolean | undefined): Promise<number> {
+  const started = await session.when('running', 'startFailed', 'failed');
+  const handle = started.context.handle;
+  if (started.state !== 'running' || !handle) throw started.context.failure;
+  const ids = { runId: handle.runId, journal: handle.journalPath };
+  if (json) io.stdout(`${safeJson({ event: 'started', ...ids })}\n`);
+  else io.stderr(`Run ${handle.runId} started; journal ${handle.journalPath}\n`);
+  const stopFollowing = printProgress(handle, io, json);
+  const ended = await session.when('settled', 'interrupted');
+  stopFollowing();
+  const summary = ended.context.summary;
+  if (ended.state !== 'settled' || !summary) throw ended.context.failure;
   const progress = handle.progress();
   if (json) io.stdout(`${safeJson({ event: 'summary', ...summary, phases: progress.phases })}\n`);
   else io.stdout(`${formatSummary(summary, progress)}\n`);
   return summary.state === 'completed' ? EXIT.done : summary.state === 'aborted' ? EXIT.aborted : EXIT.failed;
 }
 
-async function executePlan(backend: SessionBackend, plan: Plan, io: Io, json: boolean | undefined): Promise<number> {
+/** Confirms the session's plan and follows the run. */
+async function executePlan(session: DeprovisionSession, plan: Plan, io: Io, json: boolean | undefined): Promise<number> {
   if (!json) io.stderr(`${formatPlan(plan)}\n`);
-  const handle = await backend.run(plan);
-  const code = await followRun(handle, io, json);
+  session.send({ type: 'CONFIRM' });
+  const code = await followRun(session, io, json);
   // Devices on hubs the tool could not reach were left as they were: the run is not done for them.
   const unreached = plan.warnings.filter((w) => w.code === 'hub-without-credentials');
   if (unreached.length === 0) return code;
@@ -106,14 +140,15 @@ export async function runCommand(
   const selection = parseSelector(flags);
   const actions = parseActions(flags, selection);
   if (!flags.yes) {
-    throw new UsageError(
+    throw new UserError(
       'run changes the services without asking: review it with `iot-deprovision plan ...` first, then add --yes ' +
         '(or use the TUI, which asks for confirmation)',
     );
   }
-  const result = await backend.plan(selection, actions);
-  if (!result.ok) return refused(result, io, flags.json);
-  return executePlan(backend, result.plan, io, flags.json);
+  const session = new DeprovisionSession(backend);
+  const plan = await planThrough(session, { type: 'PLAN', selection, actions }, io, flags.json);
+  if (typeof plan === 'number') return plan;
+  return executePlan(session, plan, io, flags.json);
 }
 
 /** The target in words: "DPS host (sandbox)". */
@@ -139,12 +174,12 @@ async function journalOf(backend: SessionBackend, runId: string | undefined, ver
     const mine = run && compareTarget(run.target, given) === 'same' ? run : undefined;
     if (mine) return mine.path;
     const others = [...(run ? [run] : []), ...elsewhere];
-    if (others.length === 0) throw new UsageError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
+    if (others.length === 0) throw new UserError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
     const named = others
       .slice(0, 3)
       .map((r) => `${r.runId} (${r.target ? targetWords(r.target) : 'target unknown'})`)
       .join(', ');
-    throw new UsageError(
+    throw new UserError(
       `no interrupted or aborted run of ${targetWords({ dpsHost: given.dpsHost, sandbox: given.kind === 'sandbox' })} to resume; ` +
         `${others.length === 1 ? 'one run' : `${others.length} runs`} of another or an unknown target ` +
         `${others.length === 1 ? 'is' : 'are'} unfinished: ${named}${others.length > 3 ? ', ...' : ''}. ` +
@@ -152,12 +187,12 @@ async function journalOf(backend: SessionBackend, runId: string | undefined, ver
     );
   }
   const path = await findRun(runId, io.env);
-  if (!path) throw new UsageError(`no recorded run ${sanitize(runId)} (see \`iot-deprovision runs\`)`);
+  if (!path) throw new UserError(`no recorded run ${sanitize(runId)} (see \`iot-deprovision runs\`)`);
   const recorded = targetOf((await readJournal(path)).header);
   const given_ = { dpsHost: given.dpsHost, sandbox: given.kind === 'sandbox' };
   switch (compareTarget(recorded, given)) {
     case 'different':
-      throw new UsageError(
+      throw new UserError(
         `run ${runId} was recorded against ${targetWords(recorded as JournalTarget)}, but the credentials given are for ` +
           `${targetWords(given_)}: nothing changed. To ${verb} it, give the target flags of that run.`,
       );
@@ -180,8 +215,9 @@ export async function resumeCommand(
   io: Io,
 ): Promise<number> {
   const path = await journalOf(backend, runId, 'resume', io);
-  const handle = await backend.resume(path, { retryFailed: flags.retryFailed });
-  return followRun(handle, io, flags.json);
+  const session = new DeprovisionSession(backend);
+  session.send({ type: 'RESUME', journalPath: path, retryFailed: flags.retryFailed });
+  return followRun(session, io, flags.json);
 }
 
 export async function restoreCommand(
@@ -191,17 +227,18 @@ export async function restoreCommand(
   io: Io,
 ): Promise<number> {
   const path = await journalOf(backend, runId, 'restore', io);
-  const result = await backend.planRestore(path);
-  if (!result.ok) return refused(result, io, flags.json);
+  const session = new DeprovisionSession(backend);
+  const plan = await planThrough(session, { type: 'PLAN_RESTORE', journalPath: path }, io, flags.json);
+  if (typeof plan === 'number') return plan;
   if (!flags.yes) {
-    io.stdout(flags.json ? `${safeJson(result.plan)}\n` : `${formatPlan(result.plan)}\n`);
-    throw new UsageError('restore changes the services: review the plan above, then add --yes');
+    io.stdout(flags.json ? `${safeJson(plan)}\n` : `${formatPlan(plan)}\n`);
+    throw new UserError('restore changes the services: review the plan above, then add --yes');
   }
-  if (!result.plan.steps.some((s) => s.destructive)) {
-    io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan: result.plan })}\n` : `${formatPlan(result.plan)}\nNothing to restore.\n`);
+  if (!plan.steps.some((s) => s.destructive)) {
+    io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan })}\n` : `${formatPlan(plan)}\nNothing to restore.\n`);
     return EXIT.done;
   }
-  return executePlan(backend, result.plan, io, flags.json);
+  return executePlan(session, plan, io, flags.json);
 }
 
 export async function verifyCommand(
@@ -212,12 +249,16 @@ export async function verifyCommand(
   const selection = parseSelector(flags);
   const attempt = backend.attemptRegistration;
   if (flags.attempt && !attempt) {
-    throw new UsageError(
+    throw new UserError(
       '--attempt registers each device with its own key or certificate, which only the sandbox holds: ' +
         'use it with --sandbox',
     );
   }
-  const verdicts = await backend.verify(selection);
+  const session = new DeprovisionSession(backend);
+  session.send({ type: 'VERIFY', selection });
+  const verified = await session.rest();
+  if (verified.state !== 'verified' || !verified.context.verdicts) throw verified.context.failure;
+  const verdicts = verified.context.verdicts;
   const blocked = verdicts.every((v) => v.verdict === 'blocked');
   if (!flags.attempt || !attempt) {
     io.stdout(flags.json ? `${safeJson({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);

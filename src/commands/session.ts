@@ -1,11 +1,11 @@
 /** Builds the backend a command works on: the embedded sandbox, or the configured DPS and hubs. */
 import { readFileSync } from 'node:fs';
-import { buildPorts, NO_DPS_MESSAGE, resolveTarget } from '../services/azure/target.js';
+import { buildPorts, resolveTarget } from '../services/azure/target.js';
 import type { RunLimits } from '../services/executor/index.js';
 import { createBackend, type SessionBackend } from '../services/session/create-backend.js';
 import { startSandbox } from '../services/session/sandbox.js';
 import { printable } from '../core/text.js';
-import { UsageError } from './usage-error.js';
+import { isUserError, UserError } from '../core/errors.js';
 
 export interface TargetFlags {
   sandbox?: boolean;
@@ -34,10 +34,10 @@ function limitsOf(flags: TargetFlags): Partial<RunLimits> {
   if (flags.hubTier !== undefined || flags.hubUnits !== undefined) {
     const tier = (flags.hubTier ?? 'S1').toUpperCase();
     if (!['S1', 'S2', 'S3', 'B1', 'B2', 'B3', 'F1'].includes(tier)) {
-      throw new UsageError(`--hub-tier "${printable(flags.hubTier)}": expected S1, S2, S3, B1, B2, B3 or F1`);
+      throw new UserError(`--hub-tier "${printable(flags.hubTier)}": expected S1, S2, S3, B1, B2, B3 or F1`);
     }
     const units = Number(flags.hubUnits ?? '1');
-    if (!Number.isInteger(units) || units < 1) throw new UsageError(`--hub-units "${printable(flags.hubUnits)}": expected a whole number >= 1`);
+    if (!Number.isInteger(units) || units < 1) throw new UserError(`--hub-units "${printable(flags.hubUnits)}": expected a whole number >= 1`);
     limits.defaultHub = { tier: tier as RunLimits['defaultHub']['tier'], units };
   }
   return limits;
@@ -48,7 +48,7 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
   const limits = limitsOf(flags);
   if (flags.sandbox) {
     if (flags.dps || flags.hub?.length || flags.endpoint) {
-      throw new UsageError('--sandbox works on the embedded emulator: leave out --dps, --hub and --endpoint');
+      throw new UserError('--sandbox works on the embedded emulator: leave out --dps, --hub and --endpoint');
     }
     const { backend } = await startSandbox({
       statePath: flags.state,
@@ -60,13 +60,13 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     });
     return backend as SessionBackend;
   }
-  if (flags.state) throw new UsageError('--state keeps the sandbox between runs: use it with --sandbox');
+  if (flags.state) throw new UserError('--state keeps the sandbox between runs: use it with --sandbox');
   let endpointCa: string | undefined;
   if (flags.endpointCa) {
     try {
       endpointCa = readFileSync(flags.endpointCa, 'utf8');
     } catch {
-      throw new UsageError(`--endpoint-ca ${printable(flags.endpointCa)}: cannot read the file`);
+      throw new UserError(`--endpoint-ca ${printable(flags.endpointCa)}: cannot read the file`);
     }
   }
   const target = resolveTarget({ dps: flags.dps, hubs: flags.hub, endpoint: flags.endpoint, endpointCa, env });
@@ -92,7 +92,7 @@ export function hasConfiguredTarget(flags: TargetFlags, env: Record<string, stri
     return true;
   } catch (e) {
     // A configured but broken target is an error to show, not a reason to fall back to the sandbox.
-    if ((e as Error).message === NO_DPS_MESSAGE) return false;
+    if (isUserError(e, 'noTarget')) return false;
     throw e;
   }
 }

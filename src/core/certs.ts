@@ -3,12 +3,11 @@
  * node:crypto's X509Certificate does the parsing and signature checks; nothing here does I/O.
  */
 import { X509Certificate } from 'node:crypto';
+import { UserError } from './errors.js';
 import type { CertificateInfo, ParsedCertificate } from './model.js';
 
-/** Bad certificate input. Messages say what is wrong and never quote the PEM body. */
-export class CertificateError extends Error {
-  override readonly name = 'CertificateError';
-}
+/** Bad certificate input (a UserError, code 'certificate'). Messages say what is wrong and never quote the PEM body. */
+const certificateError = (message: string): UserError => new UserError(message, { code: 'certificate' });
 
 const BEGIN = '-----BEGIN CERTIFICATE-----';
 const END = '-----END CERTIFICATE-----';
@@ -70,7 +69,7 @@ const ordinal = (n: number): string => `certificate ${n} in the chain`;
 function pemBlocks(pem: string): string[] {
   const text = pem.replace(/\r\n?/g, '\n');
   if (text.trim().length === 0) {
-    throw new CertificateError(
+    throw certificateError(
       `the certificate text is empty: give the device certificate as PEM (${BEGIN} ... ${END})`,
     );
   }
@@ -81,7 +80,7 @@ function pemBlocks(pem: string): string[] {
     if (start < 0) break;
     const end = text.indexOf(END, start + BEGIN.length);
     if (end < 0) {
-      throw new CertificateError(
+      throw certificateError(
         `${ordinal(blocks.length + 1)} has no "${END}" line: ` +
           'the file looks cut short; copy the whole certificate',
       );
@@ -92,11 +91,11 @@ function pemBlocks(pem: string): string[] {
   if (blocks.length === 0) {
     const other = OTHER_PEM.exec(text);
     if (other) {
-      throw new CertificateError(
+      throw certificateError(
         `the file holds a ${other[1]}, not a certificate: give the device certificate (${BEGIN})`,
       );
     }
-    throw new CertificateError(`the file does not contain a PEM certificate (${BEGIN})`);
+    throw certificateError(`the file does not contain a PEM certificate (${BEGIN})`);
   }
   return blocks;
 }
@@ -106,7 +105,7 @@ function parseOne(block: string, index: number): ParsedCertificate {
   try {
     x509 = new X509Certificate(block);
   } catch {
-    throw new CertificateError(
+    throw certificateError(
       `${ordinal(index + 1)} is not a certificate: ` +
         'its body does not decode as X.509 (damaged or not a certificate)',
     );

@@ -300,7 +300,7 @@ export class PlanBuilder {
     }
   }
 
-  build(base: Pick<Plan, 'selection' | 'actions' | 'snapshot'>, devices: number): Plan {
+  build(base: Pick<Plan, 'selection' | 'actions' | 'snapshot' | 'prior'>, devices: number): Plan {
     const steps = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
     for (const s of this.steps) steps[s.phase] += 1;
     // Steps are numbered per phase, so a stable sort by phase keeps each phase's own order.

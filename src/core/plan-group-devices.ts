@@ -2,7 +2,8 @@
  * One or several devices of an enrollment group: each gets a DISABLED individual enrollment (a blocker)
  * with its registration ID, which DPS finds before the group. The rest of the group keeps working.
  */
-import { CertificateError, parseCertificateChain, sameName } from './certs.js';
+import { isUserError } from './errors.js';
+import { parseCertificateChain, sameName } from './certs.js';
 import type { CertificateInfo, EnrollmentGroup, ParsedCertificate, RegistrationRecord } from './model.js';
 import { PlanBuilder, plural, refuse, sampleIds } from './plan-builder.js';
 import type { Draft, PlanContext } from './plan-context.js';
@@ -30,7 +31,7 @@ function deviceChain(
   try {
     chain = parseCertificateChain(choice.certificatePem);
   } catch (e) {
-    if (!(e instanceof CertificateError)) throw e;
+    if (!isUserError(e, 'certificate')) throw e;
     refuse('invalid-selection', `The certificate given for ${id} cannot be used: ${e.message}.`);
   }
   const cn = chain[0].commonName;

@@ -1,7 +1,7 @@
 /** A plan: ordered phases of steps, each one exact service operation, plus warnings. */
 import type { AdvicePart } from './advice.js';
 import type { Actions, Selection } from './selection.js';
-import type { EnrollmentGroup, HubLookupCost, IndividualEnrollment, RegistrationRecord } from './model.js';
+import type { EnrollmentGroup, HubLookupCost, IndividualEnrollment, KnownState, RegistrationRecord } from './model.js';
 
 export const PHASES = ['snapshot', 'disenroll', 'deregister', 'cleanup', 'verify'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -172,7 +172,11 @@ export interface Plan {
   prior?: { individualEnrollments: IndividualEnrollment[]; enrollmentGroups: EnrollmentGroup[] };
 }
 
-export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: PlanRefusal };
+/**
+ * What planning answers. `before`: the state the plan was made from, carried with it to the run (its
+ * verify needs what the run's deletions take away); absent for plans made from a journal (restore).
+ */
+export type PlanResult = { ok: true; plan: Plan; before?: KnownState } | { ok: false; refusal: PlanRefusal };
 
 /** How a step ended. `alreadyDone`: the target was already in the intended state (idempotent success). */
 export type StepOutcome = 'succeeded' | 'alreadyDone' | 'failed' | 'skipped';

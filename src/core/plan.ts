@@ -5,6 +5,7 @@
  */
 import { type AdvicePart, advise } from './advice.js';
 import type { AttestationType, KnownState } from './model.js';
+import { priorOf } from './evidence.js';
 import { Refusal } from './plan-builder.js';
 import { type Draft, PlanContext, type PlanOptions } from './plan-context.js';
 import { planGroupDevices } from './plan-group-devices.js';
@@ -183,9 +184,12 @@ export function planDeprovision(
         : selection.kind === 'group'
           ? planGroup(selection, actions, ctx)
           : planGroupDevices(selection, actions, ctx);
-    const plan = draft.builder.build({ selection, actions, snapshot: draft.snapshot }, draft.evidence.length);
+    const plan = draft.builder.build(
+      { selection, actions, snapshot: draft.snapshot, prior: priorOf(selection, state) },
+      draft.evidence.length,
+    );
     plan.warnings.push(...reenrollmentWarnings(plan, draft, state));
-    return { ok: true, plan };
+    return { ok: true, plan, before: state };
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, refusal: e.refusal };
     throw e;

@@ -2,7 +2,8 @@
  * What the services would hold after a plan ran in full, every step succeeding. The planner re-runs
  * the re-enrollment analysis on this, and property tests check plans against it.
  */
-import { certificateInfo, CertificateError, parseCertificateChain } from './certs.js';
+import { isUserError } from './errors.js';
+import { certificateInfo, parseCertificateChain } from './certs.js';
 import {
   hubDeviceKey,
   type CertificateInfo,
@@ -22,7 +23,7 @@ function blockerCertificates(pem: string | undefined): CertificateInfo[] {
     return [certificateInfo(parseCertificateChain(pem)[0])];
   } catch (e) {
     // The planner refuses bad certificates before a plan exists; a hand-made plan just gets no certificate.
-    if (e instanceof CertificateError) return [];
+    if (isUserError(e, 'certificate')) return [];
     throw e;
   }
 }

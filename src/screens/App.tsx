@@ -1,12 +1,16 @@
 /**
  * The walkthrough: a stack of screens (kept mounted so Esc returns to a list exactly as it was left),
- * one input handler that routes each keystroke, the run's lifecycle (so that q and Ctrl-C can stop
- * a run safely from anywhere), and the header/footer chrome.
+ * one input handler that routes each keystroke, and the header/footer chrome. The run's lifecycle is
+ * the DeprovisionSession's (services/session): the App sends its events (confirm, abort, retry) and
+ * shows where it is, so that q and Ctrl-C can stop a run safely from anywhere.
  */
+import { EXIT } from '../core/errors.js';
 import { Box, useApp as useInkApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { KnownState } from '../core/model.js';
 import type { Plan } from '../core/plan-types.js';
-import type { Backend, RunHandle, RunSummary } from '../services/backend.js';
+import type { Backend, RunSummary } from '../services/backend.js';
+import { DeprovisionSession } from '../services/session/deprovision-session.js';
 import { Footer, Header, HelpOverlay } from './components/Chrome.js';
 import { Line } from './components/Line.js';
 import { type AppServices, AppContext, type KeyHandler, type KeyHint, RouteIdContext } from './context.js';
@@ -39,16 +43,6 @@ export interface AppProps {
   initialRoutes?: Route[];
 }
 
-interface RunState {
-  handle: RunHandle;
-  plan: Plan;
-  active: boolean;
-  exitWhenDone: boolean;
-  summary?: RunSummary;
-  settled?: Promise<RunSummary>;
-  error?: string;
-}
-
 type Prompt = undefined | 'quitDuringRun';
 
 let nextRouteId = 1;
@@ -66,9 +60,11 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
   const [hints, setHintsState] = useState<Record<number, KeyHint[]>>({});
   const handlers = useRef(new Map<number, { current: KeyHandler }>());
   const queue = useRef<Keystroke[]>([]);
-  const run = useRef<RunState | undefined>(undefined);
-  /** Set while backend.run() is creating the run (journal, first reads). */
-  const starting = useRef<{ quit: boolean } | undefined>(undefined);
+  /** The session owns the run's lifecycle (plan -> confirm -> run -> retry); the App routes and draws. */
+  const session = useMemo(() => new DeprovisionSession(backend), [backend]);
+  useEffect(() => () => session.stop(), [session]);
+  /** Quit once the run (starting or going) has stopped: asked by q + y, Ctrl-C or a signal. */
+  const exitWhenDone = useRef(false);
   const exited = useRef(false);
 
   const finish = useCallback(
@@ -82,11 +78,12 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
   );
 
   const quitNow = useCallback(() => {
-    const r = run.current;
-    if (r?.active || r?.error) {
-      finish({ interruptedRun: { runId: r.handle.runId, journalPath: r.handle.journalPath } });
-    } else finish({ summary: r?.summary });
-  }, [finish]);
+    const { state, context } = session.view;
+    const handle = context.handle;
+    const unsettled = state === 'running' || state === 'retrying' || state === 'interrupted';
+    if (unsettled && handle) finish({ interruptedRun: { runId: handle.runId, journalPath: handle.journalPath } });
+    else finish({ summary: context.summary });
+  }, [finish, session]);
 
   const push = useCallback((route: Route) => setStack((s) => [...s, entry(route)]), [setStack]);
   const back = useCallback(() => {
@@ -96,104 +93,78 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
     setStack([entry({ screen: 'target' }), entry({ screen: 'enrollments' })]);
   }, [setStack]);
 
-  const settle = useCallback(
-    (r: RunState) => {
-      const previous = r.settled;
-      const current = r.handle.done;
-      // A handle whose `done` already settled (retry on an implementation that keeps one promise):
-      // wait for the progress to reach a final state and keep the earlier results.
-      const next =
-        current !== previous
-          ? current
-          : new Promise<RunSummary>((resolve) => {
-              const unsubscribe = r.handle.subscribe((p) => {
-                if (['completed', 'completedWithFailures', 'aborted'].includes(p.state)) {
-                  unsubscribe();
-                  resolve({ ...(r.summary as RunSummary), state: p.state as RunSummary['state'] });
-                }
-              });
-            });
-      r.settled = current;
-      next.then(
-        (summary) => {
-          r.active = false;
-          r.summary = summary;
-          setStatus(undefined);
-          if (r.exitWhenDone) return finish({ summary });
-          setStack((s) => [
-            ...s.filter((e) => e.route.screen !== 'summary'),
-            entry({ screen: 'summary', plan: r.plan, handle: r.handle, summary }),
-          ]);
-        },
-        (err: unknown) => {
-          r.active = false;
-          r.error = err instanceof Error ? err.message : String(err);
-          if (r.exitWhenDone) {
-            return finish({ interruptedRun: { runId: r.handle.runId, journalPath: r.handle.journalPath } });
-          }
-          setStatus(`The run stopped: ${r.error}. Resume it with: iot-deprovision resume ${r.handle.runId}`);
-        },
-      );
-    },
-    [finish, setStack],
-  );
+  // The views follow the session: the run screen when a run exists, the summary when it settles.
+  useEffect(() => {
+    let last = session.view.state;
+    return session.subscribe(({ state, context }) => {
+      const from = last;
+      last = state;
+      if (state === from) return;
+      const { plan, handle, summary } = context;
+      if (!plan || !handle) return;
+      if (state === 'running' && from === 'starting') push({ screen: 'run', plan, handle });
+      else if (state === 'settled' && summary) {
+        setStatus(undefined);
+        if (exitWhenDone.current) return finish({ summary });
+        setStack((s) => [
+          ...s.filter((e) => e.route.screen !== 'summary'),
+          entry({ screen: 'summary', plan, handle, summary }),
+        ]);
+      } else if (state === 'interrupted') {
+        if (exitWhenDone.current) {
+          return finish({ interruptedRun: { runId: handle.runId, journalPath: handle.journalPath } });
+        }
+        setStatus(`The run stopped: ${context.error}. Resume it with: iot-deprovision resume ${handle.runId}`);
+      }
+    });
+  }, [session, push, setStack, finish]);
 
   const startRun = useCallback(
-    async (plan: Plan) => {
-      starting.current = { quit: false };
-      let handle: RunHandle;
-      try {
-        handle = await backend.run(plan);
-      } catch (err) {
-        const quit = starting.current.quit;
-        starting.current = undefined;
-        if (quit) return finish({});
-        throw err;
-      }
-      // A quit asked for while the run was starting stops it safely as soon as it exists.
-      const r: RunState = { handle, plan, active: true, exitWhenDone: starting.current.quit };
-      starting.current = undefined;
-      run.current = r;
-      if (r.exitWhenDone) handle.abort();
-      push({ screen: 'run', plan, handle });
-      settle(r);
+    async (plan: Plan, before?: KnownState) => {
+      exitWhenDone.current = false;
+      session.send({ type: 'PLANNED', result: { ok: true, plan, before } });
+      session.send({ type: 'CONFIRM' });
+      const started = await session.when('running', 'startFailed', 'settled');
+      if (started.state !== 'startFailed') return;
+      // A quit asked for while the run was starting: nothing ran, the tool quits.
+      if (exitWhenDone.current) return finish({});
+      throw started.context.failure;
     },
-    [backend, push, settle, finish],
+    [session, finish],
   );
 
   const retryRun = useCallback(() => {
-    const r = run.current;
-    if (!r || r.active) return;
-    r.active = true;
-    r.handle.retryFailed();
+    if (session.view.state !== 'settled') return;
+    session.send({ type: 'RETRY_FAILED' });
     setStack((s) => {
       const at = s.findIndex((e) => e.route.screen === 'run');
       return at >= 0 ? s.slice(0, at + 1) : s;
     });
-    settle(r);
-  }, [setStack, settle]);
+  }, [session, setStack]);
 
   /** Quit, q: ask first while a run is going. Ctrl-C/signals: abort safely, then quit; twice: leave now. */
   const abortAndQuit = useCallback(() => {
-    if (starting.current) {
-      if (starting.current.quit) return quitNow();
-      starting.current.quit = true;
+    const { state } = session.view;
+    if (state === 'starting') {
+      if (exitWhenDone.current) return quitNow();
+      exitWhenDone.current = true;
+      session.send({ type: 'ABORT' });
       setStatus('Stopping: the run is starting; it will be aborted safely, then the tool quits.');
       return;
     }
-    const r = run.current;
-    if (!r?.active) return quitNow();
-    if (r.exitWhenDone) return quitNow();
-    r.exitWhenDone = true;
-    r.handle.abort();
+    if (state !== 'running' && state !== 'retrying') return quitNow();
+    if (exitWhenDone.current) return quitNow();
+    exitWhenDone.current = true;
+    session.send({ type: 'ABORT' });
     setPrompt(undefined);
     setStatus('Aborting: waiting for calls in flight, then quitting. Ctrl-C again: leave now.');
-  }, [quitNow, setPrompt]);
+  }, [quitNow, setPrompt, session]);
 
   const requestQuit = useCallback(() => {
-    if (run.current?.active || starting.current) setPrompt('quitDuringRun');
+    const { state } = session.view;
+    if (state === 'running' || state === 'retrying' || state === 'starting') setPrompt('quitDuringRun');
     else quitNow();
-  }, [quitNow, setPrompt]);
+  }, [quitNow, setPrompt, session]);
 
   useEffect(() => {
     if (!controller) return;
@@ -301,14 +272,14 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
 
 /** 0 done or nothing ran, 1 a run ended with failures, 3 a run was aborted or left unfinished. */
 export function exitCodeFor(outcome: TuiOutcome): number {
-  if (outcome.interruptedRun) return 3;
-  if (outcome.error) return 1;
+  if (outcome.interruptedRun) return EXIT.aborted;
+  if (outcome.error) return EXIT.failed;
   switch (outcome.summary?.state) {
     case 'completedWithFailures':
-      return 1;
+      return EXIT.failed;
     case 'aborted':
-      return 3;
+      return EXIT.aborted;
     default:
-      return 0;
+      return EXIT.done;
   }
 }

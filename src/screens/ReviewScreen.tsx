@@ -1,6 +1,6 @@
 /**
  * Step 5: the plan, step by step, and a confirmation scaled to risk: y/n when everything can be
- * undone, the enrollment's or group's ID typed exactly when anything is deleted. A refusal by the
+ * undone, the enrollment's or group's ID typed exactly when anything is deleted (DangerousConfirmation). A refusal by the
  * planner leaves only the way back.
  */
 import { Box } from 'ink';
@@ -8,12 +8,13 @@ import { useEffect, useMemo, useState } from 'react';
 import type { Plan, PlanResult } from '../core/plan-types.js';
 import type { Actions } from '../core/selection.js';
 import { sanitize, wrapText } from '../core/text.js';
+import { type ConfirmationLine, useDangerousConfirmation } from './components/DangerousConfirmation.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { planLines } from './components/plan-lines.js';
 import { screenAdvice } from './components/warning-lines.js';
 import { type KeyHint, useScreen } from './context.js';
-import { isChar, isPrintable } from './hooks/keys.js';
+import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import { isPermanent } from './PermanenceScreen.js';
 import type { SelectionInfo } from './routes.js';
@@ -48,10 +49,15 @@ export function ReviewScreen({
   const [phase, setPhase, getPhase] = useRefState<Phase>(
     planResult ? { step: 'confirming' } : { step: 'planning' },
   );
-  const [typed, setTyped, getTyped] = useRefState('');
-  const [mismatch, setMismatch] = useState(false);
   const [scroll, setScroll, getScroll] = useRefState(0);
   const confirmId = sanitize(info.confirmId);
+  const confirmation = useDangerousConfirmation({
+    confirmId,
+    onConfirm: () => {
+      if (plan) start(plan);
+    },
+    onCancel: () => app.nav.back(),
+  });
 
   const hints: KeyHint[] = !result?.ok
     ? SCROLL_HINTS
@@ -74,16 +80,8 @@ export function ReviewScreen({
     else if (k.name === 'home') setScroll(0);
     else if (k.name === 'end') setScroll(maxScroll);
     else if (getPhase().step !== 'confirming' || !plan) return false;
-    else if (permanent) {
-      if (isPrintable(k)) {
-        setTyped((t) => t + k.text);
-        setMismatch(false);
-      } else if (k.name === 'backspace') setTyped((t) => Array.from(t).slice(0, -1).join(''));
-      else if (k.name === 'return') {
-        if (getTyped() === confirmId) start(plan);
-        else setMismatch(true);
-      } else return false;
-    } else if (isChar(k, 'y') || isChar(k, 'Y')) start(plan);
+    else if (permanent) return confirmation.handleKey(k);
+    else if (isChar(k, 'y') || isChar(k, 'Y')) start(plan);
     else if (isChar(k, 'n') || isChar(k, 'N')) app.nav.back();
     else if (isChar(k, 'j')) setScroll(Math.min(maxScroll, s + 1));
     else if (isChar(k, 'k')) setScroll(Math.max(0, s - 1));
@@ -115,7 +113,7 @@ export function ReviewScreen({
 
   const start = (p: Plan) => {
     setPhase({ step: 'starting' });
-    app.nav.startRun(p).catch((err: unknown) => {
+    app.nav.startRun(p, result?.ok ? result.before : undefined).catch((err: unknown) => {
       setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
     });
   };
@@ -140,7 +138,8 @@ export function ReviewScreen({
     text: string;
     tone: 'danger' | 'caution' | 'accent' | 'plain' | 'dim';
     second?: string;
-    third?: string;
+    /** The typed-ID confirmation draws the prompt itself. */
+    confirming?: boolean;
   };
   if (phase.step === 'planning') prompt = { text: 'Reading what the plan needs and planning…', tone: 'dim' };
   else if (phase.step === 'planError') {
@@ -155,12 +154,7 @@ export function ReviewScreen({
       second: 'Esc: go back.',
     };
   } else if (permanent) {
-    prompt = {
-      text: `! PERMANENT. Type ${confirmId} and press Enter to confirm, or Esc to go back.`,
-      tone: 'danger',
-      second: `> ${typed}▌`,
-      ...(mismatch ? { third: `That does not match ${confirmId}: type it exactly.` } : {}),
-    };
+    prompt = { text: '', tone: 'danger', confirming: true };
   } else {
     prompt = {
       text: 'Nothing is deleted (no permanent action). Run it? y: yes   n or Esc: go back',
@@ -169,10 +163,13 @@ export function ReviewScreen({
   }
 
   // The prompt wraps (a long ID must not push "or Esc to go back" off the line); the plan gets the rest.
-  const promptLines = wrapText(prompt.text, columns);
-  const secondLines = wrapText(prompt.second ?? ' ', columns);
-  const thirdLines = prompt.third ? wrapText(prompt.third, columns) : [];
-  const height = Math.max(3, bodyRows - 1 - promptLines.length - secondLines.length - thirdLines.length);
+  const promptRows: ConfirmationLine[] = prompt.confirming
+    ? confirmation.lines(columns)
+    : [
+        ...wrapText(prompt.text, columns).map((text) => ({ text, tone: prompt.tone, bold: true })),
+        ...wrapText(prompt.second ?? ' ', columns).map((text) => ({ text, tone: 'plain' as const })),
+      ];
+  const height = Math.max(3, bodyRows - 1 - promptRows.length);
   const maxScroll = Math.max(0, lines.length - height);
   const offset = Math.min(scroll, maxScroll);
 
@@ -180,17 +177,9 @@ export function ReviewScreen({
     <Box flexDirection="column">
       <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
       <Line text={maxScroll > 0 ? positionText(offset, height, lines.length) : ' '} tone="dim" />
-      {promptLines.map((line, i) => (
+      {promptRows.map((line, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: the prompt's lines, re-created as a whole
-        <Line key={`p${i}`} text={line} tone={prompt.tone} bold />
-      ))}
-      {secondLines.map((line, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: as above
-        <Line key={`s${i}`} text={line} tone="plain" />
-      ))}
-      {thirdLines.map((line, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: as above
-        <Line key={`t${i}`} text={line} tone="danger" />
+        <Line key={`p${i}`} text={line.text} tone={line.tone} bold={line.bold} />
       ))}
     </Box>
   );

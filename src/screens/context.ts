@@ -3,6 +3,7 @@
  * the key router (one `useInput` in the App; the top screen's handler gets each keystroke first).
  */
 import { createContext, useContext, useLayoutEffect, useRef } from 'react';
+import type { KnownState } from '../core/model.js';
 import type { Plan } from '../core/plan-types.js';
 import type { Backend } from '../services/backend.js';
 import type { Keystroke } from './hooks/keys.js';
@@ -23,7 +24,7 @@ export interface Navigator {
   /** Start over at the enrollments list (fresh reads). */
   restart(): void;
   /** Execute the plan; the App owns the run so that quit and Ctrl-C can stop it safely. */
-  startRun(plan: Plan): Promise<void>;
+  startRun(plan: Plan, before?: KnownState): Promise<void>;
   /** Show the run screen again after "retry failed". */
   retryRun(): void;
 }

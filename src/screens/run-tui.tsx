@@ -3,6 +3,7 @@
  * fragments after a resize), always leaves it (normal exit, errors, signals), and prints a short
  * record of what ran after leaving, so it stays in the scrollback.
  */
+import { EXIT } from '../core/errors.js';
 import { render } from 'ink';
 import { sanitize } from '../core/text.js';
 import type { Backend } from '../services/backend.js';
@@ -87,7 +88,7 @@ export async function runTui(source: BackendSource, opts: RunTuiOptions = {}): P
   const stderr = opts.stderr ?? process.stderr;
   if (!stdin.isTTY) {
     stderr.write(`${NOT_A_TERMINAL}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const noColor = opts.noColor ?? Boolean(process.env.NO_COLOR);
   let left = false;

@@ -7,6 +7,7 @@ import type {
   EnrollmentGroup,
   HubDevice,
   IndividualEnrollment,
+  KnownState,
   ReenrollmentVerdict,
   RegistrationRecord,
 } from '../core/model.js';
@@ -86,8 +87,11 @@ export interface Backend {
   loadDevices(target: { kind: 'enrollment'; registrationId: string } | { kind: 'group'; groupId: string }): Promise<DeviceRow[]>;
   /** Reads what the plan needs, then runs the planner. Changes nothing. */
   plan(selection: Selection, actions: Actions): Promise<PlanResult>;
-  /** Executes a plan (journaled). */
-  run(plan: Plan): Promise<RunHandle>;
+  /**
+   * Executes a plan (journaled). `before`: the state the plan was made from (PlanResult.before), for
+   * the run's verify; without it the plan's own `prior` and snapshot stand in.
+   */
+  run(plan: Plan, before?: KnownState): Promise<RunHandle>;
   verify(selection: Selection): Promise<DeviceVerdict[]>;
   /**
    * Registers the device for real with its own credentials and returns DPS's answer. Present only when

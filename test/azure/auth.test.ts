@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { parseConnectionString, parseHostName, parseServiceValue } from '../../src/services/azure/auth.js';
-import { isUsageError } from '../../src/services/azure/usage-error.js';
+import { isUserError } from '../../src/core/errors.js';
 
 const KEY = 'c2VjcmV0LWtleS1ub2JvZHktc2hvdWxkLXNlZQ==';
 const HUB_CS = `HostName=Hub-A.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${KEY}`;
 
-/** Runs fn, expects a UsageError, and returns its message. */
+/** Runs fn, expects a UserError, and returns its message. */
 function usageMessage(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(isUsageError(err)).toBe(true);
+    expect(isUserError(err)).toBe(true);
     return (err as Error).message;
   }
-  throw new Error('expected a UsageError');
+  throw new Error('expected a UserError');
 }
 
 describe('service connection strings', () => {

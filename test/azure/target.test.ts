@@ -9,7 +9,7 @@ import {
   NO_DPS_MESSAGE,
   resolveTarget,
 } from '../../src/services/azure/target.js';
-import { isUsageError } from '../../src/services/azure/usage-error.js';
+import { isUserError } from '../../src/core/errors.js';
 
 const KEY_A = Buffer.from('key-a-0123456789').toString('base64');
 const KEY_B = Buffer.from('key-b-0123456789').toString('base64');
@@ -32,10 +32,10 @@ function usageMessage(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(isUsageError(err)).toBe(true);
+    expect(isUserError(err)).toBe(true);
     return (err as Error).message;
   }
-  throw new Error('expected a UsageError');
+  throw new Error('expected a UserError');
 }
 
 const credential = { getToken: async () => ({ token: 'tok', expiresOnTimestamp: Date.now() + 3_600_000 }) };

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PhaseProgress, RunProgress } from '../../src/core/run-events.js';
 import { formatProgress } from '../../src/commands/format.js';
-import { followRun } from '../../src/commands/headless.js';
+import { printProgress } from '../../src/commands/headless.js';
 import type { RunHandle, RunSummary } from '../../src/services/backend.js';
 
 const phase = (total: number, done = 0, inFlight = 0): PhaseProgress => ({
@@ -51,7 +51,7 @@ describe('formatProgress', () => {
   });
 });
 
-describe('followRun', () => {
+describe('printProgress', () => {
   it('prints the current state again while no event comes (a long wait)', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     let current = progress({ throttled: { service: 'hub-us', untilMs: Date.now() + 5_000 } });
@@ -74,7 +74,7 @@ describe('followRun', () => {
       }),
     } as RunHandle;
     const err: string[] = [];
-    const following = followRun(handle, { stdout: () => {}, stderr: (t) => err.push(t) }, false);
+    const stop = printProgress(handle, { stdout: () => {}, stderr: (t: string) => err.push(t) }, false);
     for (const l of listeners) l(current);
     expect(err.at(-1)).toContain('waiting 5s');
     // The wait ends and the disenroll step settles, but the event came within the twice-a-second cap.
@@ -85,6 +85,10 @@ describe('followRun', () => {
     expect(err.at(-1)).toContain('disenroll 1/1,');
     expect(err.at(-1)).not.toContain('throttled');
     finish({ runId: 'r1', journalPath: '/tmp/r1.jsonl', state: 'completed', results: [], verify: [] });
-    await following;
+    stop();
+    const printed = err.length;
+    vi.advanceTimersByTime(6_000);
+    // Stopped: nothing more is printed.
+    expect(err).toHaveLength(printed);
   });
 });

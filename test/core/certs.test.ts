@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.js';
 import {
-  CertificateError,
   certificateInfo,
   isIssuedBy,
   isSelfSigned,
@@ -14,11 +14,11 @@ import { cachedChain, issueCertificate } from '../support/certs.js';
 const ec = () => cachedChain('ec', { leafCn: 'dev-ec-1', algorithm: 'ec' });
 const rsa = () => cachedChain('rsa', { leafCn: 'dev-rsa-1', algorithm: 'rsa' });
 
-const errorOf = (pem: string): CertificateError => {
+const errorOf = (pem: string): UserError => {
   try {
     parseCertificateChain(pem);
   } catch (e) {
-    return e as CertificateError;
+    return e as UserError;
   }
   throw new Error('expected parseCertificateChain to throw');
 };
@@ -75,8 +75,8 @@ describe('parseCertificateChain', () => {
 
     it('a private key instead of a certificate', async () => {
       const e = errorOf((await ec()).leaf.keyPem);
-      expect(e.name).toBe('CertificateError');
-      expect(e).toBeInstanceOf(CertificateError);
+      expect(e).toBeInstanceOf(UserError);
+      expect(e).toMatchObject({ code: 'certificate', exitCode: 2 });
       expect(e.message).toBe(
         'the file holds a PRIVATE KEY, not a certificate: ' +
           'give the device certificate (-----BEGIN CERTIFICATE-----)',

@@ -1,3 +1,4 @@
+import { UserError } from '../../src/core/errors.js';
 import { describe, expect, it } from 'vitest';
 import { parseEmulatorFlags, parseFaultSpec, runEmulatorCommand } from '../../src/commands/emulator.js';
 import { createRegistry } from '../../src/services/azure/clients.js';
@@ -93,7 +94,8 @@ describe('iot-deprovision emulator', () => {
         return e as Error;
       }
     })();
-    expect(thrown?.name).toBe('UsageError');
+    expect(thrown).toBeInstanceOf(UserError);
+    expect(thrown).toMatchObject({ exitCode: 2 });
     expect(thrown?.message).toMatch(/--units must be from 1 to 200/);
   });
 
@@ -126,8 +128,10 @@ describe('iot-deprovision emulator', () => {
     const running = runEmulatorCommand({ state, json: true, signal: abort.signal }, first.io);
     await waitFor(() => (first.out.length ? true : undefined));
     const second = capture();
-    expect(await runEmulatorCommand({ state, json: true }, second.io)).toBe(2);
-    expect(second.err.join('')).toMatch(/in use by another emulator .*choose another --state file/);
+    const refused = await runEmulatorCommand({ state, json: true }, second.io).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UserError);
+    expect(refused).toMatchObject({ exitCode: 2, code: 'stateLocked' });
+    expect((refused as Error).message).toMatch(/in use by another emulator .*choose another --state file/);
     abort.abort();
     expect(await running).toBe(0);
   });

@@ -25,7 +25,7 @@ describe('emulator: state file', () => {
     const first = await start({ statePath, seed: 30 });
     await hubClient(first, 0).delete('device-000000');
     const refused = await failure(startEmulator({ statePath }));
-    expect(refused.name).toBe('StateLockedError');
+    expect(refused).toMatchObject({ name: 'UserError', code: 'stateLocked', exitCode: 2 });
     expect(refused.message).toContain(`pid ${process.pid}`);
     await first.stop();
     expect(readdirSync(dir).sort()).toEqual(['state.json']); // no temp file, lock released

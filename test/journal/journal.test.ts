@@ -1,3 +1,4 @@
+import { UserError } from '../../src/core/errors.js';
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,6 @@ import {
   assertNoSecrets,
   findRun,
   isRunId,
-  JournalError,
   journalPathFor,
   latestUnfinishedRun,
   listRuns,
@@ -215,7 +215,8 @@ describe('redaction guard', () => {
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(JournalError);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err).toMatchObject({ code: 'secret', exitCode: 2 });
       expect((err as Error).message).not.toContain(secret);
     }
     expect(() => assertNoSecrets({ primaryKey: undefined, key: '', hub: 'h', n: 1 })).not.toThrow();

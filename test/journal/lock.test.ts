@@ -38,7 +38,7 @@ describe('run journal lock', () => {
     try {
       writeFileSync(lock, String(other.pid));
       await expect(reopenJournal(journal.path, journal.runId, true, { env })).rejects.toMatchObject({
-        name: 'JournalError',
+        name: 'UserError',
         code: 'locked',
         message: expect.stringContaining(`pid ${other.pid}`),
       });

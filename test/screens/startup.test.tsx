@@ -2,6 +2,7 @@
  * The first frame comes before the backend: the TUI says what is starting, answers q at once, starts
  * the backend only on a terminal and only after drawing, and hands a start-up failure to the launcher.
  */
+import { UserError } from '../../src/core/errors.js';
 import { describe, expect, it } from 'vitest';
 import { LEAVE_ALTERNATE_SCREEN, runTui, STARTING_SANDBOX } from '../../src/screens/run-tui.js';
 import type { Backend } from '../../src/services/backend.js';
@@ -88,9 +89,7 @@ describe('start-up', () => {
     const backend = deferred();
     const done = start(backend.start(term), term);
     await until(() => backend.calls() === 1, 'the backend start');
-    const failure = Object.assign(new Error('the sandbox state file is in use by another process'), {
-      name: 'StateLockedError',
-    });
+    const failure = new UserError('the sandbox state file is in use by another process', { code: 'stateLocked' });
     backend.reject(failure);
     await expect(done).rejects.toBe(failure);
     expect(term.text().endsWith(LEAVE_ALTERNATE_SCREEN)).toBe(true);

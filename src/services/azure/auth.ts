@@ -6,7 +6,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { ServiceAuth } from './clients.js';
 import { registerSecret } from '../secrets.js';
-import { UsageError } from './usage-error.js';
+import { UserError } from '../../core/errors.js';
 
 export type ServiceKind = 'dps' | 'hub';
 
@@ -26,10 +26,10 @@ export const looksLikeConnectionString = (value: string): boolean => /[=;]/.test
 
 function checkServiceKind(host: string, service: ServiceKind, source: string): void {
   if (service === 'hub' && DPS_SUFFIX.test(host)) {
-    throw new UsageError(`${source}: ${host} is a Device Provisioning Service host; pass it with --dps`);
+    throw new UserError(`${source}: ${host} is a Device Provisioning Service host; pass it with --dps`);
   }
   if (service === 'dps' && HUB_SUFFIX.test(host)) {
-    throw new UsageError(`${source}: ${host} is an IoT hub host; pass it with --hub`);
+    throw new UserError(`${source}: ${host} is an IoT hub host; pass it with --hub`);
   }
 }
 
@@ -50,38 +50,38 @@ export function parseConnectionString(
   for (const part of value.trim().split(';')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new UsageError(`${source}: the connection string has a part without "name=value"`);
+    if (eq <= 0) throw new UserError(`${source}: the connection string has a part without "name=value"`);
     parts.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
   }
   const policy = POLICY_EXAMPLE[service];
   if (parts.has('deviceid')) {
-    throw new UsageError(
+    throw new UserError(
       `${source}: this is a device connection string (it has DeviceId); ` +
         `use the service's connection string ` +
         `of a shared access policy such as ${policy}`,
     );
   }
   const host = parts.get('hostname')?.toLowerCase();
-  if (!host) throw new UsageError(`${source}: the connection string has no HostName part`);
+  if (!host) throw new UserError(`${source}: the connection string has no HostName part`);
   if (!HOST_NAME.test(host))
-    throw new UsageError(`${source}: the connection string's HostName is not a host name`);
+    throw new UserError(`${source}: the connection string's HostName is not a host name`);
   checkServiceKind(host, service, source);
   const keyName = parts.get('sharedaccesskeyname');
   if (!keyName) {
-    throw new UsageError(
+    throw new UserError(
       `${source}: the connection string has no SharedAccessKeyName part (a policy name such as ${policy})`,
     );
   }
   if (parts.has('sharedaccesssignature') && !parts.has('sharedaccesskey')) {
-    throw new UsageError(
+    throw new UserError(
       `${source}: the connection string carries a SharedAccessSignature; give one with a SharedAccessKey`,
     );
   }
   const key = parts.get('sharedaccesskey');
   registerSecret(key);
-  if (!key) throw new UsageError(`${source}: the connection string has no SharedAccessKey part`);
+  if (!key) throw new UserError(`${source}: the connection string has no SharedAccessKey part`);
   if (!BASE64.test(key)) {
-    throw new UsageError(
+    throw new UserError(
       `${source}: the connection string's SharedAccessKey is not base64 (was it copied whole?)`,
     );
   }
@@ -96,10 +96,10 @@ export function parseConnectionString(
 export function parseHostName(value: string, service: ServiceKind, source: string): string {
   const host = value.trim().toLowerCase();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
-    throw new UsageError(`${source}: expected a host name such as ${HOST_EXAMPLE[service]}, not a URL`);
+    throw new UserError(`${source}: expected a host name such as ${HOST_EXAMPLE[service]}, not a URL`);
   }
   if (!HOST_NAME.test(host)) {
-    throw new UsageError(
+    throw new UserError(
       `${source}: expected a connection string (HostName=...;SharedAccessKeyName=...;SharedAccessKey=...) ` +
         `or a host name such as ${HOST_EXAMPLE[service]}`,
     );
@@ -124,7 +124,7 @@ export function parseServiceValue(
   source: string,
   credential: () => TokenCredential,
 ): { auth: ServiceAuth; description: AuthDescription } {
-  if (value.trim() === '') throw new UsageError(`${source}: the value is empty`);
+  if (value.trim() === '') throw new UserError(`${source}: the value is empty`);
   if (looksLikeConnectionString(value)) {
     const parsed = parseConnectionString(value, service, source);
     return {

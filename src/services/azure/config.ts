@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from './usage-error.js';
+import { UserError } from '../../core/errors.js';
 
 export const FileConfigSchema = z
   .object({
@@ -32,7 +32,7 @@ export function loadConfigFile(path: string): FileConfig | undefined {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(
+    throw new UserError(
       `config file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
@@ -41,13 +41,13 @@ export function loadConfigFile(path: string): FileConfig | undefined {
     json = JSON.parse(text);
   } catch {
     // JSON.parse's message quotes the text around the error, which may be a key.
-    throw new UsageError(`config file ${path}: not valid JSON`);
+    throw new UserError(`config file ${path}: not valid JSON`);
   }
   const result = FileConfigSchema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue.path.length > 0 ? issue.path.join('.') : 'top level';
-    throw new UsageError(
+    throw new UserError(
       `config file ${path}: ${where}: ${issue.message} ` +
         '(expected {"dps": "...", "hubs": ["..."], "endpoint": "..."})',
     );

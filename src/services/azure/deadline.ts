@@ -2,11 +2,13 @@
  * A deadline on every SDK call. The SDKs have no timeouts: a server that never answers leaves their
  * promise pending forever. Each call runs in an async scope that collects the HTTP requests the SDK
  * builds for it (see ClientOptions.onRequest), so a call past its deadline rejects with a 'timeout'
- * ServiceError and its sockets are destroyed; whatever the SDK reports afterwards is ignored.
+ * ServiceError and its sockets are destroyed; whatever the SDK reports afterwards is ignored. Calls are
+ * made once: retries (Retry-After, backoff, abort) belong to the executor's limiter (executor/calls.ts,
+ * and executor/read-limiter.ts for the session's reads).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest } from 'node:http';
-import { isServiceError, ServiceError } from '../../core/errors.js';
+import { ServiceError } from '../../core/errors.js';
 import { toServiceError } from './service-errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -78,26 +80,4 @@ export function fromCallback<T>(invoke: (done: (err: unknown, result?: T) => voi
   return new Promise<T>((resolve, reject) => {
     invoke((err, result) => (err ? reject(err) : resolve(result as T)));
   });
-}
-
-/** How reads are retried: they change nothing, so a passing fault must not fail a whole plan or verify. */
-export const READ_RETRY = { attempts: 5, baseMs: 250, maxMs: 8_000 };
-
-/**
- * A read under a deadline, retried on throttling (after Retry-After), 5xx, resets and timeouts. Writes
- * never come through here: the executor owns their retries, with the journal.
- */
-export async function readCall<T>(ctx: CallContext, start: () => Promise<T> | T): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sdkCall(ctx, start);
-    } catch (err) {
-      if (!isServiceError(err) || !err.retryable || attempt >= READ_RETRY.attempts) throw err;
-      // A service that asks for a long pause gets it from the caller, who can show it, not from a hidden wait.
-      if ((err.details.retryAfterMs ?? 0) > READ_RETRY.maxMs) throw err;
-      const backoff = Math.min(READ_RETRY.maxMs, READ_RETRY.baseMs * 2 ** (attempt - 1));
-      const wait = err.details.retryAfterMs ?? backoff / 2 + (Math.random() * backoff) / 2;
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
 }

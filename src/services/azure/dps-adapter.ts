@@ -11,7 +11,7 @@ import type {
 } from '../../core/model.js';
 import type { BulkItemResult, DpsPort } from '../../core/ports.js';
 import type { ProvisioningServiceClient } from './clients.js';
-import { type CallContext, DEFAULT_TIMEOUT_MS, fromCallback, readCall, sdkCall } from './deadline.js';
+import { type CallContext, DEFAULT_TIMEOUT_MS, fromCallback, sdkCall } from './deadline.js';
 import {
   blockerBody,
   toEnrollmentGroup,
@@ -66,7 +66,7 @@ export class AzureDpsAdapter implements DpsPort {
     start: () => Promise<{ responseBody: unknown }>,
   ): Promise<Json | undefined> {
     try {
-      return (await readCall(this.ctx(action), start)).responseBody as Json;
+      return (await sdkCall(this.ctx(action), start)).responseBody as Json;
     } catch (err) {
       if (isServiceError(err) && err.kind === 'notFound') return undefined;
       throw err;

@@ -16,7 +16,7 @@ import type {
 } from '../../core/ports.js';
 import type { Registry } from './clients.js';
 import { mapLimited, settleLimited } from '../concurrency.js';
-import { type CallContext, DEFAULT_TIMEOUT_MS, readCall, sdkCall } from './deadline.js';
+import { type CallContext, DEFAULT_TIMEOUT_MS, sdkCall } from './deadline.js';
 import { pages } from './paging.js';
 import { parseErrorBody, safeDetail } from './service-errors.js';
 
@@ -130,10 +130,9 @@ export class AzureHubAdapter implements HubPort {
   }
 
   /** The full identity (keys included, for write-back only), or undefined when the hub has no such device. */
-  private async readIdentity(deviceId: string, retry = true): Promise<Json | undefined> {
+  private async readIdentity(deviceId: string): Promise<Json | undefined> {
     try {
-      const call = retry ? readCall : sdkCall;
-      const answer = await call(this.ctx(`get device '${deviceId}'`), () => this.registry.get(deviceId));
+      const answer = await sdkCall(this.ctx(`get device '${deviceId}'`), () => this.registry.get(deviceId));
       return answer.responseBody as unknown as Json;
     } catch (err) {
       if (isServiceError(err) && err.kind === 'notFound') return undefined;
@@ -183,7 +182,7 @@ export class AzureHubAdapter implements HubPort {
     devices: { deviceId: string; etag?: string }[],
     status: HubDeviceStatus,
   ): Promise<BulkItemResult[]> {
-    const prepared = await this.prepareStatusChange(devices, status, true);
+    const prepared = await this.prepareStatusChange(devices, status);
     if (prepared.failed.length > 0) throw prepared.failed[0].error;
     const results = new Map<string, BulkItemResult>();
     for (const r of prepared.settled) results.set(r.id, r);
@@ -196,13 +195,12 @@ export class AzureHubAdapter implements HubPort {
   async prepareStatusChange(
     devices: { deviceId: string; etag?: string }[],
     status: HubDeviceStatus,
-    retryReads = false,
   ): Promise<StatusChangePreparation> {
     const action = `${status === 'disabled' ? 'disable' : 'enable'} ${devices.length} device(s)`;
     this.checkBatch(devices, action);
     const unique = [...new Map(devices.map((d) => [d.deviceId, d])).values()];
     const read = await settleLimited(unique, this.readConcurrency, (d) =>
-      this.readIdentity(d.deviceId, retryReads),
+      this.readIdentity(d.deviceId),
     );
     const out: StatusChangePreparation = { writes: [], settled: [], failed: [] };
     unique.forEach(({ deviceId, etag }, i) => {

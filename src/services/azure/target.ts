@@ -12,7 +12,7 @@ import { observeRequest } from './deadline.js';
 import { AzureDpsAdapter } from './dps-adapter.js';
 import { type EmulatorEndpoint, parseEndpoint } from './endpoint.js';
 import { AzureHubAdapter } from './hub-adapter.js';
-import { UsageError } from './usage-error.js';
+import { UserError } from '../../core/errors.js';
 
 export const ENV = {
   dps: 'IOT_DPS_CONNECTION_STRING',
@@ -84,7 +84,7 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
   const credential = (source: string) => () => {
     // A sign-in token for Azure must not travel to whatever --endpoint points at.
     if (endpoint && !inputs.credential) {
-      throw new UsageError(
+      throw new UserError(
         `${source}: a host name means Entra ID sign-in, whose tokens are not sent to --endpoint; ` +
           'use a connection string',
       );
@@ -103,7 +103,7 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
     [file?.dps, `${fileLabel}: dps`],
   ];
   const dpsPick = dpsCandidates.find(([value]) => value !== undefined && value.trim() !== '');
-  if (!dpsPick) throw new UsageError(NO_DPS_MESSAGE);
+  if (!dpsPick) throw new UserError(NO_DPS_MESSAGE, { code: 'noTarget' });
   const dps = parse(dpsPick[0] as string, 'dps', dpsPick[1]);
 
   const hubs = new Map<string, Resolved>();
@@ -117,7 +117,7 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
     for (const value of values) {
       const hub = parse(value, 'hub', source);
       const host = hub.auth.host.toLowerCase();
-      if (seen.has(host)) throw new UsageError(`${source}: hub ${host} is given twice`);
+      if (seen.has(host)) throw new UserError(`${source}: hub ${host} is given twice`);
       seen.add(host);
       if (!hubs.has(host)) hubs.set(host, hub);
     }
@@ -154,7 +154,7 @@ function toEndpoint(value: string, ca: string | undefined, source: string): Emul
   try {
     return parseEndpoint(value, ca);
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^--endpoint/, source));
+    throw new UserError((err as Error).message.replace(/^--endpoint/, source));
   }
 }
 

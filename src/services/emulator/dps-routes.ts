@@ -13,7 +13,7 @@ import {
   renderRegistration,
 } from './dps-model.js';
 import { type Reply, type RequestContext, type Route, pathPattern, type ThrottleCost } from './router.js';
-import { BadContinuationError, type EmulatorStore, pageAfter } from './store.js';
+import { type EmulatorStore, pageAfter } from './store.js';
 import type { StoredEnrollment, StoredGroup } from './types.js';
 
 const MAX_BULK = 10;
@@ -66,13 +66,7 @@ export function page<T>(
   defaultSize?: number,
 ): Reply {
   const { size, continuation } = pageRequest(ctx, defaultSize);
-  let result: ReturnType<typeof pageAfter>;
-  try {
-    result = pageAfter(sorted, continuation, size);
-  } catch (err) {
-    if (err instanceof BadContinuationError) throw new ServiceError('badRequest', err.message);
-    throw err;
-  }
+  const result = pageAfter(sorted, continuation, size);
   const items = result.keys.map(lookup).filter((x): x is T => x !== undefined);
   const headers: Record<string, string> = { 'x-ms-item-type': itemType };
   // The SDKs' query objects treat any x-ms-continuation header, even empty, as "more results".

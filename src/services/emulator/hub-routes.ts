@@ -8,7 +8,7 @@ import { page, pageRequest } from './dps-routes.js';
 import { parseDeviceQuery } from './hub-query.js';
 import { parseDevice, renderDevice, renderTwin } from './hub-model.js';
 import { type Reply, type RequestContext, type Route, pathPattern } from './router.js';
-import { BadContinuationError, type HubState, pageAfter } from './store.js';
+import { type HubState, pageAfter } from './store.js';
 import type { StoredDevice } from './types.js';
 
 const MAX_BULK = 100;
@@ -214,13 +214,7 @@ function query(ctx: RequestContext): Reply {
   }
   if (!q.where.length) return page(ctx, ids, twinOf, 'Twin');
   const { size, continuation } = pageRequest(ctx);
-  let result: ReturnType<typeof pageAfter>;
-  try {
-    result = pageAfter(ids, continuation, size, matches);
-  } catch (err) {
-    if (err instanceof BadContinuationError) throw new ServiceError('badRequest', err.message);
-    throw err;
-  }
+  const result = pageAfter(ids, continuation, size, matches);
   const headers: Record<string, string> = { 'x-ms-item-type': 'Twin' };
   if (result.next) headers['x-ms-continuation'] = result.next;
   return { status: 200, body: result.keys.map(twinOf), headers };

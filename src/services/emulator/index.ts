@@ -28,7 +28,6 @@ export type {
   StoredRegistration,
 } from './types.js';
 export { EmulatorStore } from './store.js';
-export { StateLockedError } from './persistence.js';
 export { RouteTable, type Route, type RequestContext, type Reply } from './router.js';
 
 export interface EmulatorHandle {

@@ -5,21 +5,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
+import { isUserError, UserError } from '../../core/errors.js';
 import { acquirePidLock } from '../pid-lock.js';
 import type { EmulatorStore, StoreSnapshot } from './store.js';
 
-export class StateLockedError extends Error {
-  override readonly name = 'StateLockedError';
-}
-
 /** A --state file that cannot be used (a folder, unreadable, not a state): exit 2 with a plain message. */
-export class StateFileError extends Error {
-  override readonly name = 'StateFileError';
-}
+const stateFileProblem = (message: string): UserError => new UserError(message, { code: 'stateFile' });
 
 /** The plain words for what is wrong with the state file; the errno code stays out of sight. */
-export function stateFileError(statePath: string, e: unknown, doing: 'read' | 'written' | 'locked'): StateFileError {
-  if (e instanceof StateFileError || (e as Error)?.name === 'StateLockedError') return e as StateFileError;
+export function stateFileError(statePath: string, e: unknown, doing: 'read' | 'written' | 'locked'): UserError {
+  if (isUserError(e)) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   const what =
     code === 'EISDIR'
@@ -33,7 +28,7 @@ export function stateFileError(statePath: string, e: unknown, doing: 'read' | 'w
             : code
               ? `cannot be ${doing} (${code})`
               : (e as Error)?.message?.replace(/^the state file /, '').replace(/; move it away.*$/, '') || 'cannot be used';
-  return new StateFileError(`state file ${statePath} ${what}; move it away or choose another --state file`);
+  return stateFileProblem(`state file ${statePath} ${what}; move it away or choose another --state file`);
 }
 
 export function acquireLock(statePath: string): () => void {
@@ -48,11 +43,12 @@ function lockState(statePath: string): () => void {
   return acquirePidLock(
     statePath,
     (owner) =>
-      new StateLockedError(
+      new UserError(
         Number.isNaN(owner)
           ? `could not lock state file ${statePath}; another emulator may be starting`
           : `state file ${statePath} is in use by another emulator (pid ${owner}); ` +
             'stop that emulator or choose another --state file',
+        { code: 'stateLocked' },
       ),
   );
 }
@@ -68,7 +64,7 @@ export function loadState(statePath: string): StoreSnapshot | undefined {
   try {
     return JSON.parse(text) as StoreSnapshot;
   } catch {
-    throw new StateFileError(`state file ${statePath} is not valid JSON; move it away or choose another --state file`);
+    throw stateFileProblem(`state file ${statePath} is not valid JSON; move it away or choose another --state file`);
   }
 }
 

@@ -5,6 +5,7 @@
  * persistence hears about the change.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { ServiceError } from './errors.js';
 import type {
   DemoSecrets,
   SharedAccessPolicy,
@@ -361,8 +362,6 @@ function encodeContinuation(lastKey: string): string {
   return Buffer.from(JSON.stringify({ after: lastKey })).toString('base64url');
 }
 
-export class BadContinuationError extends Error {}
-
 function decodeContinuation(token: string): string {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -370,5 +369,5 @@ function decodeContinuation(token: string): string {
   } catch {
     // fall through
   }
-  throw new BadContinuationError('the x-ms-continuation token is not one this service issued');
+  throw new ServiceError('badRequest', 'the x-ms-continuation token is not one this service issued');
 }

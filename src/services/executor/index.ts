@@ -6,7 +6,7 @@ import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import type { RunHandle } from '../backend.js';
 import { readJournal } from '../journal/reader.js';
-import { JournalError } from '../journal/records.js';
+import { journalError } from '../journal/records.js';
 import { type JournalOptions, type RunJournal, reopenJournal } from '../journal/writer.js';
 import { type Clock, systemClock } from './clock.js';
 import { type PriorState, RunEngine } from './engine.js';
@@ -99,7 +99,7 @@ export interface ResumeOptions extends Omit<ExecuteOptions, 'journal' | 'runId'>
 export const resumeRun = async (journalPath: string, options: ResumeOptions): Promise<RunHandle> => {
   const contents = await readJournal(journalPath);
   if (!contents.plan) {
-    throw new JournalError(
+    throw journalError(
       'noPlan',
       `Run ${contents.header.runId} stopped before its plan was journaled, so nothing ran. ` +
         'Plan and run it again.',

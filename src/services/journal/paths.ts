@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { printable } from '../../core/text.js';
-import { JournalError } from './records.js';
+import { journalError } from './records.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -33,7 +33,7 @@ export const isRunId = (s: string): boolean => RUN_ID_PATTERN.test(s);
 /** The journal path of a run; refuses anything that is not a run ID (no paths, no `..`). */
 export const journalPathFor = (runId: string, env: Env = process.env): string => {
   if (!isRunId(runId)) {
-    throw new JournalError(
+    throw journalError(
       'badRunId',
       `"${printable(runId)}" is not a run ID (expected like 20261129T013000Z-1a2b3c; ` +
         'see `iot-deprovision runs`).',

@@ -5,7 +5,7 @@ import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.j
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import {
   type HeaderRecord,
-  JournalError,
+  journalError,
   type JournalRecord,
   type PlanRecord,
   type RunEndState,
@@ -49,8 +49,8 @@ export const readJournal = async (path: string): Promise<JournalContents> => {
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new JournalError('notFound', `No run journal at ${path}.`);
-    throw new JournalError('io', `Could not read the run journal ${path}: ${(e as Error).message}`);
+    if (code === 'ENOENT') throw journalError('notFound', `No run journal at ${path}.`);
+    throw journalError('io', `Could not read the run journal ${path}: ${(e as Error).message}`);
   }
   return parseJournal(path, text);
 };
@@ -136,14 +136,14 @@ export const parseJournal = (path: string, text: string): JournalContents => {
   if (corrupt.length > 0) {
     const first = corrupt[0]!;
     const more = corrupt.length > 1 ? ` (and ${corrupt.length - 1} more line${corrupt.length > 2 ? 's' : ''})` : '';
-    throw new JournalError(
+    throw journalError(
       'corrupt',
       `the run journal ${path} is corrupt: line ${first.line} (${sanitize(first.type)} record) ${sanitize(first.problem)}${more}. ` +
         'Its run cannot be resumed or restored from it; nothing was changed. Check that line, or plan and run again.',
     );
   }
   if (!header) {
-    throw new JournalError(
+    throw journalError(
       'corrupt',
       `${path} has no readable run header: it is not a run journal, or it was cut off at creation.`,
     );

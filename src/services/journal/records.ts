@@ -1,4 +1,5 @@
 /** What a run journal holds, one JSON object per line, in the order things happened. */
+import { UserError } from '../../core/errors.js';
 import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import type { Actions, Selection } from '../../core/selection.js';
@@ -101,13 +102,6 @@ export type JournalRecord =
   | MarkRecord
   | EndRecord;
 
-/** Failures of the journal itself, with what to do. Never carries a secret's value. */
-export class JournalError extends Error {
-  override readonly name = 'JournalError';
-  constructor(
-    readonly code: 'secret' | 'corrupt' | 'notFound' | 'badRunId' | 'noPlan' | 'io' | 'locked',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** Failures of the journal itself, with what to do (a UserError: exit 2). Never carries a secret's value. */
+export type JournalErrorCode = 'secret' | 'corrupt' | 'notFound' | 'badRunId' | 'noPlan' | 'io' | 'locked';
+export const journalError = (code: JournalErrorCode, message: string): UserError => new UserError(message, { code });

@@ -3,14 +3,14 @@
  * code should never hand one over; this makes a mistake there fail a test instead of leaking.
  */
 import { containsSecret, scrubSecrets } from '../secrets.js';
-import { JournalError } from './records.js';
+import { journalError } from './records.js';
 
 export { scrubSecrets };
 const SECRET_FIELDS = new Set(['key', 'primarykey', 'secondarykey', 'connectionstring']);
 
 const hasValue = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
 
-/** Throws JournalError('secret') naming the path of the offending field (never its value). */
+/** Throws a journal UserError ('secret') naming the path of the offending field (never its value). */
 export const assertNoSecrets = (record: unknown): void => {
   const stack: { value: unknown; path: string }[] = [{ value: record, path: '$' }];
   while (stack.length > 0) {
@@ -35,7 +35,7 @@ export const assertNoSecrets = (record: unknown): void => {
 };
 
 const refuse = (where: string): never => {
-  throw new JournalError(
+  throw journalError(
     'secret',
     `Refused to write a journal record: ${where}. ` +
       'Secrets are never journaled; this is a bug, please report it.',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Selection } from '../../core/selection.js';
 import { sanitize } from '../../core/text.js';
 import { acquireLock, type LockHolder } from '../pid-lock.js';
-import { JournalError } from './records.js';
+import { journalError } from './records.js';
 
 /** What a run works on: a group (whole or some devices) or an individual enrollment. */
 const subjectOf = (selection: Selection): { kind: 'enrollment' | 'group'; id: string } =>
@@ -39,7 +39,7 @@ const describeHolder = (h: LockHolder | undefined): string => {
 };
 
 /**
- * Takes the lock of the selection's enrollment or group on `dpsHost`, or throws JournalError('locked')
+ * Takes the lock of the selection's enrollment or group on `dpsHost`, or throws a journal UserError ('locked')
  * (exit 2) naming the holder. Answers the release function.
  */
 export const lockSelection = (
@@ -52,13 +52,13 @@ export const lockSelection = (
   try {
     mkdirSync(join(runsDir, 'locks'), { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new JournalError('io', `could not create the lock folder ${join(runsDir, 'locks')}: ${(e as Error).message}`);
+    throw journalError('io', `could not create the lock folder ${join(runsDir, 'locks')}: ${(e as Error).message}`);
   }
   const { kind, id } = subjectOf(selection);
   return acquireLock(
     path,
     (holder) =>
-      new JournalError(
+      journalError(
         'locked',
         `${kind} ${sanitize(id)} on ${dpsHost} is being worked on by ${describeHolder(holder)}: ` +
           'wait for it to finish (or stop it), then try again. Nothing was changed.',

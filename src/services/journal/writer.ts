@@ -7,12 +7,13 @@
 import { chmod, mkdir, open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { UserError } from '../../core/errors.js';
 import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import { type Env, journalPathFor, newRunId } from './paths.js';
 import {
   JOURNAL_VERSION,
-  JournalError,
+  journalError,
   type JournalRecord,
   type JournalTarget,
   type RunEndState,
@@ -163,7 +164,7 @@ const lockJournal = (path: string, runId: string): (() => void) =>
   acquirePidLock(
     path,
     (owner) =>
-      new JournalError(
+      journalError(
         'locked',
         `run ${runId} is being worked on by another iot-deprovision process${Number.isNaN(owner) ? '' : ` (pid ${owner})`}: ` +
           'wait for it to finish, or stop it and resume again',
@@ -183,8 +184,8 @@ export const ensurePrivateDir = async (dir: string): Promise<void> => {
   }
 };
 
-const ioError = (what: string, e: unknown): JournalError =>
-  new JournalError(
+const ioError = (what: string, e: unknown): UserError =>
+  journalError(
     'io',
     `${what}: ${(e as Error).message}. Check the permissions and free space of that folder.`,
   );
@@ -200,7 +201,7 @@ class JsonlJournal implements RunJournal {
   /** Set synchronously before a drain starts and cleared in the same turn it ends: no waiter is stranded. */
   private draining = false;
   private timer: NodeJS.Timeout | undefined;
-  private failure: JournalError | undefined;
+  private failure: UserError | undefined;
   private closed = false;
 
   constructor(
@@ -217,7 +218,7 @@ class JsonlJournal implements RunJournal {
   /** Queues a record (after the secret guard); nothing is written until a flush. */
   push(record: JournalRecord): void {
     if (this.failure) throw this.failure;
-    if (this.closed) throw new JournalError('io', `the journal ${this.path} is closed`);
+    if (this.closed) throw journalError('io', `the journal ${this.path} is closed`);
     assertNoSecrets(record);
     this.buffer.push(`${JSON.stringify(record)}\n`);
   }

@@ -2,13 +2,22 @@
  * The one Backend: the Azure adapters (pointed at Azure or at the emulator), the planner, the executor
  * and the journal, wired together. The TUI and the headless commands both use it.
  */
-import { parseCertificateChain } from '../../core/certs.js';
+import {
+  chainsOf,
+  evidenceFor,
+  hubStepsOf,
+  priorDeviceIds,
+  priorFromPlan,
+  sameTarget,
+  selectedIds,
+  withHeldCertificates,
+} from '../../core/evidence.js';
 import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { KnownState, ParsedCertificate, ReenrollmentVerdict } from '../../core/model.js';
 import { planDeprovision } from '../../core/plan.js';
 import type { Plan, PlanResult } from '../../core/plan-types.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
-import { type DeviceEvidence, createReenrollmentAnalyzer } from '../../core/reenrollment.js';
+import { createReenrollmentAnalyzer } from '../../core/reenrollment.js';
 import type { Actions, Selection } from '../../core/selection.js';
 import type {
   Backend,
@@ -16,6 +25,7 @@ import type {
   EnrollmentGroupSummary,
   RegistrationAttempt,
   RunHandle,
+  RunSummary,
   TargetInfo,
 } from '../backend.js';
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
@@ -28,9 +38,11 @@ import { sameHost, targetOf } from '../journal/runs.js';
 import type { Env } from '../journal/paths.js';
 import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
-import { deviceIdsOf, hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
+import { createReadLimiter } from '../executor/read-limiter.js';
+import { limitedDps, limitedHubs } from './reads.js';
+import { hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { shortHost } from '../../core/text.js';
-import { UsageError } from '../azure/usage-error.js';
+import { UserError } from '../../core/errors.js';
 import {
   collect,
   type LookupOptions,
@@ -79,7 +91,7 @@ function resolveSkippedHubs(names: string[] | undefined, hosts: string[]): strin
     const host = hosts.find((h) => h.toLowerCase() === wanted || shortHost(h).toLowerCase() === wanted);
     if (!host) {
       const shown = name.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
-      throw new UsageError(
+      throw new UserError(
         `--skip-hub-lookup "${shown}" is none of the hubs the tool has credentials for ` +
           `(${hosts.map(shortHost).join(', ') || 'none'}): name one of those, or leave the flag out`,
       );
@@ -88,98 +100,12 @@ function resolveSkippedHubs(names: string[] | undefined, hosts: string[]): strin
   });
 }
 
-/** The hubs and device IDs a plan's hub steps act on, per registration ID. */
-function hubStepsOf(plan: Plan | undefined): Map<string, { hub: string; deviceId: string }[]> {
-  const out = new Map<string, { hub: string; deviceId: string }[]>();
-  for (const step of plan?.steps ?? []) {
-    if (step.op.kind !== 'disableHubDevices' && step.op.kind !== 'deleteHubDevices') continue;
-    const { hub, deviceIds } = step.op;
-    deviceIds.forEach((deviceId, i) => {
-      const id = step.registrationIds[i] ?? deviceId;
-      const list = out.get(id) ?? [];
-      list.push({ hub, deviceId });
-      out.set(id, list);
-    });
-  }
-  return out;
-}
 
-/**
- * Evidence for the re-enrollment analysis, from what was read now, what was read before the run
- * (`prior`: what a deletion took away — how the device attests, its group's certificates, its
- * enrollment's leaf certificate) and the chains the tool holds.
- */
-export function evidenceFor(
-  registrationIds: string[],
-  state: KnownState,
-  certificates: Record<string, ParsedCertificate[]>,
-  prior?: KnownState,
-  /** The group the selection named: its devices came through it even once their records are deleted. */
-  selectedGroupId?: string,
-): DeviceEvidence[] {
-  const index = (s: KnownState | undefined) => ({
-    records: new Map(s?.registrations.map((r) => [r.registrationId, r])),
-    individuals: new Map(s?.individualEnrollments.map((e) => [e.registrationId, e])),
-    groups: new Map(s?.enrollmentGroups.map((g) => [g.enrollmentGroupId, g])),
-  });
-  const now = index(state);
-  const before = index(prior);
-  return registrationIds.map((registrationId) => {
-    const record = now.records.get(registrationId) ?? before.records.get(registrationId);
-    const groupId = record?.enrollmentGroupId ?? selectedGroupId;
-    const group = groupId ? (now.groups.get(groupId) ?? before.groups.get(groupId)) : undefined;
-    const individual = now.individuals.get(registrationId) ?? before.individuals.get(registrationId);
-    // A blocker the run wrote says nothing about how the device itself attests.
-    const attestation = group?.attestation.type ?? (individual?.blocker ? undefined : individual?.attestation.type);
-    const leaf = individual?.attestation.type === 'x509' && !individual.blocker ? individual.attestation.clientCertificates[0] : undefined;
-    const chain = certificates[registrationId];
-    return {
-      registrationId,
-      ...(attestation ? { attestation } : {}),
-      ...(groupId ? { groupId } : {}),
-      ...(chain ? { chain } : {}),
-      ...(leaf ? { leafCertificate: leaf } : {}),
-      ...(individual && !individual.blocker && !groupId ? { enrolledIndividually: true } : {}),
-      ...(group?.attestation.type === 'x509' ? { groupCertificates: group.attestation.signingCertificates } : {}),
-    };
-  });
-}
 
-/** Without the pre-run read (a resumed run, a later verify), the journaled plan still tells what was there. */
-function priorFromPlan(plan: Plan): KnownState {
-  return {
-    individualEnrollments: plan.prior?.individualEnrollments ?? [],
-    enrollmentGroups: plan.prior?.enrollmentGroups ?? [],
-    registrations: plan.snapshot,
-    hubDevices: [],
-  };
-}
 
-/** The selected enrollment or group, and the selected devices' own enrollments, as read before the run. */
-function priorOf(selection: Selection, state: KnownState): NonNullable<Plan['prior']> {
-  const ids = new Set(selection.kind === 'enrollment' ? [selection.registrationId] : selection.kind === 'groupDevices' ? selection.devices.map((d) => d.registrationId) : []);
-  const groupId = selection.kind === 'enrollment' ? undefined : selection.groupId;
-  return {
-    individualEnrollments: state.individualEnrollments.filter((e) => ids.has(e.registrationId)),
-    enrollmentGroups: state.enrollmentGroups.filter((g) => g.enrollmentGroupId === groupId),
-  };
-}
 
-const sameTarget = (a: Selection, b: Selection): boolean =>
-  a.kind === 'enrollment' ? b.kind === 'enrollment' && a.registrationId === b.registrationId : b.kind !== 'enrollment' && a.groupId === b.groupId;
 
-function selectedIds(selection: Selection, state: KnownState): string[] {
-  if (selection.kind === 'enrollment') return [selection.registrationId];
-  if (selection.kind === 'groupDevices') return selection.devices.map((d) => d.registrationId);
-  return state.registrations.map((r) => r.registrationId);
-}
 
-function chainsOf(selection: Selection, held: Record<string, ParsedCertificate[]>): Record<string, ParsedCertificate[]> {
-  if (selection.kind !== 'groupDevices') return held;
-  const chains = { ...held };
-  for (const d of selection.devices) if (d.certificatePem) chains[d.registrationId] = parseCertificateChain(d.certificatePem);
-  return chains;
-}
 
 /** The Backend plus what only the headless commands need. */
 export interface SessionBackend extends Backend {
@@ -189,28 +115,13 @@ export interface SessionBackend extends Backend {
   planRestore(journalPath: string): Promise<PlanResult>;
 }
 
-/**
- * Devices of an X.509 group whose certificate the tool holds (the sandbox's demo devices) get an X.509
- * blocker, the more specific one the procedure prefers when the device certificate is at hand.
- */
-function withHeldCertificates(
-  selection: Selection,
-  state: KnownState,
-  held: Record<string, ParsedCertificate[]>,
-): Selection {
-  if (selection.kind !== 'groupDevices') return selection;
-  const group = state.enrollmentGroups.find((g) => g.enrollmentGroupId === selection.groupId);
-  if (group?.attestation.type !== 'x509') return selection;
-  const devices = selection.devices.map((d) => {
-    const chain = held[d.registrationId];
-    if (d.certificatePem || !chain?.length) return d;
-    return { ...d, certificatePem: chain.map((c) => c.pem).join('\n') };
-  });
-  return { ...selection, devices };
-}
 
 export function createBackend(options: BackendOptions): SessionBackend {
-  const { dps, hubs } = options;
+  // The executor calls the ports itself (its limiter, its retries); every read of the session goes
+  // through the read limiter, under the same per-service limits.
+  const readLimiter = createReadLimiter({ dpsHost: options.dps.host, limits: options.limits, signal: options.signal });
+  const dps = limitedDps(options.dps, readLimiter);
+  const hubs = limitedHubs(options.hubs, readLimiter);
   const held = options.certificates ?? {};
   const countLimit = options.countLimit ?? 1000;
   const skipped = resolveSkippedHubs(options.skipHubLookup, hubs.hosts());
@@ -228,14 +139,6 @@ export function createBackend(options: BackendOptions): SessionBackend {
       caCertificates: options.caCertificates,
       ...(lookup ? { lookup: lookupOptions(extraDeviceIds) } : {}),
     });
-  /** Device IDs of devices known only from before the run (their records deleted since). */
-  const priorDeviceIds = (prior: KnownState | undefined, expected: Map<string, { deviceId: string }[]>) => [
-    ...(prior?.registrations ?? []).flatMap((r) => deviceIdsOf(r.registrationId, r)),
-    ...[...expected.values()].flatMap((list) => list.map((e) => e.deviceId)),
-  ];
-
-  /** What each plan was made from: a run's verify needs what its deletions took away. */
-  const planStates = new WeakMap<Plan, KnownState>();
 
   const verifyAgainst = (
     selection: Selection,
@@ -257,10 +160,22 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const withTargetHint = (handle: RunHandle): RunHandle => {
     const hint = options.targetHint;
     if (!hint) return handle;
-    return Object.defineProperty({ ...handle }, 'done', {
-      get: () =>
-        handle.done.then((s) => (s.restoreCommand ? { ...s, restoreCommand: `${s.restoreCommand} ${hint}` } : s)),
-    }) as RunHandle;
+    const hinted = (s: RunSummary): RunSummary =>
+      s.restoreCommand ? { ...s, restoreCommand: `${s.restoreCommand} ${hint}` } : s;
+    return {
+      runId: handle.runId,
+      journalPath: handle.journalPath,
+      progress: () => handle.progress(),
+      subscribe: (listener) => handle.subscribe(listener),
+      pause: () => handle.pause(),
+      resume: () => handle.resume(),
+      abort: () => handle.abort(),
+      retryFailed: () => handle.retryFailed(),
+      // Read again after retryFailed(): the handle's `done` is then a new promise.
+      get done() {
+        return handle.done.then(hinted);
+      },
+    };
   };
 
   /**
@@ -433,30 +348,25 @@ export function createBackend(options: BackendOptions): SessionBackend {
       // Kept hub identities need no lookup: nothing is done on the hubs.
       const state = await read(chosen, actions.deregister !== 'none');
       const selection = withHeldCertificates(chosen, state, held);
-      const result = planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held), now: new Date() });
-      if (result.ok) {
-        planStates.set(result.plan, state);
-        result.plan.prior = priorOf(selection, state);
-      }
-      return result;
+      return planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held), now: new Date() });
     },
 
-    async run(plan: Plan): Promise<RunHandle> {
+    async run(plan: Plan, before?: KnownState): Promise<RunHandle> {
       await checkHubCredentials();
       const journal = await openJournal(
-        { target: { dpsHost: dps.host, hubHosts: hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
+        { target: { dpsHost: options.dps.host, hubHosts: options.hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
         { env: options.env },
       );
       return withTargetHint(
         execute(plan, {
-          dps,
-          hubs,
+          dps: options.dps,
+          hubs: options.hubs,
           journal,
           limits: options.limits,
           signal: options.signal,
           verify: plan.restoreOf
             ? verifyRestore(plan, priorFromPlan(plan))
-            : verifyFor(plan.selection, planStates.get(plan) ?? priorFromPlan(plan), plan),
+            : verifyFor(plan.selection, before ?? priorFromPlan(plan), plan),
         }),
       );
     },
@@ -465,8 +375,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
       const contents = await readJournal(journalPath);
       await checkHubCredentials();
       const handle = await resumeRun(journalPath, {
-        dps,
-        hubs,
+        dps: options.dps,
+        hubs: options.hubs,
         limits: options.limits,
         signal: options.signal,
         retryFailed: opts.retryFailed,

@@ -12,7 +12,7 @@ import type {
   KnownState,
   RegistrationRecord,
 } from '../../core/model.js';
-import type { DpsPort, HubDirectory } from '../../core/ports.js';
+import type { DpsReads, HubReadDirectory } from './reads.js';
 import type { Selection } from '../../core/selection.js';
 import { mapLimited } from '../concurrency.js';
 import { scrubSecrets } from '../journal/index.js';
@@ -55,7 +55,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * fails is reported as skipped with why; a refused key stops everything (a wrong target).
  */
 export async function lookupHubIdentities(
-  hubs: HubDirectory,
+  hubs: HubReadDirectory,
   deviceIds: string[],
   options: LookupOptions,
 ): Promise<{ devices: HubDevice[]; lookup: HubLookup; refused?: Error }> {
@@ -123,7 +123,7 @@ function selectedDeviceIds(selection: Selection, records: RegistrationRecord[], 
 }
 
 /** The registration records a selection concerns, tagged with their group. */
-export async function readRecords(dps: DpsPort, selection: Selection): Promise<RegistrationRecord[]> {
+export async function readRecords(dps: DpsReads, selection: Selection): Promise<RegistrationRecord[]> {
   if (selection.kind === 'enrollment') {
     const record = await dps.getRegistration(selection.registrationId);
     return record ? [record] : [];
@@ -134,7 +134,7 @@ export async function readRecords(dps: DpsPort, selection: Selection): Promise<R
 
 /** Hub identities of these records, from the hubs the tool can reach. */
 export async function readHubDevices(
-  hubs: HubDirectory,
+  hubs: HubReadDirectory,
   records: RegistrationRecord[],
 ): Promise<{ devices: HubDevice[]; errors: Map<string, string>; refused?: Error }> {
   const byHub = new Map<string, string[]>();
@@ -174,8 +174,8 @@ export async function readHubDevices(
 
 /** Everything the planner needs to decide, read fresh from the services. */
 export async function readKnownState(
-  dps: DpsPort,
-  hubs: HubDirectory,
+  dps: DpsReads,
+  hubs: HubReadDirectory,
   selection: Selection,
   options: ReadOptions = {},
 ): Promise<KnownState> {

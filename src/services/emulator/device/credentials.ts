@@ -17,9 +17,6 @@ export interface DeviceSas {
 
 export type DeviceCredential = { kind: 'sas'; token: DeviceSas } | { kind: 'x509'; chain: X509Certificate[] };
 
-/** A credential that could not be read: the device gets a 401 with this reason. */
-export class CredentialError extends Error {}
-
 function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s);

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../src/core/errors.js';
+import type { KnownState } from '../../src/core/model.js';
+import type { Plan, PlanResult } from '../../src/core/plan-types.js';
+import type { Actions, Selection } from '../../src/core/selection.js';
+import type { RunHandle } from '../../src/services/backend.js';
+import { DeprovisionSession } from '../../src/services/session/deprovision-session.js';
+import { FakeBackend, type FakeRun } from '../support/fake-backend.js';
+
+const BEFORE: KnownState = {
+  individualEnrollments: [],
+  enrollmentGroups: [{ enrollmentGroupId: 'g1', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' }],
+  registrations: [],
+  hubDevices: [],
+};
+const DISABLE: Actions = { disenroll: 'disable', deregister: 'none', deleteRegistrations: false, deleteGroup: false };
+const GROUP: Selection = { kind: 'group', groupId: 'g1' };
+
+/** The fake backend, answering the state it planned from, and recording what each run was given. */
+class Backend extends FakeBackend {
+  readonly given: { plan: Plan; before?: KnownState }[] = [];
+  failPlan?: unknown;
+  override async plan(selection: Selection, actions: Actions): Promise<PlanResult> {
+    if (this.failPlan) throw this.failPlan;
+    const result = await super.plan(selection, actions);
+    return result.ok ? { ...result, before: BEFORE } : result;
+  }
+  override async run(plan: Plan, before?: KnownState): Promise<RunHandle> {
+    this.given.push({ plan, before });
+    return super.run(plan);
+  }
+}
+
+describe('DeprovisionSession: plan -> confirm -> run -> verify as one machine', () => {
+  it('plans, waits for confirmation, runs with the pre-run state the plan carries, settles', async () => {
+    const backend = new Backend();
+    const session = new DeprovisionSession(backend);
+    session.send({ type: 'PLAN', selection: GROUP, actions: DISABLE });
+    const planned = await session.rest();
+    expect(planned.state).toBe('planned');
+    expect(backend.runs).toHaveLength(0);
+    session.send({ type: 'CONFIRM' });
+    const running = await session.when('running');
+    expect(backend.given[0].before).toBe(BEFORE);
+    (backend.runs[0] as FakeRun).advance(10);
+    const settled = await session.rest();
+    expect(settled.state).toBe('settled');
+    expect(settled.context.summary?.state).toBe('completed');
+    expect(running.context.handle?.runId).toBe(settled.context.summary?.runId);
+    session.send({ type: 'VERIFY', selection: GROUP });
+    expect((await session.rest()).state).toBe('verified');
+  });
+
+  it('a plan made elsewhere (a copy, as a view holds it) still runs with its pre-run state', async () => {
+    const backend = new Backend();
+    const result = await backend.plan(GROUP, DISABLE);
+    const session = new DeprovisionSession(backend);
+    session.send({ type: 'PLANNED', result: structuredClone(result) });
+    session.send({ type: 'CONFIRM' });
+    await session.when('running');
+    expect(backend.given[0].before).toEqual(BEFORE);
+  });
+
+  it('ABORT while the run is starting aborts it as soon as it exists', async () => {
+    const backend = new Backend();
+    const session = new DeprovisionSession(backend);
+    session.send({ type: 'PLANNED', result: await backend.plan(GROUP, DISABLE) });
+    session.send({ type: 'CONFIRM' });
+    expect(session.view.state).toBe('starting');
+    session.send({ type: 'ABORT' });
+    const settled = await session.when('settled');
+    expect(settled.context.summary?.state).toBe('aborted');
+    expect((backend.runs[0] as FakeRun).calls).toContain('abort');
+  });
+
+  it('a run with failures can run its failed steps again and settle anew', async () => {
+    const backend = new Backend();
+    const session = new DeprovisionSession(backend);
+    session.send({ type: 'PLANNED', result: await backend.plan(GROUP, DISABLE) });
+    session.send({ type: 'CONFIRM' });
+    await session.when('running');
+    const run = backend.runs[0] as FakeRun;
+    run.advance(1, 'failed');
+    run.advance(10);
+    expect((await session.when('settled')).context.summary?.state).toBe('completedWithFailures');
+    session.send({ type: 'RETRY_FAILED' });
+    expect(session.view.state).toBe('retrying');
+    run.advance(10);
+    const again = await session.when('settled');
+    expect(again.context.summary?.state).toBe('completed');
+  });
+
+  it('a refusal rests in refused; a failed read keeps the error as thrown for the edge to explain', async () => {
+    const refusing = new Backend({ refuse: () => ({ code: 'invalid-selection', message: 'no' }) });
+    const s1 = new DeprovisionSession(refusing);
+    s1.send({ type: 'PLAN', selection: GROUP, actions: DISABLE });
+    const refused = await s1.rest();
+    expect(refused.state).toBe('refused');
+    expect(refused.context.refusal?.code).toBe('invalid-selection');
+    s1.send({ type: 'CONFIRM' });
+    expect(s1.view.state).toBe('refused');
+
+    const failing = new Backend();
+    const wrongKey = new UserError('--hub "x": not a connection string');
+    failing.failPlan = wrongKey;
+    const s2 = new DeprovisionSession(failing);
+    s2.send({ type: 'PLAN', selection: GROUP, actions: DISABLE });
+    const failed = await s2.rest();
+    expect(failed.state).toBe('failed');
+    expect(failed.context.failure).toBe(wrongKey);
+    expect(failing.runs).toHaveLength(0);
+  });
+});
