@@ -59,6 +59,8 @@ export interface Route {
   operation: string | ((ctx: RequestContext) => string);
   /** Default 'service': the service's SAS policies or a bearer token. */
   auth?: 'service' | 'none';
+  /** The body is the caller's bytes (device telemetry), not JSON to parse. */
+  rawBody?: boolean;
   throttle?: (ctx: RequestContext) => ThrottleCost | undefined;
   handle: (ctx: RequestContext) => Reply | Promise<Reply>;
 }

@@ -17,6 +17,7 @@ import {
   createRootAuthority,
   createSelfSignedDeviceCertificate,
 } from './certs.js';
+import { hubThumbprint, parsedPem } from './device/credentials.js';
 import { deriveDeviceKey, enrollmentCommon, provision } from './seed-shared.js';
 import { type EmulatorStore, type HubState, newKey } from './store.js';
 
@@ -46,6 +47,8 @@ export async function seedDemo(store: EmulatorStore): Promise<void> {
   keep('contoso-factory-berlin-ca', factory);
   keep('contoso-field-services-ca', field);
   store.dps.caCertificates.set('contoso-root-ca', root.certPem);
+  // The hubs trust the same root: CA-authenticated devices connect with the chain they provisioned with.
+  for (const hub of hubs) hub.caCertificates.set('contoso-root-ca', root.certPem);
 
   const group = (id: string, attestation: Parameters<typeof enrollmentCommon>[1], status?: 'disabled') =>
     store.dps.groups.set(id, { enrollmentGroupId: id, ...enrollmentCommon(store, attestation, at, status) });
@@ -110,13 +113,16 @@ export async function seedDemo(store: EmulatorStore): Promise<void> {
     });
     if (!registered) return;
     const sk = attestation.symmetricKey;
+    // As DPS creates them: an individual X.509 enrollment's device is known by its certificate's thumbprint.
+    const clientCert = attestation.x509?.clientCertificates?.primary;
     provision(store, {
       registrationId: id,
       enrollment: { kind: 'individual', id },
       hub: hubFor(n++),
-      authType: attestation.type === 'x509' ? 'certificateAuthority' : 'sas',
+      authType: clientCert ? 'selfSigned' : attestation.type === 'x509' ? 'certificateAuthority' : 'sas',
       primaryKey: sk?.primaryKey,
       secondaryKey: sk?.secondaryKey,
+      ...(clientCert ? { primaryThumbprint: hubThumbprint(parsedPem(clientCert)) } : {}),
       at,
     });
   };

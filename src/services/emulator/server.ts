@@ -200,7 +200,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         Math.floor(Date.now() / 1000),
       );
     }
-    if (ctx.rawBody.length > 0 && ctx.body === undefined && isJsonRequest(ctx)) {
+    if (!route.rawBody && ctx.rawBody.length > 0 && ctx.body === undefined && isJsonRequest(ctx)) {
       throw new ServiceError('badRequest', 'the request body is not valid JSON');
     }
     const cost = route.throttle?.(ctx);
