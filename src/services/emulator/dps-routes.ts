@@ -12,6 +12,7 @@ import {
   renderGroup,
   renderRegistration,
 } from './dps-model.js';
+import { parseEnrollmentQuery } from './hub-query.js';
 import { type Reply, type RequestContext, type Route, pathPattern, type ThrottleCost } from './router.js';
 import { BadContinuationError, type EmulatorStore, pageAfter } from './store.js';
 import type { StoredEnrollment, StoredGroup } from './types.js';
@@ -64,11 +65,19 @@ export function page<T>(
   lookup: (key: string) => T | undefined,
   itemType: string,
   defaultSize?: number,
+  /** Only the items it accepts (a query's WHERE); pages are still `size` items at most. */
+  where?: (item: Record<string, unknown>) => boolean,
 ): Reply {
   const { size, continuation } = pageRequest(ctx, defaultSize);
+  const accept = where
+    ? (key: string) => {
+        const item = lookup(key);
+        return item !== undefined && where(item as Record<string, unknown>);
+      }
+    : undefined;
   let result: ReturnType<typeof pageAfter>;
   try {
-    result = pageAfter(sorted, continuation, size);
+    result = pageAfter(sorted, continuation, size, accept);
   } catch (err) {
     if (err instanceof BadContinuationError) throw new ServiceError('badRequest', err.message);
     throw err;
@@ -272,8 +281,8 @@ export function dpsRoutes(): Route[] {
     r('POST', '/enrollments/query', 'dps:queryEnrollments', (ctx) => {
       requireQuerySpec(ctx);
       const { store } = ctx.emulator;
-      // Enrollment queries ignore WHERE, as DPS does: clients page SELECT * and filter themselves.
-      return page(ctx, store.enrollmentIds(), (k) => renderOne(store, k), 'Enrollment');
+      const where = parseEnrollmentQuery((ctx.body as { query: string }).query, 'enrollments');
+      return page(ctx, store.enrollmentIds(), (k) => renderOne(store, k), 'Enrollment', undefined, where);
     }),
     r(
       'POST',
@@ -297,7 +306,8 @@ export function dpsRoutes(): Route[] {
     r('POST', '/enrollmentGroups/query', 'dps:queryGroups', (ctx) => {
       requireQuerySpec(ctx);
       const { store } = ctx.emulator;
-      return page(ctx, store.groupIds(), (k) => mapGroup(store, k), 'EnrollmentGroup');
+      const where = parseEnrollmentQuery((ctx.body as { query: string }).query, 'enrollmentGroups');
+      return page(ctx, store.groupIds(), (k) => mapGroup(store, k), 'EnrollmentGroup', undefined, where);
     }),
     r(
       'POST',

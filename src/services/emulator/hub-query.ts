@@ -211,3 +211,20 @@ export function parseDeviceQuery(sql: unknown): DeviceQuery {
   const where = m[4] ? [new Parser(tokens(m[4]), m[4]).parse()] : [];
   return { count: m[2], from, where };
 }
+
+/**
+ * A DPS enrollment query: `SELECT * FROM enrollments` (or `enrollmentGroups`), with an optional WHERE
+ * in the same condition language over the enrollment's JSON (`provisioningStatus = 'disabled'`,
+ * `attestation.type = 'x509'`). Anything else is refused: a filter is never ignored.
+ */
+export function parseEnrollmentQuery(sql: unknown, from: 'enrollments' | 'enrollmentGroups'): Condition | undefined {
+  const m = /^\s*SELECT\s+\*\s+FROM\s+(\w+)(?:\s+WHERE\s+(.+?))?\s*$/is.exec(String(sql ?? ''));
+  if (!m || m[1].toLowerCase() !== from.toLowerCase()) {
+    throw new ServiceError(
+      'badRequest',
+      `unsupported query: this emulator supports SELECT * FROM ${from} with an optional WHERE of ` +
+        'comparisons, IN, IS_DEFINED, STARTS_WITH, AND, OR, NOT',
+    );
+  }
+  return m[2] ? new Parser(tokens(m[2]), m[2]).parse() : undefined;
+}
