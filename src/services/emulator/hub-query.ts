@@ -213,13 +213,14 @@ export function parseDeviceQuery(sql: unknown): DeviceQuery {
 }
 
 /**
- * A DPS enrollment query: `SELECT * FROM enrollments` (or `enrollmentGroups`), with an optional WHERE
+ * A DPS enrollment query: `SELECT *` [FROM enrollments (or enrollmentGroups)], with an optional WHERE
  * in the same condition language over the enrollment's JSON (`provisioningStatus = 'disabled'`,
  * `attestation.type = 'x509'`). Anything else is refused: a filter is never ignored.
  */
 export function parseEnrollmentQuery(sql: unknown, from: 'enrollments' | 'enrollmentGroups'): Condition | undefined {
-  const m = /^\s*SELECT\s+\*\s+FROM\s+(\w+)(?:\s+WHERE\s+(.+?))?\s*$/is.exec(String(sql ?? ''));
-  if (!m || m[1].toLowerCase() !== from.toLowerCase()) {
+  // DPS takes `SELECT *` alone too (what the tool and the SDK samples send).
+  const m = /^\s*SELECT\s+\*(?:\s+FROM\s+(\w+))?(?:\s+WHERE\s+(.+?))?\s*$/is.exec(String(sql ?? ''));
+  if (!m || (m[1] !== undefined && m[1].toLowerCase() !== from.toLowerCase())) {
     throw new ServiceError(
       'badRequest',
       `unsupported query: this emulator supports SELECT * FROM ${from} with an optional WHERE of ` +

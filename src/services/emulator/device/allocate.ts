@@ -79,10 +79,11 @@ function newIdentity(
   iotEdge: boolean,
 ): StoredDevice {
   const now = new Date().toISOString();
+  const generationId = newGenerationId();
   return {
     deviceId,
     etag: store.newHubEtag(),
-    generationId: newGenerationId(),
+    generationId,
     status: 'enabled',
     statusUpdatedTime: now,
     connectionState: 'Disconnected',
@@ -90,6 +91,8 @@ function newIdentity(
     lastActivityTime: NEVER,
     ...credentials,
     iotEdge,
+    // An Edge device gets a scope of its own, as the hub gives one to every Edge device it creates.
+    ...(iotEdge ? { deviceScope: `ms-azure-iot-edge://${deviceId}-${generationId}`, parentScopes: [] } : {}),
     cloudToDeviceMessageCount: 0,
     twinVersion: 1,
   };
