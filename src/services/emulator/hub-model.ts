@@ -74,6 +74,9 @@ export function parseDevice(
     iotEdge,
     ...scopes(body, id, generationId, iotEdge, existing),
     ...(existing?.modules ? { modules: existing.modules } : {}),
+    // The twin outlives a PUT of the identity.
+    ...(existing?.tags ? { tags: existing.tags } : {}),
+    ...(existing?.desired ? { desired: existing.desired } : {}),
     cloudToDeviceMessageCount: existing?.cloudToDeviceMessageCount ?? 0,
     twinVersion: existing?.twinVersion ?? 1,
   };
@@ -210,8 +213,9 @@ export function renderTwin(d: StoredDevice): Json {
     },
     modelId: '',
     version: d.twinVersion,
+    ...(d.tags ? { tags: d.tags } : {}),
     properties: {
-      desired: { $metadata: meta, $version: 1 },
+      desired: { ...(d.desired ?? {}), $metadata: meta, $version: 1 },
       reported: { $metadata: meta, $version: 1 },
     },
     capabilities: { iotEdge: d.iotEdge },

@@ -130,6 +130,9 @@ export interface StoredDevice {
   deviceScope?: string;
   /** The scopes of the Edge device(s) this device sits under. */
   parentScopes?: string[];
+  /** Twin tags and desired properties (an enrollment's initialTwin, or what a migration carried over). */
+  tags?: Record<string, unknown>;
+  desired?: Record<string, unknown>;
   /** Module identities by module ID: they live and die with the device. */
   modules?: Record<string, StoredModule>;
   cloudToDeviceMessageCount: number;
