@@ -45,7 +45,8 @@ function addActionOptions(cmd: Command): Command {
     .addOption(new Option('--disenroll <action>', 'DPS action: disable (temporary) or delete (permanent)'))
     .addOption(new Option('--deregister <action>', 'hub action: disable, delete or none'))
     .option('--delete-registrations', 'whole group: delete its registration records after the hub step')
-    .option('--delete-group', 'whole group: delete the enrollment group at the end');
+    .option('--delete-group', 'whole group: delete the enrollment group at the end')
+    .option('--include-children', 'IoT Edge gateways: deregister their child devices too (the same hub action)');
 }
 
 type Flags = TargetFlags & SelectorFlags & { json?: boolean; yes?: boolean; retryFailed?: boolean } & Record<string, unknown>;

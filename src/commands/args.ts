@@ -20,6 +20,7 @@ export interface ActionFlags {
   deregister?: string;
   deleteRegistrations?: boolean;
   deleteGroup?: boolean;
+  includeChildren?: boolean;
 }
 
 // DPS registration IDs: alphanumeric, lower case, and '-', '.', '_', ':' (max 128); device IDs allow more.
@@ -103,5 +104,14 @@ export function parseActions(flags: ActionFlags, selection: Selection): Actions 
     const flag = deleteRegistrations ? '--delete-registrations' : '--delete-group';
     throw new UserError(`${flag} cleans up a whole enrollment group: use it with --group ID and no --device`);
   }
-  return { disenroll: disenroll.data, deregister: deregister.data, deleteRegistrations, deleteGroup };
+  if (flags.includeChildren === true && deregister.data === 'none') {
+    throw new UserError('--include-children deregisters the children of an IoT Edge gateway: use it with --deregister disable or delete');
+  }
+  return {
+    disenroll: disenroll.data,
+    deregister: deregister.data,
+    deleteRegistrations,
+    deleteGroup,
+    ...(flags.includeChildren === true ? { includeChildren: true } : {}),
+  };
 }

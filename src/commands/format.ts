@@ -30,6 +30,7 @@ export function formatPlan(plan: Plan): string {
     );
   }
   lines.push(`  devices: ${plan.counts.devices}`);
+  if (plan.counts.modulesDeleted) lines.push(`  module identities deleted with their device: ${plan.counts.modulesDeleted}`);
   if (plan.hubIdentities) lines.push(...hubIdentityLines(plan));
   else for (const [hub, n] of Object.entries(plan.counts.devicesPerHub)) lines.push(`    ${sanitize(hub)}: ${n}`);
   for (const phase of PHASES) {
@@ -182,6 +183,7 @@ export function actionWords(a: Actions | undefined, s: Selection): string {
   const parts = [`DPS ${dps}`, `hub ${a.deregister}`];
   if (a.deleteRegistrations) parts.push('delete records');
   if (a.deleteGroup) parts.push('delete group');
+  if (a.includeChildren) parts.push('Edge children too');
   return parts.join(', ');
 }
 

@@ -4,9 +4,9 @@
  * "allowed"; "possible" (the analysis could not be sure) agrees with either. A device DPS did not
  * answer for cannot confirm anything, so it counts as a difference.
  */
-import type { ReenrollmentVerdict } from '../core/model.js';
+import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
 import { sanitize } from '../core/text.js';
-import type { RegistrationAttempt } from '../services/backend.js';
+import type { HubSendAttempt, RegistrationAttempt } from '../services/backend.js';
 
 export type Agreement = 'matches' | 'differs' | 'not-attempted';
 
@@ -28,6 +28,17 @@ export function agreementOf(
   return returned === (verdict === 'allowed') ? 'matches' : 'differs';
 }
 
+/** Whether the hub's answer agrees with the identity status verify read on that hub; undefined: nothing to compare. */
+export function hubAgreementOf(
+  hubs: readonly HubIdentityCheck[] | undefined,
+  send: HubSendAttempt | undefined,
+): 'matches' | 'differs' | undefined {
+  if (!send || (send.outcome !== 'sent' && send.outcome !== 'refused')) return undefined;
+  const read = hubs?.find((h) => h.hub.toLowerCase() === send.hub.toLowerCase());
+  if (!read || read.status === 'unknown') return undefined;
+  return (send.outcome === 'sent') === (read.status === 'enabled') ? 'matches' : 'differs';
+}
+
 /** Attempts a few devices at a time, in the verdicts' order. */
 export async function attemptAll(
   verdicts: ReenrollmentVerdict[],
@@ -45,7 +56,8 @@ export async function attemptAll(
         registrationId: v.registrationId,
         verdict: v.verdict,
         attempt: answer,
-        agreement: agreementOf(v.verdict, answer),
+        agreement:
+          hubAgreementOf(v.hubs, answer.hubSend) === 'differs' ? 'differs' : agreementOf(v.verdict, answer),
       };
     }
   };
@@ -66,6 +78,20 @@ function describe(attempt: RegistrationAttempt): string {
   }
 }
 
+function describeSend(send: HubSendAttempt | undefined): string {
+  if (!send) return '';
+  switch (send.outcome) {
+    case 'sent':
+      return `; hub ${sanitize(send.hub)}: telemetry accepted`;
+    case 'refused':
+      return `; hub ${sanitize(send.hub)}: refused (${send.status ?? sanitize(send.reason)})`;
+    case 'error':
+      return `; hub ${sanitize(send.hub)}: no answer: ${sanitize(send.reason)}`;
+    default:
+      return `; hub: not tried: ${sanitize(send.reason)}`;
+  }
+}
+
 const WORD: Record<Agreement, string> = {
   matches: 'matches',
   differs: 'DIFFERS',
@@ -82,7 +108,7 @@ export function formatAttempts(reports: AttemptReport[]): string {
   for (const r of reports) {
     lines.push(
       `  ${WORD[r.agreement].padEnd(13)} ${sanitize(r.registrationId)}: ` +
-        `predicted ${r.verdict}; ${describe(r.attempt)}`,
+        `predicted ${r.verdict}; ${describe(r.attempt)}${describeSend(r.attempt.hubSend)}`,
     );
   }
   return lines.join('\n');

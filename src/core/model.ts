@@ -105,6 +105,20 @@ export interface HubDevice {
   lastActivityTime?: string;
   /** When the status last changed (the service's clock); restore uses it to see a change since a run. */
   statusUpdatedTime?: string;
+  /** An IoT Edge device (capabilities.iotEdge): other devices may connect through it. */
+  iotEdge?: boolean;
+  /** An Edge device's own scope; a child device's: its parent's. */
+  deviceScope?: string;
+}
+
+/** An IoT Edge gateway among the devices read: the devices under it and its module identities. */
+export interface EdgeGateway {
+  hub: string;
+  deviceId: string;
+  /** Device IDs (on the same hub) whose parentScopes name the gateway. */
+  children: string[];
+  /** Module IDs of the gateway: deleting it deletes them. */
+  modules: string[];
 }
 
 /** Everything a plan or an analysis may know about the services at one moment. */
@@ -126,6 +140,8 @@ export interface KnownState {
   hubLookup?: HubLookup;
   /** Hubs (lower-case host names) whose identities could not be read: what they hold is not known. */
   unreadHubs?: string[];
+  /** The Edge gateways among the hub devices read, with their children and modules (hub queries). */
+  edgeGateways?: EdgeGateway[];
 }
 
 /** What a lookup of device IDs on hubs costs: queries, and minutes at the hub's query budget. */

@@ -46,6 +46,8 @@ export class PlanBuilder {
   readonly warnings: PlanWarning[] = [];
   readonly devicesPerHub: Record<string, number> = {};
   readonly hubIdentities: HubIdentityCount[] = [];
+  /** Module identities the hub deletes remove with their devices (plan-edge.ts). */
+  modulesDeleted = 0;
   private readonly numbers = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
 
   add(phase: Phase, op: StepOperation, call: string, registrationIds: string[]): PlanStep {
@@ -311,7 +313,12 @@ export class PlanBuilder {
       ...base,
       steps: ordered,
       warnings: this.warnings,
-      counts: { steps, devicesPerHub: this.devicesPerHub, devices },
+      counts: {
+        steps,
+        devicesPerHub: this.devicesPerHub,
+        devices,
+        ...(this.modulesDeleted > 0 ? { modulesDeleted: this.modulesDeleted } : {}),
+      },
       ...(this.hubIdentities.length > 0 ? { hubIdentities: this.hubIdentities } : {}),
     };
   }

@@ -39,9 +39,10 @@ export type StepOperation =
    * changed since is not deleted). Every other plan refuses to delete a blocker.
    */
   | { kind: 'deleteBlocker'; registrationId: string; groupId: string; etag?: string; runId: string }
-  | { kind: 'disableHubDevices'; hub: string; deviceIds: string[] }
+  /** `edgeChildrenOf`: these are the child devices of that IoT Edge gateway (no DPS selection of their own). */
+  | { kind: 'disableHubDevices'; hub: string; deviceIds: string[]; edgeChildrenOf?: string }
   | { kind: 'enableHubDevices'; hub: string; deviceIds: string[] }
-  | { kind: 'deleteHubDevices'; hub: string; deviceIds: string[] }
+  | { kind: 'deleteHubDevices'; hub: string; deviceIds: string[]; edgeChildrenOf?: string }
   | { kind: 'deleteRegistration'; registrationId: string }
   /** Read back and re-run the re-enrollment analysis for these registration IDs (no change). */
   | { kind: 'verify'; registrationIds: string[] };
@@ -102,7 +103,11 @@ export type WarningCode =
   /** Restore: a target changed since the run (a later run of this tool, or someone else): left as it is. */
   | 'changed-since'
   /** Restore: it was already disabled before the run, so restore leaves it disabled. */
-  | 'was-already-disabled';
+  | 'was-already-disabled'
+  /** An IoT Edge gateway the plan deregisters has child devices that connect through it. */
+  | 'edge-children'
+  /** Deleting an IoT Edge gateway deletes its module identities too. */
+  | 'edge-modules';
 
 export interface PlanWarning {
   code: WarningCode;
@@ -160,7 +165,13 @@ export interface Plan {
   /** Registration records snapshot taken before anything changes; lives in the journal. */
   snapshot: RegistrationRecord[];
   /** Per phase, the number of steps; per hub, the number of devices affected. */
-  counts: { steps: Record<Phase, number>; devicesPerHub: Record<string, number>; devices: number };
+  counts: {
+    steps: Record<Phase, number>;
+    devicesPerHub: Record<string, number>;
+    devices: number;
+    /** Module identities the plan's hub deletes remove with their devices (IoT Edge gateways). */
+    modulesDeleted?: number;
+  };
   /** Per hub: identities found (by record, by lookup) and what the lookup cost. Absent: no hub step planned. */
   hubIdentities?: HubIdentityCount[];
   /** Set for a restore plan: the run it undoes. */

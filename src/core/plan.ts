@@ -3,6 +3,7 @@
  * After drafting the steps it simulates them and asks the re-enrollment analysis about every device of
  * the selection: any device DPS might still accept becomes a warning naming it and the way back in.
  */
+import { addEdgeSteps } from './plan-edge.js';
 import { type AdvicePart, advise } from './advice.js';
 import type { AttestationType, KnownState } from './model.js';
 import { priorOf } from './evidence.js';
@@ -184,6 +185,7 @@ export function planDeprovision(
         : selection.kind === 'group'
           ? planGroup(selection, actions, ctx)
           : planGroupDevices(selection, actions, ctx);
+    addEdgeSteps(draft.builder, state, actions);
     const plan = draft.builder.build(
       { selection, actions, snapshot: draft.snapshot, prior: priorOf(selection, state) },
       draft.evidence.length,

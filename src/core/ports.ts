@@ -94,6 +94,8 @@ export interface HubPort {
    * query-sized batch (see core/hub-lookup.ts); IDs a query cannot quote safely are read one by one.
    */
   findDevices(deviceIds: string[]): Promise<HubDevice[]>;
+  /** An Edge gateway's children (devices whose parentScopes name its scope) and its module IDs. */
+  findEdgeDependents?(gateway: { deviceId: string; deviceScope: string }): Promise<{ children: string[]; modules: string[] }>;
   /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */
   deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]>;
 }

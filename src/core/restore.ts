@@ -58,6 +58,8 @@ interface HubChange extends Change {
   hub: string;
   deviceId: string;
   registrationId: string;
+  /** A child of an IoT Edge gateway the run deregistered with it (--include-children). */
+  edgeChild?: boolean;
 }
 interface BlockerChange extends Change {
   registrationId: string;
@@ -130,7 +132,13 @@ function changesOf(plan: Plan, results: StepResult[]): Changes {
       case 'disableHubDevices': {
         for (const i of devicesThatChanged(step, result, 'succeeded')) {
           const deviceId = op.deviceIds[i];
-          c.hubs.push({ hub: op.hub, deviceId, registrationId: registrationIdAt(step, i, deviceId), stepId: step.id });
+          c.hubs.push({
+            hub: op.hub,
+            deviceId,
+            registrationId: registrationIdAt(step, i, deviceId),
+            stepId: step.id,
+            ...(op.edgeChildrenOf ? { edgeChild: true } : {}),
+          });
         }
         const before = devicesThatChanged(step, result, 'alreadyDone');
         if (before.length > 0) {
@@ -282,7 +290,8 @@ export function planRestore(runId: string, plan: Plan, results: StepResult[], ct
       { read: now.read, present: now.value !== undefined, status: now.value?.status, statusUpdatedTime: now.value?.statusUpdatedTime },
       { status: 'disabled', at: ctx.outcomeAt?.get(h.stepId) },
     );
-    mark(h.registrationId, reason === undefined);
+    // An Edge gateway's child has no DPS selection of its own here: re-enabled, not verified at DPS.
+    if (!h.edgeChild) mark(h.registrationId, reason === undefined);
     if (reason) {
       left.push({ what: `hub device ${h.deviceId} on ${h.hub}`, reason, registrationIds: [h.registrationId] });
       continue;

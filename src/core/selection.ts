@@ -22,6 +22,8 @@ export interface Actions {
   deleteRegistrations: boolean;
   /** Whole group only: delete the enrollment group itself (after its registration records). */
   deleteGroup: boolean;
+  /** Also deregister (same action) the child devices of an IoT Edge gateway the plan deregisters. */
+  includeChildren?: boolean;
 }
 
 /** The safe defaults: temporary, reversible, nothing cleaned up. */

@@ -15,6 +15,7 @@ import type { Plan, PlanResult, StepResult } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { Actions, Selection } from '../core/selection.js';
 import type { RegistrationOutcome } from './device/register.js';
+import type { SendOutcome } from './device/send.js';
 
 export interface TargetInfo {
   kind: 'sandbox' | 'azure';
@@ -77,7 +78,13 @@ export interface RunSummary {
  * What DPS answered when the device itself tried to register (sandbox: the emulator), or why it was
  * not tried (`unavailable`: the tool holds no credentials for that device).
  */
-export type RegistrationAttempt = RegistrationOutcome | { outcome: 'unavailable'; reason: string };
+export type RegistrationAttempt = (RegistrationOutcome | { outcome: 'unavailable'; reason: string }) & {
+  /** The device's telemetry to the hub it was assigned to, with the credentials it holds, before it registered. */
+  hubSend?: HubSendAttempt;
+};
+
+/** What the hub answered when the device sent with the credentials it holds, or why it did not try. */
+export type HubSendAttempt = SendOutcome | { outcome: 'unavailable'; reason: string };
 
 export interface Backend {
   target: TargetInfo;

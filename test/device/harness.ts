@@ -14,6 +14,7 @@ import { parseEndpoint } from '../../src/services/azure/endpoint.js';
 import { buildPorts, emulatorTarget } from '../../src/services/azure/target.js';
 import type { RunSummary } from '../../src/services/backend.js';
 import { type RegistrationOutcome, registerDevice } from '../../src/services/device/register.js';
+import { type HubDevice, openHubDevice } from '../../src/services/device/send.js';
 import { parseEnrollment, parseGroup } from '../../src/services/emulator/dps-model.js';
 import { type EmulatorHandle, startEmulator } from '../../src/services/emulator/index.js';
 import { deriveDeviceKey } from '../../src/services/emulator/seed-shared.js';
@@ -35,6 +36,8 @@ export interface World {
   backend(options?: Partial<BackendOptions>): SessionBackend;
   hold(device: Device & { chain: GeneratedChain }): void;
   register(device: Device): Promise<RegistrationOutcome>;
+  /** The device's client on its hub (the official device client, HTTP), with the credentials it registered with. */
+  hubClient(device: Device, assigned: { assignedHub: string; deviceId: string }): HubDevice;
   /** plan -> run -> done; fails the test when the planner refuses or a step other than verify fails. */
   deprovision(
     selection: Selection,
@@ -86,6 +89,15 @@ export async function startWorld(): Promise<World> {
           : { symmetricKey: device.symmetricKey }),
         pollingIntervalMs: 20,
       }),
+    hubClient: (device, assigned) =>
+      openHubDevice({
+        endpoint,
+        hubHost: assigned.assignedHub,
+        deviceId: assigned.deviceId,
+        ...('chain' in device
+          ? { certPem: device.chain.leafAndIntermediatePem, keyPem: device.chain.leaf.keyPem }
+          : { symmetricKey: device.symmetricKey }),
+      }),
     async deprovision(selection, actions, options) {
       const b = backend(options);
       const planned = await b.plan(selection, { ...SAFE_ACTIONS, ...actions });
@@ -130,6 +142,12 @@ export function enrollIndividual(
           },
   };
   store.putEnrollment(parseEnrollment(body, registrationId, undefined, store));
+}
+
+/** A CA certificate uploaded to and verified on every hub: CA-authenticated devices' chains lead to it. */
+export function trustOnHubs(world: World, name: string, pem: string): void {
+  for (const hub of world.emulator.store.hubs.values()) hub.caCertificates.set(name, pem);
+  world.emulator.store.touch();
 }
 
 /** An enrollment group: symmetric key, a signing certificate, or a reference to a verified CA. */

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, verifyCommand } from '../../src/commands/headless.js';
-import { agreementOf } from '../../src/commands/verify-attempt.js';
+import { agreementOf, hubAgreementOf } from '../../src/commands/verify-attempt.js';
 import type { ReenrollmentVerdict } from '../../src/core/model.js';
 import type { RegistrationAttempt } from '../../src/services/backend.js';
 import type { SessionBackend } from '../../src/services/session/create-backend.js';
@@ -33,6 +33,10 @@ describe('verify --attempt on the sandbox (compiled program)', () => {
     expect(attempts).toHaveLength(15);
     for (const a of attempts)
       expect(a).toMatchObject({ verdict: 'allowed', attempt: { outcome: 'assigned' }, agreement: 'matches' });
+    // Each device also sent telemetry to its hub with its key; meter-eu-0011 is disabled there (demo).
+    const sends = Object.fromEntries(attempts.map((a) => [(a as { registrationId?: string }).registrationId, a.attempt.hubSend]));
+    expect(sends['meter-eu-0001']).toMatchObject({ outcome: 'sent', hub: expect.stringMatching(/azure-devices\.net$/) });
+    expect(sends['meter-eu-0011']).toMatchObject({ outcome: 'refused', status: 401 });
     // Allowed devices are not deprovisioned: verify still says so with its exit code.
     expect(before.code).toBe(EXIT.failed);
 
@@ -51,7 +55,7 @@ describe('verify --attempt on the sandbox (compiled program)', () => {
     const after = await cli(['verify', '--group', 'smart-meters-eu', '--attempt']);
     expect(after.stdout).toContain('Registration attempts: 15 match the analysis, 0 differ');
     expect(after.stdout).toMatch(
-      /matches\s+meter-eu-0001: predicted blocked; refused: DPS ended .* "disabled"/,
+      /matches\s+meter-eu-0001: predicted blocked; refused: DPS ended .* "disabled".*; hub hub-\w+\.azure-devices\.net: refused \(401\)/,
     );
     expect(after.stdout).not.toContain('DIFFERS');
     expect(after.code).toBe(EXIT.done);
@@ -72,8 +76,11 @@ describe('verify --attempt on the sandbox (compiled program)', () => {
   it('an X.509 device registers with its certificate chain over the HTTPS device endpoint', async () => {
     const x509 = await cli(['verify', '--enrollment', 'kiosk-madrid-0005', '--attempt']);
     expect(x509.stdout).toMatch(
-      /matches\s+kiosk-madrid-0005: predicted allowed; assigned to \S+ as kiosk-madrid-0005/,
+      /matches\s+kiosk-madrid-0005: predicted allowed; assigned to \S+ as kiosk-madrid-0005; hub \S+: telemetry accepted/,
     );
+    // A CA-authenticated group device: its chain leads to the root the hubs trust.
+    const ca = await cli(['verify', '--group', 'factory-line-berlin', '--device', 'sensor-berlin-0001', '--attempt']);
+    expect(ca.stdout).toMatch(/matches\s+sensor-berlin-0001: predicted allowed; assigned to .*; hub \S+: telemetry accepted/);
   });
 });
 
@@ -104,6 +111,21 @@ describe('the comparison', () => {
     expect(agreementOf('allowed', refused)).toBe('differs');
     expect(agreementOf('blocked', noAnswer)).toBe('differs');
     expect(agreementOf('blocked', { outcome: 'unavailable', reason: 'no key' })).toBe('not-attempted');
+  });
+
+  it("the hub's answer to the device's telemetry must agree with the identity status verify read there", () => {
+    const hub = 'hub-eu.azure-devices.net';
+    const read = (status: 'enabled' | 'disabled' | 'absent') => [{ hub, deviceId: 'd', status }];
+    const sent = { outcome: 'sent', hub } as const;
+    const refusedByHub = { outcome: 'refused', hub, status: 401, reason: 'the hub refused the device (401)' } as const;
+    expect(hubAgreementOf(read('enabled'), sent)).toBe('matches');
+    expect(hubAgreementOf(read('disabled'), refusedByHub)).toBe('matches');
+    expect(hubAgreementOf(read('absent'), refusedByHub)).toBe('matches');
+    expect(hubAgreementOf(read('disabled'), sent)).toBe('differs');
+    expect(hubAgreementOf(read('enabled'), refusedByHub)).toBe('differs');
+    // Nothing read on that hub, or no answer: nothing to compare.
+    expect(hubAgreementOf([], sent)).toBeUndefined();
+    expect(hubAgreementOf(read('enabled'), { outcome: 'error', hub, reason: 'timeout' })).toBeUndefined();
   });
 
   /** A backend that answers verify and attemptRegistration from the test's tables (no services). */

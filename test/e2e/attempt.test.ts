@@ -47,7 +47,7 @@ describe('try to register a device now, in a real terminal', () => {
     term.send('t');
     const answered = await term.waitFor(/device: (refused|assigned|ERROR|not tried)[^\n]*/, 30_000);
     // The blocker decides first and holds keys of its own, so the device's group-derived key gets 401.
-    expect(answered).toContain('→ blocked · device: refused (401 Unauthorized) ✓ matches');
+    expect(answered).toContain('→ blocked · device: refused (401) · hub: refused (401) ✓ matches');
     expect(answered).toContain('Attempts: 1 match the analysis, 0 DIFFER.');
     expect(layoutProblems(term, 80, 24, 'summary after t')).toEqual([]);
 

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import iothub from 'azure-iothub';
 import { RestApiClient as HubRestApiClient } from 'azure-iothub/dist/common-http/rest_api_client.js';
 import { SharedAccessSignature } from 'azure-iot-common';
@@ -100,6 +101,44 @@ describe('emulator: throttling', () => {
     // Another hub has its own budget.
     expect((await failure(hubClient(em, 1).get('t-1'))).name).toBe('DeviceNotFoundError');
     expect(em.stats().operations['hub:getDevice']).toMatchObject({ '429': 1 });
+  });
+
+  it('bad input is a 400 even when the budget is spent, and a refused call spends none of it', async () => {
+    // timeScale 0.05: 5 identity operations; hub queries hold 1.
+    em = await startEmulator({ tier: 'S1', units: 1, timeScale: 0.05 });
+    const registry = hubClient(em, 0);
+    await registry.addDevices([1, 2, 3, 4, 5].map((i) => ({ deviceId: `o-${i}` })) as any);
+    expect((await failure(registry.get('o-1'))).name).toBe('ThrottlingError');
+    // 101 devices: the size is checked before the budget.
+    // The SDK refuses 101 devices itself, so this one goes over plain HTTP with the owner policy's token.
+    const { SharedAccessSignature } = (await import('azure-iot-common')).default;
+    const hub = em.hubs[0];
+    const policyKey = /SharedAccessKey=([^;]+)/.exec(hub.connectionString)?.[1] as string;
+    const token = SharedAccessSignature.create(hub.host, 'iothubowner', policyKey, Math.floor(Date.now() / 1000) + 600);
+    const tooMany = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        `${em?.url}/devices?api-version=2021-04-12`,
+        { method: 'POST', headers: { host: hub.host, authorization: token.toString(), 'content-type': 'application/json' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(Array.from({ length: 101 }, (_, i) => ({ id: `x-${i}`, importMode: 'create' }))));
+    });
+    expect(tooMany.status).toBe(400);
+    expect((JSON.parse(tooMany.body) as { Message: string }).Message).toMatch(/^ErrorCode:TooManyDevices;/);
+
+    // A query the hub cannot run is refused and costs nothing: the next good query still gets through.
+    const bad = await failure(registry.createQuery('SELECT * FROM devices WHERE deviceId LIKE "o%"').next());
+    expect(bad.response?.statusCode).toBe(400);
+    expect(JSON.parse(bad.responseBody).Message).toMatch(/^ErrorCode:ArgumentInvalid;/);
+    const ok = await registry.createQuery("SELECT * FROM devices WHERE STARTS_WITH(deviceId, 'o-') OR deviceId = 'none'").next();
+    expect((ok.result as { deviceId: string }[]).map((t) => t.deviceId)).toEqual(['o-1', 'o-2', 'o-3', 'o-4', 'o-5']);
   });
 
   it('limits hub queries and DPS operations separately; throttle:false lifts every limit', async () => {

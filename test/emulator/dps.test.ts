@@ -106,12 +106,9 @@ describe('emulator: DPS service API', () => {
     expect((await failure(dps.getEnrollmentGroup('meters-0001'))).response.statusCode).toBe(404);
   });
 
-  it('pages enrollment queries with x-ms-continuation and ignores WHERE', async () => {
+  it('pages enrollment queries with x-ms-continuation', async () => {
     for (let i = 0; i < 7; i++) await dps.createOrUpdateIndividualEnrollment(symmetric(`valve-${i}`));
-    const query = dps.createIndividualEnrollmentQuery(
-      { query: "SELECT * FROM enrollments WHERE x = 'y'" },
-      3,
-    );
+    const query = dps.createIndividualEnrollmentQuery({ query: 'SELECT * FROM enrollments' }, 3);
     const seen: string[] = [];
     let pages = 0;
     while (query.hasMoreResults) {
@@ -122,6 +119,28 @@ describe('emulator: DPS service API', () => {
     // camera-0300 from the test above is there too: 8 enrollments in pages of 3.
     expect(pages).toBe(3);
     expect(seen).toEqual(['camera-0300', ...[0, 1, 2, 3, 4, 5, 6].map((i) => `valve-${i}`)]);
+  });
+
+  it('answers a WHERE on provisioningStatus correctly, and refuses a query it cannot run', async () => {
+    await dps.createOrUpdateIndividualEnrollment({ ...symmetric('valve-off'), provisioningStatus: 'disabled' } as any);
+    const disabled = dps.createIndividualEnrollmentQuery(
+      { query: "SELECT * FROM enrollments WHERE provisioningStatus = 'disabled'" },
+      3,
+    );
+    const seen: { registrationId: string; provisioningStatus: string }[] = [];
+    while (disabled.hasMoreResults) {
+      const page = await disabled.next(disabled.continuationToken ?? undefined);
+      seen.push(...(page.responseBody as unknown as any[]));
+    }
+    // camera-0300 was disabled by a test above; the valves are enabled.
+    expect(seen.map((e) => [e.registrationId, e.provisioningStatus])).toEqual([
+      ['camera-0300', 'disabled'],
+      ['valve-off', 'disabled'],
+    ]);
+    const refused = await failure(
+      dps.createIndividualEnrollmentQuery({ query: 'SELECT registrationId FROM enrollments' }).next(),
+    );
+    expect(refused.response.statusCode).toBe(400);
   });
 
   it('runs bulk operations item by item, at most 10 per call', async () => {

@@ -122,7 +122,7 @@ describe('emulator: IoT Hub registry API', () => {
     expect((disabled.result as any[]).map((t) => t.deviceId)).toEqual(['query-1', 'query-3']);
     const count = await us.createQuery('SELECT COUNT() AS n FROM devices').next();
     expect(count.result).toEqual([{ n: 5 }]);
-    const unsupported = await failure(us.createQuery('SELECT * FROM devices.modules').next());
+    const unsupported = await failure(us.createQuery('SELECT * FROM devices.jobs').next());
     expect(unsupported.name).toBe('ArgumentError');
 
     const stats = (await us.getRegistryStatistics()).responseBody as any;

@@ -31,7 +31,8 @@ function answerText(attempt: RegistrationAttempt): string {
     case 'refused': {
       if (attempt.registrationStatus) return `refused (${sanitize(attempt.registrationStatus)})`;
       // A blocker has keys of its own: the device's key no longer matches what decides it.
-      if (attempt.status === 401) return 'refused (401 Unauthorized)';
+      // Shorter when the hub's answer follows: the line must fit 80 columns.
+      if (attempt.status === 401) return attempt.hubSend ? 'refused (401)' : 'refused (401 Unauthorized)';
       if (attempt.status) return `refused (${attempt.status})`;
       return `refused: ${sanitize(attempt.reason)}`;
     }
@@ -40,6 +41,15 @@ function answerText(attempt: RegistrationAttempt): string {
     case 'unavailable':
       return `not tried: ${sanitize(attempt.reason)}`;
   }
+}
+
+/** The hub's answer to the device's telemetry, short: the line must still fit 80 columns. */
+function hubText(attempt: RegistrationAttempt): string {
+  const send = attempt.hubSend;
+  if (!send || send.outcome === 'unavailable') return '';
+  if (send.outcome === 'sent') return ' · hub: sent !';
+  if (send.outcome === 'refused') return ` · hub: refused${send.status ? ` (${send.status})` : ''}`;
+  return ' · hub: no answer';
 }
 
 const AGREEMENT_WORD: Record<Agreement, string> = {
@@ -61,7 +71,7 @@ export function attemptText(
   const { attempt } = state;
   const agreement = agreementOf(verdict, attempt);
   const word = AGREEMENT_WORD[agreement];
-  const text = `${verdict} · device: ${answerText(attempt)}${word ? ` ${word}` : ''}`;
+  const text = `${verdict} · device: ${answerText(attempt)}${hubText(attempt)}${word ? ` ${word}` : ''}`;
   const tone: Tone =
     agreement === 'differs'
       ? 'danger'
@@ -69,7 +79,7 @@ export function attemptText(
         ? 'caution'
         : agreement === 'not-tried'
           ? 'dim'
-          : attempt.outcome === 'assigned'
+          : attempt.outcome === 'assigned' || attempt.hubSend?.outcome === 'sent'
             ? 'caution'
             : 'ok';
   return { text, tone };

@@ -54,6 +54,9 @@ export function planLines(info: SelectionInfo, plan: Plan, width: number): ListR
     {},
     '  ',
   );
+  if (plan.counts.modulesDeleted) {
+    wrap(`Module identities deleted with their Edge device: ${plan.counts.modulesDeleted}`, {}, '  ');
+  }
   if (plan.hubIdentities?.length) {
     // Every identity the plan deregisters, per hub: named by a record, or found by looking the ID up.
     const counts = plan.hubIdentities.map((h) => {

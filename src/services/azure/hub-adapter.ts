@@ -58,6 +58,8 @@ export function toHubDevice(hub: string, body: Json, source: 'identity' | 'twin'
   // An identity says statusUpdatedTime, a twin statusUpdateTime.
   const statusTime = source === 'identity' ? body.statusUpdatedTime : body.statusUpdateTime;
   if (typeof statusTime === 'string' && !NEVER.test(statusTime)) device.statusUpdatedTime = statusTime;
+  if (body.capabilities?.iotEdge === true) device.iotEdge = true;
+  if (typeof body.deviceScope === 'string' && body.deviceScope) device.deviceScope = body.deviceScope;
   return device;
 }
 
@@ -152,6 +154,31 @@ export class AzureHubAdapter implements HubPort {
       () => this.registry.createQuery('SELECT * FROM devices', this.pageSize) as any,
       (twin) => toHubDevice(this.host, twin, 'twin'),
     );
+  }
+
+  /** Two queries: the devices whose parentScopes name the gateway's scope, and the gateway's modules. */
+  async findEdgeDependents(gateway: { deviceId: string; deviceScope: string }): Promise<{ children: string[]; modules: string[] }> {
+    const scope = queryLiteral(gateway.deviceScope);
+    const id = queryLiteral(gateway.deviceId);
+    if (scope === undefined || id === undefined) return { children: [], modules: [] };
+    const ctx = this.ctx(`find the children and modules of ${gateway.deviceId}`);
+    const children: string[] = [];
+    for await (const page of pages(
+      ctx,
+      () => this.registry.createQuery(`SELECT * FROM devices WHERE ARRAY_CONTAINS(parentScopes, ${scope})`, this.pageSize) as any,
+      (twin: Json) => String(twin.deviceId ?? ''),
+    )) {
+      for (const child of page) if (child && child !== gateway.deviceId) children.push(child);
+    }
+    const modules: string[] = [];
+    for await (const page of pages(
+      ctx,
+      () => this.registry.createQuery(`SELECT * FROM devices.modules WHERE deviceId = ${id}`, this.pageSize) as any,
+      (twin: Json) => String(twin.moduleId ?? ''),
+    )) {
+      for (const m of page) if (m) modules.push(m);
+    }
+    return { children, modules };
   }
 
   async findDevices(deviceIds: string[]): Promise<HubDevice[]> {

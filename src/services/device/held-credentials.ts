@@ -1,14 +1,25 @@
 /**
- * Registration attempts with the credentials the sandbox keeps for its demo devices (their keys, or
- * their certificate chains and private keys), sent through the official device SDK to the embedded
- * emulator's device endpoint.
+ * Attempts with the credentials the sandbox keeps for its demo devices (their keys, or their
+ * certificate chains and private keys), through the official device SDKs, to the embedded emulator:
+ * first the device sends telemetry to the hub it was assigned to (what it can still do with what it
+ * holds), then it registers with DPS (which may create a missing hub identity, so it comes second).
  */
-import type { RegistrationAttempt } from '../backend.js';
+import type { HubSendAttempt, RegistrationAttempt } from '../backend.js';
 import { parseEndpoint } from '../azure/endpoint.js';
 import type { EmulatorHandle } from '../emulator/index.js';
 
 /** The emulator decides while answering the first request, so there is no point in waiting 2 s to poll. */
 const EMULATOR_POLLING_MS = 100;
+
+/** Where the device was assigned: its registration record, else a hub that has its identity. */
+function knownHub(emulator: EmulatorHandle, registrationId: string): { hubHost: string; deviceId: string } | undefined {
+  const record = emulator.store.dps.registrations.get(registrationId);
+  if (record?.assignedHub) return { hubHost: record.assignedHub, deviceId: record.deviceId };
+  for (const hub of emulator.store.hubs.values()) {
+    if (hub.devices.has(registrationId)) return { hubHost: hub.host, deviceId: registrationId };
+  }
+  return undefined;
+}
 
 export function attemptWithHeldCredentials(
   emulator: EmulatorHandle,
@@ -25,18 +36,28 @@ export function attemptWithHeldCredentials(
           : 'the sandbox holds no key or certificate for this device',
       };
     }
-    // Loaded on first use: the device SDK is not needed to start the sandbox.
-    const [{ registerDevice }, { url, ca }] = await Promise.all([
+    // Loaded on first use: the device SDKs are not needed to start the sandbox.
+    const [{ registerDevice }, { sendTelemetry }, { url, ca }] = await Promise.all([
       import('./register.js'),
+      import('./send.js'),
       emulator.deviceEndpoint(),
     ]);
-    return registerDevice({
-      endpoint: parseEndpoint(url, ca),
+    const endpoint = parseEndpoint(url, ca);
+    const credential = held.symmetricKey
+      ? { symmetricKey: held.symmetricKey }
+      : { certPem, keyPem: held.keyPem };
+    const hub = knownHub(emulator, registrationId);
+    const hubSend: HubSendAttempt = hub
+      ? await sendTelemetry({ endpoint, ...hub, ...credential })
+      : { outcome: 'unavailable', reason: 'no hub is known for this device: it was never assigned' };
+    const registration = await registerDevice({
+      endpoint,
       provisioningHost: emulator.device.host,
       idScope: emulator.device.idScope,
       registrationId,
-      ...(held.symmetricKey ? { symmetricKey: held.symmetricKey } : { certPem, keyPem: held.keyPem }),
+      ...credential,
       pollingIntervalMs: EMULATOR_POLLING_MS,
     });
+    return { ...registration, hubSend };
   };
 }

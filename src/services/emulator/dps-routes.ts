@@ -12,6 +12,7 @@ import {
   renderGroup,
   renderRegistration,
 } from './dps-model.js';
+import { parseEnrollmentQuery } from './hub-query.js';
 import { type Reply, type RequestContext, type Route, pathPattern, type ThrottleCost } from './router.js';
 import { type EmulatorStore, pageAfter } from './store.js';
 import type { StoredEnrollment, StoredGroup } from './types.js';
@@ -64,9 +65,17 @@ export function page<T>(
   lookup: (key: string) => T | undefined,
   itemType: string,
   defaultSize?: number,
+  /** Only the items it accepts (a query's WHERE); pages are still `size` items at most. */
+  where?: (item: Record<string, unknown>) => boolean,
 ): Reply {
   const { size, continuation } = pageRequest(ctx, defaultSize);
-  const result = pageAfter(sorted, continuation, size);
+  const accept = where
+    ? (key: string) => {
+        const item = lookup(key);
+        return item !== undefined && where(item as Record<string, unknown>);
+      }
+    : undefined;
+  const result = pageAfter(sorted, continuation, size, accept);
   const items = result.keys.map(lookup).filter((x): x is T => x !== undefined);
   const headers: Record<string, string> = { 'x-ms-item-type': itemType };
   // The SDKs' query objects treat any x-ms-continuation header, even empty, as "more results".
@@ -266,8 +275,8 @@ export function dpsRoutes(): Route[] {
     r('POST', '/enrollments/query', 'dps:queryEnrollments', (ctx) => {
       requireQuerySpec(ctx);
       const { store } = ctx.emulator;
-      // Enrollment queries ignore WHERE, as DPS does: clients page SELECT * and filter themselves.
-      return page(ctx, store.enrollmentIds(), (k) => renderOne(store, k), 'Enrollment');
+      const where = parseEnrollmentQuery((ctx.body as { query: string }).query, 'enrollments');
+      return page(ctx, store.enrollmentIds(), (k) => renderOne(store, k), 'Enrollment', undefined, where);
     }),
     r(
       'POST',
@@ -291,7 +300,8 @@ export function dpsRoutes(): Route[] {
     r('POST', '/enrollmentGroups/query', 'dps:queryGroups', (ctx) => {
       requireQuerySpec(ctx);
       const { store } = ctx.emulator;
-      return page(ctx, store.groupIds(), (k) => mapGroup(store, k), 'EnrollmentGroup');
+      const where = parseEnrollmentQuery((ctx.body as { query: string }).query, 'enrollmentGroups');
+      return page(ctx, store.groupIds(), (k) => mapGroup(store, k), 'EnrollmentGroup', undefined, where);
     }),
     r(
       'POST',

@@ -4,7 +4,7 @@
  */
 import { ServiceError } from './errors.js';
 import { type EmulatorStore, type HubState, newKey } from './store.js';
-import type { HubAuthType, StoredDevice } from './types.js';
+import type { HubAuthType, StoredDevice, StoredModule } from './types.js';
 
 type Json = Record<string, any>;
 const NEVER = '0001-01-01T00:00:00Z';
@@ -55,10 +55,12 @@ export function parseDevice(
   if (status !== 'enabled' && status !== 'disabled') throw bad('status must be enabled or disabled');
   const now = new Date().toISOString();
   const statusChanged = !existing || existing.status !== status;
+  const generationId = existing?.generationId ?? newGenerationId();
+  const iotEdge = !!(isObject(body.capabilities) && body.capabilities.iotEdge);
   return {
     deviceId: id,
     etag: store.newHubEtag(),
-    generationId: existing?.generationId ?? newGenerationId(),
+    generationId,
     status,
     ...(typeof body.statusReason === 'string' ? { statusReason: body.statusReason } : {}),
     statusUpdatedTime: statusChanged ? now : existing.statusUpdatedTime,
@@ -69,10 +71,41 @@ export function parseDevice(
       body.authentication,
       existing?.authType === 'sas' ? store.deviceKeys(hub, existing) : undefined,
     ),
-    iotEdge: !!(isObject(body.capabilities) && body.capabilities.iotEdge),
+    iotEdge,
+    ...scopes(body, id, generationId, iotEdge, existing),
+    ...(existing?.modules ? { modules: existing.modules } : {}),
+    // The twin outlives a PUT of the identity.
+    ...(existing?.tags ? { tags: existing.tags } : {}),
+    ...(existing?.desired ? { desired: existing.desired } : {}),
     cloudToDeviceMessageCount: existing?.cloudToDeviceMessageCount ?? 0,
     twinVersion: existing?.twinVersion ?? 1,
   };
+}
+
+/**
+ * IoT Hub's scopes: an Edge device has a scope of its own, kept for its lifetime; a leaf device given
+ * its parent's scope as `deviceScope` sits under that parent (`parentScopes` = [that scope]); an Edge
+ * device sits under the parents its `parentScopes` name.
+ */
+function scopes(
+  body: Json,
+  id: string,
+  generationId: string,
+  iotEdge: boolean,
+  existing: StoredDevice | undefined,
+): { deviceScope?: string; parentScopes?: string[] } {
+  const given = typeof body.deviceScope === 'string' && body.deviceScope ? body.deviceScope : undefined;
+  const parents = Array.isArray(body.parentScopes)
+    ? body.parentScopes.filter((p: unknown): p is string => typeof p === 'string' && p !== '')
+    : undefined;
+  if (parents && parents.length > 1) throw bad('parentScopes holds at most one scope');
+  if (iotEdge) {
+    const own = existing?.iotEdge && existing.deviceScope ? existing.deviceScope : `ms-azure-iot-edge://${id}-${generationId}`;
+    return { deviceScope: own, parentScopes: parents ?? [] };
+  }
+  if (given) return { deviceScope: given, parentScopes: [given] };
+  if (parents?.length) return { deviceScope: parents[0], parentScopes: parents };
+  return {};
 }
 
 export function newGenerationId(): string {
@@ -104,6 +137,53 @@ export function renderDevice(d: StoredDevice, store: EmulatorStore, hub: HubStat
       type: d.authType,
     },
     capabilities: { iotEdge: d.iotEdge },
+    ...(d.deviceScope ? { deviceScope: d.deviceScope } : {}),
+    parentScopes: d.parentScopes ?? [],
+  };
+}
+
+/** Builds a module identity from a PUT body; `existing` keeps its generation and keys. */
+export function parseModule(
+  body: Json,
+  moduleId: string,
+  existing: StoredModule | undefined,
+  store: EmulatorStore,
+): StoredModule {
+  if (!DEVICE_ID_PATTERN.test(moduleId)) throw bad(`module ID "${moduleId}" is not valid`);
+  const kept =
+    existing?.authType === 'sas' && existing.primaryKey && existing.secondaryKey
+      ? { primaryKey: existing.primaryKey, secondaryKey: existing.secondaryKey }
+      : undefined;
+  return {
+    moduleId,
+    etag: store.newHubEtag(),
+    generationId: existing?.generationId ?? newGenerationId(),
+    ...parseAuthentication(body.authentication, kept),
+    ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
+    connectionStateUpdatedTime: existing?.connectionStateUpdatedTime ?? NEVER,
+    lastActivityTime: existing?.lastActivityTime ?? NEVER,
+  };
+}
+
+export function renderModule(deviceId: string, m: StoredModule): Json {
+  return {
+    moduleId: m.moduleId,
+    deviceId,
+    managedBy: m.managedBy ?? null,
+    generationId: m.generationId,
+    etag: m.etag,
+    connectionState: 'Disconnected',
+    connectionStateUpdatedTime: m.connectionStateUpdatedTime,
+    lastActivityTime: m.lastActivityTime,
+    cloudToDeviceMessageCount: 0,
+    authentication: {
+      symmetricKey: { primaryKey: m.primaryKey ?? null, secondaryKey: m.secondaryKey ?? null },
+      x509Thumbprint: {
+        primaryThumbprint: m.primaryThumbprint ?? null,
+        secondaryThumbprint: m.secondaryThumbprint ?? null,
+      },
+      type: m.authType,
+    },
   };
 }
 
@@ -133,10 +213,13 @@ export function renderTwin(d: StoredDevice): Json {
     },
     modelId: '',
     version: d.twinVersion,
+    ...(d.tags ? { tags: d.tags } : {}),
     properties: {
-      desired: { $metadata: meta, $version: 1 },
+      desired: { ...(d.desired ?? {}), $metadata: meta, $version: 1 },
       reported: { $metadata: meta, $version: 1 },
     },
     capabilities: { iotEdge: d.iotEdge },
+    ...(d.deviceScope ? { deviceScope: d.deviceScope } : {}),
+    parentScopes: d.parentScopes ?? [],
   };
 }

@@ -6,7 +6,7 @@
 import { ServiceError } from './errors.js';
 import { page, pageRequest } from './dps-routes.js';
 import { parseDeviceQuery } from './hub-query.js';
-import { parseDevice, renderDevice, renderTwin } from './hub-model.js';
+import { parseDevice, parseModule, renderDevice, renderModule, renderTwin } from './hub-model.js';
 import { type Reply, type RequestContext, type Route, pathPattern } from './router.js';
 import { type HubState, pageAfter } from './store.js';
 import type { StoredDevice } from './types.js';
@@ -193,11 +193,40 @@ function bulk(ctx: RequestContext): Reply {
   return { status: 200, body: { isSuccessful: errors.length === 0, errors, warnings: [] } };
 }
 
+function moduleTwin(deviceId: string, m: NonNullable<StoredDevice['modules']>[string]): Record<string, unknown> {
+  return {
+    deviceId,
+    moduleId: m.moduleId,
+    etag: m.etag,
+    status: 'enabled',
+    connectionState: 'Disconnected',
+    lastActivityTime: m.lastActivityTime,
+    authenticationType: m.authType,
+    version: 1,
+    properties: { desired: { $version: 1 }, reported: { $version: 1 } },
+  };
+}
+
+/** Module twins across the hub's devices, filtered; counted or listed whole (no paging). */
+function moduleQuery(hub: HubState, q: ReturnType<typeof parseDeviceQuery>, ids: string[]): Reply {
+  const rows: Record<string, unknown>[] = [];
+  for (const id of ids) {
+    const d = hub.devices.get(id);
+    for (const m of Object.values(d?.modules ?? {})) {
+      const twin = moduleTwin(id, m);
+      if (q.where.every((w) => w(twin))) rows.push(twin);
+    }
+  }
+  if (q.count) return { status: 200, body: [{ [q.count]: rows.length }], headers: { 'x-ms-item-type': 'Raw' } };
+  return { status: 200, body: rows, headers: { 'x-ms-item-type': 'Twin' } };
+}
+
 function query(ctx: RequestContext): Reply {
   const hub = hubOf(ctx);
   const q = parseDeviceQuery((ctx.body as { query?: unknown } | undefined)?.query);
   const { store } = ctx.emulator;
   const ids = store.deviceIds(hub);
+  if (q.from === 'devices.modules') return moduleQuery(hub, q, ids);
   const twinOf = (id: string) => {
     const d = hub.devices.get(id);
     return d ? renderTwin(d) : undefined;
@@ -220,6 +249,61 @@ function query(ctx: RequestContext): Reply {
   return { status: 200, body: result.keys.map(twinOf), headers };
 }
 
+const moduleNotFound = (deviceId: string, moduleId: string) =>
+  new ServiceError('notFound', `Module ${moduleId} not found on device ${deviceId}`, { hubCode: 'ModuleNotFound' });
+
+function deviceOf(ctx: RequestContext): { hub: HubState; device: StoredDevice } {
+  const hub = hubOf(ctx);
+  const device = hub.devices.get(ctx.params[0]);
+  if (!device) throw deviceNotFound(ctx.params[0]);
+  return { hub, device };
+}
+
+function putModule(ctx: RequestContext): Reply {
+  const { hub, device } = deviceOf(ctx);
+  const { store, stats } = ctx.emulator;
+  const moduleId = ctx.params[1];
+  const body = (ctx.body ?? {}) as Record<string, unknown>;
+  if (body.moduleId !== undefined && body.moduleId !== moduleId) {
+    throw new ServiceError('badRequest', `the body's moduleId "${body.moduleId}" does not match the URL's "${moduleId}"`);
+  }
+  const existing = device.modules?.[moduleId];
+  const match = ifMatch(ctx);
+  if (match === undefined) {
+    if (existing) {
+      throw new ServiceError('conflict', `Module ${moduleId} already exists on device ${device.deviceId}`, {
+        hubCode: 'ModuleAlreadyExistsOnDevice',
+      });
+    }
+  } else {
+    if (!existing) throw moduleNotFound(device.deviceId, moduleId);
+    if (match !== '*' && match !== existing.etag) {
+      throw new ServiceError('preconditionFailed', `Module ${moduleId}: the ETag in If-Match is not the current one`);
+    }
+  }
+  const module = parseModule(body, moduleId, existing, store);
+  // The device's own identity (and ETag) does not change when a module does.
+  store.putDevice(hub, { ...device, modules: { ...(device.modules ?? {}), [moduleId]: module } });
+  stats.applied(`${target(hub, device.deviceId)}/modules/${moduleId}`, existing ? 'update' : 'create');
+  return { status: 200, body: renderModule(device.deviceId, module), headers: { etag: `"${module.etag}"` } };
+}
+
+function deleteModule(ctx: RequestContext): Reply {
+  const { hub, device } = deviceOf(ctx);
+  const { store, stats } = ctx.emulator;
+  const moduleId = ctx.params[1];
+  const existing = device.modules?.[moduleId];
+  if (!existing) throw moduleNotFound(device.deviceId, moduleId);
+  const match = ifMatch(ctx);
+  if (match !== undefined && match !== '*' && match !== existing.etag) {
+    throw new ServiceError('preconditionFailed', `Module ${moduleId}: the ETag in If-Match is not the current one`);
+  }
+  const { [moduleId]: _gone, ...rest } = device.modules ?? {};
+  store.putDevice(hub, { ...device, modules: rest });
+  stats.applied(`${target(hub, device.deviceId)}/modules/${moduleId}`, 'delete');
+  return { status: 204 };
+}
+
 export function hubRoutes(): Route[] {
   const identity = (cost: number) => ({ bucket: 'hubIdentity' as const, cost });
   const r = (method: string, path: string, operation: Route['operation'], rest: Partial<Route>): Route => ({
@@ -236,6 +320,9 @@ export function hubRoutes(): Route[] {
       handle: query,
     }),
     r('POST', '/devices', bulkOperationName, {
+      validate: (ctx) => {
+        bulkItems(ctx);
+      },
       throttle: (ctx) => identity(Array.isArray(ctx.body) ? Math.max(1, ctx.body.length) : 1),
       handle: bulk,
     }),
@@ -266,6 +353,28 @@ export function hubRoutes(): Route[] {
     }),
     r('PUT', '/devices/{id}', 'hub:putDevice', { throttle: () => identity(1), handle: putDevice }),
     r('DELETE', '/devices/{id}', 'hub:deleteDevice', { throttle: () => identity(1), handle: deleteDevice }),
+    r('GET', '/devices/{id}/modules', 'hub:listModules', {
+      throttle: () => identity(1),
+      handle: (ctx) => {
+        const { device } = deviceOf(ctx);
+        const modules = Object.values(device.modules ?? {}).sort((a, b) => (a.moduleId < b.moduleId ? -1 : 1));
+        return { status: 200, body: modules.map((m) => renderModule(device.deviceId, m)) };
+      },
+    }),
+    r('GET', '/devices/{id}/modules/{moduleId}', 'hub:getModule', {
+      throttle: () => identity(1),
+      handle: (ctx) => {
+        const { device } = deviceOf(ctx);
+        const m = device.modules?.[ctx.params[1]];
+        if (!m) throw moduleNotFound(device.deviceId, ctx.params[1]);
+        return { status: 200, body: renderModule(device.deviceId, m), headers: { etag: `"${m.etag}"` } };
+      },
+    }),
+    r('PUT', '/devices/{id}/modules/{moduleId}', 'hub:putModule', { throttle: () => identity(1), handle: putModule }),
+    r('DELETE', '/devices/{id}/modules/{moduleId}', 'hub:deleteModule', {
+      throttle: () => identity(1),
+      handle: deleteModule,
+    }),
     r('GET', '/twins/{id}', 'hub:getTwin', {
       throttle: () => identity(1),
       handle: (ctx) => {

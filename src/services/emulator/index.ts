@@ -8,6 +8,7 @@ import { createServerCertificate } from './certs.js';
 import { deviceRoutes, GLOBAL_DEVICE_HOST } from './device/index.js';
 import { dpsRoutes } from './dps-routes.js';
 import { FaultInjector } from './faults.js';
+import { hubDeviceRoutes } from './hub-device-routes.js';
 import { hubRoutes } from './hub-routes.js';
 import { acquireLock, loadState, StateSaver, stateFileError } from './persistence.js';
 import { type EmulatorContext, RouteTable } from './router.js';
@@ -115,7 +116,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       }),
       bearerTokens: new Set(opts.bearerTokens ?? []),
     };
-    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes(), ...deviceRoutes());
+    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes(), ...hubDeviceRoutes(), ...deviceRoutes());
     const tls = opts.https ? await createServerCertificate() : undefined;
     const resolve = (host: string): ResolvedService | undefined => {
       if (host === store.dps.host) return { service: 'dps' };

@@ -59,6 +59,10 @@ export interface Route {
   operation: string | ((ctx: RequestContext) => string);
   /** Default 'service': the service's SAS policies or a bearer token. */
   auth?: 'service' | 'none';
+  /** The body is the caller's bytes (device telemetry), not JSON to parse. */
+  rawBody?: boolean;
+  /** Checks of the input made before any rate limit is spent (a 400 wins over a 429, as on Azure). */
+  validate?: (ctx: RequestContext) => void;
   throttle?: (ctx: RequestContext) => ThrottleCost | undefined;
   handle: (ctx: RequestContext) => Reply | Promise<Reply>;
 }

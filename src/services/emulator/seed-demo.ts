@@ -5,6 +5,9 @@
  * about fifty registration records spread over the hubs with matching hub identities, a few disabled.
  * Device private keys and chains are kept in demoSecrets so the sandbox can register demo devices.
  *
+ * One IoT Edge gateway (edge-gateway-hamburg-0001, modules $edgeAgent and $edgeHub) has three child
+ * devices (plc-hamburg-0001..0003, group plc-hamburg) on its hub.
+ *
  * Worth knowing when reading the data: sensor-berlin-0042 has an individual enrollment AND a leaf issued
  * by the intermediate of the enabled group factory-line-berlin, so deleting (not disabling) its
  * enrollment lets it provision again through the group.
@@ -17,6 +20,7 @@ import {
   createRootAuthority,
   createSelfSignedDeviceCertificate,
 } from './certs.js';
+import { hubThumbprint, parsedPem } from './device/credentials.js';
 import { deriveDeviceKey, enrollmentCommon, provision } from './seed-shared.js';
 import { type EmulatorStore, type HubState, newKey } from './store.js';
 
@@ -46,6 +50,8 @@ export async function seedDemo(store: EmulatorStore): Promise<void> {
   keep('contoso-factory-berlin-ca', factory);
   keep('contoso-field-services-ca', field);
   store.dps.caCertificates.set('contoso-root-ca', root.certPem);
+  // The hubs trust the same root: CA-authenticated devices connect with the chain they provisioned with.
+  for (const hub of hubs) hub.caCertificates.set('contoso-root-ca', root.certPem);
 
   const group = (id: string, attestation: Parameters<typeof enrollmentCommon>[1], status?: 'disabled') =>
     store.dps.groups.set(id, { enrollmentGroupId: id, ...enrollmentCommon(store, attestation, at, status) });
@@ -110,13 +116,16 @@ export async function seedDemo(store: EmulatorStore): Promise<void> {
     });
     if (!registered) return;
     const sk = attestation.symmetricKey;
+    // As DPS creates them: an individual X.509 enrollment's device is known by its certificate's thumbprint.
+    const clientCert = attestation.x509?.clientCertificates?.primary;
     provision(store, {
       registrationId: id,
       enrollment: { kind: 'individual', id },
       hub: hubFor(n++),
-      authType: attestation.type === 'x509' ? 'certificateAuthority' : 'sas',
+      authType: clientCert ? 'selfSigned' : attestation.type === 'x509' ? 'certificateAuthority' : 'sas',
       primaryKey: sk?.primaryKey,
       secondaryKey: sk?.secondaryKey,
+      ...(clientCert ? { primaryThumbprint: hubThumbprint(parsedPem(clientCert)) } : {}),
       at,
     });
   };
@@ -150,6 +159,63 @@ export async function seedDemo(store: EmulatorStore): Promise<void> {
     const symmetricKey = { primaryKey: newKey(), secondaryKey: newKey() };
     secrets.devices[id] = { symmetricKey: symmetricKey.primaryKey };
     individual(id, { type: 'symmetricKey', symmetricKey }, registered);
+  }
+  // An IoT Edge gateway (its own individual enrollment, Edge capability) with its two system modules,
+  // and three PLCs of a symmetric-key group that connect through it (their parentScopes name it).
+  const edgeId = 'edge-gateway-hamburg-0001';
+  const edgeKeys = { primaryKey: newKey(), secondaryKey: newKey() };
+  secrets.devices[edgeId] = { symmetricKey: edgeKeys.primaryKey };
+  store.dps.enrollments.set(edgeId, {
+    registrationId: edgeId,
+    deviceId: edgeId,
+    ...enrollmentCommon(store, { type: 'symmetricKey', symmetricKey: edgeKeys }, at),
+    capabilities: { iotEdge: true },
+  });
+  const edgeHub = hubFor(n++);
+  provision(store, {
+    registrationId: edgeId,
+    enrollment: { kind: 'individual', id: edgeId },
+    hub: edgeHub,
+    authType: 'sas',
+    ...edgeKeys,
+    at,
+  });
+  const gateway = edgeHub.devices.get(edgeId);
+  if (gateway) {
+    gateway.iotEdge = true;
+    gateway.deviceScope = `ms-azure-iot-edge://${edgeId}-${gateway.generationId}`;
+    gateway.parentScopes = [];
+    const systemModule = (moduleId: string) => ({
+      moduleId,
+      etag: store.newHubEtag(),
+      generationId: gateway.generationId,
+      authType: 'sas' as const,
+      primaryKey: newKey(),
+      secondaryKey: newKey(),
+      connectionStateUpdatedTime: at,
+      lastActivityTime: at,
+    });
+    gateway.modules = { $edgeAgent: systemModule('$edgeAgent'), $edgeHub: systemModule('$edgeHub') };
+  }
+  const plcKeys = { primaryKey: newKey(), secondaryKey: newKey() };
+  group('plc-hamburg', { type: 'symmetricKey', symmetricKey: plcKeys });
+  for (const id of range('plc-hamburg', 1, 3)) {
+    const primaryKey = deriveDeviceKey(plcKeys.primaryKey, id);
+    secrets.devices[id] = { symmetricKey: primaryKey };
+    provision(store, {
+      registrationId: id,
+      enrollment: { kind: 'group', id: 'plc-hamburg' },
+      hub: edgeHub,
+      authType: 'sas',
+      primaryKey,
+      secondaryKey: deriveDeviceKey(plcKeys.secondaryKey, id),
+      at,
+    });
+    const child = edgeHub.devices.get(id);
+    if (child && gateway?.deviceScope) {
+      child.deviceScope = gateway.deviceScope;
+      child.parentScopes = [gateway.deviceScope];
+    }
   }
   store.touch();
 }

@@ -16,6 +16,8 @@ export interface ProvisionedDevice {
   authType: HubAuthType;
   primaryKey?: string;
   secondaryKey?: string;
+  /** selfSigned identities: the thumbprint of the device's certificate. */
+  primaryThumbprint?: string;
   /** Hub status (DPS does not disable; an operator did). */
   status?: 'enabled' | 'disabled';
   statusReason?: string;
@@ -56,6 +58,7 @@ export function provision(store: EmulatorStore, p: ProvisionedDevice): void {
     device.primaryKey = p.primaryKey;
     device.secondaryKey = p.secondaryKey ?? newKey();
   }
+  if (p.authType === 'selfSigned' && p.primaryThumbprint) device.primaryThumbprint = p.primaryThumbprint;
   p.hub.devices.set(p.registrationId, device);
 }
 

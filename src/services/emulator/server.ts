@@ -200,9 +200,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         Math.floor(Date.now() / 1000),
       );
     }
-    if (ctx.rawBody.length > 0 && ctx.body === undefined && isJsonRequest(ctx)) {
+    if (!route.rawBody && ctx.rawBody.length > 0 && ctx.body === undefined && isJsonRequest(ctx)) {
       throw new ServiceError('badRequest', 'the request body is not valid JSON');
     }
+    route.validate?.(ctx);
     const cost = route.throttle?.(ctx);
     if (cost) {
       const admission = context.throttle.admit(cost.bucket, ctx.host, cost.cost);
@@ -216,7 +217,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         );
       }
     }
-    return route.handle(ctx);
+    try {
+      return await route.handle(ctx);
+    } catch (err) {
+      // Bad input is refused before the service does any work: it spends none of the allowance.
+      if (cost && err instanceof ServiceError && err.kind === 'badRequest') {
+        context.throttle.refund(cost.bucket, ctx.host, cost.cost);
+      }
+      throw err;
+    }
   }
 
   const server = opts.tls

@@ -25,6 +25,8 @@ export interface HubState {
   host: string;
   policy: SharedAccessPolicy;
   devices: Map<string, StoredDevice>;
+  /** Verified CA certificates (PEM) by name: what CA-authenticated devices' chains must lead to. */
+  caCertificates: Map<string, string>;
 }
 
 export interface DpsState {
@@ -51,7 +53,13 @@ export interface StoreSnapshot {
     registrations: StoredRegistration[];
     caCertificates: Record<string, string>;
   };
-  hubs: { name: string; host: string; policy: SharedAccessPolicy; devices: StoredDevice[] }[];
+  hubs: {
+    name: string;
+    host: string;
+    policy: SharedAccessPolicy;
+    devices: StoredDevice[];
+    caCertificates?: Record<string, string>;
+  }[];
   demoSecrets: DemoSecrets;
   /** Secret from which the keys of SAS devices stored without keys (large seeds) are derived. */
   keySeed: string;
@@ -121,6 +129,7 @@ export class EmulatorStore {
       host: `${name}.azure-devices.net`,
       policy: newPolicy(HUB_POLICY),
       devices: new Map<string, StoredDevice>(),
+      caCertificates: new Map<string, string>(),
     }));
     return new EmulatorStore(dps, hubs, { authorities: {}, devices: {} }, 0, newKey());
   }
@@ -145,6 +154,7 @@ export class EmulatorStore {
       host: h.host,
       policy: h.policy,
       devices: new Map(h.devices.map((d) => [d.deviceId, d])),
+      caCertificates: new Map(Object.entries(h.caCertificates ?? {})),
     }));
     const demo = s.demoSecrets ?? { authorities: {}, devices: {} };
     return new EmulatorStore(dps, hubs, demo, s.sequence ?? 0, s.keySeed ?? newKey());
@@ -168,6 +178,7 @@ export class EmulatorStore {
         host: h.host,
         policy: h.policy,
         devices: [...h.devices.values()],
+        caCertificates: Object.fromEntries(h.caCertificates),
       })),
       demoSecrets: this.demoSecrets,
       keySeed: this.keySeed,

@@ -39,6 +39,11 @@ export class TokenBucket {
     const needed = Math.min(cost, this.capacity) - this.tokens;
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(needed / this.perMs / 1000)) };
   }
+
+  /** Gives back what a call took that the service then refused for bad input. */
+  give(cost: number): void {
+    this.tokens = Math.min(this.capacity, this.tokens + cost);
+  }
 }
 
 export type BucketName = 'dps' | 'hubIdentity' | 'hubQuery';
@@ -68,6 +73,12 @@ export class Throttle {
       this.buckets.set(key, b);
     }
     return b.take(cost, now);
+  }
+
+  /** Undoes an admission: the call was refused for bad input, which costs nothing on the services. */
+  refund(bucket: BucketName, scope: string, cost: number): void {
+    if (!this.opts.enabled || cost <= 0) return;
+    this.buckets.get(`${bucket}:${scope}`)?.give(cost);
   }
 
   private perMinute(bucket: BucketName): number {

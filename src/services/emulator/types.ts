@@ -126,8 +126,31 @@ export interface StoredDevice {
   primaryThumbprint?: string;
   secondaryThumbprint?: string;
   iotEdge: boolean;
+  /** An Edge device's own scope (`ms-azure-iot-edge://{id}-{generationId}`); a child's: its parent's. */
+  deviceScope?: string;
+  /** The scopes of the Edge device(s) this device sits under. */
+  parentScopes?: string[];
+  /** Twin tags and desired properties (an enrollment's initialTwin, or what a migration carried over). */
+  tags?: Record<string, unknown>;
+  desired?: Record<string, unknown>;
+  /** Module identities by module ID: they live and die with the device. */
+  modules?: Record<string, StoredModule>;
   cloudToDeviceMessageCount: number;
   twinVersion: number;
+}
+
+export interface StoredModule {
+  moduleId: string;
+  etag: string;
+  generationId: string;
+  authType: HubAuthType;
+  primaryKey?: string;
+  secondaryKey?: string;
+  primaryThumbprint?: string;
+  secondaryThumbprint?: string;
+  managedBy?: string;
+  connectionStateUpdatedTime: string;
+  lastActivityTime: string;
 }
 
 export interface SharedAccessPolicy {

@@ -5,6 +5,7 @@
 import { isServiceError } from '../../core/errors.js';
 import { describeLookupCost, deviceIdsOf, lookupBatches, lookupCost } from '../../core/hub-lookup.js';
 import type {
+  EdgeGateway,
   EnrollmentGroup,
   HubDevice,
   HubLookup,
@@ -172,6 +173,27 @@ export async function readHubDevices(
   return { devices, errors, ...(refused ? { refused } : {}) };
 }
 
+/**
+ * The Edge gateways among these devices, with the devices that connect through them and their modules
+ * (two hub queries per gateway). A hub that cannot answer leaves the gateway out: the plan then does
+ * not know of its children, as before this was read.
+ */
+export async function readEdgeGateways(hubs: HubReadDirectory, devices: HubDevice[]): Promise<EdgeGateway[]> {
+  const gateways: EdgeGateway[] = [];
+  for (const d of devices) {
+    if (!d.iotEdge || !d.deviceScope) continue;
+    const port = hubs.get(d.hub.toLowerCase());
+    if (!port?.findEdgeDependents) continue;
+    try {
+      const { children, modules } = await port.findEdgeDependents({ deviceId: d.deviceId, deviceScope: d.deviceScope });
+      gateways.push({ hub: d.hub, deviceId: d.deviceId, children, modules });
+    } catch (e) {
+      if (isServiceError(e) && (e.kind === 'unauthorized' || e.kind === 'forbidden')) throw e;
+    }
+  }
+  return gateways;
+}
+
 /** Everything the planner needs to decide, read fresh from the services. */
 export async function readKnownState(
   dps: DpsReads,
@@ -221,11 +243,14 @@ export async function readKnownState(
   const { devices, errors, refused } = await readHubDevices(hubs, unsearched);
   // A refused key or role is a wrong target, not a hub to work around: stop before anything changes.
   if (refused) throw refused;
+  const hubDevices = [...(lookedUp?.devices ?? []), ...devices];
+  const edgeGateways = await readEdgeGateways(hubs, hubDevices);
   return {
     individualEnrollments: individuals,
     enrollmentGroups: groups as EnrollmentGroup[],
     registrations: records,
-    hubDevices: [...(lookedUp?.devices ?? []), ...devices],
+    hubDevices,
+    ...(edgeGateways.length > 0 ? { edgeGateways } : {}),
     caCertificates: options.caCertificates,
     hubsWithCredentials: hubs.hosts(),
     ...(lookedUp ? { hubLookup: lookedUp.lookup } : {}),

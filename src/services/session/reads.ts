@@ -14,7 +14,7 @@ export type DpsReads = Pick<
   'host' | 'getEnrollment' | 'getGroup' | 'getRegistration' | 'listEnrollments' | 'listGroups' | 'listGroupRegistrations'
 >;
 /** The read half of a hub port. */
-export type HubReads = Pick<HubPort, 'host' | 'getDevice' | 'listDevices' | 'findDevices'>;
+export type HubReads = Pick<HubPort, 'host' | 'getDevice' | 'listDevices' | 'findDevices' | 'findEdgeDependents'>;
 export interface HubReadDirectory {
   get(hubHost: string): HubReads | undefined;
   hosts(): string[];
@@ -52,6 +52,13 @@ function limitedHub(hub: HubPort, reads: ReadLimiter): HubReads {
     getDevice: (id: string): Promise<HubDevice | undefined> => reads.read(hub.host, 1, () => hub.getDevice(id)),
     listDevices: () => limitedPages(reads, queryLane(hub.host), () => hub.listDevices()),
     findDevices: (ids: string[]) => reads.read(queryLane(hub.host), 1, () => hub.findDevices(ids)),
+    ...(hub.findEdgeDependents
+      ? {
+          // Two queries: the gateway's children, then its modules.
+          findEdgeDependents: (gateway: { deviceId: string; deviceScope: string }) =>
+            reads.read(queryLane(hub.host), 2, async () => (await hub.findEdgeDependents?.(gateway)) ?? { children: [], modules: [] }),
+        }
+      : {}),
   };
 }
 

@@ -79,10 +79,11 @@ function newIdentity(
   iotEdge: boolean,
 ): StoredDevice {
   const now = new Date().toISOString();
+  const generationId = newGenerationId();
   return {
     deviceId,
     etag: store.newHubEtag(),
-    generationId: newGenerationId(),
+    generationId,
     status: 'enabled',
     statusUpdatedTime: now,
     connectionState: 'Disconnected',
@@ -90,9 +91,37 @@ function newIdentity(
     lastActivityTime: NEVER,
     ...credentials,
     iotEdge,
+    // An Edge device gets a scope of its own, as the hub gives one to every Edge device it creates.
+    ...(iotEdge ? { deviceScope: `ms-azure-iot-edge://${deviceId}-${generationId}`, parentScopes: [] } : {}),
     cloudToDeviceMessageCount: 0,
     twinVersion: 1,
   };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The twin a new identity starts with, as DPS writes it: moved from another hub with
+ * migrateDeviceData, the old identity's tags and desired properties; otherwise (first assignment, or
+ * deviceDataReset) the enrollment's initialTwin. An existing identity is never touched.
+ */
+function twinForNewIdentity(
+  store: EmulatorStore,
+  enrollment: StoredEnrollmentCommon,
+  previous: StoredRegistration | undefined,
+  deviceId: string,
+): Pick<StoredDevice, 'tags' | 'desired'> {
+  const policy = enrollment.reprovisionPolicy ?? DEFAULT_REPROVISION;
+  const old = previous?.assignedHub ? store.hubByHost(previous.assignedHub)?.devices.get(previous.deviceId ?? deviceId) : undefined;
+  if (old && policy.migrateDeviceData) {
+    return { ...(old.tags ? { tags: old.tags } : {}), ...(old.desired ? { desired: old.desired } : {}) };
+  }
+  const twin = isObject(enrollment.initialTwin) ? enrollment.initialTwin : {};
+  const tags = isObject(twin.tags) ? twin.tags : undefined;
+  const properties = isObject(twin.properties) ? twin.properties : {};
+  const desired = isObject(properties.desired) ? properties.desired : undefined;
+  return { ...(tags ? { tags: structuredClone(tags) } : {}), ...(desired ? { desired: structuredClone(desired) } : {}) };
 }
 
 /** The registration state as the device API answers it: the record, plus the group it came through. */
@@ -156,10 +185,9 @@ export function applyDecision(
     return { status: 'failed', registrationState: stateOf(record, by) };
   }
   if (!hub.devices.has(deviceId)) {
-    store.putDevice(
-      hub,
-      newIdentity(store, deviceId, decision.hubCredentials, !!enrollment.capabilities?.iotEdge),
-    );
+    const identity = newIdentity(store, deviceId, decision.hubCredentials, !!enrollment.capabilities?.iotEdge);
+    Object.assign(identity, twinForNewIdentity(store, enrollment, previous, deviceId));
+    store.putDevice(hub, identity);
     stats.applied(`${hub.host}/${deviceId}`, 'create');
   }
   const record: StoredRegistration = {

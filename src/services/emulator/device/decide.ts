@@ -62,7 +62,7 @@ function authorityCertificates(
 }
 
 /** Every certificate links to the next one; a chain that does not is refused whole. */
-function chainIsLinked(chain: X509Certificate[]): boolean {
+export function chainIsLinked(chain: X509Certificate[]): boolean {
   for (let i = 1; i < chain.length; i++) if (!issuedBy(chain[i - 1], chain[i])) return false;
   return true;
 }
@@ -71,7 +71,7 @@ function chainIsLinked(chain: X509Certificate[]): boolean {
  * The chain as DPS walks it: what the device sent, completed upward with the CA certificates DPS holds
  * (devices often leave out the root, or every CA).
  */
-function completedChain(chain: X509Certificate[], known: X509Certificate[]): X509Certificate[] {
+export function completedChain(chain: X509Certificate[], known: X509Certificate[]): X509Certificate[] {
   const full = [...chain];
   for (;;) {
     const top = full[full.length - 1];
