@@ -1,6 +1,7 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
 import { adviceText } from '../core/advice.js';
-import { sanitize, shortHost, truncate } from '../core/text.js';
+import { sanitize, shortHost } from '../core/text.js';
+import { truncate } from '../terminal/text.js';
 import { describeLookupCost } from '../core/hub-lookup.js';
 import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
