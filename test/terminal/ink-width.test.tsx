@@ -16,31 +16,33 @@ import {
  * disagree, a row with a CJK or emoji ID is one cell too wide or too narrow and the columns misalign.
  * Ink's measure is read back here through its public API: each sample in its own shrink-free box.
  */
+function Measure({ samples, onMeasure }: { samples: readonly string[]; onMeasure: (w: number[]) => void }) {
+  const refs = useRef<(DOMElement | null)[]>([]);
+  const rows = samples.map((text, n) => ({ id: n, text }));
+  useEffect(() => {
+    onMeasure(refs.current.map((el) => (el ? measureElement(el).width : -1)));
+  }, [onMeasure]);
+  return (
+    <Box flexDirection="column" width={1000}>
+      {rows.map((row) => (
+        <Box
+          key={row.id}
+          flexShrink={0}
+          alignSelf="flex-start"
+          ref={(el) => {
+            refs.current[row.id] = el;
+          }}
+        >
+          <Text wrap="truncate">{row.text}</Text>
+        </Box>
+      ))}
+    </Box>
+  );
+}
+
 function inkWidths(samples: readonly string[]): Promise<number[]> {
   return new Promise((resolve) => {
-    function Measure() {
-      const refs = useRef<(DOMElement | null)[]>([]);
-      useEffect(() => {
-        resolve(refs.current.map((el) => (el ? measureElement(el).width : -1)));
-      }, []);
-      return (
-        <Box flexDirection="column" width={1000}>
-          {samples.map((s, i) => (
-            <Box
-              key={`${i}:${s}`}
-              flexShrink={0}
-              alignSelf="flex-start"
-              ref={(el) => {
-                refs.current[i] = el;
-              }}
-            >
-              <Text wrap="truncate">{s}</Text>
-            </Box>
-          ))}
-        </Box>
-      );
-    }
-    const app = render(<Measure />);
+    const app = render(<Measure samples={samples} onMeasure={resolve} />);
     setTimeout(() => app.unmount(), 0);
   });
 }

@@ -19,6 +19,7 @@ import {
   toRegistrationRecord,
 } from './dps-mapping.js';
 import { pages } from './paging.js';
+import { type Json, asJson, at, sdkBody } from './json.js';
 import { parseErrorBody, safeDetail } from './service-errors.js';
 
 export interface DpsAdapterOptions {
@@ -30,10 +31,13 @@ export interface DpsAdapterOptions {
   etagAttempts?: number;
 }
 
-type Json = Record<string, any>;
 type Kind = 'enrollment' | 'group';
 
 const SELECT_ALL = { query: 'SELECT *' };
+
+type EnrollmentBody = Parameters<ProvisioningServiceClient['createOrUpdateIndividualEnrollment']>[0];
+type GroupBody = Parameters<ProvisioningServiceClient['createOrUpdateEnrollmentGroup']>[0];
+type BulkBody = Parameters<ProvisioningServiceClient['runBulkEnrollmentOperation']>[0];
 /** DPS accepts at most this many enrollments per bulk operation. */
 export const DPS_BULK_LIMIT = 10;
 
@@ -96,7 +100,7 @@ export class AzureDpsAdapter implements DpsPort {
   listEnrollments(): AsyncIterable<IndividualEnrollment[]> {
     return pages(
       this.ctx('list enrollments'),
-      () => this.client.createIndividualEnrollmentQuery(SELECT_ALL as any, this.pageSize) as any,
+      () => this.client.createIndividualEnrollmentQuery(SELECT_ALL, this.pageSize),
       toIndividualEnrollment,
     );
   }
@@ -104,7 +108,7 @@ export class AzureDpsAdapter implements DpsPort {
   listGroups(): AsyncIterable<EnrollmentGroup[]> {
     return pages(
       this.ctx('list enrollment groups'),
-      () => this.client.createEnrollmentGroupQuery(SELECT_ALL as any, this.pageSize) as any,
+      () => this.client.createEnrollmentGroupQuery(SELECT_ALL, this.pageSize),
       toEnrollmentGroup,
     );
   }
@@ -112,12 +116,7 @@ export class AzureDpsAdapter implements DpsPort {
   listGroupRegistrations(groupId: string): AsyncIterable<RegistrationRecord[]> {
     return pages(
       this.ctx(`list registration records of group '${groupId}'`),
-      () =>
-        this.client.createEnrollmentGroupDeviceRegistrationStateQuery(
-          SELECT_ALL as any,
-          groupId,
-          this.pageSize,
-        ) as any,
+      () => this.client.createEnrollmentGroupDeviceRegistrationStateQuery(SELECT_ALL, groupId, this.pageSize),
       (item) => toRegistrationRecord(item, groupId),
     );
   }
@@ -163,14 +162,14 @@ export class AzureDpsAdapter implements DpsPort {
       if (current.provisioningStatus === status) return current;
       const next: Json = { ...current, provisioningStatus: status };
       delete next.registrationState;
-      if (current.attestation?.type === 'symmetricKey') {
+      if (asJson(current.attestation)?.type === 'symmetricKey') {
         next.attestation = await this.attestationWithKeys(kind, id);
       }
       try {
         const written = await this.call<{ responseBody: unknown }>(`set ${noun} '${id}' ${status}`, () =>
           kind === 'enrollment'
-            ? this.client.createOrUpdateIndividualEnrollment(next as any)
-            : this.client.createOrUpdateEnrollmentGroup(next as any),
+            ? this.client.createOrUpdateIndividualEnrollment(sdkBody<EnrollmentBody>(next))
+            : this.client.createOrUpdateEnrollmentGroup(sdkBody<GroupBody>(next)),
         );
         return written.responseBody as Json;
       } catch (err) {
@@ -190,7 +189,7 @@ export class AzureDpsAdapter implements DpsPort {
           : this.client.getEnrollmentGroupAttestationMechanism(id),
     );
     const mechanism = answer.responseBody as Json;
-    if (mechanism?.type !== 'symmetricKey' || !mechanism.symmetricKey?.primaryKey) {
+    if (mechanism?.type !== 'symmetricKey' || !at(mechanism, 'symmetricKey')?.primaryKey) {
       // Writing without the keys would rotate them: refuse rather than lock the device out for good.
       throw new ServiceError(
         'unknown',
@@ -282,7 +281,9 @@ export class AzureDpsAdapter implements DpsPort {
     }
     const body = await this.call(action, () =>
       fromCallback<Json>((done) =>
-        this.client.runBulkEnrollmentOperation({ mode, enrollments } as any, done as any),
+        this.client.runBulkEnrollmentOperation(sdkBody<BulkBody>({ mode, enrollments }), (err, result) =>
+          done(err, asJson(result)),
+        ),
       ).catch((err) => {
         // A refused batch may still carry per-item answers; keep them when it does.
         const refused = bulkResultOf(err?.responseBody);

@@ -18,6 +18,9 @@ import type { Registry } from './clients.js';
 import { mapLimited, settleLimited } from '../concurrency.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, readCall, sdkCall } from './deadline.js';
 import { pages } from './paging.js';
+import { type Json, asJson, sdkBody } from './json.js';
+
+type DeviceDescriptions = Parameters<Registry['updateDevices']>[0];
 import { parseErrorBody, safeDetail } from './service-errors.js';
 
 export interface HubAdapterOptions {
@@ -29,7 +32,6 @@ export interface HubAdapterOptions {
   readConcurrency?: number;
 }
 
-type Json = Record<string, any>;
 export const HUB_BULK_LIMIT = 100;
 /** What a prepared status write sends back: the identity as read (keys included), never outside this module. */
 const preparedIdentities = new WeakMap<PreparedStatusWrite, Json>();
@@ -63,7 +65,7 @@ export function toHubDevice(hub: string, body: Json, source: 'identity' | 'twin'
 
 /** Only the authentication the identity really has (the SDK's Device object pads it with nulls). */
 function authenticationOf(identity: Json): Json {
-  const auth = identity.authentication ?? {};
+  const auth = asJson(identity.authentication) ?? {};
   const type = auth.type ?? 'sas';
   if (type === 'sas') return { type, symmetricKey: auth.symmetricKey };
   if (type === 'selfSigned') return { type, x509Thumbprint: auth.x509Thumbprint };
@@ -150,7 +152,7 @@ export class AzureHubAdapter implements HubPort {
   listDevices(): AsyncIterable<HubDevice[]> {
     return pages(
       this.ctx('list devices'),
-      () => this.registry.createQuery('SELECT * FROM devices', this.pageSize) as any,
+      () => this.registry.createQuery('SELECT * FROM devices', this.pageSize),
       (twin) => toHubDevice(this.host, twin, 'twin'),
     );
   }
@@ -166,7 +168,7 @@ export class AzureHubAdapter implements HubPort {
       const ctx = this.ctx(`look up ${inQuery.length} device ID(s)`);
       for await (const page of pages(
         ctx,
-        () => this.registry.createQuery(sql, this.pageSize) as any,
+        () => this.registry.createQuery(sql, this.pageSize),
         (twin) => toHubDevice(this.host, twin, 'twin'),
       )) {
         // Only what was asked for: a query answer is not trusted to have filtered.
@@ -253,7 +255,9 @@ export class AzureHubAdapter implements HubPort {
       }
       return identityWithStatus(identity, status);
     });
-    return this.bulk(action, batch, (b) => this.registry.updateDevices(b as any, false));
+    return this.bulk(action, batch, (b) =>
+      this.registry.updateDevices(sdkBody<DeviceDescriptions>(b), false),
+    );
   }
 
   async deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]> {
@@ -266,11 +270,15 @@ export class AzureHubAdapter implements HubPort {
     const unguarded = devices.filter((d) => !d.etag).map((d) => ({ deviceId: d.deviceId }));
     const results = new Map<string, BulkItemResult>();
     if (guarded.length > 0) {
-      for (const r of await this.bulk(action, guarded, (b) => this.registry.removeDevices(b as any, false)))
+      for (const r of await this.bulk(action, guarded, (b) =>
+        this.registry.removeDevices(sdkBody<DeviceDescriptions>(b), false),
+      ))
         results.set(r.id, r);
     }
     if (unguarded.length > 0) {
-      for (const r of await this.bulk(action, unguarded, (b) => this.registry.removeDevices(b as any, true)))
+      for (const r of await this.bulk(action, unguarded, (b) =>
+        this.registry.removeDevices(sdkBody<DeviceDescriptions>(b), true),
+      ))
         results.set(r.id, r);
     }
     return devices.map((d) => results.get(d.deviceId) as BulkItemResult);

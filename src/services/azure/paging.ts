@@ -1,6 +1,7 @@
 /** Paging over the SDKs' query objects, passing the continuation token (next() alone repeats page one). */
 import { ServiceError } from '../../core/errors.js';
 import { type CallContext, readCall } from './deadline.js';
+import { type Json, asJson } from './json.js';
 
 export interface SdkQuery {
   hasMoreResults: boolean;
@@ -12,7 +13,7 @@ export interface SdkQuery {
 export async function* pages<T>(
   ctx: CallContext,
   createQuery: () => SdkQuery,
-  map: (item: any) => T,
+  map: (item: Json) => T,
 ): AsyncGenerator<T[]> {
   const query = createQuery();
   let previousToken: string | null | undefined;
@@ -32,6 +33,6 @@ export async function* pages<T>(
     page += 1;
     const body = (answer.responseBody ?? answer.result) as unknown;
     const items = Array.isArray(body) ? body : [];
-    yield items.map(map);
+    yield items.map((item) => map(asJson(item) ?? {}));
   }
 }

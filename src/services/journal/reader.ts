@@ -116,8 +116,8 @@ export const parseJournal = (path: string, text: string): JournalContents => {
         break;
     }
   });
-  if (corrupt.length > 0) {
-    const first = corrupt[0]!;
+  const first = corrupt[0];
+  if (first !== undefined) {
     const more = corrupt.length > 1 ? ` (and ${corrupt.length - 1} more line${corrupt.length > 2 ? 's' : ''})` : '';
     throw new JournalError(
       'corrupt',
