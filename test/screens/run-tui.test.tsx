@@ -1,10 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  ENTER_ALTERNATE_SCREEN,
-  LEAVE_ALTERNATE_SCREEN,
-  runTui,
-} from '../../src/screens/run-tui.js';
+import { ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, runTui } from '../../src/screens/run-tui.js';
 import { FakeBackend } from '../support/fake-backend.js';
 import { demoData } from './fixtures.js';
 import { FakeStdin, FakeStdout, KEYS, until } from './helpers.js';
@@ -29,7 +25,10 @@ async function when(term: ReturnType<typeof terminal>, text: string, keys: strin
   await until(() => term.screen().includes(text), `"${text}"`);
   const seen = term.stdout.frames.length;
   term.stdin.write(keys);
-  await until(() => term.stdout.frames.length > seen, `a new frame after ${JSON.stringify(keys)} on "${text}"`);
+  await until(
+    () => term.stdout.frames.length > seen,
+    `a new frame after ${JSON.stringify(keys)} on "${text}"`,
+  );
 }
 
 describe('runTui', () => {
