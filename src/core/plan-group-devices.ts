@@ -4,7 +4,8 @@
  */
 import { CertificateError, parseCertificateChain, sameName } from './certs.js';
 import type { CertificateInfo, EnrollmentGroup, ParsedCertificate, RegistrationRecord } from './model.js';
-import { PlanBuilder, plural, refuse, sampleIds } from './plan-builder.js';
+import { PlanBuilder, refuse, sampleIds } from './plan-builder.js';
+import { plural } from './text.js';
 import type { Draft, PlanContext } from './plan-context.js';
 import type { Actions, DeviceChoice, Selection } from './selection.js';
 

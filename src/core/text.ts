@@ -84,4 +84,6 @@ export function shortHost(host: string | undefined): string {
   return host.replace(/\.azure-devices(-provisioning)?\.net$/i, '');
 }
 
-export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+/** 1 device, 2 devices, 2,000 devices (`many` for irregular plurals). The one plural of the app. */
+export const plural = (n: number, one: string, many = `${one}s`): string =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

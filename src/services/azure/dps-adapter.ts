@@ -9,6 +9,7 @@ import type {
   ProvisioningStatus,
   RegistrationRecord,
 } from '../../core/model.js';
+import { DPS_BULK_MAX } from '../../core/plan-types.js';
 import type { BulkItemResult, DpsPort } from '../../core/ports.js';
 import type { ProvisioningServiceClient } from './clients.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, fromCallback, readCall, sdkCall } from './deadline.js';
@@ -38,8 +39,6 @@ const SELECT_ALL = { query: 'SELECT *' };
 type EnrollmentBody = Parameters<ProvisioningServiceClient['createOrUpdateIndividualEnrollment']>[0];
 type GroupBody = Parameters<ProvisioningServiceClient['createOrUpdateEnrollmentGroup']>[0];
 type BulkBody = Parameters<ProvisioningServiceClient['runBulkEnrollmentOperation']>[0];
-/** DPS accepts at most this many enrollments per bulk operation. */
-export const DPS_BULK_LIMIT = 10;
 
 export class AzureDpsAdapter implements DpsPort {
   private readonly timeoutMs: number;
@@ -273,10 +272,10 @@ export class AzureDpsAdapter implements DpsPort {
     enrollments: Json[],
     action: string,
   ): Promise<BulkItemResult[]> {
-    if (enrollments.length < 1 || enrollments.length > DPS_BULK_LIMIT) {
+    if (enrollments.length < 1 || enrollments.length > DPS_BULK_MAX) {
       throw new ServiceError(
         'badRequest',
-        `${action}: a bulk operation takes 1 to ${DPS_BULK_LIMIT} enrollments`,
+        `${action}: a bulk operation takes 1 to ${DPS_BULK_MAX} enrollments`,
       );
     }
     const body = await this.call(action, () =>

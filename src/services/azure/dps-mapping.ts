@@ -21,6 +21,13 @@ import { type Json, asJson, at } from './json.js';
 const normalizeThumbprint = (value: unknown): string =>
   typeof value === 'string' ? value.replace(/[^0-9a-f]/gi, '').toUpperCase() : '';
 
+/**
+ * A hub host name as DPS reports it, lower case: host names are normalized here and where the flags are
+ * parsed (azure/auth.ts), so the rest of the app compares them as they are.
+ */
+const hubHost = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined;
+
 const optionalString = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : value instanceof Date ? value.toISOString() : undefined;
 
@@ -115,8 +122,10 @@ function toReprovisionPolicy(value: Json | undefined): ReprovisionPolicy | undef
 }
 
 function toHubs(body: Json): string[] | undefined {
-  if (Array.isArray(body.iotHubs) && body.iotHubs.length > 0) return body.iotHubs.map(String);
-  return typeof body.iotHubHostName === 'string' && body.iotHubHostName ? [body.iotHubHostName] : undefined;
+  if (Array.isArray(body.iotHubs) && body.iotHubs.length > 0)
+    return body.iotHubs.map((h) => String(h).toLowerCase());
+  const single = hubHost(body.iotHubHostName);
+  return single ? [single] : undefined;
 }
 
 function toBlocker(body: Json): IndividualEnrollment['blocker'] {
@@ -176,7 +185,7 @@ export function toRegistrationRecord(body: Json, enrollmentGroupId?: string): Re
   return compact({
     registrationId: String(body.registrationId ?? ''),
     deviceId: optionalString(body.deviceId),
-    assignedHub: optionalString(body.assignedHub),
+    assignedHub: hubHost(body.assignedHub),
     status,
     etag: optionalString(body.etag),
     enrollmentGroupId,

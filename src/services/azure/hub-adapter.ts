@@ -14,6 +14,7 @@ import type {
   PreparedStatusWrite,
   StatusChangePreparation,
 } from '../../core/ports.js';
+import { HUB_BULK_MAX } from '../../core/plan-types.js';
 import type { Registry } from './clients.js';
 import { mapLimited, settleLimited } from '../concurrency.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, readCall, sdkCall } from './deadline.js';
@@ -32,7 +33,6 @@ export interface HubAdapterOptions {
   readConcurrency?: number;
 }
 
-export const HUB_BULK_LIMIT = 100;
 /** What a prepared status write sends back: the identity as read (keys included), never outside this module. */
 const preparedIdentities = new WeakMap<PreparedStatusWrite, Json>();
 /** The hub's "never" for lastActivityTime. */
@@ -285,10 +285,10 @@ export class AzureHubAdapter implements HubPort {
   }
 
   private checkBatch(devices: { deviceId: string }[], action: string): void {
-    if (devices.length < 1 || devices.length > HUB_BULK_LIMIT) {
+    if (devices.length < 1 || devices.length > HUB_BULK_MAX) {
       throw new ServiceError(
         'badRequest',
-        `${action} on ${this.host}: a bulk call takes 1 to ${HUB_BULK_LIMIT} devices`,
+        `${action} on ${this.host}: a bulk call takes 1 to ${HUB_BULK_MAX} devices`,
         {
           target: this.host,
         },

@@ -1,6 +1,6 @@
 /** Reads a run journal back: what was planned, what happened to each step, how the run ended. */
 import { readFile } from 'node:fs/promises';
-import { sanitize } from '../../core/text.js';
+import { plural, sanitize } from '../../core/text.js';
 import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import {
@@ -118,7 +118,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
   });
   const first = corrupt[0];
   if (first !== undefined) {
-    const more = corrupt.length > 1 ? ` (and ${corrupt.length - 1} more line${corrupt.length > 2 ? 's' : ''})` : '';
+    const more = corrupt.length > 1 ? ` (and ${plural(corrupt.length - 1, 'more line')})` : '';
     throw new JournalError(
       'corrupt',
       `the run journal ${path} is corrupt: line ${first.line} (${sanitize(first.type)} record) ${sanitize(first.problem)}${more}. ` +
