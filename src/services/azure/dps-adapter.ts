@@ -18,10 +18,10 @@ import {
   toEnrollmentGroup,
   toIndividualEnrollment,
   toRegistrationRecord,
+  bulkItemResults,
 } from './dps-mapping.js';
 import { pages } from './paging.js';
-import { type Json, asJson, at, sdkBody } from './json.js';
-import { parseErrorBody, safeDetail } from './service-errors.js';
+import { type Json, asJson, at, bulkResultOf, sdkBody } from './json.js';
 
 export interface DpsAdapterOptions {
   /** Deadline per SDK call (default 30 s). */
@@ -290,33 +290,7 @@ export class AzureDpsAdapter implements DpsPort {
         throw err;
       }),
     );
-    const errors = new Map<string, Json>();
-    for (const e of Array.isArray(body?.errors) ? body.errors : []) errors.set(String(e.registrationId), e);
-    return enrollments.map((e) => {
-      const id = String(e.registrationId);
-      const failure = errors.get(id);
-      if (!failure) {
-        return body.isSuccessful === false && errors.size === 0
-          ? { id, ok: false, message: 'the service reported the operation as failed without details' }
-          : { id, ok: true };
-      }
-      const { code, message } = parseErrorBody({
-        errorCode: failure.errorCode,
-        message: failure.errorStatus,
-      });
-      return { id, ok: false, code, message: message ? safeDetail(message) : undefined };
-    });
-  }
-}
-
-function bulkResultOf(raw: unknown): Json | undefined {
-  if (typeof raw !== 'string') return undefined;
-  try {
-    const json = JSON.parse(raw);
-    return json && typeof json === 'object' && Array.isArray(json.errors) && 'isSuccessful' in json
-      ? json
-      : undefined;
-  } catch {
-    return undefined;
+    // No result at all: nothing says which enrollment changed, so none counts as done.
+    return bulkItemResults(enrollments, body ?? { isSuccessful: false });
   }
 }

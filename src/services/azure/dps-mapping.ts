@@ -16,7 +16,9 @@ import {
   type RegistrationStatus,
   type ReprovisionPolicy,
 } from '../../core/model.js';
+import type { BulkItemResult } from '../../core/ports.js';
 import { type Json, asJson, at } from './json.js';
+import { parseErrorBody, safeDetail } from './service-errors.js';
 
 const normalizeThumbprint = (value: unknown): string =>
   typeof value === 'string' ? value.replace(/[^0-9a-f]/gi, '').toUpperCase() : '';
@@ -229,4 +231,24 @@ export function blockerBody(input: {
     attestation,
     initialTwin: { tags: { [BLOCKER_TAG]: tag }, properties: { desired: {} } },
   };
+}
+
+/** Each enrollment's answer in a bulk operation's result: failed with the service's reason, or done. */
+export function bulkItemResults(enrollments: Json[], body: Json): BulkItemResult[] {
+  const errors = new Map<string, Json>();
+  for (const e of Array.isArray(body.errors) ? body.errors : []) {
+    const item = asJson(e);
+    if (item) errors.set(String(item.registrationId), item);
+  }
+  return enrollments.map((e) => {
+    const id = String(e.registrationId);
+    const failure = errors.get(id);
+    if (!failure) {
+      return body.isSuccessful === false && errors.size === 0
+        ? { id, ok: false, message: 'the service reported the operation as failed without details' }
+        : { id, ok: true };
+    }
+    const { code, message } = parseErrorBody({ errorCode: failure.errorCode, message: failure.errorStatus });
+    return { id, ok: false, code, message: message ? safeDetail(message) : undefined };
+  });
 }

@@ -21,3 +21,17 @@ export const at = (value: unknown, ...keys: string[]): Json | undefined => {
  */
 export const sdkBody = <T>(body: Json | Json[] | { mode: string; enrollments: Json[] }): T =>
   body as unknown as T;
+
+/**
+ * The per-item answer of a bulk call (DPS or hub) that the service refused as a whole: the SDK leaves it
+ * as text in the error's body. Undefined when the text is not one.
+ */
+export function bulkResultOf(raw: unknown): Json | undefined {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const json = asJson(JSON.parse(raw));
+    return json && Array.isArray(json.errors) && 'isSuccessful' in json ? json : undefined;
+  } catch {
+    return undefined;
+  }
+}
