@@ -104,10 +104,12 @@ async function until(done: () => boolean, what: string, deadlineMs = 60_000): Pr
 export interface ListFigures {
   scrollMs: number[];
   filterMs: number[];
-  /** Resident memory and heap the loaded list added, measured after scrolling and filtering (so with
-   * the search texts and the kept filter results). */
-  rssDeltaMb: number;
-  heapDeltaMb: number;
+  /** Resident memory of the whole process with the list loaded, scrolled and filtered (so with the search
+   * texts and the kept filter results), after a GC when one can be asked for: an absolute figure, since a
+   * delta across a GC can come out negative. */
+  rssMb: number;
+  /** Heap in use at the same moment (absolute). */
+  heapUsedMb: number;
 }
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -123,8 +125,6 @@ export async function measureList(): Promise<ListFigures> {
   const stdin = new KeyStdin();
   const text = () => stripVTControlCharacters(stdout.last);
 
-  gc();
-  const before = process.memoryUsage();
   const instance = render(
     createElement(App, {
       backend: listBackend(records),
@@ -169,13 +169,14 @@ export async function measureList(): Promise<ListFigures> {
   if (!text().includes(`${RECORDS} of ${RECORDS}`))
     throw new Error('bench tui: Esc did not clear the filter');
 
+  // Measured while the list is still on screen (mounted), records and filter results alive.
   gc();
-  const after = process.memoryUsage();
+  const loaded = process.memoryUsage();
   instance.unmount();
   return {
     scrollMs,
     filterMs,
-    rssDeltaMb: (after.rss - before.rss) / 2 ** 20,
-    heapDeltaMb: (after.heapUsed - before.heapUsed) / 2 ** 20,
+    rssMb: loaded.rss / 2 ** 20,
+    heapUsedMb: loaded.heapUsed / 2 ** 20,
   };
 }

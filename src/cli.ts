@@ -3,19 +3,36 @@
  * Exit codes: 0 done, 1 some steps failed, 2 bad usage or input, 3 aborted/interrupted (resumable).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import {
+  Command,
+  CommanderError,
+  Option,
+  type OptionValues,
+} from '@commander-js/extra-typings';
 import { parseCertificateChain } from './core/certs.js';
+import { HUB_TIER_LIST, toHubTier } from './core/hub-tier.js';
 import type { SelectorFlags } from './commands/args.js';
 import type { Io } from './commands/headless.js';
 import type { TargetFlags } from './commands/session.js';
 import type { SessionBackend } from './services/session/create-backend.js';
 import { EXIT, isServiceError, isUserError, UserError } from './core/errors.js';
-import { sanitizeLines } from './core/text.js';
+import { printable, sanitizeLines } from './core/text.js';
 import { scrubSecrets } from './services/secrets.js';
 
 const collectValues = (value: string, previous: string[] = []) => [...previous, value];
 
-function addTargetOptions(cmd: Command): Command {
+/** --hub-tier: one of the hub tiers (any case), the same list `emulator --tier` takes. */
+const hubTierArg = (value: string) => {
+  const tier = toHubTier(value);
+  if (!tier) throw new UserError(`--hub-tier "${printable(value)}": expected ${HUB_TIER_LIST}`);
+  return tier;
+};
+
+// Each helper adds options to a command and keeps their types: the action gets typed flags, not a bag.
+
+function addTargetOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
   return cmd
     .option('--sandbox', 'work on the embedded emulator with the demo fleet')
     .option('--state <file>', 'sandbox state file (keeps the sandbox between runs)')
@@ -23,7 +40,7 @@ function addTargetOptions(cmd: Command): Command {
     .option('--hub <conn-string|host>', 'IoT hub (repeat per hub)', collectValues)
     .option('--endpoint <url>', 'send every service call to this emulator URL (or IOT_DEPROVISION_ENDPOINT)')
     .option('--endpoint-ca <file>', 'CA certificate (PEM) of an HTTPS --endpoint')
-    .option('--hub-tier <tier>', 'hub tier for client-side rate limits: S1, S2, S3 (default S1)')
+    .option('--hub-tier <tier>', `hub tier for client-side rate limits: ${HUB_TIER_LIST} (default S1)`, hubTierArg)
     .option('--hub-units <n>', 'hub units for client-side rate limits (default 1)')
     .option(
       '--skip-hub-lookup <hub>',
@@ -32,7 +49,9 @@ function addTargetOptions(cmd: Command): Command {
     );
 }
 
-function addSelectorOptions(cmd: Command): Command {
+function addSelectorOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
   return cmd
     .option('--enrollment <id>', 'an individual enrollment (registration ID)')
     .option('--group <id>', 'an enrollment group')
@@ -40,7 +59,9 @@ function addSelectorOptions(cmd: Command): Command {
     .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues);
 }
 
-function addActionOptions(cmd: Command): Command {
+function addActionOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
   return cmd
     .addOption(new Option('--disenroll <action>', 'DPS action: disable (temporary) or delete (permanent)'))
     .addOption(new Option('--deregister <action>', 'hub action: disable, delete or none'))
@@ -49,16 +70,20 @@ function addActionOptions(cmd: Command): Command {
     .option('--include-children', 'IoT Edge gateways: deregister their child devices too (the same hub action)');
 }
 
-type Flags = TargetFlags & SelectorFlags & { json?: boolean; yes?: boolean; retryFailed?: boolean } & Record<string, unknown>;
 
 // The headless commands load on demand (their argument parsing brings zod, ~0.1 s on a slow machine):
 // the TUI's first frame needs none of them.
 const commands = () => import('./commands/headless.js');
 
 /** Reads --device-cert files: the registration ID of an X.509 device is its certificate's CN. */
-async function selectorFlags(opts: Flags): Promise<SelectorFlags> {
+async function selectorFlags(opts: {
+  enrollment?: string;
+  group?: string;
+  device?: string[];
+  deviceCert?: string[];
+}): Promise<SelectorFlags> {
   const { printable } = await import('./commands/args.js');
-  const files = (opts.deviceCert as string[] | undefined) ?? [];
+  const files = opts.deviceCert ?? [];
   const deviceCertPems = files.map((file) => {
     let pem: string;
     try {
@@ -75,16 +100,11 @@ async function selectorFlags(opts: Flags): Promise<SelectorFlags> {
     }
     return { file, pem, commonName: leaf.commonName };
   });
-  return {
-    enrollment: opts.enrollment as string | undefined,
-    group: opts.group as string | undefined,
-    device: opts.device as string[] | undefined,
-    deviceCertPems,
-  };
+  return { enrollment: opts.enrollment, group: opts.group, device: opts.device, deviceCertPems };
 }
 
 export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number) => void): Command {
-  const withSession = async (opts: Flags, fn: (backend: SessionBackend) => Promise<number>) => {
+  const withSession = async (opts: TargetFlags, fn: (backend: SessionBackend) => Promise<number>) => {
     // Loaded on demand: the SDKs and the emulator are slow to import, and `runs` or `--help` need neither.
     const { openSession } = await import('./commands/session.js');
     const backend = await openSession(opts, { signal, env: io.env, notice: (text) => io.stderr(`${text}\n`) });
@@ -102,9 +122,10 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     )
     .exitOverride()
     .enablePositionalOptions()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // Commander echoes what was typed (an unknown flag, a bad value): through the one sanitizer too.
+    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(sanitizeLines(scrubSecrets(text))) })
     .showHelpAfterError('(iot-deprovision --help for usage)');
-  addTargetOptions(program).action(async (opts: Flags) => {
+  addTargetOptions(program).action(async (opts) => {
     // The TUI draws its first frame before the session (SDKs, emulator: about a second) is loaded.
     const { runTui, STARTING_SANDBOX } = await import('./screens/run-tui.js');
     let session: Promise<SessionBackend> | undefined;
@@ -127,7 +148,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
 
   const plan = program.command('plan').description('print the plan for a selection; change nothing');
   addActionOptions(addSelectorOptions(addTargetOptions(plan))).option('--json', 'print the plan as JSON');
-  plan.action(async (opts: Flags) => {
+  plan.action(async (opts) => {
     const { planCommand } = await commands();
     await withSession(opts, async (b) => planCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
   });
@@ -136,7 +157,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   addActionOptions(addSelectorOptions(addTargetOptions(run)))
     .option('--yes', 'confirm: execute without asking')
     .option('--json', 'JSON lines: started, progress, summary');
-  run.action(async (opts: Flags) => {
+  run.action(async (opts) => {
     const { runCommand } = await commands();
     await withSession(opts, async (b) => runCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
   });
@@ -145,14 +166,14 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   addTargetOptions(resume)
     .option('--retry-failed', 'also run again the steps that failed')
     .option('--json', 'JSON lines');
-  resume.action(async (runId: string | undefined, opts: Flags) => {
+  resume.action(async (runId, opts) => {
     const { resumeCommand } = await commands();
     await withSession(opts, (b) => resumeCommand(b, runId, opts, io));
   });
 
   const restore = program.command('restore').description('undo the temporary (disable) actions of a run').argument('<run-id>');
   addTargetOptions(restore).option('--yes', 'confirm: execute without asking').option('--json', 'JSON lines');
-  restore.action(async (runId: string, opts: Flags) => {
+  restore.action(async (runId, opts) => {
     const { restoreCommand } = await commands();
     await withSession(opts, (b) => restoreCommand(b, runId, opts, io));
   });
@@ -161,7 +182,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   addSelectorOptions(addTargetOptions(verify))
     .option('--json', 'print verdicts as JSON')
     .option('--attempt', 'sandbox: each device also registers for real; compare with the prediction');
-  verify.action(async (opts: Flags) => {
+  verify.action(async (opts) => {
     const { verifyCommand } = await commands();
     await withSession(opts, async (b) => verifyCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
   });
@@ -170,7 +191,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .command('runs')
     .description('list recorded runs')
     .option('--json', 'print as JSON')
-    .action(async (opts: Flags) => setExit(await (await commands()).runsCommand(opts, io)));
+    .action(async (opts) => setExit(await (await commands()).runsCommand(opts, io)));
 
   program
     .command('emulator')
@@ -178,13 +199,13 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .option('--port <n>', 'port (default: a free one)')
     .option('--state <file>', 'state file (kept between starts)')
     .option('--seed <demo|N>', 'demo fleet, or N generated devices')
-    .option('--tier <S1|S2|S3>', 'hub tier (identity registry limits)')
+    .option('--tier <tier>', `hub tier (identity registry limits): ${HUB_TIER_LIST}`)
     .option('--units <k>', 'hub units')
     .option('--time-scale <x>', 'run the service limits x times faster')
     .option('--faults <spec>', 'e.g. 5xx=0.1,reset=0.05,hang=0.01,latency=20,seed=7')
     .option('--https', 'serve HTTPS with a generated self-signed certificate')
     .option('--json', 'print one JSON line')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts) => {
       const { parseEmulatorFlags, runEmulatorCommand } = await import('./commands/emulator.js');
       setExit(
         await runEmulatorCommand(parseEmulatorFlags(opts), {
@@ -240,7 +261,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const program = buildProgram(io, controller.signal, (c) => {
     code = c;
   });
-  const isTui = !['plan', 'run', 'resume', 'restore', 'verify', 'runs', 'emulator'].includes(argv[2] ?? '');
+  // A command's name first: that command; anything else (flags only): the TUI.
+  const isTui = !program.commands.some((c) => c.name() === argv[2]);
   // The TUI and the emulator handle their own signals.
   if (!isTui && argv[2] !== 'emulator') process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {

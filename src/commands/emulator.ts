@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { type EmulatorHandle, startEmulator } from '../services/emulator/index.js';
 import type { FaultSpec, HubTier } from '../services/emulator/types.js';
+import { HUB_TIER_LIST, standardTier, toHubTier } from '../core/hub-tier.js';
 import { printable, safeJson } from '../core/text.js';
 import { EXIT, isUserError, UserError } from '../core/errors.js';
 
@@ -105,7 +106,15 @@ const flagsSchema = z.object({
     .transform((s) => (s === 'demo' ? ('demo' as const) : Number(s)))
     .refine((s) => s === 'demo' || s <= 2_000_000, '--seed: at most 2,000,000 devices')
     .optional(),
-  tier: z.enum(['S1', 'S2', 'S3'], { error: '--tier expects S1, S2 or S3' }).optional(),
+  tier: z
+    .string()
+    .transform((s, ctx) => {
+      const tier = toHubTier(s);
+      if (tier) return standardTier(tier);
+      ctx.addIssue({ code: 'custom', message: `--tier expects ${HUB_TIER_LIST}` });
+      return z.NEVER;
+    })
+    .optional(),
   units: integerFlag('--units', 1, 200).optional(),
   timeScale: z
     .string()
@@ -120,26 +129,12 @@ const flagsSchema = z.object({
   https: z.boolean().optional(),
 });
 
-/** Validates the raw commander values; a bad one is a UserError that says what to give instead. */
-export function parseEmulatorFlags(
-  raw: Record<string, string | boolean | undefined>,
-): EmulatorCommandOptions {
-  const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    const name = key === 'time-scale' ? 'timeScale' : key;
-    const isSwitch = name === 'json' || name === 'https';
-    input[name] = isSwitch
-      ? value === true || value === 'true'
-      : typeof value === 'boolean'
-        ? String(value)
-        : value;
-  }
-  const known = new Set(Object.keys(flagsSchema.shape));
-  const unknown = Object.keys(input).filter((k) => !known.has(k));
-  if (unknown.length)
-    throw new UserError(`emulator: unknown option ${unknown.map((k) => `--${k}`).join(', ')}`);
-  const parsed = flagsSchema.safeParse(input);
+/** The emulator command's flags as commander gives them (typed where they are declared, in cli.ts). */
+export type EmulatorFlags = z.input<typeof flagsSchema>;
+
+/** Validates the flags (one schema); a bad one is a UserError that says what to give instead. */
+export function parseEmulatorFlags(flags: EmulatorFlags): EmulatorCommandOptions {
+  const parsed = flagsSchema.strict().safeParse(flags);
   if (!parsed.success) throw new UserError(parsed.error.issues[0]?.message ?? 'emulator: bad options');
   const { faults, ...rest } = parsed.data;
   return { ...rest, ...(faults !== undefined ? { faults: parseFaultSpec(faults) } : {}) };

@@ -1,6 +1,7 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
 import { adviceText } from '../core/advice.js';
-import { sanitize, shortHost, truncate } from '../core/text.js';
+import { plural, sanitize, shortHost } from '../core/text.js';
+import { truncate } from '../terminal/text.js';
 import { describeLookupCost } from '../core/hub-lookup.js';
 import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
@@ -36,7 +37,7 @@ export function formatPlan(plan: Plan): string {
   for (const phase of PHASES) {
     const steps = plan.steps.filter((st) => st.phase === phase);
     if (!steps.length) continue;
-    lines.push(`${phase} (${steps.length} step${steps.length === 1 ? '' : 's'})`);
+    lines.push(`${phase} (${plural(steps.length, 'step')})`);
     for (const st of steps.slice(0, STEPS_SHOWN_PER_PHASE)) lines.push(`  ${st.destructive ? '*' : ' '} ${sanitize(st.call)}`);
     if (steps.length > STEPS_SHOWN_PER_PHASE) lines.push(`    ... ${steps.length - STEPS_SHOWN_PER_PHASE} more (--json lists all)`);
   }

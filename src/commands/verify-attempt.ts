@@ -6,6 +6,7 @@
  */
 import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
 import { sanitize } from '../core/text.js';
+import { mapLimited } from '../services/concurrency.js';
 import type { HubSendAttempt, RegistrationAttempt } from '../services/backend.js';
 
 export type Agreement = 'matches' | 'differs' | 'not-attempted';
@@ -45,24 +46,16 @@ export async function attemptAll(
   attempt: (registrationId: string) => Promise<RegistrationAttempt>,
   concurrency = 4,
 ): Promise<AttemptReport[]> {
-  const reports: AttemptReport[] = new Array(verdicts.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < verdicts.length) {
-      const i = next++;
-      const v = verdicts[i];
-      const answer = await attempt(v.registrationId);
-      reports[i] = {
-        registrationId: v.registrationId,
-        verdict: v.verdict,
-        attempt: answer,
-        agreement:
-          hubAgreementOf(v.hubs, answer.hubSend) === 'differs' ? 'differs' : agreementOf(v.verdict, answer),
-      };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, verdicts.length) }, worker));
-  return reports;
+  return mapLimited(verdicts, concurrency, async (v): Promise<AttemptReport> => {
+    const answer = await attempt(v.registrationId);
+    return {
+      registrationId: v.registrationId,
+      verdict: v.verdict,
+      attempt: answer,
+      agreement:
+        hubAgreementOf(v.hubs, answer.hubSend) === 'differs' ? 'differs' : agreementOf(v.verdict, answer),
+    };
+  });
 }
 
 function describe(attempt: RegistrationAttempt): string {

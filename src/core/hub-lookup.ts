@@ -3,6 +3,7 @@
  * query. Queries have their own budget on a hub (S1/S2: 20 a minute per unit, S3: 1,000), far below the
  * identity registry's, so what a lookup costs is counted before it is made and shown in the plan.
  */
+import { plural } from './text.js';
 import {
   type HubIdentityCheck,
   type HubLookupCost,
@@ -68,7 +69,7 @@ export function lookupCost(queries: number, queriesPerMinute: number): HubLookup
 
 /** "1 query", "120 queries, about 6 min at 20 queries/min". */
 export function describeLookupCost(cost: HubLookupCost): string {
-  const queries = `${cost.queries.toLocaleString('en-US')} ${cost.queries === 1 ? 'query' : 'queries'}`;
+  const queries = plural(cost.queries, 'query', 'queries');
   if (cost.minutes < 1) return queries;
   const minutes =
     cost.minutes < 90 ? `${Math.ceil(cost.minutes)} min` : `${(cost.minutes / 60).toFixed(1)} h`;
@@ -90,7 +91,10 @@ export function hubIdentityChecks(
   const records = new Map(state.registrations.map((r) => [r.registrationId, r]));
   const priorRecords = new Map(prior?.registrations.map((r) => [r.registrationId, r]));
   const individuals = new Map(
-    [...(prior?.individualEnrollments ?? []), ...state.individualEnrollments].map((e) => [e.registrationId, e]),
+    [...(prior?.individualEnrollments ?? []), ...state.individualEnrollments].map((e) => [
+      e.registrationId,
+      e,
+    ]),
   );
   const identities = new Map(state.hubDevices.map((d) => [hubDeviceKey(d.hub, d.deviceId), d]));
   const searched = (state.hubLookup?.searched ?? []).map((h) => h.toLowerCase());

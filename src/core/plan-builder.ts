@@ -6,6 +6,7 @@ import { describeLookupCost } from './hub-lookup.js';
 import type { HubLookup } from './model.js';
 import type { DeviceHubTarget } from './plan-context.js';
 import { advise } from './advice.js';
+import { plural } from './text.js';
 import {
   HUB_BULK_MAX,
   type HubIdentityCount,
@@ -31,9 +32,6 @@ export const refuse = (code: PlanRefusal['code'], message: string, advice?: Plan
   throw new Refusal({ code, message, ...(advice ? { advice } : {}) });
 };
 
-const plural = (n: number, one: string, many = `${one}s`): string =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-export { plural };
 
 /** A few IDs for a message; the full list is in the warning's registrationIds. */
 export function sampleIds(ids: string[], max = 3): string {

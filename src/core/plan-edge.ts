@@ -7,7 +7,8 @@
  */
 import { advise } from './advice.js';
 import { HUB_BULK_MAX } from './plan-types.js';
-import { type PlanBuilder, plural, sampleIds } from './plan-builder.js';
+import { type PlanBuilder, sampleIds } from './plan-builder.js';
+import { plural } from './text.js';
 import type { KnownState } from './model.js';
 import type { Actions } from './selection.js';
 

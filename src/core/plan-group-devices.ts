@@ -5,7 +5,8 @@
 import { isUserError } from './errors.js';
 import { parseCertificateChain, sameName } from './certs.js';
 import type { CertificateInfo, EnrollmentGroup, ParsedCertificate, RegistrationRecord } from './model.js';
-import { PlanBuilder, plural, refuse, sampleIds } from './plan-builder.js';
+import { PlanBuilder, refuse, sampleIds } from './plan-builder.js';
+import { plural } from './text.js';
 import type { Draft, PlanContext } from './plan-context.js';
 import type { Actions, DeviceChoice, Selection } from './selection.js';
 
@@ -65,8 +66,10 @@ export function certificateOddities(
   if (now) {
     const notAfter = leaf.notAfter ? Date.parse(leaf.notAfter) : Number.NaN;
     const notBefore = leaf.notBefore ? Date.parse(leaf.notBefore) : Number.NaN;
-    if (Number.isFinite(notAfter) && notAfter < now.getTime()) odd.push(`it expired on ${day(leaf.notAfter as string)}`);
-    if (Number.isFinite(notBefore) && notBefore > now.getTime()) odd.push(`it is not valid before ${day(leaf.notBefore as string)}`);
+    if (Number.isFinite(notAfter) && notAfter < now.getTime())
+      odd.push(`it expired on ${day(leaf.notAfter as string)}`);
+    if (Number.isFinite(notBefore) && notBefore > now.getTime())
+      odd.push(`it is not valid before ${day(leaf.notBefore as string)}`);
   }
   if (canTellIssuer && groupCertificates.length > 0) {
     // Walk up from the leaf through the certificates given with it, to one the group holds.
@@ -131,7 +134,7 @@ export function planGroupDevices(
   }
   const symmetricKeyGroup = group.attestation.type === 'symmetricKey';
   const builder = new PlanBuilder();
-  const records: RegistrationRecord[] = choices.map((d) => inGroup.get(d.registrationId)!);
+  const records: RegistrationRecord[] = choices.flatMap((d) => inGroup.get(d.registrationId) ?? []);
   const ids = records.map((r) => r.registrationId);
   builder.add(
     'snapshot',
@@ -149,7 +152,9 @@ export function planGroupDevices(
     if (given && group.attestation.type === 'x509') {
       const groupCerts = ctx.groupCertificates(group);
       // A CA reference the tool cannot resolve hides the group's authority: no issuer check then.
-      const canTell = groupCerts.length >= group.attestation.signingCertificates.length + group.attestation.caReferences.length;
+      const canTell =
+        groupCerts.length >=
+        group.attestation.signingCertificates.length + group.attestation.caReferences.length;
       const odd = certificateOddities(given, groupCerts, canTell, ctx.options.now);
       if (odd.length > 0) builder.warn(oddCertificateWarning(id, group, odd));
     }

@@ -3,7 +3,8 @@
  * (One device of a group, with its blocker, is plan-group-devices.ts.)
  */
 import { advise } from './advice.js';
-import { PlanBuilder, plural, refuse } from './plan-builder.js';
+import { PlanBuilder, refuse } from './plan-builder.js';
+import { plural } from './text.js';
 import type { Draft, PlanContext } from './plan-context.js';
 import type { Actions, Selection } from './selection.js';
 

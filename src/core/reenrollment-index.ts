@@ -88,11 +88,8 @@ export class StateIndex {
     while (level.length > 0) {
       const links = level.filter((n) => !seen.has(n)).flatMap((n) => this.bySubject.get(n) ?? []);
       for (const n of level) seen.add(n);
-      const held = links.filter((l) => l.holder !== undefined);
-      if (held.length > 0) {
-        const pick = held.find((l) => isEnabled(l.holder!.group)) ?? held[0];
-        return { holder: pick.holder!, certificate: pick.certificate };
-      }
+      const held = links.flatMap((l) => (l.holder ? [{ holder: l.holder, certificate: l.certificate }] : []));
+      if (held.length > 0) return held.find((l) => isEnabled(l.holder.group)) ?? held[0];
       level = links
         .filter((l) => !sameName(l.certificate.issuerName, l.certificate.subjectName))
         .map((l) => normalizeName(l.certificate.issuerName));

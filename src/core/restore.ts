@@ -12,7 +12,8 @@
  * after such a failure. With the hub first, the identity is usable before DPS lets the device in.
  */
 import type { EnrollmentGroup, HubDevice, IndividualEnrollment, RegistrationRecord } from './model.js';
-import { PlanBuilder, plural, sampleIds } from './plan-builder.js';
+import { PlanBuilder, sampleIds } from './plan-builder.js';
+import { plural } from './text.js';
 import {
   HUB_BULK_MAX,
   type Plan,

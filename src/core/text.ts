@@ -1,6 +1,6 @@
 /**
- * Pure text helpers for terminal output: make service-provided text safe to print, and fit text
- * into fixed columns. Widths are terminal cells (a CJK character takes two, a combining mark none).
+ * Pure text helpers: make service-provided text safe to print (a security boundary every layer uses),
+ * and short formats. Measuring and fitting text into terminal cells is presentation: terminal/text.ts.
  */
 
 // ESC sequences: CSI (ESC [ ... final), OSC/DCS/PM/APC/SOS (ESC ] P ^ _ X ... BEL or ST), and
@@ -53,153 +53,10 @@ const JSON_UNSAFE = /[\u007F-\u009F\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C\
  * terminal that prints it.
  */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(value).replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-const isCombining = (cp: number): boolean =>
-  (cp >= 0x0300 && cp <= 0x036f) ||
-  (cp >= 0x1ab0 && cp <= 0x1aff) ||
-  (cp >= 0x1dc0 && cp <= 0x1dff) ||
-  (cp >= 0x20d0 && cp <= 0x20ff) ||
-  (cp >= 0xfe00 && cp <= 0xfe0f) ||
-  (cp >= 0xfe20 && cp <= 0xfe2f) ||
-  cp === 0x200b ||
-  cp === 0x200c ||
-  cp === 0x200d;
-
-const isWide = (cp: number): boolean =>
-  (cp >= 0x1100 && cp <= 0x115f) ||
-  (cp >= 0x2e80 && cp <= 0x303e) ||
-  (cp >= 0x3041 && cp <= 0x33ff) ||
-  (cp >= 0x3400 && cp <= 0x4dbf) ||
-  (cp >= 0x4e00 && cp <= 0x9fff) ||
-  (cp >= 0xa000 && cp <= 0xa4cf) ||
-  (cp >= 0xac00 && cp <= 0xd7a3) ||
-  (cp >= 0xf900 && cp <= 0xfaff) ||
-  (cp >= 0xfe30 && cp <= 0xfe4f) ||
-  (cp >= 0xff00 && cp <= 0xff60) ||
-  (cp >= 0xffe0 && cp <= 0xffe6) ||
-  (cp >= 0x1f300 && cp <= 0x1f64f) ||
-  (cp >= 0x1f900 && cp <= 0x1f9ff) ||
-  (cp >= 0x20000 && cp <= 0x3fffd);
-
-export function charWidth(ch: string): number {
-  const cp = ch.codePointAt(0) ?? 0;
-  if (isCombining(cp)) return 0;
-  return isWide(cp) ? 2 : 1;
-}
-
-/** Terminal cells the text takes (expects sanitized text). */
-export function textWidth(text: string): number {
-  let w = 0;
-  for (const ch of text) w += charWidth(ch);
-  return w;
-}
-
-export const ELLIPSIS = '…';
-
-/** Cut text to at most `width` cells, ending with an ellipsis when something was cut. */
-export function truncate(text: string, width: number): string {
-  if (width <= 0) return '';
-  if (textWidth(text) <= width) return text;
-  let out = '';
-  let w = 0;
-  for (const ch of text) {
-    const cw = charWidth(ch);
-    if (w + cw > width - 1) break;
-    out += ch;
-    w += cw;
-  }
-  return out + ELLIPSIS;
-}
-
-/** Exactly `width` cells: truncated with an ellipsis, or padded with spaces (right-aligned on request). */
-export function fitWidth(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  const cut = truncate(text, width);
-  const pad = ' '.repeat(Math.max(0, width - textWidth(cut)));
-  return align === 'left' ? cut + pad : pad + cut;
-}
-
-/** Break text into lines of at most `width` cells, at spaces when possible (long words are split). */
-export function wrapText(text: string, width: number): string[] {
-  if (width <= 0) return [];
-  const lines: string[] = [];
-  let line = '';
-  const push = () => {
-    lines.push(line.trimEnd());
-    line = '';
-  };
-  for (const word of text.split(/ +/)) {
-    if (word === '') continue;
-    const sep = line === '' ? '' : ' ';
-    if (textWidth(line) + sep.length + textWidth(word) <= width) {
-      line += sep + word;
-      continue;
-    }
-    if (line !== '') push();
-    let rest = word;
-    while (textWidth(rest) > width) {
-      let head = '';
-      let w = 0;
-      let consumed = 0;
-      for (const ch of rest) {
-        const cw = charWidth(ch);
-        if (w + cw > width) break;
-        head += ch;
-        w += cw;
-        consumed += ch.length;
-      }
-      if (consumed === 0) break;
-      lines.push(head);
-      rest = rest.slice(consumed);
-    }
-    line = rest;
-  }
-  if (line !== '' || lines.length === 0) push();
-  return lines;
-}
-
-/** A column of a fixed-width table row: a fixed width, or a share of what is left. */
-export interface ColumnSpec {
-  width?: number;
-  flex?: number;
-  min?: number;
-  align?: 'left' | 'right';
-}
-
-/** Widths for the columns so that the row (with `gap` spaces between cells) fills `total` cells. */
-export function layoutColumns(specs: readonly ColumnSpec[], total: number, gap = 1): number[] {
-  const fixed = specs.reduce((sum, c) => sum + (c.width ?? 0), 0);
-  const gaps = gap * Math.max(0, specs.length - 1);
-  const flexTotal = specs.reduce((sum, c) => sum + (c.width === undefined ? (c.flex ?? 1) : 0), 0);
-  const free = Math.max(0, total - fixed - gaps);
-  const widths = specs.map((c) =>
-    c.width !== undefined
-      ? c.width
-      : Math.max(c.min ?? 1, Math.floor((free * (c.flex ?? 1)) / (flexTotal || 1))),
+  return JSON.stringify(value).replace(
+    JSON_UNSAFE,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-  // Give the rounding remainder to the first flexible column so rows end exactly at `total`.
-  const used = widths.reduce((a, b) => a + b, 0) + gaps;
-  const firstFlex = specs.findIndex((c) => c.width === undefined);
-  if (firstFlex >= 0 && used < total) widths[firstFlex] += total - used;
-  return widths;
-}
-
-/** One table row: each cell fitted to its width, cells separated by `gap` spaces. */
-export function formatRow(
-  cells: readonly string[],
-  widths: readonly number[],
-  specs?: readonly ColumnSpec[],
-  gap = 1,
-): string {
-  return cells.map((cell, i) => fitWidth(cell, widths[i] ?? 0, specs?.[i]?.align)).join(' '.repeat(gap));
-}
-
-/** A bar of `width` cells, filled in proportion (text only, so it reads without colour). */
-export function progressBar(fraction: number, width: number): string {
-  const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
-  const filled = Math.round(f * width);
-  return '█'.repeat(filled) + '░'.repeat(Math.max(0, width - filled));
 }
 
 /** 45s, 3m 05s, 1h 02m. */
@@ -227,15 +84,6 @@ export function shortHost(host: string | undefined): string {
   return host.replace(/\.azure-devices(-provisioning)?\.net$/i, '');
 }
 
-export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
-
-/** Keep the last parts of a breadcrumb that fit, replacing the dropped start with an ellipsis. */
-export function fitBreadcrumb(parts: readonly string[], width: number, sep = ' > '): string {
-  const full = parts.join(sep);
-  if (textWidth(full) <= width) return full;
-  for (let start = 1; start < parts.length; start++) {
-    const candidate = [ELLIPSIS, ...parts.slice(start)].join(sep);
-    if (textWidth(candidate) <= width) return candidate;
-  }
-  return truncate(parts[parts.length - 1] ?? '', width);
-}
+/** 1 device, 2 devices, 2,000 devices (`many` for irregular plurals). The one plural of the app. */
+export const plural = (n: number, one: string, many = `${one}s`): string =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

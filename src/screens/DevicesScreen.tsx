@@ -4,16 +4,8 @@
  */
 import { Box } from 'ink';
 import { useMemo } from 'react';
-import {
-  type ColumnSpec,
-  formatRow,
-  formatTimestamp,
-  layoutColumns,
-  plural,
-  sanitize,
-  shortHost,
-  wrapText,
-} from '../core/text.js';
+import { formatTimestamp, plural, sanitize, shortHost } from '../core/text.js';
+import { type ColumnSpec, formatRow, layoutColumns, wrapText } from '../terminal/text.js';
 import type { IndividualEnrollment } from '../core/model.js';
 import type { DeviceRow } from '../services/backend.js';
 import { Line } from './components/Line.js';

@@ -2,7 +2,8 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import type { IndividualEnrollment } from '../core/model.js';
-import { type ColumnSpec, formatRow, layoutColumns, sanitize, shortHost, truncate } from '../core/text.js';
+import { sanitize, shortHost } from '../core/text.js';
+import { type ColumnSpec, formatRow, layoutColumns, truncate } from '../terminal/text.js';
 import type { EnrollmentGroupSummary } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { ListStatus } from './components/ListStatus.js';

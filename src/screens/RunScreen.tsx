@@ -6,7 +6,8 @@
 import { Box } from 'ink';
 import { PHASES, type Phase, type Plan } from '../core/plan-types.js';
 import type { PhaseProgress, RunProgress } from '../core/run-events.js';
-import { fitWidth, formatDuration, progressBar, sanitize, textWidth } from '../core/text.js';
+import { formatDuration, sanitize } from '../core/text.js';
+import { fitWidth, progressBar, textWidth } from '../terminal/text.js';
 import type { RunHandle } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';

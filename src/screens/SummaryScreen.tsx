@@ -7,7 +7,8 @@
 import { Box } from 'ink';
 import { useMemo } from 'react';
 import { PHASES, type Phase, type Plan, type StepOutcome, type StepResult } from '../core/plan-types.js';
-import { fitWidth, plural, sanitize, shortHost, textWidth, truncate, wrapText } from '../core/text.js';
+import { plural, sanitize, shortHost } from '../core/text.js';
+import { fitWidth, textWidth, truncate, wrapText } from '../terminal/text.js';
 import type { RunSummary } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { type ListRow, WindowedList } from './components/WindowedList.js';

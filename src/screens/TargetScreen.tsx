@@ -1,6 +1,7 @@
 /** Step 1: where the tool will act (sandbox or Azure), and how it authenticates to each service. */
 import { Box } from 'ink';
-import { layoutColumns, formatRow, sanitize } from '../core/text.js';
+import { sanitize } from '../core/text.js';
+import { layoutColumns, formatRow } from '../terminal/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { type KeyHint, useScreen } from './context.js';

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BLOCKER_TAG } from '../../src/core/model.js';
 import {
   createProvisioningClient,
@@ -19,7 +19,8 @@ type Keys = { primaryKey: string; secondaryKey: string };
 const keysOf = async (id: string): Promise<Keys> =>
   (await raw.getIndividualEnrollmentAttestationMechanism(id)).responseBody.symmetricKey as Keys;
 
-beforeAll(async () => {
+// A fresh emulator per test: each test stands alone, in any order (npm run test:shuffle).
+beforeEach(async () => {
   sb = await startSandbox({ bearerTokens: ['entra-test-token'] }, { pageSize: 5 });
   raw = createProvisioningClient(sb.target.dps, sb.target.endpoint);
   for (const id of symmetricIds) {
@@ -50,7 +51,7 @@ beforeAll(async () => {
     });
   }
 });
-afterAll(() => sb?.emulator.stop());
+afterEach(() => sb?.emulator.stop());
 
 describe('DPS adapter reads', () => {
   it('gets an enrollment, and undefined for one that does not exist', async () => {
@@ -130,6 +131,11 @@ describe('DPS adapter status changes', () => {
   });
 
   it('disables and re-enables a group, and an X.509 enrollment read back with info only', async () => {
+    const { leaf } = await deviceChain('t-x509-read');
+    await raw.createOrUpdateIndividualEnrollment({
+      registrationId: 't-x509-read',
+      attestation: { type: 'x509', x509: { clientCertificates: { primary: { certificate: leaf } } } },
+    } as any);
     expect((await sb.ports.dps.setGroupStatus('t-group', 'disabled')).provisioningStatus).toBe('disabled');
     expect((await sb.ports.dps.getGroup('t-group'))?.provisioningStatus).toBe('disabled');
     expect((await sb.ports.dps.setGroupStatus('t-group', 'enabled')).provisioningStatus).toBe('enabled');

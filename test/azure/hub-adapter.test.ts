@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRegistry, type Registry } from '../../src/services/azure/clients.js';
 import { observeRequest } from '../../src/services/azure/deadline.js';
 import { AzureHubAdapter } from '../../src/services/azure/hub-adapter.js';
@@ -16,7 +16,8 @@ const THUMBPRINT = 'A1B2C3D4E5F60718293A4B5C6D7E8F9012345678';
 
 const identity = async (id: string) => (await raw.get(id)).responseBody as any;
 
-beforeAll(async () => {
+// A fresh emulator per test: each test stands alone, in any order (npm run test:shuffle).
+beforeEach(async () => {
   sb = await startSandbox({}, { hubPageSize: 4 });
   host = sb.emulator.hubs[0].host;
   hub = sb.ports.hubs.get(host) as HubPort;
@@ -28,7 +29,7 @@ beforeAll(async () => {
     authentication: { type: 'selfSigned', x509Thumbprint: { primaryThumbprint: THUMBPRINT } },
   } as any);
 });
-afterAll(() => sb?.emulator.stop());
+afterEach(() => sb?.emulator.stop());
 
 describe('hub adapter reads', () => {
   it('gets a device with its identity ETag, and undefined for a missing one', async () => {
@@ -93,6 +94,7 @@ describe('hub adapter status changes', () => {
   });
 
   it('does not write a device already in the wanted state, and says so', async () => {
+    await raw.update({ ...(await identity('d-00')), status: 'disabled' });
     const etag = (await identity('d-00')).etag;
     expect(await hub.setDevicesStatus([{ deviceId: 'd-00' }], 'disabled')).toEqual([
       { id: 'd-00', ok: true, unchanged: true },
@@ -101,6 +103,7 @@ describe('hub adapter status changes', () => {
   });
 
   it('re-enables, and refuses a device whose ETag is not the one given', async () => {
+    for (const id of ['d-01', 'd-02']) await raw.update({ ...(await identity(id)), status: 'disabled' });
     const etag = (await identity('d-01')).etag;
     const results = await hub.setDevicesStatus(
       [

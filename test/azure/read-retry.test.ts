@@ -121,11 +121,11 @@ describe('one retry layer for reads', () => {
         const page = token === undefined ? 1 : token === 'p2' ? 2 : 3;
         query.continuationToken = page < 3 ? `p${page + 1}` : undefined;
         query.hasMoreResults = page < 3;
-        return { responseBody: [`item-${page}`] };
+        return { responseBody: [{ id: `item-${page}` }] };
       },
     };
     const limiter = createReadLimiter({ dpsHost: DPS, clock: steppingClock() });
-    const list = pages({ action: 'list', target: DPS, timeoutMs: 5000 }, () => query, (x: string) => x);
+    const list = pages({ action: 'list', target: DPS, timeoutMs: 5000 }, () => query, (x) => String(x.id));
     const iterator = list[Symbol.asyncIterator]();
     const items: string[] = [];
     for (;;) {

@@ -1,7 +1,10 @@
 /**
- * One emulator per test file, a private state home for the journals, and every output the program
- * printed kept for the secret scan each file ends with.
+ * One emulator per test file, a private state home for the journals, and a secret scan over every
+ * output the program printed: each test that runs the program fails if its own outputs hold a key, a
+ * connection string or a SAS token (outputs that arrive after their test ended, or during a hook, are
+ * scanned with the next test or when the fixture closes).
  */
+import { onTestFinished } from 'vitest';
 import {
   type EmulatorHandle,
   type EmulatorOptions,
@@ -11,9 +14,10 @@ import {
 import {
   type CliProcess,
   type CliResult,
+  type SecretScanOptions,
+  outputScan,
   policyKeys,
   runCli,
-  secretsIn,
   spawnCli,
   targetArgs,
   tempDir,
@@ -31,26 +35,44 @@ export interface CliFixture {
   /** Runs the program with the target flags appended. */
   cli(args: string[], options?: CallOptions): Promise<CliResult>;
   spawn(args: string[], options?: CallOptions): CliProcess;
-  /** Secrets found in any output so far (keys of the emulator's policies, SAS tokens). */
-  leakedSecrets(): string[];
-  /** Output texts the secret scan covers, for checks of extra values (e.g. a wrong key). */
+  /** Adds the output of a run made without the fixture (`runCli` with other flags) to the secret scan. */
+  record(result: CliResult): CliResult;
+  /** Every output so far (for checks that a file printed something at all). */
   outputs: string[];
+  /** Stops the emulator, then scans the outputs no test's end covered. */
   close(): Promise<void>;
 }
 
-export async function startCliFixture(options: EmulatorOptions): Promise<CliFixture> {
+/** Scan this test's outputs when it ends; outside a test (a hook) the next check covers them. */
+function checkAtTestEnd(scan: { check(): void }): void {
+  try {
+    onTestFinished(() => scan.check());
+  } catch {
+    // Called from beforeAll/afterAll: no test to attach to.
+  }
+}
+
+export async function startCliFixture(
+  options: EmulatorOptions,
+  secrets: SecretScanOptions = {},
+): Promise<CliFixture> {
   const emulator = await startEmulator(options);
   const home = await tempDir('cli');
   const outputs: string[] = [];
+  const scan = outputScan(() => policyKeys(emulator), secrets);
+  const record = (r: CliResult) => {
+    outputs.push(r.stdout, r.stderr);
+    scan.add(r.stdout, r.stderr);
+    return r;
+  };
   const argsFor = (args: string[], o: CallOptions = {}) => {
     if (o.target === false) return args;
     return [...args, ...targetArgs(emulator, Array.isArray(o.target) ? o.target : undefined)];
   };
-  const keep = (p: Promise<CliResult>) =>
-    p.then((r) => {
-      outputs.push(r.stdout, r.stderr);
-      return r;
-    });
+  const keep = (p: Promise<CliResult>) => {
+    checkAtTestEnd(scan);
+    return p.then(record);
+  };
   return {
     emulator,
     stateHome: home.path,
@@ -61,10 +83,17 @@ export async function startCliFixture(options: EmulatorOptions): Promise<CliFixt
       void keep(p.result).catch(() => {});
       return p;
     },
-    leakedSecrets: () => secretsIn(outputs.join('\n'), policyKeys(emulator)),
+    record: (r) => {
+      checkAtTestEnd(scan);
+      return record(r);
+    },
     close: async () => {
-      await emulator.stop();
-      await home.remove();
+      try {
+        await emulator.stop();
+        await home.remove();
+      } finally {
+        scan.check();
+      }
     },
   };
 }

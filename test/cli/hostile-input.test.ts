@@ -18,7 +18,12 @@ const EVIL = 'evil\u001b[2J\u001b]52;c;cm0gLXJmIH4=\u0007\u0007x';
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 beforeAll(async () => {
-  f = await startCliFixture({ seed: 'demo', timeScale: 120 });
+  // The scan allows the bare word "SharedAccessKey=", which this file prints on purpose (a device ID, the
+  // --hub usage example); keys are looked for by value, and a connection string with its key still fails.
+  f = await startCliFixture(
+    { seed: 'demo', timeScale: 120 },
+    { extraSecrets: [MARKED_KEY], allowed: ['SharedAccessKey='] },
+  );
 });
 
 afterAll(async () => {
@@ -42,13 +47,21 @@ function renameDevice(emulator: EmulatorHandle, registrationId: string, deviceId
 }
 
 function explicitTarget(hubs: string[] = f.emulator.hubs.map((h) => h.connectionString)): string[] {
-  return ['--endpoint', f.emulator.url, '--dps', f.emulator.dps.connectionString, ...hubs.flatMap((h) => ['--hub', h])];
+  return [
+    '--endpoint',
+    f.emulator.url,
+    '--dps',
+    f.emulator.dps.connectionString,
+    ...hubs.flatMap((h) => ['--hub', h]),
+  ];
 }
 
 describe('nothing raw reaches the terminal', () => {
   it("a failing hub read names the service's device ID sanitized", async () => {
     const hubHost = renameDevice(f.emulator, 'gateway-munich-0001', EVIL);
-    const hubs = f.emulator.hubs.map((h) => (h.host === hubHost ? withKey(h.connectionString, MARKED_KEY) : h.connectionString));
+    const hubs = f.emulator.hubs.map((h) =>
+      h.host === hubHost ? withKey(h.connectionString, MARKED_KEY) : h.connectionString,
+    );
     // No lookup by query: the device is read by its ID, whose text comes back in the error.
     const noLookup = f.emulator.hubs.flatMap((h) => ['--skip-hub-lookup', h.host]);
     const r = await f.cli(
@@ -63,8 +76,14 @@ describe('nothing raw reaches the terminal', () => {
 
   it('values echoed in usage errors are sanitized', async () => {
     const cases: [string[], RegExp][] = [
-      [['plan', '--enrollment', 'pump-0007', ...ACTIONS, '--hub-tier', `S9${EVIL}`], /--hub-tier "S9evilx": expected/],
-      [['plan', '--enrollment', 'pump-0007', ...ACTIONS, '--hub-units', `0${EVIL}`], /--hub-units "0evilx": expected/],
+      [
+        ['plan', '--enrollment', 'pump-0007', ...ACTIONS, '--hub-tier', `S9${EVIL}`],
+        /--hub-tier "S9evilx": expected/,
+      ],
+      [
+        ['plan', '--enrollment', 'pump-0007', ...ACTIONS, '--hub-units', `0${EVIL}`],
+        /--hub-units "0evilx": expected/,
+      ],
       [['restore', `r${EVIL}`], /"revilx" is not a run ID/],
     ];
     for (const [args, message] of cases) {
@@ -73,13 +92,32 @@ describe('nothing raw reaches the terminal', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(RAW);
     }
-    const endpoint = await f.cli(['plan', '--enrollment', 'pump-0007', ...ACTIONS, '--endpoint', `x${EVIL}`, '--dps', f.emulator.dps.connectionString], {
-      target: false,
-    });
+    const endpoint = await f.cli(
+      [
+        'plan',
+        '--enrollment',
+        'pump-0007',
+        ...ACTIONS,
+        '--endpoint',
+        `x${EVIL}`,
+        '--dps',
+        f.emulator.dps.connectionString,
+      ],
+      {
+        target: false,
+      },
+    );
     expect(endpoint.code).toBe(2);
     expect(endpoint.stderr).toMatch(/--endpoint: "xevilx" is not a URL/);
     expect(endpoint.stderr).not.toMatch(RAW);
-    const ca = await f.cli(['plan', '--enrollment', 'pump-0007', ...ACTIONS, '--endpoint-ca', `/nope/${EVIL}`]);
+    const ca = await f.cli([
+      'plan',
+      '--enrollment',
+      'pump-0007',
+      ...ACTIONS,
+      '--endpoint-ca',
+      `/nope/${EVIL}`,
+    ]);
     expect(ca.code).toBe(2);
     expect(ca.stderr).toMatch(/--endpoint-ca \/nope\/evilx: cannot read the file/);
     expect(ca.stderr).not.toMatch(RAW);
@@ -110,9 +148,14 @@ describe('a device ID containing SharedAccessKey= is an ID, not a secret', () =>
   });
 
   it('the --hub usage message is not garbled by the scrubber', async () => {
-    const r = await f.cli(['plan', '--enrollment', 'pump-0007', ...ACTIONS, ...explicitTarget(['not a host'])], { target: false });
+    const r = await f.cli(
+      ['plan', '--enrollment', 'pump-0007', ...ACTIONS, ...explicitTarget(['not a host'])],
+      { target: false },
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('expected a connection string (HostName=...;SharedAccessKeyName=...;SharedAccessKey=...)');
+    expect(r.stderr).toContain(
+      'expected a connection string (HostName=...;SharedAccessKeyName=...;SharedAccessKey=...)',
+    );
     expect(r.stderr).not.toContain('redacted');
   });
 });
@@ -156,7 +199,9 @@ describe('a bad --state file: exit 2, plain words', () => {
       [other, /state file \S+ is not an emulator state/],
     ];
     for (const [path, message] of cases) {
-      const r = await f.cli(['plan', '--sandbox', '--state', path, '--enrollment', 'pump-0007', ...ACTIONS], { target: false });
+      const r = await f.cli(['plan', '--sandbox', '--state', path, '--enrollment', 'pump-0007', ...ACTIONS], {
+        target: false,
+      });
       expect(r.code, path).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/EISDIR|TypeError|\n\s+at /);
@@ -169,19 +214,33 @@ describe('credentials of every given hub are checked before the first change', (
     const target = findDevice(f.emulator, 'gateway-oslo-0003')?.hub as string;
     const extra = f.emulator.hubs.find((h) => h.host !== target);
     if (!extra) throw new Error('the demo has several hubs');
-    const hubs = f.emulator.hubs.map((h) => (h.host === extra.host ? withKey(h.connectionString, MARKED_KEY) : h.connectionString));
+    const hubs = f.emulator.hubs.map((h) =>
+      h.host === extra.host ? withKey(h.connectionString, MARKED_KEY) : h.connectionString,
+    );
     const before = stateOf(f.emulator);
     const writes = JSON.stringify(destructiveCounts(f.emulator));
     const host = extra.host.replace(/\./g, '\\.');
     // Planning looks every device up on every hub: the wrong key is met there, naming the hub.
-    const looked = await f.cli(['run', '--enrollment', 'gateway-oslo-0003', ...ACTIONS, '--yes', ...explicitTarget(hubs)], {
-      target: false,
-    });
+    const looked = await f.cli(
+      ['run', '--enrollment', 'gateway-oslo-0003', ...ACTIONS, '--yes', ...explicitTarget(hubs)],
+      {
+        target: false,
+      },
+    );
     expect(looked.code).toBe(2);
     expect(looked.stderr).toMatch(new RegExp(`on ${host} failed: 401`));
     // With that lookup skipped, the check before the first change still refuses it.
     const r = await f.cli(
-      ['run', '--enrollment', 'gateway-oslo-0003', ...ACTIONS, '--yes', '--skip-hub-lookup', extra.host, ...explicitTarget(hubs)],
+      [
+        'run',
+        '--enrollment',
+        'gateway-oslo-0003',
+        ...ACTIONS,
+        '--yes',
+        '--skip-hub-lookup',
+        extra.host,
+        ...explicitTarget(hubs),
+      ],
       { target: false },
     );
     expect(r.code).toBe(2);
@@ -196,22 +255,23 @@ describe('HTTPS to a plain-HTTP endpoint', () => {
   it('is a plain message, not OpenSSL internals', async () => {
     const https = f.emulator.url.replace(/^http:/, 'https:');
     const r = await runCli(
-      ['plan', '--enrollment', 'pump-0007', ...ACTIONS, '--endpoint', https, '--dps', f.emulator.dps.connectionString],
+      [
+        'plan',
+        '--enrollment',
+        'pump-0007',
+        ...ACTIONS,
+        '--endpoint',
+        https,
+        '--dps',
+        f.emulator.dps.connectionString,
+      ],
       { stateHome: f.stateHome },
     );
-    f.outputs.push(r.stdout, r.stderr);
+    f.record(r);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/the endpoint does not speak HTTPS \(it looks like plain HTTP\): use an http:\/\/ URL/);
+    expect(r.stderr).toMatch(
+      /the endpoint does not speak HTTPS \(it looks like plain HTTP\): use an http:\/\/ URL/,
+    );
     expect(r.stderr).not.toMatch(/SSL routines|ssl3_get_record|wrong version number|0A00010B/);
-  });
-});
-
-describe('secrets', () => {
-  it('no output contains a key, a connection string or a SAS token', () => {
-    // The scan also flags the word "SharedAccessKey=", which this file prints on purpose (a device ID,
-    // the --hub usage example); the keys themselves are looked for by value.
-    expect(f.leakedSecrets().filter((s) => s !== 'SharedAccessKey=')).toEqual([]);
-    expect(f.outputs.join('\n')).not.toMatch(/;SharedAccessKey=[A-Za-z0-9+/]{8}/);
-    expect(f.outputs.filter((o) => o.includes(MARKED_KEY))).toEqual([]);
   });
 });

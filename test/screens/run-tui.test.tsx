@@ -1,11 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  ENTER_ALTERNATE_SCREEN,
-  LEAVE_ALTERNATE_SCREEN,
-  NOT_A_TERMINAL,
-  runTui,
-} from '../../src/screens/run-tui.js';
+import { ENTER_ALTERNATE_SCREEN, LEAVE_ALTERNATE_SCREEN, runTui } from '../../src/screens/run-tui.js';
 import { FakeBackend } from '../support/fake-backend.js';
 import { demoData } from './fixtures.js';
 import { FakeStdin, FakeStdout, KEYS, until } from './helpers.js';
@@ -25,12 +20,15 @@ const start = (backend: FakeBackend, term: ReturnType<typeof terminal>) =>
     signals: [],
   });
 
-/** Write keys once the screen shows `text`. */
+/** Write keys once the screen shows `text`, then wait for the frame they draw (failing if none comes). */
 async function when(term: ReturnType<typeof terminal>, text: string, keys: string) {
   await until(() => term.screen().includes(text), `"${text}"`);
   const seen = term.stdout.frames.length;
   term.stdin.write(keys);
-  await until(() => term.stdout.frames.length > seen, 'a new frame').catch(() => undefined);
+  await until(
+    () => term.stdout.frames.length > seen,
+    `a new frame after ${JSON.stringify(keys)} on "${text}"`,
+  );
 }
 
 describe('runTui', () => {
@@ -41,8 +39,10 @@ describe('runTui', () => {
       stderr: err as unknown as NodeJS.WriteStream,
     });
     expect(code).toBe(2);
-    expect(err.frames.join('')).toContain(NOT_A_TERMINAL);
-    expect(NOT_A_TERMINAL).toContain('ssh -t');
+    const printed = err.frames.join('');
+    expect(printed).toMatch(/^iot-deprovision needs an interactive terminal\./);
+    expect(printed).toContain('Use a headless command instead (iot-deprovision plan|run|verify --help)');
+    expect(printed).toContain('ssh -t');
   });
 
   it('draws on the alternate screen, leaves it on q, and prints that nothing changed (exit 0)', async () => {

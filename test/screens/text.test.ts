@@ -1,18 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatDuration, formatTimestamp, sanitize, shortHost } from '../../src/core/text.js';
 import {
   fitBreadcrumb,
   fitWidth,
-  formatDuration,
-  formatTimestamp,
   layoutColumns,
   progressBar,
-  sanitize,
-  shortHost,
   textWidth,
   truncate,
   wrapText,
-} from '../../src/core/text.js';
+} from '../../src/terminal/text.js';
 
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 /** Characters and fragments that make escape sequences, mixed with ordinary text. */

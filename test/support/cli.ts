@@ -122,6 +122,39 @@ export function secretsIn(text: string, keys: string[]): string[] {
   return found;
 }
 
+export interface SecretScanOptions {
+  /** More values that must never be printed (a key passed on purpose in a bad flag, say). */
+  extraSecrets?: string[];
+  /** Findings of `secretsIn` a file prints on purpose (the word "SharedAccessKey=" in an ID or a usage line). */
+  allowed?: string[];
+}
+
+/**
+ * The secret scan over outputs: `add` each output, `check` scans what came since the last check (and
+ * throws naming what leaked, never its value). A connection string with its key fails the scan even
+ * where the bare word "SharedAccessKey=" is allowed.
+ */
+export function outputScan(keys: () => string[], options: SecretScanOptions = {}) {
+  let unchecked: string[] = [];
+  return {
+    add(...texts: string[]): void {
+      unchecked.push(...texts);
+    },
+    check(): void {
+      const text = unchecked.join('\n');
+      unchecked = [];
+      if (text === '') return;
+      const allowed = new Set(options.allowed ?? []);
+      const found = secretsIn(text, keys()).filter((s) => !allowed.has(s));
+      for (const s of options.extraSecrets ?? [])
+        if (text.includes(s)) found.push(`marked value ${s.slice(0, 4)}...`);
+      if (/SharedAccessKey=[A-Za-z0-9+/]{8}/.test(text)) found.push('a connection string with its key');
+      if (found.length > 0)
+        throw new Error(`the program printed a secret: ${[...new Set(found)].join(', ')}`);
+    },
+  };
+}
+
 /** A private temporary folder, removed by the returned function. */
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `iotd-${prefix}-`));

@@ -1,6 +1,6 @@
 /** The frame around every screen: a header with the sandbox badge and breadcrumb, a key-hint footer. */
 import { Box, Text } from 'ink';
-import { fitWidth, fitBreadcrumb, textWidth, truncate } from '../../core/text.js';
+import { fitWidth, fitBreadcrumb, textWidth, truncate } from '../../terminal/text.js';
 import type { KeyHint } from '../context.js';
 import { useLook } from '../context.js';
 import { Line } from './Line.js';

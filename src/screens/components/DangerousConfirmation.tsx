@@ -6,7 +6,7 @@
  * reading the keys itself, for use outside the App's key routing.
  */
 import { Box, useInput } from 'ink';
-import { wrapText } from '../../core/text.js';
+import { wrapText } from '../../terminal/text.js';
 import type { KeyHandler } from '../context.js';
 import { type Keystroke, isPrintable, toKeystrokes } from '../hooks/keys.js';
 import { useRefState } from '../hooks/use-ref-state.js';

@@ -4,7 +4,7 @@
  * meaning under NO_COLOR).
  */
 import { Text } from 'ink';
-import { truncate } from '../../core/text.js';
+import { truncate } from '../../terminal/text.js';
 import { useLook } from '../context.js';
 
 export type Tone = 'plain' | 'danger' | 'caution' | 'ok' | 'info' | 'accent' | 'dim';

@@ -3,7 +3,7 @@
  * whole list), the highlighted one with a "›" marker and inverse video, and pads the window with
  * empty lines so the layout below it does not jump.
  *
- * Rows are plain fixed-width strings built with `formatRow` (core/text.ts) rather than
+ * Rows are plain fixed-width strings built with `formatRow` (terminal/text.ts) rather than
  * @alcalzone/ink-table: ink-table sizes its columns from the content it is given and draws borders,
  * so a long ID would widen the table past 80 columns and wrap, and it has no notion of a highlighted
  * or marked row. Fixed-width strings keep every row on exactly one line.

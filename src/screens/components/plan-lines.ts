@@ -1,6 +1,7 @@
 /** A plan as lines for the review screen: what, how many, where, warnings, then every step's call. */
 import { PHASES, type Plan, type StepKind } from '../../core/plan-types.js';
-import { plural, sanitize, shortHost, wrapText } from '../../core/text.js';
+import { plural, sanitize, shortHost } from '../../core/text.js';
+import { wrapText } from '../../terminal/text.js';
 import type { SelectionInfo } from '../routes.js';
 import type { ListRow } from './WindowedList.js';
 import { warningLines } from './warning-lines.js';

@@ -1,7 +1,8 @@
 /** Plan warnings as wrapped lines: a severity marker and word first, then the recommended choice. */
 import { adviceText } from '../../core/advice.js';
 import type { PlanWarning } from '../../core/plan-types.js';
-import { plural, sanitize, wrapText } from '../../core/text.js';
+import { plural, sanitize } from '../../core/text.js';
+import { wrapText } from '../../terminal/text.js';
 import { screenChoice } from '../choices.js';
 import { severityLabel } from '../words.js';
 import type { ListRow } from './WindowedList.js';

@@ -9,6 +9,7 @@ import type {
   ProvisioningStatus,
   RegistrationRecord,
 } from '../../core/model.js';
+import { DPS_BULK_MAX } from '../../core/plan-types.js';
 import type { BulkItemResult, DpsPort } from '../../core/ports.js';
 import type { ProvisioningServiceClient } from './clients.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, fromCallback, sdkCall } from './deadline.js';
@@ -17,9 +18,10 @@ import {
   toEnrollmentGroup,
   toIndividualEnrollment,
   toRegistrationRecord,
+  bulkItemResults,
 } from './dps-mapping.js';
 import { pages } from './paging.js';
-import { parseErrorBody, safeDetail } from './service-errors.js';
+import { type Json, asJson, at, bulkResultOf, sdkBody } from './json.js';
 
 export interface DpsAdapterOptions {
   /** Deadline per SDK call (default 30 s). */
@@ -30,12 +32,13 @@ export interface DpsAdapterOptions {
   etagAttempts?: number;
 }
 
-type Json = Record<string, any>;
 type Kind = 'enrollment' | 'group';
 
 const SELECT_ALL = { query: 'SELECT *' };
-/** DPS accepts at most this many enrollments per bulk operation. */
-export const DPS_BULK_LIMIT = 10;
+
+type EnrollmentBody = Parameters<ProvisioningServiceClient['createOrUpdateIndividualEnrollment']>[0];
+type GroupBody = Parameters<ProvisioningServiceClient['createOrUpdateEnrollmentGroup']>[0];
+type BulkBody = Parameters<ProvisioningServiceClient['runBulkEnrollmentOperation']>[0];
 
 export class AzureDpsAdapter implements DpsPort {
   private readonly timeoutMs: number;
@@ -96,7 +99,7 @@ export class AzureDpsAdapter implements DpsPort {
   listEnrollments(): AsyncIterable<IndividualEnrollment[]> {
     return pages(
       this.ctx('list enrollments'),
-      () => this.client.createIndividualEnrollmentQuery(SELECT_ALL as any, this.pageSize) as any,
+      () => this.client.createIndividualEnrollmentQuery(SELECT_ALL, this.pageSize),
       toIndividualEnrollment,
     );
   }
@@ -104,7 +107,7 @@ export class AzureDpsAdapter implements DpsPort {
   listGroups(): AsyncIterable<EnrollmentGroup[]> {
     return pages(
       this.ctx('list enrollment groups'),
-      () => this.client.createEnrollmentGroupQuery(SELECT_ALL as any, this.pageSize) as any,
+      () => this.client.createEnrollmentGroupQuery(SELECT_ALL, this.pageSize),
       toEnrollmentGroup,
     );
   }
@@ -112,12 +115,7 @@ export class AzureDpsAdapter implements DpsPort {
   listGroupRegistrations(groupId: string): AsyncIterable<RegistrationRecord[]> {
     return pages(
       this.ctx(`list registration records of group '${groupId}'`),
-      () =>
-        this.client.createEnrollmentGroupDeviceRegistrationStateQuery(
-          SELECT_ALL as any,
-          groupId,
-          this.pageSize,
-        ) as any,
+      () => this.client.createEnrollmentGroupDeviceRegistrationStateQuery(SELECT_ALL, groupId, this.pageSize),
       (item) => toRegistrationRecord(item, groupId),
     );
   }
@@ -163,14 +161,14 @@ export class AzureDpsAdapter implements DpsPort {
       if (current.provisioningStatus === status) return current;
       const next: Json = { ...current, provisioningStatus: status };
       delete next.registrationState;
-      if (current.attestation?.type === 'symmetricKey') {
+      if (asJson(current.attestation)?.type === 'symmetricKey') {
         next.attestation = await this.attestationWithKeys(kind, id);
       }
       try {
         const written = await this.call<{ responseBody: unknown }>(`set ${noun} '${id}' ${status}`, () =>
           kind === 'enrollment'
-            ? this.client.createOrUpdateIndividualEnrollment(next as any)
-            : this.client.createOrUpdateEnrollmentGroup(next as any),
+            ? this.client.createOrUpdateIndividualEnrollment(sdkBody<EnrollmentBody>(next))
+            : this.client.createOrUpdateEnrollmentGroup(sdkBody<GroupBody>(next)),
         );
         return written.responseBody as Json;
       } catch (err) {
@@ -190,7 +188,7 @@ export class AzureDpsAdapter implements DpsPort {
           : this.client.getEnrollmentGroupAttestationMechanism(id),
     );
     const mechanism = answer.responseBody as Json;
-    if (mechanism?.type !== 'symmetricKey' || !mechanism.symmetricKey?.primaryKey) {
+    if (mechanism?.type !== 'symmetricKey' || !at(mechanism, 'symmetricKey')?.primaryKey) {
       // Writing without the keys would rotate them: refuse rather than lock the device out for good.
       throw new ServiceError(
         'unknown',
@@ -274,15 +272,17 @@ export class AzureDpsAdapter implements DpsPort {
     enrollments: Json[],
     action: string,
   ): Promise<BulkItemResult[]> {
-    if (enrollments.length < 1 || enrollments.length > DPS_BULK_LIMIT) {
+    if (enrollments.length < 1 || enrollments.length > DPS_BULK_MAX) {
       throw new ServiceError(
         'badRequest',
-        `${action}: a bulk operation takes 1 to ${DPS_BULK_LIMIT} enrollments`,
+        `${action}: a bulk operation takes 1 to ${DPS_BULK_MAX} enrollments`,
       );
     }
     const body = await this.call(action, () =>
       fromCallback<Json>((done) =>
-        this.client.runBulkEnrollmentOperation({ mode, enrollments } as any, done as any),
+        this.client.runBulkEnrollmentOperation(sdkBody<BulkBody>({ mode, enrollments }), (err, result) =>
+          done(err, asJson(result)),
+        ),
       ).catch((err) => {
         // A refused batch may still carry per-item answers; keep them when it does.
         const refused = bulkResultOf(err?.responseBody);
@@ -290,33 +290,7 @@ export class AzureDpsAdapter implements DpsPort {
         throw err;
       }),
     );
-    const errors = new Map<string, Json>();
-    for (const e of Array.isArray(body?.errors) ? body.errors : []) errors.set(String(e.registrationId), e);
-    return enrollments.map((e) => {
-      const id = String(e.registrationId);
-      const failure = errors.get(id);
-      if (!failure) {
-        return body.isSuccessful === false && errors.size === 0
-          ? { id, ok: false, message: 'the service reported the operation as failed without details' }
-          : { id, ok: true };
-      }
-      const { code, message } = parseErrorBody({
-        errorCode: failure.errorCode,
-        message: failure.errorStatus,
-      });
-      return { id, ok: false, code, message: message ? safeDetail(message) : undefined };
-    });
-  }
-}
-
-function bulkResultOf(raw: unknown): Json | undefined {
-  if (typeof raw !== 'string') return undefined;
-  try {
-    const json = JSON.parse(raw);
-    return json && typeof json === 'object' && Array.isArray(json.errors) && 'isSuccessful' in json
-      ? json
-      : undefined;
-  } catch {
-    return undefined;
+    // No result at all: nothing says which enrollment changed, so none counts as done.
+    return bulkItemResults(enrollments, body ?? { isSuccessful: false });
   }
 }

@@ -16,11 +16,19 @@ import {
   type RegistrationStatus,
   type ReprovisionPolicy,
 } from '../../core/model.js';
-
-type Json = Record<string, any>;
+import type { BulkItemResult } from '../../core/ports.js';
+import { type Json, asJson, at } from './json.js';
+import { parseErrorBody, safeDetail } from './service-errors.js';
 
 const normalizeThumbprint = (value: unknown): string =>
   typeof value === 'string' ? value.replace(/[^0-9a-f]/gi, '').toUpperCase() : '';
+
+/**
+ * A hub host name as DPS reports it, lower case: host names are normalized here and where the flags are
+ * parsed (azure/auth.ts), so the rest of the app compares them as they are.
+ */
+const hubHost = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined;
 
 const optionalString = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : value instanceof Date ? value.toISOString() : undefined;
@@ -53,11 +61,12 @@ export function certificateInfoFromPem(pem: string): CertificateInfo {
 }
 
 function certificatesOf(pair: Json | undefined): CertificateInfo[] {
-  if (!pair || typeof pair !== 'object') return [];
+  if (!pair) return [];
   const out: CertificateInfo[] = [];
-  for (const slot of [pair.primary, pair.secondary]) {
-    if (!slot || typeof slot !== 'object') continue;
-    if (slot.info && typeof slot.info === 'object') out.push(toCertificateInfo(slot.info));
+  for (const slot of [asJson(pair.primary), asJson(pair.secondary)]) {
+    if (!slot) continue;
+    const info = asJson(slot.info);
+    if (info) out.push(toCertificateInfo(info));
     else if (typeof slot.certificate === 'string' && slot.certificate.includes('BEGIN CERTIFICATE')) {
       out.push(certificateInfoFromPem(slot.certificate));
     }
@@ -80,7 +89,10 @@ export function toIndividualAttestation(
   if (type === 'tpm') return { type: 'tpm' };
   if (type === 'symmetricKey') return { type: 'symmetricKey' };
   if (type === 'x509')
-    return { type: 'x509', clientCertificates: certificatesOf(attestation?.x509?.clientCertificates) };
+    return {
+      type: 'x509',
+      clientCertificates: certificatesOf(at(attestation, 'x509', 'clientCertificates')),
+    };
   throw unsupported('enrollment', registrationId, type);
 }
 
@@ -88,13 +100,13 @@ export function toGroupAttestation(attestation: Json | undefined, groupId: strin
   const type = attestation?.type;
   if (type === 'symmetricKey') return { type: 'symmetricKey' };
   if (type === 'x509') {
-    const refs = attestation?.x509?.caReferences;
+    const refs = at(attestation, 'x509', 'caReferences');
     const caReferences = refs
       ? [refs.primary, refs.secondary].filter((r): r is string => typeof r === 'string' && r !== '')
       : [];
     return {
       type: 'x509',
-      signingCertificates: certificatesOf(attestation?.x509?.signingCertificates),
+      signingCertificates: certificatesOf(at(attestation, 'x509', 'signingCertificates')),
       caReferences,
     };
   }
@@ -104,7 +116,7 @@ export function toGroupAttestation(attestation: Json | undefined, groupId: strin
 const toStatus = (value: unknown): ProvisioningStatus => (value === 'disabled' ? 'disabled' : 'enabled');
 
 function toReprovisionPolicy(value: Json | undefined): ReprovisionPolicy | undefined {
-  if (!value || typeof value !== 'object') return undefined;
+  if (!value) return undefined;
   return {
     updateHubAssignment: value.updateHubAssignment !== false,
     migrateDeviceData: value.migrateDeviceData !== false,
@@ -112,13 +124,15 @@ function toReprovisionPolicy(value: Json | undefined): ReprovisionPolicy | undef
 }
 
 function toHubs(body: Json): string[] | undefined {
-  if (Array.isArray(body.iotHubs) && body.iotHubs.length > 0) return body.iotHubs.map(String);
-  return typeof body.iotHubHostName === 'string' && body.iotHubHostName ? [body.iotHubHostName] : undefined;
+  if (Array.isArray(body.iotHubs) && body.iotHubs.length > 0)
+    return body.iotHubs.map((h) => String(h).toLowerCase());
+  const single = hubHost(body.iotHubHostName);
+  return single ? [single] : undefined;
 }
 
 function toBlocker(body: Json): IndividualEnrollment['blocker'] {
-  const tag = body.initialTwin?.tags?.[BLOCKER_TAG];
-  if (!tag || typeof tag !== 'object') return undefined;
+  const tag = at(body, 'initialTwin', 'tags', BLOCKER_TAG);
+  if (!tag) return undefined;
   return { groupId: optionalString(tag.groupId), runId: optionalString(tag.runId) };
 }
 
@@ -133,11 +147,11 @@ export function toIndividualEnrollment(body: Json): IndividualEnrollment {
   return compact({
     registrationId,
     deviceId: optionalString(body.deviceId),
-    attestation: toIndividualAttestation(body.attestation, registrationId),
+    attestation: toIndividualAttestation(asJson(body.attestation), registrationId),
     provisioningStatus: toStatus(body.provisioningStatus),
     etag: optionalString(body.etag),
     iotHubs: toHubs(body),
-    reprovisionPolicy: toReprovisionPolicy(body.reprovisionPolicy),
+    reprovisionPolicy: toReprovisionPolicy(asJson(body.reprovisionPolicy)),
     createdDateTimeUtc: optionalString(body.createdDateTimeUtc),
     lastUpdatedDateTimeUtc: optionalString(body.lastUpdatedDateTimeUtc),
     blocker: toBlocker(body),
@@ -148,11 +162,11 @@ export function toEnrollmentGroup(body: Json): EnrollmentGroup {
   const enrollmentGroupId = String(body.enrollmentGroupId ?? '');
   return compact({
     enrollmentGroupId,
-    attestation: toGroupAttestation(body.attestation, enrollmentGroupId),
+    attestation: toGroupAttestation(asJson(body.attestation), enrollmentGroupId),
     provisioningStatus: toStatus(body.provisioningStatus),
     etag: optionalString(body.etag),
     iotHubs: toHubs(body),
-    reprovisionPolicy: toReprovisionPolicy(body.reprovisionPolicy),
+    reprovisionPolicy: toReprovisionPolicy(asJson(body.reprovisionPolicy)),
     createdDateTimeUtc: optionalString(body.createdDateTimeUtc),
     lastUpdatedDateTimeUtc: optionalString(body.lastUpdatedDateTimeUtc),
   });
@@ -167,11 +181,13 @@ const REGISTRATION_STATUSES = new Set<RegistrationStatus>([
 ]);
 
 export function toRegistrationRecord(body: Json, enrollmentGroupId?: string): RegistrationRecord {
-  const status = REGISTRATION_STATUSES.has(body.status) ? (body.status as RegistrationStatus) : 'unassigned';
+  const status = REGISTRATION_STATUSES.has(body.status as RegistrationStatus)
+    ? (body.status as RegistrationStatus)
+    : 'unassigned';
   return compact({
     registrationId: String(body.registrationId ?? ''),
     deviceId: optionalString(body.deviceId),
-    assignedHub: optionalString(body.assignedHub),
+    assignedHub: hubHost(body.assignedHub),
     status,
     etag: optionalString(body.etag),
     enrollmentGroupId,
@@ -215,4 +231,24 @@ export function blockerBody(input: {
     attestation,
     initialTwin: { tags: { [BLOCKER_TAG]: tag }, properties: { desired: {} } },
   };
+}
+
+/** Each enrollment's answer in a bulk operation's result: failed with the service's reason, or done. */
+export function bulkItemResults(enrollments: Json[], body: Json): BulkItemResult[] {
+  const errors = new Map<string, Json>();
+  for (const e of Array.isArray(body.errors) ? body.errors : []) {
+    const item = asJson(e);
+    if (item) errors.set(String(item.registrationId), item);
+  }
+  return enrollments.map((e) => {
+    const id = String(e.registrationId);
+    const failure = errors.get(id);
+    if (!failure) {
+      return body.isSuccessful === false && errors.size === 0
+        ? { id, ok: false, message: 'the service reported the operation as failed without details' }
+        : { id, ok: true };
+    }
+    const { code, message } = parseErrorBody({ errorCode: failure.errorCode, message: failure.errorStatus });
+    return { id, ok: false, code, message: message ? safeDetail(message) : undefined };
+  });
 }

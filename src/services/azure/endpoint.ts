@@ -7,9 +7,10 @@
  * port), DNS is answered with the emulator's address, and the Registry's keep-alive https agent is
  * dropped when the emulator speaks plain HTTP.
  */
-import http from 'node:http';
+import http, { type ClientRequest } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { urlToHttpOptions } from 'node:url';
 // CommonJS packages: Node's ESM loader only promises their default export (module.exports).
 import httpBase from 'azure-iot-http-base';
 import { printable } from '../../core/text.js';
@@ -17,6 +18,26 @@ import hubHttp from 'azure-iothub/dist/common-http/http.js';
 
 const DpsHttp = httpBase.Http;
 const HubHttp = hubHttp.Http;
+
+/** The SDK request builder's own parameter types (both SDKs vendor the same `Http`). */
+type BuildRequest = InstanceType<typeof DpsHttp>['buildRequest'];
+type BuildOptions = Parameters<BuildRequest>[4];
+type HttpCallback = Exclude<Parameters<BuildRequest>[5], undefined>;
+type X509Options = { cert?: string | Buffer; key?: string | Buffer; passphrase?: string };
+
+/** `buildRequest(..., options, done)` also takes the callback in place of the options. */
+function splitOptions(
+  options: BuildOptions,
+  done: HttpCallback | undefined,
+): { options: Exclude<BuildOptions, HttpCallback> | undefined; done: HttpCallback | undefined } {
+  if (typeof options === 'function') return { options: undefined, done: done ?? options };
+  return { options, done };
+}
+
+const x509Of = (options: BuildOptions | undefined): X509Options | undefined =>
+  options && typeof options === 'object' && ('cert' in options || 'key' in options)
+    ? (options as X509Options)
+    : undefined;
 
 export interface EmulatorEndpoint {
   /** http://127.0.0.1:PORT or https://127.0.0.1:PORT */
@@ -30,7 +51,9 @@ export function parseEndpoint(value: string, ca?: string): EmulatorEndpoint {
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`--endpoint: "${printable(value)}" is not a URL; expected for example http://127.0.0.1:8443`);
+    throw new Error(
+      `--endpoint: "${printable(value)}" is not a URL; expected for example http://127.0.0.1:8443`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`--endpoint: "${printable(value)}" must start with http:// or https://`);
@@ -39,7 +62,17 @@ export function parseEndpoint(value: string, ca?: string): EmulatorEndpoint {
   return { url, ca };
 }
 
-type RequestFn = (options: http.RequestOptions, cb: (res: http.IncomingMessage) => void) => http.ClientRequest;
+type RequestFn = (
+  options: https.RequestOptions,
+  cb: (res: http.IncomingMessage) => void,
+) => http.ClientRequest;
+
+/** The SDK declares its `request` option as taking options or a URL string; it only ever passes options. */
+type SdkRequest = NonNullable<Extract<BuildOptions, { request?: unknown }>['request']>;
+const asSdkRequest =
+  (fn: RequestFn): SdkRequest =>
+  (options, cb) =>
+    fn(typeof options === 'string' ? urlToHttpOptions(new URL(options)) : options, cb ?? (() => {}));
 
 /** A request function that connects to the emulator while keeping the service host name. */
 export function emulatorRequest(endpoint: EmulatorEndpoint): RequestFn {
@@ -47,11 +80,10 @@ export function emulatorRequest(endpoint: EmulatorEndpoint): RequestFn {
   const address = endpoint.url.hostname.replace(/^\[|\]$/g, '');
   const family = address.includes(':') ? 6 : 4;
   const port = Number(endpoint.url.port);
-  const lookup = ((_host: string, opts: any, cb: any) => {
-    const callback = typeof opts === 'function' ? opts : cb;
-    if (opts && typeof opts === 'object' && opts.all) callback(null, [{ address, family }]);
+  const lookup: LookupFunction = (_host, opts, callback) => {
+    if (opts?.all) callback(null, [{ address, family }]);
     else callback(null, address, family);
-  }) as LookupFunction;
+  };
   return (options, cb) => {
     const host = String(options.host ?? options.hostname ?? '');
     const merged: https.RequestOptions = {
@@ -66,7 +98,7 @@ export function emulatorRequest(endpoint: EmulatorEndpoint): RequestFn {
       merged.servername = host;
       return https.request(merged, cb);
     }
-    delete (merged as any).agent;
+    merged.agent = undefined;
     return http.request(merged, cb);
   };
 }
@@ -76,18 +108,22 @@ export class EmulatorDpsHttp extends DpsHttp {
   constructor(private readonly endpoint: EmulatorEndpoint) {
     super();
   }
-  override buildRequest(method: any, path: any, headers: any, host: any, options: any, done?: any): any {
-    if (!done && typeof options === 'function') {
-      done = options;
-      options = undefined;
-    }
+  override buildRequest(
+    method: Parameters<BuildRequest>[0],
+    path: string,
+    headers: Parameters<BuildRequest>[2],
+    host: Parameters<BuildRequest>[3],
+    rawOptions: BuildOptions,
+    rawDone?: HttpCallback,
+  ): ClientRequest {
+    const { options, done } = splitOptions(rawOptions, rawDone);
     const request = emulatorRequest(this.endpoint);
     // x509 options (device side) travel in the request options; the service side never passes them.
-    const wrapped: RequestFn =
-      options && typeof options === 'object' && (options.cert || options.key)
-        ? (o, cb) => request({ ...o, cert: options.cert, key: options.key, passphrase: options.passphrase } as any, cb)
-        : request;
-    return super.buildRequest(method, path, headers, host, { request: wrapped } as any, done);
+    const x509 = x509Of(options);
+    const wrapped: RequestFn = x509
+      ? (o, cb) => request({ ...o, cert: x509.cert, key: x509.key, passphrase: x509.passphrase }, cb)
+      : request;
+    return super.buildRequest(method, path, headers, host, { request: asSdkRequest(wrapped) }, done);
   }
 }
 
@@ -96,11 +132,22 @@ export class EmulatorHubHttp extends HubHttp {
   constructor(private readonly endpoint: EmulatorEndpoint) {
     super();
   }
-  override buildRequest(method: any, path: any, headers: any, host: any, options: any, done?: any): any {
-    if (!done && typeof options === 'function') {
-      done = options;
-      options = undefined;
-    }
-    return super.buildRequest(method, path, headers, host, { request: emulatorRequest(this.endpoint) } as any, done);
+  override buildRequest(
+    method: Parameters<BuildRequest>[0],
+    path: string,
+    headers: Parameters<BuildRequest>[2],
+    host: Parameters<BuildRequest>[3],
+    rawOptions: BuildOptions,
+    rawDone?: HttpCallback,
+  ): ClientRequest {
+    const { done } = splitOptions(rawOptions, rawDone);
+    return super.buildRequest(
+      method,
+      path,
+      headers,
+      host,
+      { request: asSdkRequest(emulatorRequest(this.endpoint)) },
+      done,
+    );
   }
 }

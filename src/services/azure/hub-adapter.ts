@@ -14,11 +14,16 @@ import type {
   PreparedStatusWrite,
   StatusChangePreparation,
 } from '../../core/ports.js';
+import { HUB_BULK_MAX } from '../../core/plan-types.js';
 import type { Registry } from './clients.js';
 import { mapLimited, settleLimited } from '../concurrency.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, sdkCall } from './deadline.js';
 import { pages } from './paging.js';
+import { identityWithStatus, queryLiteral, toHubDevice, unquote } from './hub-mapping.js';
+import { type Json, bulkResultOf, sdkBody } from './json.js';
 import { parseErrorBody, safeDetail } from './service-errors.js';
+
+type DeviceDescriptions = Parameters<Registry['updateDevices']>[0];
 
 export interface HubAdapterOptions {
   /** Deadline per SDK call (default 30 s). */
@@ -29,89 +34,8 @@ export interface HubAdapterOptions {
   readConcurrency?: number;
 }
 
-type Json = Record<string, any>;
-export const HUB_BULK_LIMIT = 100;
 /** What a prepared status write sends back: the identity as read (keys included), never outside this module. */
 const preparedIdentities = new WeakMap<PreparedStatusWrite, Json>();
-/** The hub's "never" for lastActivityTime. */
-const NEVER = /^0001-01-01/;
-
-const unquote = (etag: unknown): string | undefined =>
-  typeof etag === 'string' && etag !== '' ? etag.replace(/^"(.*)"$/, '$1') : undefined;
-
-/**
- * An identity (GET /devices/{id}) or a twin (query) as a HubDevice. A twin's `etag` is the twin's, not
- * the identity's: from a twin only `deviceEtag` (the identity's ETag, when the hub sends it) is used.
- */
-export function toHubDevice(hub: string, body: Json, source: 'identity' | 'twin'): HubDevice {
-  const device: HubDevice = {
-    hub,
-    deviceId: String(body.deviceId ?? ''),
-    status: body.status === 'disabled' ? 'disabled' : 'enabled',
-  };
-  if (typeof body.statusReason === 'string' && body.statusReason) device.statusReason = body.statusReason;
-  const etag = unquote(source === 'identity' ? body.etag : body.deviceEtag);
-  if (etag && etag !== 'null') device.etag = etag;
-  if (typeof body.lastActivityTime === 'string' && !NEVER.test(body.lastActivityTime)) {
-    device.lastActivityTime = body.lastActivityTime;
-  }
-  // An identity says statusUpdatedTime, a twin statusUpdateTime.
-  const statusTime = source === 'identity' ? body.statusUpdatedTime : body.statusUpdateTime;
-  if (typeof statusTime === 'string' && !NEVER.test(statusTime)) device.statusUpdatedTime = statusTime;
-  if (body.capabilities?.iotEdge === true) device.iotEdge = true;
-  if (typeof body.deviceScope === 'string' && body.deviceScope) device.deviceScope = body.deviceScope;
-  return device;
-}
-
-/** Only the authentication the identity really has (the SDK's Device object pads it with nulls). */
-function authenticationOf(identity: Json): Json {
-  const auth = identity.authentication ?? {};
-  const type = auth.type ?? 'sas';
-  if (type === 'sas') return { type, symmetricKey: auth.symmetricKey };
-  if (type === 'selfSigned') return { type, x509Thumbprint: auth.x509Thumbprint };
-  return { type };
-}
-
-/** What a bulk update must carry so that only the status changes. */
-function identityWithStatus(identity: Json, status: HubDeviceStatus): Json {
-  const device: Json = {
-    deviceId: identity.deviceId,
-    eTag: unquote(identity.etag),
-    status,
-    authentication: authenticationOf(identity),
-  };
-  if (identity.statusReason) device.statusReason = identity.statusReason;
-  if (identity.capabilities) device.capabilities = identity.capabilities;
-  if (identity.deviceScope) device.deviceScope = identity.deviceScope;
-  if (Array.isArray(identity.parentScopes) && identity.parentScopes.length > 0)
-    device.parentScopes = identity.parentScopes;
-  return device;
-}
-
-/**
- * A device ID as a query string literal, or undefined when it cannot be quoted without escapes (the hub's
- * escape rules are not ours to guess): single quotes, or double quotes for an ID holding a single quote.
- * Device IDs are printable ASCII; a backslash or a control character is never put in a query.
- */
-export function queryLiteral(id: string): string | undefined {
-  if (id === '' || !/^[\x20-\x7e]+$/.test(id) || id.includes('\\')) return undefined;
-  if (!id.includes("'")) return `'${id}'`;
-  if (!id.includes('"')) return `"${id}"`;
-  return undefined;
-}
-
-function bulkResultOf(raw: unknown): Json | undefined {
-  if (typeof raw !== 'string') return undefined;
-  try {
-    const json = JSON.parse(raw);
-    return json && typeof json === 'object' && Array.isArray(json.errors) && 'isSuccessful' in json
-      ? json
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export class AzureHubAdapter implements HubPort {
   private readonly timeoutMs: number;
   private readonly pageSize: number;
@@ -151,7 +75,7 @@ export class AzureHubAdapter implements HubPort {
   listDevices(): AsyncIterable<HubDevice[]> {
     return pages(
       this.ctx('list devices'),
-      () => this.registry.createQuery('SELECT * FROM devices', this.pageSize) as any,
+      () => this.registry.createQuery('SELECT * FROM devices', this.pageSize),
       (twin) => toHubDevice(this.host, twin, 'twin'),
     );
   }
@@ -165,7 +89,7 @@ export class AzureHubAdapter implements HubPort {
     const children: string[] = [];
     for await (const page of pages(
       ctx,
-      () => this.registry.createQuery(`SELECT * FROM devices WHERE ARRAY_CONTAINS(parentScopes, ${scope})`, this.pageSize) as any,
+      () => this.registry.createQuery(`SELECT * FROM devices WHERE ARRAY_CONTAINS(parentScopes, ${scope})`, this.pageSize),
       (twin: Json) => String(twin.deviceId ?? ''),
     )) {
       for (const child of page) if (child && child !== gateway.deviceId) children.push(child);
@@ -173,7 +97,7 @@ export class AzureHubAdapter implements HubPort {
     const modules: string[] = [];
     for await (const page of pages(
       ctx,
-      () => this.registry.createQuery(`SELECT * FROM devices.modules WHERE deviceId = ${id}`, this.pageSize) as any,
+      () => this.registry.createQuery(`SELECT * FROM devices.modules WHERE deviceId = ${id}`, this.pageSize),
       (twin: Json) => String(twin.moduleId ?? ''),
     )) {
       for (const m of page) if (m) modules.push(m);
@@ -192,7 +116,7 @@ export class AzureHubAdapter implements HubPort {
       const ctx = this.ctx(`look up ${inQuery.length} device ID(s)`);
       for await (const page of pages(
         ctx,
-        () => this.registry.createQuery(sql, this.pageSize) as any,
+        () => this.registry.createQuery(sql, this.pageSize),
         (twin) => toHubDevice(this.host, twin, 'twin'),
       )) {
         // Only what was asked for: a query answer is not trusted to have filtered.
@@ -278,7 +202,9 @@ export class AzureHubAdapter implements HubPort {
       }
       return identityWithStatus(identity, status);
     });
-    return this.bulk(action, batch, (b) => this.registry.updateDevices(b as any, false));
+    return this.bulk(action, batch, (b) =>
+      this.registry.updateDevices(sdkBody<DeviceDescriptions>(b), false),
+    );
   }
 
   async deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]> {
@@ -291,21 +217,25 @@ export class AzureHubAdapter implements HubPort {
     const unguarded = devices.filter((d) => !d.etag).map((d) => ({ deviceId: d.deviceId }));
     const results = new Map<string, BulkItemResult>();
     if (guarded.length > 0) {
-      for (const r of await this.bulk(action, guarded, (b) => this.registry.removeDevices(b as any, false)))
+      for (const r of await this.bulk(action, guarded, (b) =>
+        this.registry.removeDevices(sdkBody<DeviceDescriptions>(b), false),
+      ))
         results.set(r.id, r);
     }
     if (unguarded.length > 0) {
-      for (const r of await this.bulk(action, unguarded, (b) => this.registry.removeDevices(b as any, true)))
+      for (const r of await this.bulk(action, unguarded, (b) =>
+        this.registry.removeDevices(sdkBody<DeviceDescriptions>(b), true),
+      ))
         results.set(r.id, r);
     }
     return devices.map((d) => results.get(d.deviceId) as BulkItemResult);
   }
 
   private checkBatch(devices: { deviceId: string }[], action: string): void {
-    if (devices.length < 1 || devices.length > HUB_BULK_LIMIT) {
+    if (devices.length < 1 || devices.length > HUB_BULK_MAX) {
       throw new ServiceError(
         'badRequest',
-        `${action} on ${this.host}: a bulk call takes 1 to ${HUB_BULK_LIMIT} devices`,
+        `${action} on ${this.host}: a bulk call takes 1 to ${HUB_BULK_MAX} devices`,
         {
           target: this.host,
         },

@@ -1,6 +1,7 @@
 /** Paging over the SDKs' query objects, passing the continuation token (next() alone repeats page one). */
 import { ServiceError } from '../../core/errors.js';
 import { type CallContext, sdkCall } from './deadline.js';
+import { type Json, asJson } from './json.js';
 
 export interface SdkQuery {
   hasMoreResults: boolean;
@@ -13,7 +14,7 @@ export interface SdkQuery {
  * be asked for again: the iterator's `next()` after a rejection requests the same page (same token),
  * so the caller's retry layer (session/reads.ts) retries one page, not the whole list.
  */
-export function pages<T>(ctx: CallContext, createQuery: () => SdkQuery, map: (item: any) => T): AsyncIterable<T[]> {
+export function pages<T>(ctx: CallContext, createQuery: () => SdkQuery, map: (item: Json) => T): AsyncIterable<T[]> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T[]> {
       let query: SdkQuery | undefined;
@@ -36,7 +37,7 @@ export function pages<T>(ctx: CallContext, createQuery: () => SdkQuery, map: (it
           page += 1;
           const body = (answer.responseBody ?? answer.result) as unknown;
           const items = Array.isArray(body) ? body : [];
-          return { done: false, value: items.map(map) };
+          return { done: false, value: items.map((item) => map(asJson(item) ?? {})) };
         },
       };
     },

@@ -4,6 +4,7 @@
  */
 import { ServiceError, type ServiceErrorKind, isServiceError } from '../../core/errors.js';
 import { printable, sanitize } from '../../core/text.js';
+import { asJson } from './json.js';
 import { scrubSecrets } from '../secrets.js';
 
 export { scrubSecrets };
@@ -22,15 +23,16 @@ interface ErrorBody {
 
 /** Hub bodies: {"Message":"ErrorCode:<Code>;<text>"}; DPS bodies: {errorCode, trackingId, message}. */
 export function parseErrorBody(body: unknown): ErrorBody {
-  let json: any = body;
+  let parsed: unknown = body;
   if (typeof body === 'string') {
     try {
-      json = JSON.parse(body);
+      parsed = JSON.parse(body);
     } catch {
       return body.trim() ? { message: body } : {};
     }
   }
-  if (!json || typeof json !== 'object') return {};
+  const json = asJson(parsed);
+  if (!json) return {};
   const hubMessage = json.Message ?? json.message;
   if (typeof hubMessage === 'string') {
     const match = /^ErrorCode:([^;]+);(.*)$/s.exec(hubMessage);
@@ -124,7 +126,11 @@ const HINTS: Partial<Record<ServiceErrorKind, string>> = {
  * TLS failures in plain words (OpenSSL's own text, "ssl3_get_record:wrong version number", helps nobody).
  */
 function tlsProblem(code: string | undefined, message: string): string | undefined {
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || /wrong version number|packet length too long/i.test(message)) {
+  if (
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ||
+    /wrong version number|packet length too long/i.test(message)
+  ) {
     return 'the endpoint does not speak HTTPS (it looks like plain HTTP): use an http:// URL for it';
   }
   if (
@@ -136,7 +142,8 @@ function tlsProblem(code: string | undefined, message: string): string | undefin
     return "the endpoint's certificate is not trusted: give its CA certificate with --endpoint-ca";
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the endpoint's certificate is for another host name";
-  if (code?.startsWith('ERR_SSL_') || /SSL routines/i.test(message)) return 'the TLS handshake with the endpoint failed';
+  if (code?.startsWith('ERR_SSL_') || /SSL routines/i.test(message))
+    return 'the TLS handshake with the endpoint failed';
   return undefined;
 }
 
@@ -146,10 +153,11 @@ function tlsProblem(code: string | undefined, message: string): string | undefin
  */
 export function toServiceError(err: unknown, action: string, target: string): ServiceError {
   if (isServiceError(err)) return err;
-  const e = (err ?? {}) as any;
+  const e = asJson(err) ?? {};
+  const response = asJson(e.response);
   const status: number | undefined =
-    typeof e.response?.statusCode === 'number' ? e.response.statusCode : undefined;
-  const headers = e.response?.headers as Record<string, unknown> | undefined;
+    typeof response?.statusCode === 'number' ? response.statusCode : undefined;
+  const headers = asJson(response?.headers);
   const body = parseErrorBody(e.responseBody);
   const socketCode = typeof e.code === 'string' ? e.code : undefined;
   const name = typeof e.name === 'string' ? e.name : 'Error';
@@ -165,7 +173,9 @@ export function toServiceError(err: unknown, action: string, target: string): Se
   const parts = [what, detail].filter((p) => p !== '');
   const hint = HINTS[kind];
   // The action names IDs the service gave us: the whole message goes through the sanitizer.
-  const message = sanitize(`${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`);
+  const message = sanitize(
+    `${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`,
+  );
   return new ServiceError(kind, message, {
     status,
     code,

@@ -116,7 +116,7 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
     const seen = new Set<string>();
     for (const value of values) {
       const hub = parse(value, 'hub', source);
-      const host = hub.auth.host.toLowerCase();
+      const host = hub.auth.host; // lower case since parsing: host names are normalized once, there
       if (seen.has(host)) throw new UserError(`${source}: hub ${host} is given twice`);
       seen.add(host);
       if (!hubs.has(host)) hubs.set(host, hub);
@@ -192,8 +192,8 @@ export function buildPorts(
   for (const [host, auth] of target.hubs) {
     const registry = createRegistry(auth, target.endpoint, clientOptions);
     hubs.set(
-      host.toLowerCase(),
-      new AzureHubAdapter(registry, host.toLowerCase(), {
+      host,
+      new AzureHubAdapter(registry, host, {
         timeoutMs: options.timeoutMs,
         pageSize: options.hubPageSize,
         readConcurrency: options.hubReadConcurrency,
@@ -226,7 +226,12 @@ export function hubsWithoutCredentials(
 
 /** The target for an emulator handle: its own connection strings and endpoint, nothing from the environment. */
 export function emulatorTarget(
-  emulator: { url: string; ca?: string; dps: { connectionString: string }; hubs: { connectionString: string }[] },
+  emulator: {
+    url: string;
+    ca?: string;
+    dps: { connectionString: string };
+    hubs: { connectionString: string }[];
+  },
   kind: 'sandbox' | 'azure' = 'sandbox',
 ): ResolvedTarget {
   return resolveTarget({

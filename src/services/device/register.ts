@@ -12,7 +12,9 @@ import provisioningDevice from 'azure-iot-provisioning-device';
 import provisioningHttp from 'azure-iot-provisioning-device-http';
 import symmetricKeySecurity from 'azure-iot-security-symmetric-key';
 import x509Security from 'azure-iot-security-x509';
+import { observed } from '../azure/clients.js';
 import { type EmulatorEndpoint, EmulatorDpsHttp } from '../azure/endpoint.js';
+import { asJson } from '../azure/json.js';
 
 const { ProvisioningDeviceClient } = provisioningDevice;
 const { Http: ProvisioningTransport } = provisioningHttp;
@@ -113,25 +115,22 @@ export function outcomeOfError(err: unknown): RegistrationOutcome {
   };
 }
 
-type RequestBuilder = { buildRequest: (...args: any[]) => ClientRequest };
-
 /** The request builder for one registration; it keeps the requests in flight so a deadline can end them. */
 function requestBuilder(
   endpoint: EmulatorEndpoint | undefined,
   inFlight: Set<ClientRequest>,
-): RequestBuilder {
-  const builder = (endpoint ? new EmulatorDpsHttp(endpoint) : new PlainHttp()) as unknown as RequestBuilder;
-  const build = builder.buildRequest.bind(builder);
-  builder.buildRequest = (...args: any[]) => {
-    const request = build(...args);
+): InstanceType<typeof PlainHttp> {
+  return observed(endpoint ? new EmulatorDpsHttp(endpoint) : new PlainHttp(), (request) => {
     inFlight.add(request);
     request.once('close', () => inFlight.delete(request));
-    return request;
-  };
-  return builder;
+  });
 }
 
-function securityClient(options: RegisterDeviceOptions): unknown {
+type SecurityClient =
+  | InstanceType<typeof SymmetricKeySecurityClient>
+  | InstanceType<typeof X509Security>;
+
+function securityClient(options: RegisterDeviceOptions): SecurityClient {
   if (options.symmetricKey)
     return new SymmetricKeySecurityClient(options.registrationId, options.symmetricKey);
   if (options.certPem && options.keyPem) {
@@ -144,14 +143,17 @@ function securityClient(options: RegisterDeviceOptions): unknown {
 export async function registerDevice(options: RegisterDeviceOptions): Promise<RegistrationOutcome> {
   const security = securityClient(options);
   const inFlight = new Set<ClientRequest>();
-  const transport = new ProvisioningTransport(requestBuilder(options.endpoint, inFlight) as any);
+  const transport = new ProvisioningTransport(
+    // The device SDK bundles its own copy of azure-iot-http-base: the same class, declared twice.
+    requestBuilder(options.endpoint, inFlight) as unknown as ConstructorParameters<typeof ProvisioningTransport>[0],
+  );
   if (options.pollingIntervalMs !== undefined)
     transport.setTransportOptions({ pollingInterval: options.pollingIntervalMs });
   const client = ProvisioningDeviceClient.create(
     options.provisioningHost ?? GLOBAL_PROVISIONING_HOST,
     options.idScope,
-    transport as any,
-    security as any,
+    transport,
+    security,
   );
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
@@ -164,8 +166,8 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<Re
     }, timeoutMs);
   });
   const registration = (client.register() as Promise<unknown>).then(
-    (result: any): RegistrationOutcome => {
-      const state = result?.registrationState ?? result;
+    (result: unknown): RegistrationOutcome => {
+      const state = asJson(asJson(result)?.registrationState) ?? asJson(result);
       return {
         outcome: 'assigned',
         assignedHub: String(state?.assignedHub ?? ''),

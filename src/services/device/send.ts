@@ -22,7 +22,8 @@ const {
   X509AuthenticationProvider,
 } = deviceSdk;
 // Its typings say `Http` is a namespace; at run time it is the transport class itself.
-const DeviceHttpTransport = (deviceHttp as unknown as { Http: new (provider: any, http?: any) => any }).Http;
+// biome-ignore lint/suspicious/noExplicitAny: the device transport's constructor is untyped in its package.
+const DeviceHttpTransport = (deviceHttp as unknown as { Http: new (provider: unknown, http?: unknown) => any }).Http;
 const { Http: PlainHttp } = httpBase;
 const { NoRetry } = common;
 
@@ -90,7 +91,7 @@ export function sendOutcomeOfError(hub: string, err: unknown, said?: string): Se
   return { outcome: 'error', hub, ...(status ? { status } : {}), reason: `no answer from the hub: ${what}` };
 }
 
-type Builder = { buildRequest: (...args: any[]) => ClientRequest };
+type Builder = { buildRequest: (...args: unknown[]) => ClientRequest };
 
 interface Exchange {
   builder: Builder;
@@ -105,7 +106,7 @@ function exchange(endpoint: EmulatorEndpoint | undefined): Exchange {
   const builder = (endpoint ? new EmulatorDpsHttp(endpoint) : new PlainHttp()) as unknown as Builder;
   const ex: Exchange = { builder, inFlight: new Set() };
   const build = builder.buildRequest.bind(builder);
-  builder.buildRequest = (...args: any[]) => {
+  builder.buildRequest = (...args: unknown[]) => {
     const request = build(...args);
     ex.inFlight.add(request);
     request.once('close', () => ex.inFlight.delete(request));

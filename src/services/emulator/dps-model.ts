@@ -15,6 +15,7 @@ import type {
   StoredX509Pair,
 } from './types.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the emulator stores JSON the SDKs sent, read field by field (typed wrappers: issue 10 §5)
 type Json = Record<string, any>;
 
 const bad = (message: string) => new ServiceError('badRequest', message);

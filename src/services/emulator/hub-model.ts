@@ -6,6 +6,7 @@ import { ServiceError } from './errors.js';
 import { type EmulatorStore, type HubState, newKey } from './store.js';
 import type { HubAuthType, StoredDevice, StoredModule } from './types.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the emulator stores JSON the SDKs sent, read field by field (typed wrappers: issue 10 §5)
 type Json = Record<string, any>;
 const NEVER = '0001-01-01T00:00:00Z';
 const bad = (message: string) => new ServiceError('badRequest', message);

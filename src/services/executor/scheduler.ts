@@ -62,8 +62,7 @@ export class Scheduler {
 
   private release(ready: number[]): void {
     const work = ready.reverse();
-    while (work.length > 0) {
-      const i = work.pop()!;
+    for (let i = work.pop(); i !== undefined; i = work.pop()) {
       if (this.status(i) !== STEP_STATUS.pending) continue;
       const blocker = this.steps[i].phase === 'verify' ? -1 : this.blockingPrerequisite(i);
       if (blocker < 0) {

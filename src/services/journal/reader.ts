@@ -1,6 +1,6 @@
 /** Reads a run journal back: what was planned, what happened to each step, how the run ended. */
 import { readFile } from 'node:fs/promises';
-import { sanitize } from '../../core/text.js';
+import { plural, sanitize } from '../../core/text.js';
 import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import {
@@ -133,9 +133,9 @@ export const parseJournal = (path: string, text: string): JournalContents => {
         break;
     }
   });
-  if (corrupt.length > 0) {
-    const first = corrupt[0]!;
-    const more = corrupt.length > 1 ? ` (and ${corrupt.length - 1} more line${corrupt.length > 2 ? 's' : ''})` : '';
+  const first = corrupt[0];
+  if (first !== undefined) {
+    const more = corrupt.length > 1 ? ` (and ${plural(corrupt.length - 1, 'more line')})` : '';
     throw journalError(
       'corrupt',
       `the run journal ${path} is corrupt: line ${first.line} (${sanitize(first.type)} record) ${sanitize(first.problem)}${more}. ` +

@@ -13,8 +13,8 @@ const hasValue = (v: unknown): boolean => v !== undefined && v !== null && v !==
 /** Throws a journal UserError ('secret') naming the path of the offending field (never its value). */
 export const assertNoSecrets = (record: unknown): void => {
   const stack: { value: unknown; path: string }[] = [{ value: record, path: '$' }];
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { value, path } = top;
     if (typeof value === 'string') {
       if (containsSecret(value)) refuse(`${path} holds a shared access key or signature`);
     } else if (Array.isArray(value)) {

@@ -59,6 +59,35 @@ export interface NewJournalInput {
   runId?: string;
 }
 
+/** A journal file open under its run's lock. */
+interface OpenJournalFile {
+  runId: string;
+  path: string;
+  fh: FileHandle;
+  release: () => void;
+}
+
+/**
+ * Takes the run's lock, then opens the journal file (0600): `create` refuses an existing file, `append`
+ * opens one to add to it. The lock is released again when the file cannot be opened.
+ */
+async function openLocked(
+  path: string,
+  runId: string,
+  subject: Parameters<typeof lockRun>[2],
+  mode: 'create' | 'append',
+): Promise<OpenJournalFile> {
+  const release = lockRun(path, runId, subject);
+  try {
+    const fh = await open(path, mode === 'create' ? 'ax' : 'a+', 0o600);
+    await fh.chmod(0o600);
+    return { runId, path, fh, release };
+  } catch (e) {
+    release();
+    throw ioError(`could not ${mode === 'create' ? 'create' : 'open'} the run journal ${path}`, e);
+  }
+}
+
 /** Creates the run's journal (dir 0700, file 0600) and writes header, plan and snapshot durably. */
 export const openJournal = async (
   input: NewJournalInput,
@@ -89,16 +118,13 @@ export const openJournal = async (
   // Refuse before the file exists, so a refused run leaves nothing behind.
   for (const r of first) assertNoSecrets(r);
   assertNoSecrets(snapshot);
-  const release = lockRun(path, runId, { dpsHost: input.target.dpsHost, selection: plan.selection });
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'ax', 0o600);
-    await fh.chmod(0o600);
-  } catch (e) {
-    release();
-    throw ioError(`could not create the run journal ${path}`, e);
-  }
-  const journal = new JsonlJournal(runId, path, fh, now, options.flushIntervalMs ?? 250, false, release);
+  const file = await openLocked(
+    path,
+    runId,
+    { dpsHost: input.target.dpsHost, selection: plan.selection },
+    'create',
+  );
+  const journal = new JsonlJournal(file, { ...options, now }, false);
   for (const r of first) journal.push(r);
   await journal.appendSnapshot(snapshot);
   return journal;
@@ -111,28 +137,12 @@ export const reopenJournal = async (
   hasSnapshot: boolean,
   options: JournalOptions = {},
 ): Promise<RunJournal> => {
-  const release = lockRun(path, runId, readHeaderLine(path));
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'a+', 0o600);
-    await fh.chmod(0o600);
-  } catch (e) {
-    release();
-    throw ioError(`could not open the run journal ${path}`, e);
-  }
-  const size = (await fh.stat()).size;
-  const journal = new JsonlJournal(
-    runId,
-    path,
-    fh,
-    options.now ?? (() => new Date()),
-    options.flushIntervalMs ?? 250,
-    hasSnapshot,
-    release,
-  );
+  const file = await openLocked(path, runId, readHeaderLine(path), 'append');
+  const size = (await file.fh.stat()).size;
+  const journal = new JsonlJournal(file, options, hasSnapshot);
   if (size > 0) {
     const last = Buffer.alloc(1);
-    await fh.read(last, 0, 1, size - 1);
+    await file.fh.read(last, 0, 1, size - 1);
     if (last[0] !== 0x0a) journal.pushRaw('\n');
   }
   return journal;
@@ -147,7 +157,9 @@ const lockRun = (
   runId: string,
   subject: { dpsHost: string; selection: Selection } | undefined,
 ): (() => void) => {
-  const releaseSubject = subject ? lockSelection(subject.dpsHost, subject.selection, runId, dirname(path)) : () => {};
+  const releaseSubject = subject
+    ? lockSelection(subject.dpsHost, subject.selection, runId, dirname(path))
+    : () => {};
   try {
     const releaseRun = lockJournal(path, runId);
     return () => {
@@ -204,16 +216,24 @@ class JsonlJournal implements RunJournal {
   private failure: UserError | undefined;
   private closed = false;
 
-  constructor(
-    readonly runId: string,
-    readonly path: string,
-    private readonly fh: FileHandle,
-    private readonly now: () => Date,
-    private readonly flushIntervalMs: number,
-    public hasSnapshot: boolean,
-    /** Releases the run's lock file (one process at a time works on a run). */
-    private readonly release: () => void = () => {},
-  ) {}
+  readonly runId: string;
+  readonly path: string;
+  hasSnapshot: boolean;
+  private readonly fh: FileHandle;
+  private readonly now: () => Date;
+  private readonly flushIntervalMs: number;
+  /** Releases the run's lock file (one process at a time works on a run). */
+  private readonly release: () => void;
+
+  constructor(file: OpenJournalFile, options: JournalOptions, hasSnapshot: boolean) {
+    this.runId = file.runId;
+    this.path = file.path;
+    this.fh = file.fh;
+    this.release = file.release;
+    this.now = options.now ?? (() => new Date());
+    this.flushIntervalMs = options.flushIntervalMs ?? 250;
+    this.hasSnapshot = hasSnapshot;
+  }
 
   /** Queues a record (after the secret guard); nothing is written until a flush. */
   push(record: JournalRecord): void {
