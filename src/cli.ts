@@ -276,7 +276,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (io.env?.IOT_DEPROVISION_DEBUG && err instanceof Error) io.stderr(`${sanitizeLines(scrubSecrets(err.stack ?? ''))}\n`);
     return exit;
   } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    // After a first Ctrl-C the handler stays until the process ends: a second one while the last calls
+    // settle exits 3 (aborted, resumable), never by the signal's default.
+    if (interrupts === 0) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
 
