@@ -43,6 +43,12 @@ export type StepOperation =
   | { kind: 'disableHubDevices'; hub: string; deviceIds: string[]; edgeChildrenOf?: string }
   | { kind: 'enableHubDevices'; hub: string; deviceIds: string[] }
   | { kind: 'deleteHubDevices'; hub: string; deviceIds: string[]; edgeChildrenOf?: string }
+  /**
+   * One hub's devices through its import/export jobs (fleet scale): disable = an export job, then an
+   * import job (updateIfMatchETag); delete = an import job. Devices changed since the export are finished
+   * on the call path.
+   */
+  | { kind: 'hubJobDevices'; hub: string; action: 'disable' | 'delete'; deviceIds: string[] }
   | { kind: 'deleteRegistration'; registrationId: string }
   /** Read back and re-run the re-enrollment analysis for these registration IDs (no change). */
   | { kind: 'verify'; registrationIds: string[] };

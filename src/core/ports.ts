@@ -98,6 +98,29 @@ export interface HubPort {
   findEdgeDependents?(gateway: { deviceId: string; deviceScope: string }): Promise<{ children: string[]; modules: string[] }>;
   /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */
   deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]>;
+  /** The hub's import/export jobs (absent: this hub can only be called device by device). */
+  readonly jobs?: HubJobsPort;
+}
+
+export type HubJobStatus = 'enqueued' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'unknown';
+
+/** An import/export job as the hub answers it (never its container URLs: they carry SASes). */
+export interface HubJobInfo {
+  jobId: string;
+  type: string;
+  status: HubJobStatus;
+  /** Percent done. */
+  progress?: number;
+  failureReason?: string;
+}
+
+/** A hub's import/export jobs; container URLs carry SASes and go only to the hub. */
+export interface HubJobsPort {
+  exportDevices(outputContainerUrl: string, excludeKeys: boolean): Promise<HubJobInfo>;
+  importDevices(inputContainerUrl: string, outputContainerUrl: string): Promise<HubJobInfo>;
+  getJob(jobId: string): Promise<HubJobInfo>;
+  cancelJob(jobId: string): Promise<HubJobInfo>;
+  listJobs(): Promise<HubJobInfo[]>;
 }
 
 /** The hubs the tool can reach, by host name (lower case). */

@@ -269,6 +269,8 @@ export const describeStep = (step: PlanStep): string => {
       return `enable ${countOf(op.deviceIds)} on ${op.hub}`;
     case 'deleteHubDevices':
       return `delete ${countOf(op.deviceIds)} on ${op.hub}`;
+    case 'hubJobDevices':
+      return `${op.action} ${countOf(op.deviceIds)} on ${op.hub} through import/export jobs`;
     case 'deleteRegistration':
       return `delete registration record ${op.registrationId}`;
     case 'verify': {

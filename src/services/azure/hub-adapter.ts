@@ -18,6 +18,7 @@ import { HUB_BULK_MAX } from '../../core/plan-types.js';
 import type { Registry } from './clients.js';
 import { mapLimited, settleLimited } from '../concurrency.js';
 import { type CallContext, DEFAULT_TIMEOUT_MS, sdkCall } from './deadline.js';
+import { AzureHubJobs } from './hub-jobs.js';
 import { pages } from './paging.js';
 import { identityWithStatus, queryLiteral, toHubDevice, unquote } from './hub-mapping.js';
 import { type Json, bulkResultOf, sdkBody } from './json.js';
@@ -49,7 +50,10 @@ export class AzureHubAdapter implements HubPort {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.pageSize = options.pageSize ?? 1000;
     this.readConcurrency = Math.max(1, options.readConcurrency ?? 8);
+    this.jobs = new AzureHubJobs(registry, host, this.timeoutMs);
   }
+
+  readonly jobs: AzureHubJobs;
 
   private ctx(action: string): CallContext {
     return { action, target: this.host, timeoutMs: this.timeoutMs };

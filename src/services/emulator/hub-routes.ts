@@ -13,7 +13,8 @@ import type { StoredDevice } from './types.js';
 
 const MAX_BULK = 100;
 const MODES = ['create', 'update', 'updateifmatchetag', 'delete', 'deleteifmatchetag'] as const;
-type Mode = (typeof MODES)[number];
+export type ImportMode = (typeof MODES)[number];
+type Mode = ImportMode;
 const MODE_NAMES: Record<Mode, string> = {
   create: 'Create',
   update: 'Update',
@@ -96,7 +97,7 @@ function deleteDevice(ctx: RequestContext): Reply {
   return { status: 204 };
 }
 
-interface BulkItem {
+export interface BulkItem {
   id?: unknown;
   eTag?: unknown;
   importMode?: unknown;
@@ -137,7 +138,6 @@ function bulkOperationName(ctx: RequestContext): string {
  */
 function bulk(ctx: RequestContext): Reply {
   const hub = hubOf(ctx);
-  const { store, stats } = ctx.emulator;
   const items = bulkItems(ctx);
   const seen = new Set<string>();
   for (const item of items) {
@@ -153,44 +153,54 @@ function bulk(ctx: RequestContext): Reply {
   }
   const errors: { deviceId: string; errorCode: string; errorStatus: string }[] = [];
   for (const item of items) {
-    const id = item.id as string;
-    const mode = modeOf(item);
-    const existing = hub.devices.get(id);
-    // The service reads JSON names case-insensitively: the Node SDK sends a device's `etag` as is.
-    const rawEtag = item.eTag ?? item.etag;
-    const etag = typeof rawEtag === 'string' ? unquote(rawEtag) : undefined;
-    const fail = (errorCode: string, errorStatus: string) =>
-      errors.push({ deviceId: id, errorCode, errorStatus });
-    if (
-      (mode === 'updateifmatchetag' || mode === 'deleteifmatchetag') &&
-      existing &&
-      etag !== existing.etag
-    ) {
-      fail('PreconditionFailed', `Device ${id}: the ETag is not the current one`);
-      continue;
-    }
-    if (mode === 'delete' || mode === 'deleteifmatchetag') {
-      if (!existing) fail('DeviceNotFound', `Device ${id} not found on this hub`);
-      else {
-        store.deleteDevice(hub, id);
-        stats.applied(target(hub, id), 'delete');
-      }
-      continue;
-    }
-    if (mode === 'create' && existing) {
-      fail('DeviceAlreadyExists', `Device ${id} already exists on this hub`);
-      continue;
-    }
-    try {
-      const device = parseDevice(item, id, existing, store, hub);
-      store.putDevice(hub, device);
-      stats.applied(target(hub, id), writeAction(existing, device));
-    } catch (err) {
-      if (!(err instanceof ServiceError)) throw err;
-      fail('ArgumentInvalid', err.message);
-    }
+    const failure = applyImportItem(ctx.emulator, hub, item as BulkItem & { id: string }, modeOf(item));
+    if (failure) errors.push({ deviceId: item.id as string, ...failure });
   }
   return { status: 200, body: { isSuccessful: errors.length === 0, errors, warnings: [] } };
+}
+
+/**
+ * Applies one device of a bulk call or an import job under its import mode: update modes create a
+ * missing device, delete modes fail on one. Answers the device's failure, or undefined when applied.
+ */
+export function applyImportItem(
+  emulator: Pick<RequestContext['emulator'], 'store' | 'stats'>,
+  hub: HubState,
+  item: BulkItem & { id: string },
+  mode: Mode,
+): { errorCode: string; errorStatus: string } | undefined {
+  const { store, stats } = emulator;
+  const id = item.id;
+  const existing = hub.devices.get(id);
+  // The service reads JSON names case-insensitively: the Node SDK sends a device's `etag` as is.
+  const rawEtag = item.eTag ?? item.etag;
+  const etag = typeof rawEtag === 'string' ? unquote(rawEtag) : undefined;
+  const fail = (errorCode: string, errorStatus: string) => ({ errorCode, errorStatus });
+  if ((mode === 'updateifmatchetag' || mode === 'deleteifmatchetag') && existing && etag !== existing.etag) {
+    return fail('PreconditionFailed', `Device ${id}: the ETag is not the current one`);
+  }
+  if (mode === 'delete' || mode === 'deleteifmatchetag') {
+    if (!existing) return fail('DeviceNotFound', `Device ${id} not found on this hub`);
+    store.deleteDevice(hub, id);
+    stats.applied(target(hub, id), 'delete');
+    return undefined;
+  }
+  if (mode === 'create' && existing) return fail('DeviceAlreadyExists', `Device ${id} already exists on this hub`);
+  try {
+    const device = parseDevice(item, id, existing, store, hub);
+    store.putDevice(hub, device);
+    stats.applied(target(hub, id), writeAction(existing, device));
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ServiceError)) throw err;
+    return fail('ArgumentInvalid', err.message);
+  }
+}
+
+/** An import mode's name as the service reads it (case-insensitive), or undefined when it is none. */
+export function importModeOf(raw: unknown): Mode | undefined {
+  const mode = String(raw ?? '').toLowerCase() as Mode;
+  return MODES.includes(mode) ? mode : undefined;
 }
 
 function moduleTwin(deviceId: string, m: NonNullable<StoredDevice['modules']>[string]): Record<string, unknown> {

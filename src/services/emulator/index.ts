@@ -9,6 +9,7 @@ import { deviceRoutes, GLOBAL_DEVICE_HOST } from './device/index.js';
 import { dpsRoutes } from './dps-routes.js';
 import { FaultInjector } from './faults.js';
 import { hubDeviceRoutes } from './hub-device-routes.js';
+import { HubJobs, hubJobRoutes } from './hub-jobs.js';
 import { hubRoutes } from './hub-routes.js';
 import { acquireLock, loadState, StateSaver, stateFileError } from './persistence.js';
 import { type EmulatorContext, RouteTable } from './router.js';
@@ -50,6 +51,8 @@ export interface EmulatorHandle {
    * first use (X.509 devices need TLS to present their certificates).
    */
   deviceEndpoint(): Promise<{ url: string; ca?: string }>;
+  /** Import/export jobs created per hub and type (what a test counts: one import job per hub and step). */
+  jobsCreated(): Record<string, { export: number; import: number }>;
   /** Direct access for tests: state without HTTP (call store.touch() after editing its maps directly). */
   store: EmulatorStore;
   /** Closes every socket (hanging ones too) and flushes the state file. */
@@ -64,6 +67,7 @@ function validate(opts: EmulatorOptions): void {
   };
   positive('timeScale', opts.timeScale);
   positive('units', opts.units);
+  positive('jobRate', opts.jobRate);
   if (opts.units !== undefined && !Number.isInteger(opts.units))
     throw new Error('emulator: units must be an integer');
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port <= 65535)) {
@@ -115,8 +119,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         timeScale: opts.timeScale ?? 1,
       }),
       bearerTokens: new Set(opts.bearerTokens ?? []),
+      jobs: new HubJobs({ jobRate: opts.jobRate, timeScale: opts.timeScale ?? 1 }),
     };
-    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes(), ...hubDeviceRoutes(), ...deviceRoutes());
+    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes(), ...hubJobRoutes(), ...hubDeviceRoutes(), ...deviceRoutes());
     const tls = opts.https ? await createServerCertificate() : undefined;
     const resolve = (host: string): ResolvedService | undefined => {
       if (host === store.dps.host) return { service: 'dps' };
@@ -156,10 +161,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       deviceEndpoint,
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),
+      jobsCreated: () => Object.fromEntries(context.jobs?.created ?? []),
       setFaults: (spec) => faults.set(spec),
       store,
       stop: () => {
         stopping ??= (async () => {
+          context.jobs?.stop();
           await server.close();
           await deviceServer?.then((d) => d.server.close()).catch(() => {});
           try {

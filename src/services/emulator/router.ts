@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FaultInjector } from './faults.js';
+import type { HubJobs } from './hub-jobs.js';
 import type { StatsRecorder } from './stats.js';
 import type { EmulatorStore, HubState } from './store.js';
 import type { BucketName, Throttle } from './throttle.js';
@@ -19,6 +20,8 @@ export interface EmulatorContext {
   throttle: Throttle;
   faults: FaultInjector;
   bearerTokens: ReadonlySet<string>;
+  /** The hubs' import/export jobs (absent: the job API answers 500). */
+  jobs?: HubJobs;
 }
 
 export interface RequestContext {

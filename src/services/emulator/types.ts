@@ -39,6 +39,11 @@ export interface EmulatorOptions {
   timeScale?: number;
   /** Default true. */
   throttle?: boolean;
+  /**
+   * Devices per service minute an import/export job processes (default 60,000: Azure publishes no rate,
+   * this is the emulator's pick). Scaled by timeScale like the throttles.
+   */
+  jobRate?: number;
   faults?: FaultSpec;
   /** Tokens accepted as Authorization: Bearer (Entra ID tests). */
   bearerTokens?: string[];

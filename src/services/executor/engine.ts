@@ -3,6 +3,7 @@
  * machine allows it, and records every step in the journal. The machine decides what may start
  * (pause, abort); the engine decides what is ready (dependencies) and how fast (rate limits).
  */
+import type { JobStorage } from '../storage/job-storage.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
@@ -42,6 +43,10 @@ export interface EngineDeps {
   clock: Clock;
   random: () => number;
   verify?: VerifyFn;
+  /** Where hub import/export jobs read and write (hubJobDevices steps). */
+  jobStorage?: JobStorage;
+  /** Milliseconds between reads of a job's state (default 2000). */
+  jobPollMs?: number;
 }
 
 /** What an earlier session of this run left (resume). */
@@ -342,6 +347,9 @@ export class RunEngine {
           this.spent(i, devices.length * opsPerDevice(step));
           if (this.journalOpen) await this.journal.appendProgress(step.id, devices);
         },
+        jobStorage: this.d.jobStorage,
+        jobPollMs: this.d.jobPollMs,
+        signal: this.stop.signal,
         ensureSnapshot: async () => {
           if (!this.journal.hasSnapshot) await this.journal.appendSnapshot(this.plan.snapshot);
           return this.plan.snapshot.length;
@@ -482,6 +490,9 @@ const opsOf = (step: PlanStep, devicesDone: number): number => {
     case 'enableHubDevices':
     case 'deleteHubDevices':
       return Math.max(0, op.deviceIds.length - devicesDone) * opsPerDevice(step);
+    case 'hubJobDevices':
+      // A handful of job calls, not an operation per device.
+      return op.action === 'delete' ? 2 : 4;
     case 'disableEnrollment':
     case 'enableEnrollment':
     case 'disableGroup':

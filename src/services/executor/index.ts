@@ -2,6 +2,7 @@
  * Runs a plan (or finishes a recorded one) and hands back the RunHandle the TUI and the headless
  * commands drive.
  */
+import type { JobStorage } from '../storage/job-storage.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import type { RunHandle } from '../backend.js';
@@ -32,6 +33,10 @@ export interface ExecuteOptions {
   clock?: Clock;
   random?: () => number;
   journalOptions?: JournalOptions;
+  /** Where hub import/export jobs read and write (plans with hubJobDevices steps). */
+  jobStorage?: JobStorage;
+  /** Milliseconds between reads of a job's state (default 2000). */
+  jobPollMs?: number;
 }
 
 const handleOf = (engine: RunEngine, journalPath: string, signal: AbortSignal | undefined): RunHandle => {
@@ -75,6 +80,8 @@ const start = (
       clock: options.clock ?? systemClock,
       random: options.random ?? Math.random,
       verify: options.verify,
+      jobStorage: options.jobStorage,
+      jobPollMs: options.jobPollMs,
     },
     prior,
   );

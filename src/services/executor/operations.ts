@@ -18,6 +18,8 @@ import { isServiceError } from '../../core/errors.js';
 import { lookupBatches } from '../../core/hub-lookup.js';
 import type { HubDevice } from '../../core/model.js';
 import { scrubSecrets } from '../journal/redact.js';
+import type { JobStorage } from '../storage/job-storage.js';
+import { hubJobStep, jobServiceOf } from './hub-job-step.js';
 
 export type VerifyFn = (registrationIds: string[]) => Promise<ReenrollmentVerdict[]>;
 
@@ -71,6 +73,16 @@ export interface StepEnv {
   settled?(devices: DeviceResult[]): Promise<void>;
   /** Journals the snapshot when the journal lacks it (normally written when the journal opened). */
   ensureSnapshot(): Promise<number>;
+  /** Where the hubs' import/export jobs read and write (absent: a jobs step fails with what to do). */
+  jobStorage?: JobStorage;
+  /** Milliseconds between reads of a job's state, and between tries while another job is active (default 2000). */
+  jobPollMs?: number;
+  /** Stops waiting on a job (abort). */
+  signal?: AbortSignal;
+  /** Journals a job the step created: its ID and blob names (never the container's SAS). */
+  jobStarted?(job: { hub: string; jobId: string; type: string; blobs: string[] }): Promise<void>;
+  /** What a jobs step is waiting on, in words (a job's state, another job active on the hub). */
+  jobWaiting?(text: string): void;
 }
 
 const notFound = (e: unknown): boolean => isServiceError(e) && e.kind === 'notFound';
@@ -438,12 +450,24 @@ export const performStep = async (step: PlanStep, env: StepEnv): Promise<Executi
     case 'enableHubDevices':
     case 'deleteHubDevices':
       return hubStep(env, op);
+    case 'hubJobDevices': {
+      const hub = env.hubs.get(op.hub.toLowerCase());
+      if (!hub) {
+        const message = `no credentials for hub ${op.hub}: give --hub for it and retry`;
+        return { outcome: 'failed', message, devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })) };
+      }
+      return hubJobStep(env, op, hub, (ids, results) =>
+        changeHubStatus(env, hub, hub.host.toLowerCase(), ids, 'disabled', results),
+      );
+    }
     case 'verify':
       return verify(env, op.registrationIds);
   }
 };
 
 /** The limiter's name for a hub's query budget (separate from its identity operations). */
+export { jobServiceOf };
+
 export const queryServiceOf = (hubService: string): string => `${hubService}#query`;
 
 /** Which service a step's calls count against (for rate limits and in-flight caps). */
@@ -453,6 +477,7 @@ export const serviceOf = (step: PlanStep, dpsHost: string): string => {
     case 'disableHubDevices':
     case 'enableHubDevices':
     case 'deleteHubDevices':
+    case 'hubJobDevices':
       return op.hub.toLowerCase();
     case 'snapshotRegistrations':
     case 'verify':

@@ -12,6 +12,8 @@ export const notDoneBecause = (step: PlanStep): string => {
       return 'not re-enabled on the hub';
     case 'deleteHubDevices':
       return 'not deleted on the hub';
+    case 'hubJobDevices':
+      return op.action === 'delete' ? 'not deleted on the hub' : 'not disabled on the hub';
     case 'deleteRegistration':
       return `registration record ${op.registrationId} not deleted`;
     case 'deleteGroup':

@@ -1,0 +1,180 @@
+/**
+ * A hub step through the hub's import/export jobs (the fleet-scale path): the hub applies a devices file
+ * from job storage outside the per-call identity throttle.
+ *
+ * Disable: an export job (keys included: a status change must send each identity whole) gives the
+ * identities and their ETags; the input file holds only the selected devices, `status: disabled`,
+ * `importMode: updateIfMatchETag`; an import job applies it; its `importErrors.log` gives per-device
+ * failures. A device changed since the export fails its ETag check and is finished on the call path.
+ * Delete: one import job with `importMode: delete` (no export). The blobs the step wrote or had the hub
+ * write are deleted when it ends, however it ends (they hold device keys).
+ */
+import { isServiceError } from '../../core/errors.js';
+import type { HubJobInfo, HubJobsPort, HubPort } from '../../core/ports.js';
+import type { StepOperation } from '../../core/plan-types.js';
+import { scrubSecrets } from '../journal/redact.js';
+import { type JobStorage, JobStorageError } from '../storage/job-storage.js';
+import { StoppedError } from './rate-limiter.js';
+import type { DeviceResult, Execution, StepEnv } from './operations.js';
+
+export type HubJobOp = Extract<StepOperation, { kind: 'hubJobDevices' }>;
+
+/** The blobs a job step uses: the names the SDK's jobs read and write (it gives no other). */
+export const DEVICES_BLOB = 'devices.txt';
+export const IMPORT_ERRORS_BLOB = 'importErrors.log';
+
+/** The limiter's name for a hub's job calls (create, get, cancel: their own throttle on Azure). */
+export const jobServiceOf = (hubService: string): string => `${hubService}#jobs`;
+
+const ACTIVE = new Set(['enqueued', 'queued', 'running', 'unknown']);
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new StoppedError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new StoppedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+class JobFailed extends Error {}
+
+/** Creates a job (waiting while another job is active on the hub), journals it, and waits for its end. */
+const runJob = async (
+  env: StepEnv,
+  jobs: HubJobsPort,
+  service: string,
+  hub: string,
+  type: 'export' | 'import',
+  create: () => Promise<HubJobInfo>,
+): Promise<HubJobInfo> => {
+  const poll = env.jobPollMs ?? 2000;
+  let created: HubJobInfo | undefined;
+  while (!created) {
+    try {
+      created = await env.call(jobServiceOf(service), 1, true, create);
+    } catch (e) {
+      // One import/export job at a time per hub: another one is active, wait for it.
+      if (!(isServiceError(e) && e.kind === 'conflict')) throw e;
+      env.jobWaiting?.(`another import/export job is active on ${hub}: waiting for it to end`);
+      await sleep(poll, env.signal);
+    }
+  }
+  let job: HubJobInfo = created;
+  await env.jobStarted?.({ hub, jobId: job.jobId, type, blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB] });
+  while (ACTIVE.has(job.status)) {
+    await sleep(poll, env.signal);
+    const id: string = job.jobId;
+    job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(id));
+    env.jobWaiting?.(`${type} job on ${hub}: ${job.status}${job.progress !== undefined ? ` ${job.progress}%` : ''}`);
+  }
+  if (job.status !== 'completed') {
+    throw new JobFailed(`the ${type} job on ${hub} ${job.status}${job.failureReason ? `: ${scrubSecrets(job.failureReason)}` : ''}`);
+  }
+  return job;
+};
+
+const parseLines = (text: string | undefined): Record<string, unknown>[] =>
+  (text ?? '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/**
+ * `callPath`: finishes these devices of the hub on the call path (read, then write under the ETag),
+ * putting their results in the map.
+ */
+export const hubJobStep = async (
+  env: StepEnv,
+  op: HubJobOp,
+  hub: HubPort,
+  callPath: (ids: string[], results: Map<string, DeviceResult>) => Promise<void>,
+): Promise<Execution> => {
+  const storage: JobStorage | undefined = env.jobStorage;
+  const fail = (message: string): Execution => ({
+    outcome: 'failed',
+    message,
+    devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })),
+  });
+  if (!storage) return fail(`no job storage for the import/export job on ${op.hub}: give --job-storage, or --hub-path calls`);
+  if (!hub.jobs) return fail(`hub ${op.hub} takes no import/export jobs here: give --hub-path calls`);
+  const jobs = hub.jobs;
+  const service = hub.host.toLowerCase();
+  const want = op.action === 'delete' ? 'deleted' : 'disabled';
+  const results = new Map<string, DeviceResult>();
+  for (const [id, r] of env.priorDone ?? []) if (op.deviceIds.includes(id)) results.set(id, r);
+  const todo = op.deviceIds.filter((id) => !results.has(id));
+  const retryOnCalls: string[] = [];
+  try {
+    if (todo.length > 0) {
+      const input: string[] = [];
+      if (op.action === 'disable') {
+        await storage.delete(DEVICES_BLOB);
+        await runJob(env, jobs, service, op.hub, 'export', () => jobs.exportDevices(storage.url, false));
+        const exported = new Map(parseLines(await storage.readText(DEVICES_BLOB)).map((d) => [String(d.id), d]));
+        await storage.delete(DEVICES_BLOB);
+        for (const id of todo) {
+          const d = exported.get(id);
+          if (!d) results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
+          else if (d.status === 'disabled') results.set(id, { id, outcome: 'alreadyDone', message: 'already disabled' });
+          else input.push(JSON.stringify({ ...d, status: 'disabled', importMode: 'updateIfMatchETag' }));
+        }
+      } else {
+        for (const id of todo) input.push(JSON.stringify({ id, importMode: 'delete' }));
+      }
+      if (input.length > 0) {
+        await storage.delete(IMPORT_ERRORS_BLOB);
+        await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
+        await runJob(env, jobs, service, op.hub, 'import', () => jobs.importDevices(storage.url, storage.url));
+        const errors = new Map(parseLines(await storage.readText(IMPORT_ERRORS_BLOB)).map((e) => [String(e.deviceId), e]));
+        for (const id of todo) {
+          if (results.has(id)) continue;
+          const e = errors.get(id);
+          if (!e) results.set(id, { id, outcome: 'succeeded' });
+          else if (e.errorCode === 'DeviceNotFound' && op.action === 'delete')
+            results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
+          else if (e.errorCode === 'PreconditionFailed' && op.action === 'disable') retryOnCalls.push(id);
+          else
+            results.set(id, {
+              id,
+              outcome: 'failed',
+              message: scrubSecrets(`${e.errorCode ?? 'refused'}: ${e.errorStatus ?? 'refused by the import job'}`),
+            });
+        }
+      }
+      await env.settled?.(todo.filter((id) => results.has(id)).map((id) => results.get(id) as DeviceResult));
+    }
+  } catch (e) {
+    if (e instanceof StoppedError) throw e;
+    if (!(e instanceof JobFailed || e instanceof JobStorageError || isServiceError(e))) throw e;
+    const message = scrubSecrets(e.message);
+    for (const id of todo) if (!results.has(id)) results.set(id, { id, outcome: 'failed', message });
+  } finally {
+    // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
+    await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
+      for (const id of todo) {
+        const r = results.get(id);
+        if (r && r.outcome !== 'failed') r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
+      }
+    });
+  }
+  if (retryOnCalls.length > 0) {
+    await callPath(retryOnCalls, results);
+    for (const id of retryOnCalls) {
+      const r = results.get(id);
+      if (r && r.outcome !== 'failed') r.message = 'changed since the export: finished on the call path';
+    }
+    await env.settled?.(retryOnCalls.map((id) => results.get(id) ?? { id, outcome: 'failed' }));
+  }
+  const devices = op.deviceIds.map(
+    (id): DeviceResult => results.get(id) ?? { id, outcome: 'failed', message: 'the import job answered nothing for this device' },
+  );
+  const failed = devices.filter((d) => d.outcome === 'failed').length;
+  if (failed > 0) return { outcome: 'failed', message: `${failed} of ${devices.length} devices not ${want} on ${op.hub}`, devices };
+  return { outcome: devices.every((d) => d.outcome === 'alreadyDone') ? 'alreadyDone' : 'succeeded', devices };
+};
