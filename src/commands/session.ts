@@ -78,7 +78,6 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     env,
     limits,
     signal: options.signal,
-    targetHint: '(with the same --dps/--hub flags)',
     skipHubLookup: flags.skipHubLookup,
     onNotice: options.notice,
   });

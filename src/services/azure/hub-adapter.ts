@@ -23,6 +23,8 @@ import { parseErrorBody, safeDetail } from './service-errors.js';
 export interface HubAdapterOptions {
   /** Deadline per SDK call (default 30 s). */
   timeoutMs?: number;
+  /** How the client signs in (a refusal then names the role or the policy permissions to grant). */
+  access?: 'sas' | 'entra';
   /** Twins per query page (default 1000: queries are throttled far harder than identity reads). */
   pageSize?: number;
   /** Identity reads in flight at once while preparing a bulk status change (default 8). */
@@ -114,6 +116,7 @@ function bulkResultOf(raw: unknown): Json | undefined {
 
 export class AzureHubAdapter implements HubPort {
   private readonly timeoutMs: number;
+  private readonly access: 'sas' | 'entra' | undefined;
   private readonly pageSize: number;
   private readonly readConcurrency: number;
 
@@ -123,12 +126,13 @@ export class AzureHubAdapter implements HubPort {
     options: HubAdapterOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.access = options.access;
     this.pageSize = options.pageSize ?? 1000;
     this.readConcurrency = Math.max(1, options.readConcurrency ?? 8);
   }
 
   private ctx(action: string): CallContext {
-    return { action, target: this.host, timeoutMs: this.timeoutMs };
+    return { action, target: this.host, timeoutMs: this.timeoutMs, ...(this.access ? { access: { service: 'hub', auth: this.access } } : {}) };
   }
 
   /** The full identity (keys included, for write-back only), or undefined when the hub has no such device. */
