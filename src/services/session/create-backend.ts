@@ -26,7 +26,6 @@ import type {
   EnrollmentGroupSummary,
   RegistrationAttempt,
   RunHandle,
-  RunSummary,
   TargetInfo,
 } from '../backend.js';
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
@@ -277,8 +276,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
           throw new ServiceError(
             e.kind,
             refused
-              ? `hub ${host}: its credentials were refused (${e.details.status ?? e.kind}) when checked before the run; ` +
-                  'check the --hub connection string (or sign-in) for it. Nothing was changed.'
+              ? `hub ${host}: its credentials were refused (${e.details.status ?? e.kind}) when checked before the run: ` +
+                  `${e.message}. Nothing was changed.`
               : `hub ${host} could not be checked before the run: ${e.message}. Nothing was changed.`,
             { ...e.details, target: host },
           );
