@@ -18,6 +18,8 @@ import type { SessionBackend } from './services/session/create-backend.js';
 import { EXIT, isServiceError, isUserError, UserError } from './core/errors.js';
 import { printable, sanitizeLines } from './core/text.js';
 import { scrubSecrets } from './services/secrets.js';
+import { setInvocation } from './core/invocation.js';
+import { detectInvocation } from './services/invocation.js';
 
 const collectValues = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -115,6 +117,22 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     }
   };
 
+  // resume and restore: the target comes from the run's journal, the credentials from the usual places.
+  const withRunSession = async (
+    runId: string | undefined,
+    opts: TargetFlags,
+    fn: (backend: SessionBackend, runId: string | undefined) => Promise<number>,
+  ) => {
+    const { openRunSession } = await import('./commands/session.js');
+    const notice = (text: string) => io.stderr(`${text}\n`);
+    const { backend, runId: chosen } = await openRunSession(runId, opts, { signal, env: io.env, notice });
+    try {
+      setExit(await fn(backend, chosen));
+    } finally {
+      await backend.close();
+    }
+  };
+
   const program = new Command('iot-deprovision')
     .description(
       'Deprovision Azure IoT devices safely: block the device at DPS, then revoke its IoT hub identity.\n' +
@@ -168,14 +186,14 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .option('--json', 'JSON lines');
   resume.action(async (runId, opts) => {
     const { resumeCommand } = await commands();
-    await withSession(opts, (b) => resumeCommand(b, runId, opts, io));
+    await withRunSession(runId, opts, (b, id) => resumeCommand(b, id, opts, io));
   });
 
   const restore = program.command('restore').description('undo the temporary (disable) actions of a run').argument('<run-id>');
   addTargetOptions(restore).option('--yes', 'confirm: execute without asking').option('--json', 'JSON lines');
   restore.action(async (runId, opts) => {
     const { restoreCommand } = await commands();
-    await withSession(opts, (b) => restoreCommand(b, runId, opts, io));
+    await withRunSession(runId, opts, (b, id) => restoreCommand(b, id ?? runId, opts, io));
   });
 
   const verify = program.command('verify').description('read back; report whether each device could re-enroll');
@@ -246,6 +264,8 @@ export function explain(err: unknown): { message: string; code: number } {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  // The commands the program prints start the way that works from this install's shell.
+  setInvocation(detectInvocation(io.env ?? process.env, argv[1]));
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {

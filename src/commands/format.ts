@@ -1,4 +1,5 @@
 /** Human-readable output of the headless commands: short, plain, safe to paste into an incident log. */
+import { commandLine } from '../core/invocation.js';
 import { adviceText } from '../core/advice.js';
 import { plural, sanitize, shortHost } from '../core/text.js';
 import { truncate } from '../terminal/text.js';
@@ -167,7 +168,7 @@ export function formatSummary(summary: RunSummary, progress: RunProgress): strin
   for (const r of failed.slice(0, 10)) lines.push(`  failed ${r.stepId}: ${sanitize(r.message ?? '')}`);
   if (summary.verify.length) lines.push(formatVerdicts(summary.verify));
   lines.push(`Journal: ${summary.journalPath}`);
-  if (summary.state === 'aborted') lines.push(`Resume with: iot-deprovision resume ${summary.runId} (same target flags)`);
+  if (summary.state === 'aborted') lines.push(`Resume with: ${commandLine('resume', summary.runId)}`);
   if (summary.restoreCommand) {
     lines.push(`Undo the temporary actions with: ${summary.restoreCommand}`);
     if (summary.restoreUndoes) lines.push(`  ${sanitize(summary.restoreUndoes)}`);

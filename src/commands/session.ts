@@ -6,6 +6,8 @@ import { createBackend, type SessionBackend } from '../services/session/create-b
 import { startSandbox } from '../services/session/sandbox.js';
 import { printable } from '../core/text.js';
 import { isUserError, UserError } from '../core/errors.js';
+import { findRun, type JournalTarget, latestUnfinishedRun, readJournal, targetOf } from '../services/journal/index.js';
+import { sanitize } from '../core/text.js';
 
 export interface TargetFlags {
   sandbox?: boolean;
@@ -43,7 +45,11 @@ function limitsOf(flags: TargetFlags): Partial<RunLimits> {
   return limits;
 }
 
-export async function openSession(flags: TargetFlags, options: SessionOptions = {}): Promise<SessionBackend> {
+export async function openSession(
+  flags: TargetFlags,
+  options: SessionOptions = {},
+  recorded?: JournalTarget,
+): Promise<SessionBackend> {
   const env = options.env ?? process.env;
   const limits = limitsOf(flags);
   if (flags.sandbox) {
@@ -51,7 +57,7 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
       throw new UserError('--sandbox works on the embedded emulator: leave out --dps, --hub and --endpoint');
     }
     const { backend } = await startSandbox({
-      statePath: flags.state,
+      statePath: flags.state ?? recorded?.sandboxState,
       env,
       signal: options.signal,
       limits,
@@ -69,7 +75,14 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
       throw new UserError(`--endpoint-ca ${printable(flags.endpointCa)}: cannot read the file`);
     }
   }
-  const target = resolveTarget({ dps: flags.dps, hubs: flags.hub, endpoint: flags.endpoint, endpointCa, env });
+  const target = resolveTarget({
+    dps: flags.dps,
+    hubs: flags.hub,
+    endpoint: flags.endpoint,
+    endpointCa,
+    env,
+    ...(recorded ? { recorded: { dpsHost: recorded.dpsHost, hubHosts: recorded.hubHosts } } : {}),
+  });
   const ports = buildPorts(target);
   return createBackend({
     target: target.describe(),
@@ -78,7 +91,6 @@ export async function openSession(flags: TargetFlags, options: SessionOptions = 
     env,
     limits,
     signal: options.signal,
-    targetHint: '(with the same --dps/--hub flags)',
     skipHubLookup: flags.skipHubLookup,
     onNotice: options.notice,
   });
@@ -93,6 +105,54 @@ export function hasConfiguredTarget(flags: TargetFlags, env: Record<string, stri
   } catch (e) {
     // A configured but broken target is an error to show, not a reason to fall back to the sandbox.
     if (isUserError(e, 'noTarget')) return false;
+    throw e;
+  }
+}
+
+/** Whether the flags name a target themselves (then the run's journal does not choose it). */
+const namesTarget = (flags: TargetFlags): boolean =>
+  Boolean(flags.sandbox || flags.dps || flags.hub?.some((h) => h.trim() !== '') || flags.endpoint);
+
+/**
+ * The session for `resume` and `restore`: the target comes from the run's journal (a sandbox run opens
+ * its sandbox and state file; an Azure run its DPS and hubs), and only the credentials from the flags,
+ * the environment, the config file or Entra ID sign-in. Flags that name a target win (and are checked
+ * against the journal by the command). `runId`: the run to act on, when the journal chose it.
+ */
+export async function openRunSession(
+  runId: string | undefined,
+  flags: TargetFlags,
+  options: SessionOptions = {},
+): Promise<{ backend: SessionBackend; runId: string | undefined }> {
+  const env = options.env ?? process.env;
+  if (namesTarget(flags)) return { backend: await openSession(flags, options), runId };
+  let recorded: JournalTarget | undefined;
+  let chosen = runId;
+  if (runId !== undefined) {
+    const path = await findRun(runId, env);
+    if (!path) throw new UserError(`no recorded run ${sanitize(runId)} (see \`iot-deprovision runs\`)`);
+    recorded = targetOf((await readJournal(path)).header);
+  } else {
+    // The newest unfinished run of the configured DPS, if one is configured; else the newest of all.
+    const configured = configuredDpsHost(env);
+    const { run } = await latestUnfinishedRun(env, configured);
+    if (run) {
+      chosen = run.runId;
+      recorded = run.target;
+    }
+  }
+  if (!recorded) return { backend: await openSession(flags, options), runId: chosen };
+  if (recorded.sandbox) return { backend: await openSession({ ...flags, sandbox: true }, options, recorded), runId: chosen };
+  if (flags.state) throw new UserError('--state keeps the sandbox between runs: this run was not made on the sandbox');
+  return { backend: await openSession(flags, options, recorded), runId: chosen };
+}
+
+/** The DPS host the environment or the config file configures, if any (a broken one is an error to show). */
+function configuredDpsHost(env: Record<string, string | undefined>): string | undefined {
+  try {
+    return resolveTarget({ env }).dps.host;
+  } catch (e) {
+    if (isUserError(e, 'noTarget')) return undefined;
     throw e;
   }
 }

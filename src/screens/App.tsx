@@ -4,6 +4,7 @@
  * the DeprovisionSession's (services/session): the App sends its events (confirm, abort, retry) and
  * shows where it is, so that q and Ctrl-C can stop a run safely from anywhere.
  */
+import { commandLine } from '../core/invocation.js';
 import { EXIT } from '../core/errors.js';
 import { Box, useApp as useInkApp, useInput } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -114,7 +115,7 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
         if (exitWhenDone.current) {
           return finish({ interruptedRun: { runId: handle.runId, journalPath: handle.journalPath } });
         }
-        setStatus(`The run stopped: ${context.error}. Resume it with: iot-deprovision resume ${handle.runId}`);
+        setStatus(`The run stopped: ${context.error}. Resume it with: ${commandLine('resume', handle.runId)}`);
       }
     });
   }, [session, push, setStack, finish]);

@@ -4,6 +4,7 @@
  * and the restore command are pinned below the scrolling list and wrapped, never cut, so they can be
  * copied from an 80-column terminal.
  */
+import { commandLine } from '../core/invocation.js';
 import { Box } from 'ink';
 import { useMemo } from 'react';
 import { PHASES, type Phase, type Plan, type StepOutcome, type StepResult } from '../core/plan-types.js';
@@ -301,7 +302,7 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
   } else pinned.push({ text: 'Nothing to restore: no temporary actions were done.', tone: 'dim' });
   if (summary.state === 'aborted') {
     pinned.push({
-      text: `Finish it later with: iot-deprovision resume ${sanitize(summary.runId)}`,
+      text: `Finish it later with: ${commandLine('resume', sanitize(summary.runId))}`,
       tone: 'caution',
     });
   }

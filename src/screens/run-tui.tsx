@@ -3,6 +3,7 @@
  * fragments after a resize), always leaves it (normal exit, errors, signals), and prints a short
  * record of what ran after leaving, so it stays in the scrollback.
  */
+import { commandLine } from '../core/invocation.js';
 import { EXIT } from '../core/errors.js';
 import { render } from 'ink';
 import { sanitize } from '../core/text.js';
@@ -49,7 +50,7 @@ export function outcomeText(outcome: TuiOutcome): string {
     const { runId, journalPath } = outcome.interruptedRun;
     lines.push(`iot-deprovision: run ${sanitize(runId)} was left before it finished.`);
     lines.push(`Journal: ${sanitize(journalPath)}`);
-    lines.push(`Finish it with: iot-deprovision resume ${sanitize(runId)}`);
+    lines.push(`Finish it with: ${commandLine('resume', sanitize(runId))}`);
   } else if (s) {
     const count = (o: string) => s.results.filter((r) => r.outcome === o).length;
     const state =
@@ -65,7 +66,7 @@ export function outcomeText(outcome: TuiOutcome): string {
     );
     lines.push(`Journal: ${sanitize(s.journalPath)}`);
     if (s.journalError) lines.push(`The journal could not be written: ${sanitize(s.journalError)}`);
-    if (s.state === 'aborted') lines.push(`Finish it with: iot-deprovision resume ${sanitize(s.runId)}`);
+    if (s.state === 'aborted') lines.push(`Finish it with: ${commandLine('resume', sanitize(s.runId))}`);
     if (s.restoreCommand)
       lines.push(
         'To undo the temporary actions, run:',

@@ -190,7 +190,7 @@ describe('Ctrl-C during a run', () => {
     expect(r.stderr).toMatch(/Stopping after the calls in flight finish/);
     expect(r.stdout).toMatch(/: aborted$/m);
     const runId = /^Run (\S+): aborted$/m.exec(r.stdout)?.[1] as string;
-    expect(r.stdout).toContain(`Resume with: iot-deprovision resume ${runId}`);
+    expect(r.stdout).toContain(`Resume with: npx iot-deprovision resume ${runId}\n`);
     const records = readFileSync(journal, 'utf8')
       .trim()
       .split('\n')

@@ -176,7 +176,7 @@ describe('restore undoes exactly one run, once', () => {
       '--yes',
     ]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Undo the temporary actions with: iot-deprovision restore \S+ --yes/);
+    expect(r.stdout).toMatch(/Undo the temporary actions with: npx iot-deprovision restore \S+ --yes$/m);
     expect(r.stdout).toMatch(
       /Restore deletes the blocker it wrote, so that device can provision again through group legacy-sensors; what it deleted stays deleted/,
     );

@@ -118,7 +118,7 @@ describe('restore after a temporary run', () => {
     expect(run.code).toBe(0);
     runIds.enrollment = /^Run (\S+): completed$/m.exec(run.stdout)?.[1];
     expect(run.stdout).toContain(
-      `Undo the temporary actions with: iot-deprovision restore ${runIds.enrollment} --yes`,
+      `Undo the temporary actions with: npx iot-deprovision restore ${runIds.enrollment} --yes\n`,
     );
     expect(f.emulator.store.dps.enrollments.get(id)?.provisioningStatus).toBe('disabled');
     expect(statusOf(id)).toBe('disabled');

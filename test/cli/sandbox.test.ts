@@ -58,7 +58,8 @@ describe('--sandbox --state F', () => {
     expect(run.stdout).toMatch(/failed verify:1: sensor-berlin-0001 could provision again/);
     expect(run.stdout).toMatch(/deregister +done 3, already done 0, failed 0/);
     expect(run.stdout).toMatch(/cleanup +done 1, already done 0, failed 0/);
-    expect(run.stdout).toContain(`iot-deprovision restore ${runId} --yes --sandbox --state ${stateFile}`);
+    // The journal records the sandbox and its state file: the command needs neither flag.
+    expect(run.stdout).toContain(`npx iot-deprovision restore ${runId} --yes\n`);
 
     const state = readState();
     expect(state.dps.groups.map((g) => g.enrollmentGroupId)).not.toContain(group);

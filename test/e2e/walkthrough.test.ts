@@ -60,7 +60,7 @@ describe('the walkthrough in a real terminal', () => {
     check('summary');
     expect(summary).toContain('To undo the temporary actions, run:');
     expect(summary).toMatch(/Restore re-enables what this run disabled/);
-    expect(summary).toMatch(/iot-deprovision restore \S+ --yes --sandbox --state/);
+    expect(summary).toMatch(/iot-deprovision restore \S+ --yes/);
     expect(term.alternateOn()).toBe(true);
     term.send('q');
     expect(await term.exitCode()).toBe(0);

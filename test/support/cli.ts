@@ -180,3 +180,16 @@ export async function waitUntil<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * The command the program printed after `label` (on the same line), as argv for runCli: its invocation
+ * (`iot-deprovision`, or `npx iot-deprovision` when the bin is not on PATH) is checked and taken off.
+ */
+export function printedCommand(output: string, label: string): string[] {
+  const line = output.split('\n').find((l) => l.includes(label));
+  if (!line) throw new Error(`no line with "${label}" in:\n${output}`);
+  const words = line.slice(line.indexOf(label) + label.length).trim().split(/\s+/);
+  const start = words[0] === 'npx' ? 1 : 0;
+  if (words[start] !== 'iot-deprovision') throw new Error(`"${line}" does not start with the program's name`);
+  return words.slice(start + 1);
+}

@@ -9,7 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientRequest } from 'node:http';
 import { ServiceError } from '../../core/errors.js';
-import { toServiceError } from './service-errors.js';
+import { type Access, toServiceError } from './service-errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -35,6 +35,8 @@ export interface CallContext {
   /** Host name of the DPS or hub. */
   target: string;
   timeoutMs: number;
+  /** How the call signs in: a refusal then names the role or permissions to grant. */
+  access?: Access;
 }
 
 /**
@@ -62,7 +64,7 @@ export function sdkCall<T>(ctx: CallContext, start: () => Promise<T> | T): Promi
       settled = true;
       clearTimeout(timer);
       if (ok) resolve(value as T);
-      else reject(toServiceError(value, ctx.action, ctx.target));
+      else reject(toServiceError(value, ctx.action, ctx.target, ctx.access));
     };
     try {
       Promise.resolve(callScope.run(scope, start)).then(

@@ -26,6 +26,8 @@ import { type Json, asJson, at, bulkResultOf, sdkBody } from './json.js';
 export interface DpsAdapterOptions {
   /** Deadline per SDK call (default 30 s). */
   timeoutMs?: number;
+  /** How the client signs in (a refusal then names the role or the policy permissions to grant). */
+  access?: 'sas' | 'entra';
   /** Items per query page (default 100, the service's default). */
   pageSize?: number;
   /** Attempts of a read-modify-write when the ETag went stale between read and write (default 3). */
@@ -42,6 +44,7 @@ type BulkBody = Parameters<ProvisioningServiceClient['runBulkEnrollmentOperation
 
 export class AzureDpsAdapter implements DpsPort {
   private readonly timeoutMs: number;
+  private readonly access: 'sas' | 'entra' | undefined;
   private readonly pageSize: number;
   private readonly etagAttempts: number;
 
@@ -51,12 +54,13 @@ export class AzureDpsAdapter implements DpsPort {
     options: DpsAdapterOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.access = options.access;
     this.pageSize = options.pageSize ?? 100;
     this.etagAttempts = Math.max(1, options.etagAttempts ?? 3);
   }
 
   private ctx(action: string): CallContext {
-    return { action, target: this.host, timeoutMs: this.timeoutMs };
+    return { action, target: this.host, timeoutMs: this.timeoutMs, ...(this.access ? { access: { service: 'dps', auth: this.access } } : {}) };
   }
 
   private call<T>(action: string, start: () => Promise<T>): Promise<T> {

@@ -29,6 +29,8 @@ type DeviceDescriptions = Parameters<Registry['updateDevices']>[0];
 export interface HubAdapterOptions {
   /** Deadline per SDK call (default 30 s). */
   timeoutMs?: number;
+  /** How the client signs in (a refusal then names the role or the policy permissions to grant). */
+  access?: 'sas' | 'entra';
   /** Twins per query page (default 1000: queries are throttled far harder than identity reads). */
   pageSize?: number;
   /** Identity reads in flight at once while preparing a bulk status change (default 8). */
@@ -39,6 +41,7 @@ export interface HubAdapterOptions {
 const preparedIdentities = new WeakMap<PreparedStatusWrite, Json>();
 export class AzureHubAdapter implements HubPort {
   private readonly timeoutMs: number;
+  private readonly access: 'sas' | 'entra' | undefined;
   private readonly pageSize: number;
   private readonly readConcurrency: number;
 
@@ -48,6 +51,7 @@ export class AzureHubAdapter implements HubPort {
     options: HubAdapterOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.access = options.access;
     this.pageSize = options.pageSize ?? 1000;
     this.readConcurrency = Math.max(1, options.readConcurrency ?? 8);
     this.jobs = new AzureHubJobs(registry, host, this.timeoutMs);
@@ -56,7 +60,7 @@ export class AzureHubAdapter implements HubPort {
   readonly jobs: AzureHubJobs;
 
   private ctx(action: string): CallContext {
-    return { action, target: this.host, timeoutMs: this.timeoutMs };
+    return { action, target: this.host, timeoutMs: this.timeoutMs, ...(this.access ? { access: { service: 'hub', auth: this.access } } : {}) };
   }
 
   /** The full identity (keys included, for write-back only), or undefined when the hub has no such device. */

@@ -147,11 +147,53 @@ function tlsProblem(code: string | undefined, message: string): string | undefin
   return undefined;
 }
 
+/** How a call signed in, and to which service: what a refusal asks the person to grant. */
+export interface Access {
+  service: 'dps' | 'hub';
+  auth: 'sas' | 'entra';
+}
+
+/** Whether an action (as the adapters name it: "get device ...", "delete enrollment ...") changes something. */
+const isWrite = (action: string): boolean => !/^(get|list|query|read|find|count|look up)\b/i.test(action.trim());
+
+/**
+ * What to grant, in plain words, when a service refused the credential (401) or the permission (403):
+ * the data-plane role for Entra ID sign-in, the shared access policy's permissions for a key.
+ */
+export function accessHint(kind: 'unauthorized' | 'forbidden', access: Access, action: string): string {
+  const write = isWrite(action);
+  if (access.auth === 'entra') {
+    const role =
+      access.service === 'dps'
+        ? write
+          ? 'the "Device Provisioning Service Data Contributor" role'
+          : 'the "Device Provisioning Service Data Reader" (or Data Contributor) role'
+        : write
+          ? 'the "IoT Hub Registry Contributor" (or "IoT Hub Data Contributor") role'
+          : 'the "IoT Hub Data Reader" (or "IoT Hub Registry Contributor") role';
+    const what = access.service === 'dps' ? 'this Device Provisioning Service' : 'this IoT hub';
+    return kind === 'unauthorized'
+      ? `the sign-in was refused: sign in again with az login, and make sure your account has ${role} on ${what}`
+      : `signed in, but your account lacks ${role} on ${what}: ask an owner of it to assign that role`;
+  }
+  const permissions =
+    access.service === 'dps'
+      ? write
+        ? 'enrollmentRead, enrollmentWrite, registrationStatusRead and registrationStatusWrite (e.g. provisioningserviceowner)'
+        : 'enrollmentRead and registrationStatusRead'
+      : write
+        ? 'registryRead and registryWrite (e.g. iothubowner or registryReadWrite)'
+        : 'registryRead';
+  return kind === 'unauthorized'
+    ? `the key was refused: check the connection string (copied whole, key not rotated); its shared access policy needs ${permissions}`
+    : `the connection string's shared access policy lacks a permission: use a policy with ${permissions}`;
+}
+
 /**
  * Maps anything an SDK call threw or rejected with to a ServiceError whose message says what failed and
  * for which target, and never carries a secret.
  */
-export function toServiceError(err: unknown, action: string, target: string): ServiceError {
+export function toServiceError(err: unknown, action: string, target: string, access?: Access): ServiceError {
   if (isServiceError(err)) return err;
   const e = asJson(err) ?? {};
   const response = asJson(e.response);
@@ -171,7 +213,8 @@ export function toServiceError(err: unknown, action: string, target: string): Se
   const what =
     status !== undefined ? `${status}${code ? ` ${code}` : ''}` : code && code !== detail ? code : '';
   const parts = [what, detail].filter((p) => p !== '');
-  const hint = HINTS[kind];
+  const hint =
+    access && (kind === 'unauthorized' || kind === 'forbidden') ? accessHint(kind, access, action) : HINTS[kind];
   // The action names IDs the service gave us: the whole message goes through the sanitizer.
   const message = sanitize(
     `${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`,

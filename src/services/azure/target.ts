@@ -37,6 +37,11 @@ export interface TargetInputs {
   credential?: TokenCredential;
   /** 'sandbox' when the endpoint is the embedded emulator. */
   kind?: 'sandbox' | 'azure';
+  /**
+   * The target a run's journal records (resume, restore): its DPS host when no DPS is configured, and
+   * its hubs, after every configured source, signed in with Entra ID. Host names only, never secrets.
+   */
+  recorded?: { dpsHost: string; hubHosts: string[] };
 }
 
 export interface TargetDescription extends TargetInfo {
@@ -101,6 +106,7 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
     [inputs.dps, '--dps'],
     [env[ENV.dps], ENV.dps],
     [file?.dps, `${fileLabel}: dps`],
+    [inputs.recorded?.dpsHost, "the run's journal"],
   ];
   const dpsPick = dpsCandidates.find(([value]) => value !== undefined && value.trim() !== '');
   if (!dpsPick) throw new UserError(NO_DPS_MESSAGE, { code: 'noTarget' });
@@ -111,6 +117,8 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
     [(inputs.hubs ?? []).filter((h) => h.trim() !== ''), '--hub'],
     [env[ENV.hub]?.trim() ? [env[ENV.hub] as string] : [], ENV.hub],
     [file?.hubs ?? [], `${fileLabel}: hubs`],
+    // Entra ID tokens never go to an --endpoint: there, a recorded hub needs its connection string.
+    [endpoint && !inputs.credential ? [] : (inputs.recorded?.hubHosts ?? []), "the run's journal"],
   ];
   for (const [values, source] of hubSources) {
     const seen = new Set<string>();
@@ -186,28 +194,37 @@ export function buildPorts(
     {
       timeoutMs: options.timeoutMs,
       pageSize: options.pageSize,
+      access: target.dps.kind === 'tokenCredential' ? 'entra' : 'sas',
     },
   );
+  const makeHub = (host: string, auth: ServiceAuth) =>
+    new AzureHubAdapter(createRegistry(auth, target.endpoint, clientOptions), host, {
+      timeoutMs: options.timeoutMs,
+      pageSize: options.hubPageSize,
+      readConcurrency: options.hubReadConcurrency,
+      access: auth.kind === 'tokenCredential' ? 'entra' : 'sas',
+    });
   const hubs = new Map<string, AzureHubAdapter>();
-  for (const [host, auth] of target.hubs) {
-    const registry = createRegistry(auth, target.endpoint, clientOptions);
-    hubs.set(
-      host,
-      new AzureHubAdapter(registry, host, {
-        timeoutMs: options.timeoutMs,
-        pageSize: options.hubPageSize,
-        readConcurrency: options.hubReadConcurrency,
-      }),
-    );
-  }
+  for (const [host, auth] of target.hubs) hubs.set(host, makeHub(host, auth));
+  // A DPS signed in with Entra ID: the hubs its records name are signed in with the same credential
+  // when first asked for (a --hub for a host still wins: it is in the map already).
+  const dpsAuth = target.dps;
+  const signIn = (host: string): AzureHubAdapter | undefined => {
+    if (dpsAuth.kind !== 'tokenCredential' || !HUB_HOST.test(host)) return undefined;
+    const adapter = makeHub(host, { kind: 'tokenCredential', host, credential: dpsAuth.credential });
+    hubs.set(host, adapter);
+    return adapter;
+  };
   return {
     dps,
     hubs: {
-      get: (hubHost) => hubs.get(hubHost.toLowerCase()),
+      get: (hubHost) => hubs.get(hubHost.toLowerCase()) ?? signIn(hubHost.toLowerCase()),
       hosts: () => [...hubs.keys()],
     },
   };
 }
+
+const HUB_HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Assigned hubs (from registration records) the tool holds no credentials for, lower case, sorted. */
 export function hubsWithoutCredentials(

@@ -1,4 +1,5 @@
 /** Turning what happened into results: failures as values, partial bulk failures, the run summary. */
+import { commandLine } from '../../core/invocation.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
 import { describeStep } from '../../core/run-progress.js';
@@ -94,7 +95,7 @@ export const summarize = (r: {
     results: r.results.filter((x): x is StepResult => x !== undefined),
     verify: [...r.verdicts.values()].flat(),
     ...(temporary && !r.plan.restoreOf
-      ? { restoreCommand: `iot-deprovision restore ${r.runId} --yes`, restoreUndoes: restoreWords(r.plan, r.results) }
+      ? { restoreCommand: commandLine('restore', r.runId, '--yes'), restoreUndoes: restoreWords(r.plan, r.results) }
       : {}),
     ...(r.journalError ? { journalError: r.journalError } : {}),
   };

@@ -15,6 +15,8 @@ export interface JournalTarget {
   hubHosts: string[];
   /** The embedded sandbox (an emulator), not Azure. Absent in journals of older versions. */
   sandbox?: boolean;
+  /** The sandbox's state file (a path, not a secret): a sandbox run resumes and restores on it. */
+  sandboxState?: string;
 }
 
 export interface HeaderRecord {

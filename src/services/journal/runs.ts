@@ -71,6 +71,7 @@ export const targetOf = (header: HeaderRecord): JournalTarget | undefined => {
     dpsHost: t.dpsHost,
     hubHosts: Array.isArray(t.hubHosts) ? t.hubHosts.filter((h): h is string => typeof h === 'string') : [],
     ...(typeof t.sandbox === 'boolean' ? { sandbox: t.sandbox } : {}),
+    ...(typeof t.sandboxState === 'string' && t.sandboxState !== '' ? { sandboxState: t.sandboxState } : {}),
   };
 };
 

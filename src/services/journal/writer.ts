@@ -108,6 +108,7 @@ export const openJournal = async (
       dpsHost: input.target.dpsHost,
       hubHosts: [...input.target.hubHosts],
       ...(input.target.sandbox !== undefined ? { sandbox: input.target.sandbox } : {}),
+      ...(input.target.sandboxState ? { sandboxState: input.target.sandboxState } : {}),
     },
     selection: plan.selection,
     actions: plan.actions,

@@ -2,6 +2,7 @@
  * The one Backend: the Azure adapters (pointed at Azure or at the emulator), the planner, the executor
  * and the journal, wired together. The TUI and the headless commands both use it.
  */
+import { commandLine } from '../../core/invocation.js';
 import {
   chainsOf,
   evidenceFor,
@@ -25,7 +26,6 @@ import type {
   EnrollmentGroupSummary,
   RegistrationAttempt,
   RunHandle,
-  RunSummary,
   TargetInfo,
 } from '../backend.js';
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
@@ -70,8 +70,8 @@ export interface BackendOptions {
   signal?: AbortSignal;
   /** Groups with more records than this show a lower-bound count in lists (counting costs DPS calls). */
   countLimit?: number;
-  /** Target flags to repeat in the printed restore/resume commands (never secrets), e.g. "--sandbox". */
-  targetHint?: string;
+  /** The sandbox's state file: recorded in run journals, so a sandbox run resumes and restores on it. */
+  sandboxState?: string;
   onClose?: () => Promise<void>;
   /** Registers a device with its own credentials, when the backend holds them (the sandbox). */
   attemptRegistration?: (registrationId: string) => Promise<RegistrationAttempt>;
@@ -154,28 +154,6 @@ export function createBackend(options: BackendOptions): SessionBackend {
       const { uncertain: _u, ...verdict } = analyze(e);
       return { ...verdict, hubs: hubChecks.get(e.registrationId) ?? [] };
     });
-  };
-
-  // The printed restore command must name the same target the run used.
-  const withTargetHint = (handle: RunHandle): RunHandle => {
-    const hint = options.targetHint;
-    if (!hint) return handle;
-    const hinted = (s: RunSummary): RunSummary =>
-      s.restoreCommand ? { ...s, restoreCommand: `${s.restoreCommand} ${hint}` } : s;
-    return {
-      runId: handle.runId,
-      journalPath: handle.journalPath,
-      progress: () => handle.progress(),
-      subscribe: (listener) => handle.subscribe(listener),
-      pause: () => handle.pause(),
-      resume: () => handle.resume(),
-      abort: () => handle.abort(),
-      retryFailed: () => handle.retryFailed(),
-      // Read again after retryFailed(): the handle's `done` is then a new promise.
-      get done() {
-        return handle.done.then(hinted);
-      },
-    };
   };
 
   /**
@@ -298,8 +276,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
           throw new ServiceError(
             e.kind,
             refused
-              ? `hub ${host}: its credentials were refused (${e.details.status ?? e.kind}) when checked before the run; ` +
-                  'check the --hub connection string (or sign-in) for it. Nothing was changed.'
+              ? `hub ${host}: its credentials were refused (${e.details.status ?? e.kind}) when checked before the run: ` +
+                  `${e.message}. Nothing was changed.`
               : `hub ${host} could not be checked before the run: ${e.message}. Nothing was changed.`,
             { ...e.details, target: host },
           );
@@ -354,11 +332,18 @@ export function createBackend(options: BackendOptions): SessionBackend {
     async run(plan: Plan, before?: KnownState): Promise<RunHandle> {
       await checkHubCredentials();
       const journal = await openJournal(
-        { target: { dpsHost: options.dps.host, hubHosts: options.hubs.hosts(), sandbox: options.target.kind === 'sandbox' }, plan },
+        {
+          target: {
+            dpsHost: options.dps.host,
+            hubHosts: options.hubs.hosts(),
+            sandbox: options.target.kind === 'sandbox',
+            ...(options.sandboxState ? { sandboxState: options.sandboxState } : {}),
+          },
+          plan,
+        },
         { env: options.env },
       );
-      return withTargetHint(
-        execute(plan, {
+      return execute(plan, {
           dps: options.dps,
           hubs: options.hubs,
           journal,
@@ -367,8 +352,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
           verify: plan.restoreOf
             ? verifyRestore(plan, priorFromPlan(plan))
             : verifyFor(plan.selection, before ?? priorFromPlan(plan), plan),
-        }),
-      );
+      });
     },
 
     async resume(journalPath, opts = {}) {
@@ -388,7 +372,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
               contents.plan,
             ),
       });
-      return withTargetHint(handle);
+      return handle;
     },
 
     async planRestore(journalPath) {
@@ -413,7 +397,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
               `run ${runId} was already restored by run ${by.runId} (${formatTimestamp(by.createdAt)} UTC, ${by.state}); nothing changed. ` +
               (finished
                 ? 'A restore undoes a run once; what changed since is left as it is.'
-                : `To finish that restore: iot-deprovision resume ${by.runId}`),
+                : `To finish that restore: ${commandLine('resume', by.runId)}`),
           },
         };
       }

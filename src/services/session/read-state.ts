@@ -229,6 +229,9 @@ export async function readKnownState(
     individuals = await collect(dps.listEnrollments());
   }
   const [groups, records] = await Promise.all([groupsP, recordsP]);
+  // A directory that signs hubs in as their records name them (Entra ID) learns of them here, before
+  // the lookup searches every hub it knows.
+  for (const r of records) if (r.assignedHub) hubs.get(r.assignedHub.toLowerCase());
   let lookedUp: Awaited<ReturnType<typeof lookupHubIdentities>> | undefined;
   if (options.lookup && !unknownDevices) {
     const ids = [...selectedDeviceIds(selection, records, individuals), ...(options.lookup.extraDeviceIds ?? [])];

@@ -3,7 +3,7 @@
  * SDK adapters as Azure (only the request builder's endpoint differs).
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseCertificateChain } from '../../core/certs.js';
 import type { CertificateInfo, ParsedCertificate } from '../../core/model.js';
 import { certificateInfo } from '../../core/certs.js';
@@ -81,7 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       certificates: heldChains(emulator),
       caCertificates: caCertificates(emulator),
       signal: options.signal,
-      targetHint: options.statePath ? `--sandbox --state ${options.statePath}` : '--sandbox',
+      sandboxState: resolve(statePath),
       onClose: () => emulator.stop(),
       attemptRegistration: attemptWithHeldCredentials(emulator),
       skipHubLookup: options.skipHubLookup,
