@@ -2,6 +2,7 @@
  * The one Backend: the Azure adapters (pointed at Azure or at the emulator), the planner, the executor
  * and the journal, wired together. The TUI and the headless commands both use it.
  */
+import { readDeviceCertificate } from '../device-certificate-file.js';
 import {
   chainsOf,
   evidenceFor,
@@ -444,6 +445,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
       }
       return verifyAgainst(selection, state, ids, prior);
     },
+
+    readDeviceCertificate: (path, group, registrationId) =>
+      readDeviceCertificate(path, group, registrationId, { caCertificates: options.caCertificates, now: new Date() }),
 
     close: async () => {
       await options.onClose?.();
