@@ -37,7 +37,11 @@ function addSelectorOptions(cmd: Command): Command {
     .option('--enrollment <id>', 'an individual enrollment (registration ID)')
     .option('--group <id>', 'an enrollment group')
     .option('--device <reg-id>', 'one device of the group (repeatable): it gets a disabled blocker enrollment', collectValues)
-    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues);
+    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues)
+    .option(
+      '--orphaned-records <group-id>',
+      'a deleted enrollment group: delete the registration records it left (they count against the DPS quota)',
+    );
 }
 
 function addActionOptions(cmd: Command): Command {
@@ -79,6 +83,7 @@ async function selectorFlags(opts: Flags): Promise<SelectorFlags> {
     enrollment: opts.enrollment as string | undefined,
     group: opts.group as string | undefined,
     device: opts.device as string[] | undefined,
+    ...(opts.orphanedRecords !== undefined ? { orphanedRecords: opts.orphanedRecords as string } : {}),
     deviceCertPems,
   };
 }
