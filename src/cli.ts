@@ -58,7 +58,11 @@ function addSelectorOptions<A extends unknown[], O extends OptionValues, G exten
     .option('--enrollment <id>', 'an individual enrollment (registration ID)')
     .option('--group <id>', 'an enrollment group')
     .option('--device <reg-id>', 'one device of the group (repeatable): it gets a disabled blocker enrollment', collectValues)
-    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues);
+    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues)
+    .option(
+      '--orphaned-records <group-id>',
+      'a deleted enrollment group: delete the registration records it left (they count against the DPS quota)',
+    );
 }
 
 function addActionOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
@@ -83,6 +87,7 @@ async function selectorFlags(opts: {
   group?: string;
   device?: string[];
   deviceCert?: string[];
+  orphanedRecords?: string;
 }): Promise<SelectorFlags> {
   const { printable } = await import('./commands/args.js');
   const files = opts.deviceCert ?? [];
@@ -102,7 +107,13 @@ async function selectorFlags(opts: {
     }
     return { file, pem, commonName: leaf.commonName };
   });
-  return { enrollment: opts.enrollment, group: opts.group, device: opts.device, deviceCertPems };
+  return {
+    enrollment: opts.enrollment,
+    group: opts.group,
+    device: opts.device,
+    ...(opts.orphanedRecords !== undefined ? { orphanedRecords: opts.orphanedRecords } : {}),
+    deviceCertPems,
+  };
 }
 
 export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number) => void): Command {

@@ -3,7 +3,7 @@
  * Everything here is validation: a wrong combination is a UserError that says what to do.
  */
 import { z } from 'zod';
-import type { Actions, DeviceChoice, Selection } from '../core/selection.js';
+import { type Actions, type DeviceChoice, ORPHANED_RECORDS_ACTIONS, type Selection } from '../core/selection.js';
 import { printable } from '../core/text.js';
 import { UserError } from '../core/errors.js';
 
@@ -11,6 +11,8 @@ export interface SelectorFlags {
   enrollment?: string;
   group?: string;
   device?: string[];
+  /** The ID of a deleted enrollment group whose remaining registration records are to be deleted. */
+  orphanedRecords?: string;
   /** Device certificates as PEM text (already read from the files the person named). */
   deviceCertPems?: { file: string; pem: string; commonName: string }[];
 }
@@ -21,6 +23,7 @@ export interface ActionFlags {
   deleteRegistrations?: boolean;
   deleteGroup?: boolean;
   includeChildren?: boolean;
+  orphanedRecords?: string;
 }
 
 // DPS registration IDs: alphanumeric, lower case, and '-', '.', '_', ':' (max 128); device IDs allow more.
@@ -42,6 +45,14 @@ export { printable };
 export function parseSelector(flags: SelectorFlags): Selection {
   const devices = flags.device ?? [];
   const certs = flags.deviceCertPems ?? [];
+  if (flags.orphanedRecords !== undefined) {
+    if (flags.enrollment || flags.group || devices.length || certs.length) {
+      throw new UserError(
+        '--orphaned-records GROUP_ID deletes the records a deleted group left: give it alone, without --enrollment, --group, --device or --device-cert',
+      );
+    }
+    return { kind: 'group', groupId: checkId('--orphaned-records', flags.orphanedRecords) };
+  }
   if (flags.enrollment && flags.group) {
     throw new UserError('give either --enrollment ID or --group ID, not both');
   }
@@ -84,6 +95,21 @@ const disenrollSchema = z.enum(['disable', 'delete']);
 const deregisterSchema = z.enum(['disable', 'delete', 'none']);
 
 export function parseActions(flags: ActionFlags, selection: Selection): Actions {
+  if (flags.orphanedRecords !== undefined) {
+    const given = [
+      flags.disenroll !== undefined ? '--disenroll' : '',
+      flags.deregister !== undefined ? '--deregister' : '',
+      flags.deleteRegistrations ? '--delete-registrations' : '',
+      flags.deleteGroup ? '--delete-group' : '',
+      flags.includeChildren ? '--include-children' : '',
+    ].filter((f) => f !== '');
+    if (given.length > 0) {
+      throw new UserError(
+        `--orphaned-records only deletes registration records (no DPS or hub action): leave out ${given.join(', ')}`,
+      );
+    }
+    return ORPHANED_RECORDS_ACTIONS;
+  }
   if (flags.disenroll === undefined) {
     throw new UserError('say what to do at DPS: --disenroll disable (temporary) or --disenroll delete (permanent)');
   }

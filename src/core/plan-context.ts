@@ -27,6 +27,8 @@ export interface Draft {
   snapshot: RegistrationRecord[];
   /** One entry per device of the selection, as evidence for the post-plan analysis. */
   evidence: DeviceEvidence[];
+  /** Devices the plan concerns when there is no evidence for them (orphaned records: no group left). */
+  devices?: number;
 }
 
 /** One device's hub identities: those its record names and those found by lookup. */

@@ -145,6 +145,7 @@ export function planGroupDevices(
   );
   const alreadyBlocked: string[] = [];
   const enabledOwn: string[] = [];
+  const keyBlockersOfX509: string[] = [];
   const evidence: Draft['evidence'] = [];
   for (const choice of choices) {
     const id = choice.registrationId;
@@ -172,6 +173,7 @@ export function planGroupDevices(
       );
     } else {
       const x509 = given !== undefined;
+      if (!x509 && group.attestation.type === 'x509') keyBlockersOfX509.push(id);
       builder.add(
         'disenroll',
         {
@@ -215,6 +217,23 @@ export function planGroupDevices(
         'and from then on it blocks the device.',
       recommendation: `Never delete it afterwards: the device would re-enroll through group ${groupId}.`,
       registrationIds: enabledOwn,
+    });
+  }
+  if (keyBlockersOfX509.length > 0) {
+    builder.warn({
+      code: 'key-blocker-for-x509-device',
+      severity: 'caution',
+      message:
+        `No device certificate was given for ${sampleIds(keyBlockersOfX509)}: ` +
+        `${keyBlockersOfX509.length === 1 ? 'its blocker is' : 'their blockers are'} a symmetric-key enrollment ` +
+        `(the fallback), though X.509 group ${groupId}'s devices present a certificate. ` +
+        'DPS documents that a disabled individual enrollment blocks an X.509 device; it does not document ' +
+        'that a symmetric-key one stops a device that presents a certificate.',
+      recommendation:
+        "Give each device's certificate for an X.509 blocker (TUI: c on the Devices screen; " +
+        'command line: --device-cert FILE), or disable or delete the hub identity too.',
+      registrationIds: keyBlockersOfX509,
+      path,
     });
   }
   if (symmetricKeyGroup) {

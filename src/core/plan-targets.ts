@@ -6,7 +6,8 @@ import { advise } from './advice.js';
 import { PlanBuilder, refuse } from './plan-builder.js';
 import { plural } from './text.js';
 import type { Draft, PlanContext } from './plan-context.js';
-import type { Actions, Selection } from './selection.js';
+import type { RegistrationRecord } from './model.js';
+import { type Actions, DPS_REGISTRATION_QUOTA, type Selection } from './selection.js';
 
 export function planEnrollment(
   selection: Extract<Selection, { kind: 'enrollment' }>,
@@ -86,6 +87,16 @@ export function planGroup(
 ): Draft {
   const id = selection.groupId;
   const path = `enrollmentGroups/${id}`;
+  if (!ctx.groups.has(id) && (ctx.recordsByGroup.get(id)?.length ?? 0) > 0) {
+    return planOrphanedRecords(id, actions, ctx.recordsByGroup.get(id) ?? []);
+  }
+  if (actions.orphanedRecords && ctx.groups.has(id)) {
+    refuse(
+      'invalid-selection',
+      `Enrollment group "${id}" still exists, so its registration records are not orphaned. ` +
+        `To delete them, deprovision the group with --delete-registrations (and --delete-group to delete it too).`,
+    );
+  }
   const group =
     ctx.groups.get(id) ??
     refuse(
@@ -176,4 +187,62 @@ export function planGroup(
       chain: ctx.chainOf(r.registrationId),
     })),
   };
+}
+
+const quotaShare = (n: number): string => {
+  const percent = (n / DPS_REGISTRATION_QUOTA) * 100;
+  const shown = percent >= 0.01 ? percent.toFixed(2) : '<0.01';
+  return `${n.toLocaleString('en-US')} of the instance's ${DPS_REGISTRATION_QUOTA.toLocaleString('en-US')} registrations (the DPS default quota; ${shown}%)`;
+};
+
+/**
+ * The registration records of an enrollment group that no longer exists (orphaned: deleting the group
+ * kept them). They still count against the DPS registration quota; the only thing to do is delete them,
+ * one DELETE each, after journaling them. Nothing else is touched: no group, no hub.
+ */
+export function planOrphanedRecords(id: string, actions: Actions, records: RegistrationRecord[]): Draft {
+  const path = `enrollmentGroups/${id}`;
+  const count = plural(records.length, 'registration record');
+  if (!actions.deleteRegistrations || actions.deleteGroup || actions.deregister !== 'none') {
+    refuse(
+      'unknown-target',
+      `Enrollment group "${id}" no longer exists, but ${count} of it remain (orphaned): ` +
+        `they count against the DPS registration quota. Only deleting them is possible: ` +
+        `plan --orphaned-records ${id} (TUI: o on the Enrollments screen's groups tab).`,
+    );
+  }
+  const builder = new PlanBuilder();
+  builder.add(
+    'snapshot',
+    { kind: 'snapshotRegistrations', groupId: id, count: records.length },
+    `journal ${count} of deleted ${path} (read before any change; no service call)`,
+    [],
+  );
+  for (const r of records) {
+    builder.add(
+      'cleanup',
+      { kind: 'deleteRegistration', registrationId: r.registrationId },
+      `DELETE registrations/${r.registrationId}`,
+      [r.registrationId],
+    );
+  }
+  builder.warn({
+    code: 'orphaned-registrations',
+    severity: 'info',
+    message:
+      `Enrollment group ${id} no longer exists; its ${count} still count against the registration quota: ` +
+      `${quotaShare(records.length)}. Deleting them frees that share; no device can provision through a deleted group.`,
+    registrationIds: [],
+    path,
+  });
+  builder.warn({
+    code: 'registrations-deleted',
+    severity: 'caution',
+    message:
+      `Deleting ${count} is permanent: ` +
+      "afterwards the run journal's snapshot is the only record of which hub each device was assigned to.",
+    registrationIds: [],
+    path,
+  });
+  return { builder, snapshot: records, evidence: [], devices: records.length };
 }

@@ -96,6 +96,8 @@ export type WarningCode =
   | 'existing-individual-enrollment'
   /** A device certificate given for a blocker is expired, not yet valid, or not issued by the group's CA. */
   | 'device-certificate-odd'
+  /** A device of an X.509 group without a certificate gets the symmetric-key fallback blocker. */
+  | 'key-blocker-for-x509-device'
   /** The group has no registration records: nothing to deregister or clean up. */
   | 'no-registrations'
   /** The group is deleted but its registration records are kept: they still count against the quota. */

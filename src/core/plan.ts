@@ -188,7 +188,7 @@ export function planDeprovision(
     addEdgeSteps(draft.builder, state, actions);
     const plan = draft.builder.build(
       { selection, actions, snapshot: draft.snapshot, prior: priorOf(selection, state) },
-      draft.evidence.length,
+      draft.devices ?? draft.evidence.length,
     );
     plan.warnings.push(...reenrollmentWarnings(plan, draft, state));
     return { ok: true, plan, before: state };

@@ -24,6 +24,8 @@ export interface Actions {
   deleteGroup: boolean;
   /** Also deregister (same action) the child devices of an IoT Edge gateway the plan deregisters. */
   includeChildren?: boolean;
+  /** Only the registration records a deleted group left (orphaned): refused while the group exists. */
+  orphanedRecords?: boolean;
 }
 
 /** The safe defaults: temporary, reversible, nothing cleaned up. */
@@ -35,3 +37,18 @@ export const SAFE_ACTIONS: Actions = {
 };
 
 export const selectionTarget = (s: Selection): string => (s.kind === 'enrollment' ? s.registrationId : s.groupId);
+
+/**
+ * The actions that clean up the orphaned registration records of a deleted enrollment group (selection
+ * `{ kind: 'group', groupId }` of a group that no longer exists): delete the records, nothing else.
+ */
+export const ORPHANED_RECORDS_ACTIONS: Actions = {
+  disenroll: 'disable',
+  deregister: 'none',
+  deleteRegistrations: true,
+  deleteGroup: false,
+  orphanedRecords: true,
+};
+
+/** The DPS default quota of registration records per instance (Azure's documented limit). */
+export const DPS_REGISTRATION_QUOTA = 1_000_000;

@@ -6,10 +6,13 @@ import { Box } from 'ink';
 import { useMemo } from 'react';
 import { formatTimestamp, plural, sanitize, shortHost } from '../core/text.js';
 import { type ColumnSpec, formatRow, layoutColumns, wrapText } from '../terminal/text.js';
+import type { DeviceCertificate } from '../core/device-certificate.js';
 import type { IndividualEnrollment } from '../core/model.js';
 import type { DeviceRow } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { ListStatus } from './components/ListStatus.js';
+import { TextPrompt, useTextPrompt } from './components/TextPrompt.js';
+import type { Tone } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isChar } from './hooks/keys.js';
@@ -28,6 +31,11 @@ const GROUP_HINTS: KeyHint[] = [
   { keys: '↑↓ j/k', does: 'move' },
   { keys: 'PgUp/PgDn', does: 'page up / down' },
   { keys: 'Home/End g/G', does: 'first / last' },
+];
+const X509_GROUP_HINTS: KeyHint[] = [
+  ...GROUP_HINTS.slice(0, 2),
+  { keys: 'c', does: 'device certificate', footer: true },
+  ...GROUP_HINTS.slice(2),
 ];
 const ENROLLMENT_HINTS: KeyHint[] = [
   { keys: 'Enter', does: 'continue', footer: true },
@@ -124,6 +132,8 @@ export function selectionInfo(
   marked: readonly string[],
   /** Set when the devices are the ones a filter shows (none marked). */
   shownBy?: string,
+  /** Device certificates attached on the Devices screen (X.509 groups), by registration ID. */
+  certificates?: ReadonlyMap<string, DeviceCertificate>,
 ): SelectionInfo {
   const id = sourceId(source);
   if (source.kind === 'enrollment') {
@@ -154,22 +164,72 @@ export function selectionInfo(
     selection: {
       kind: 'groupDevices',
       groupId: g.enrollmentGroupId,
-      devices: marked.map((registrationId) => ({ registrationId })),
+      devices: marked.map((registrationId) => {
+        const cert = certificates?.get(registrationId);
+        return cert ? { registrationId, certificatePem: cert.pem } : { registrationId };
+      }),
     },
     scope:
-      shownBy === undefined
+      (shownBy === undefined
         ? `${plural(marked.length, 'marked device')} (a disabled blocker enrollment each)`
         : `the ${plural(marked.length, 'device')} shown by the filter "${sanitize(shownBy)}" ` +
-          `(of ${rows.length}; a disabled blocker enrollment each)`,
+          `(of ${rows.length}; a disabled blocker enrollment each)`) + certificateScope(marked, certificates),
   };
+}
+
+function certificateScope(marked: readonly string[], certificates?: ReadonlyMap<string, DeviceCertificate>): string {
+  const n = marked.filter((id) => certificates?.has(id)).length;
+  if (n === 0) return '';
+  return n === marked.length
+    ? `, each with its device certificate`
+    : `, ${n} of them with a device certificate`;
+}
+
+/** What attaching a certificate said, shown under the list until the next key. */
+interface CertificateNote {
+  tone: Tone;
+  text: string;
+}
+
+/** The words for an attached certificate (subject, what the blocker becomes, what looks odd). */
+export function attachedText(id: string, cert: DeviceCertificate): string {
+  return (
+    `Certificate attached to ${sanitize(id)}: subject ${sanitize(cert.subject)}. ` +
+    'Its blocker will be an X.509 enrollment made from it.' +
+    (cert.oddities.length > 0 ? ` Note: ${sanitize(cert.oddities.join('; '))}.` : '')
+  );
 }
 
 const NONE: DeviceRow[] = [];
 
 export function DevicesScreen({ source }: { source: DeviceSource }) {
   const isGroup = source.kind === 'group';
-  const app = useScreen(isGroup ? GROUP_HINTS : ENROLLMENT_HINTS, (k) => {
+  const x509Group = source.kind === 'group' && source.group.attestation.type === 'x509';
+  const app = useScreen(x509Group ? X509_GROUP_HINTS : isGroup ? GROUP_HINTS : ENROLLMENT_HINTS, (k) => {
+    if (prompt.open) return prompt.handleKey(k);
     if (list.filtering && list.handleKey(k)) return true;
+    setNote(undefined);
+    if (isGroup && isChar(k, 'c')) {
+      const row = list.current();
+      if (!row) return true;
+      const id = row.record.registrationId;
+      if (!x509Group || !backend.readDeviceCertificate) {
+        setNote({
+          tone: 'caution',
+          text: x509Group
+            ? 'This target cannot read certificate files; use `run --device-cert FILE` instead.'
+            : 'This group uses symmetric keys: its blockers are symmetric-key enrollments and need no certificate.',
+        });
+        return true;
+      }
+      setCertFor(id);
+      prompt.ask(
+        getCerts().has(id)
+          ? `Certificate (PEM) of ${sanitize(id)}: type a path, or Enter on empty to remove the attached one. Esc cancels.`
+          : `Certificate (PEM file) of ${sanitize(id)}: type its path and press Enter. Esc cancels.`,
+      );
+      return true;
+    }
     if (k.name === 'return') {
       if (loaded.status !== 'ready') return true;
       const rows = loaded.value;
@@ -182,7 +242,7 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
       const info =
         choice.kind === 'whole'
           ? selectionInfo(source, rows, [])
-          : selectionInfo(source, rows, choice.ids, choice.kind === 'shown' ? choice.filter : undefined);
+          : selectionInfo(source, rows, choice.ids, choice.kind === 'shown' ? choice.filter : undefined, getCerts());
       app.nav.push({ screen: 'permanence', info });
       return true;
     }
@@ -235,6 +295,36 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
   );
   const ownUnread = ownLoaded.status === 'ready' && ownLoaded.value === undefined;
   const [marked, setMarked, getMarked] = useRefState<Set<string>>(() => new Set());
+  const [certs, setCerts, getCerts] = useRefState<Map<string, DeviceCertificate>>(() => new Map());
+  const [note, setNote] = useRefState<CertificateNote | undefined>(undefined);
+  const [, setCertFor, getCertFor] = useRefState<string>('');
+  const prompt = useTextPrompt((path) => {
+    const id = getCertFor();
+    if (path.trim() === '' && getCerts().has(id)) {
+      setCerts((m) => {
+        const next = new Map(m);
+        next.delete(id);
+        return next;
+      });
+      setNote({ tone: 'caution', text: `Certificate removed from ${sanitize(id)}: its blocker is a symmetric-key enrollment again.` });
+      return;
+    }
+    if (source.kind !== 'group' || !backend.readDeviceCertificate) return;
+    setNote({ tone: 'dim', text: `Reading ${sanitize(path)}…` });
+    backend.readDeviceCertificate(path, source.group, id).then(
+      (cert) => {
+        setCerts((m) => new Map(m).set(id, cert));
+        setMarked((m) => new Set(m).add(id));
+        setNote({ tone: cert.oddities.length > 0 ? 'caution' : 'ok', text: attachedText(id, cert) });
+      },
+      (e: unknown) => {
+        setNote({
+          tone: 'danger',
+          text: `No certificate attached to ${sanitize(id)}: ${sanitize(e instanceof Error ? e.message : String(e))}`,
+        });
+      },
+    );
+  });
   // Two lines under the list say what Enter acts on (wrapped at 80 columns).
   const listHeight = Math.max(1, bodyRows - 5);
   const wide = columns >= 100;
@@ -282,8 +372,11 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
     : 0;
   const at = list.rows[list.index];
   const atOwn = at ? own.get(at.record.registrationId) : undefined;
+  const atCert = at ? certs.get(at.record.registrationId) : undefined;
   const highlightedText = !at
     ? ''
+    : atCert
+      ? `${sanitize(at.record.registrationId)}: certificate ${sanitize(atCert.subject)}`
     : atOwn
       ? `${sanitize(at.record.registrationId)}: ${
           atOwn.provisioningStatus === 'disabled' ? 'blocked (disabled enrollment)' : 'own enabled enrollment'
@@ -292,7 +385,14 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
   const next = !isGroup
     ? 'Enter: continue with this enrollment.'
     : groupNextText(groupChoice(loaded.value, list.rows, list.filter, marked), total);
-  const nextLines = wrapText(next, columns).slice(0, 2);
+  const withCerts = [...marked].filter((id) => certs.has(id)).length;
+  const certWords =
+    !x509Group || marked.size === 0
+      ? ''
+      : withCerts === marked.size
+        ? ' X.509 blockers from the certificates given.'
+        : ` c: attach a device certificate; without one the blocker is the symmetric-key fallback (${marked.size - withCerts} of ${marked.size}).`;
+  const nextLines = note ? wrapText(note.text, columns).slice(0, 2) : wrapText(next + certWords, columns).slice(0, 2);
   return (
     <Box flexDirection="column">
       <Line text={title} bold />
@@ -308,7 +408,13 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
             : 'Nothing matches the filter.'
         }
         render={(row) => {
-          const mark = !isGroup ? '' : marked.has(row.record.registrationId) ? '[x]' : '[ ]';
+          const mark = !isGroup
+            ? ''
+            : marked.has(row.record.registrationId)
+              ? certs.has(row.record.registrationId)
+                ? '[c]'
+                : '[x]'
+              : '[ ]';
           const hubStatus = hubStatusText(row);
           const ownEnrollment = own.get(row.record.registrationId);
           return {
@@ -326,6 +432,7 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         list={list}
         extra={[
           isGroup ? `${marked.size} marked` : '',
+          withCerts > 0 ? `${withCerts} with cert.` : '',
           isGroup && blockedCount > 0 ? `${blockedCount} blocked` : '',
           ownUnread ? 'blockers not read' : '',
           highlightedText,
@@ -333,9 +440,11 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
           .filter((s) => s !== '')
           .join(' · ')}
       />
-      {nextLines.map((line) => (
-        <Line key={line} text={line} tone="accent" />
-      ))}
+      {prompt.open ? (
+        <TextPrompt state={prompt} columns={columns} />
+      ) : (
+        nextLines.map((line) => <Line key={line} text={line} tone={note?.tone ?? 'accent'} />)
+      )}
     </Box>
   );
 }

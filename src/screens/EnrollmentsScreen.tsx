@@ -3,9 +3,11 @@ import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import type { IndividualEnrollment } from '../core/model.js';
 import { sanitize, shortHost } from '../core/text.js';
-import { type ColumnSpec, formatRow, layoutColumns, truncate } from '../terminal/text.js';
+import { type ColumnSpec, formatRow, layoutColumns, truncate, wrapText } from '../terminal/text.js';
 import type { EnrollmentGroupSummary } from '../services/backend.js';
+import { ORPHANED_RECORDS_ACTIONS } from '../core/selection.js';
 import { Line } from './components/Line.js';
+import { TextPrompt, useTextPrompt } from './components/TextPrompt.js';
 import { ListStatus } from './components/ListStatus.js';
 import { WindowedList } from './components/WindowedList.js';
 import { type KeyHint, useScreen } from './context.js';
@@ -26,6 +28,7 @@ const HINTS: KeyHint[] = [
   { keys: 'PgUp/PgDn', does: 'page up / down' },
   { keys: 'Home/End g/G', does: 'first / last' },
   { keys: 'r', does: 'read the enrollments again' },
+  { keys: 'o', does: 'orphaned records of a deleted group (groups tab)' },
   { keys: 'q', does: 'quit', footer: true },
 ];
 
@@ -62,7 +65,13 @@ const NONE: never[] = [];
 export function EnrollmentsScreen() {
   const app = useScreen(HINTS, (k) => {
     const list = getTab() === 'individual' ? individual : groups;
+    if (prompt.open) return prompt.handleKey(k);
     if (list.filtering && list.handleKey(k)) return true;
+    setNote(undefined);
+    if (getTab() === 'groups' && isChar(k, 'o')) {
+      prompt.ask('ID of a deleted enrollment group whose registration records remain (Enter; Esc cancels):');
+      return true;
+    }
     if (k.name === 'tab' || k.name === 'left' || k.name === 'right') {
       setTab((t) => (t === 'individual' ? 'groups' : 'individual'));
       return true;
@@ -89,7 +98,32 @@ export function EnrollmentsScreen() {
     return { enrollments, groups: groupList };
   });
   const [tab, setTab, getTab] = useRefState<Tab>('individual');
-  const listHeight = Math.max(1, bodyRows - 3);
+  const [note, setNote] = useRefState<string | undefined>(undefined);
+  const prompt = useTextPrompt((typed) => {
+    const groupId = typed.trim();
+    if (groupId === '') return;
+    const existing = (loaded.status === 'ready' ? loaded.value.groups : []).find((g) => g.enrollmentGroupId === groupId);
+    if (existing) {
+      setNote(
+        `Enrollment group ${sanitize(groupId)} still exists, so its records are not orphaned: open it and choose ` +
+          '"delete registration records".',
+      );
+      return;
+    }
+    const id = sanitize(groupId);
+    app.nav.push({
+      screen: 'review',
+      info: {
+        selection: { kind: 'group', groupId },
+        targetLabel: `deleted enrollment group ${id}`,
+        scope: 'the registration records it left (orphaned; they count against the DPS registration quota)',
+        attestation: 'unknown (the group is deleted)',
+        confirmId: id,
+      },
+      actions: ORPHANED_RECORDS_ACTIONS,
+    });
+  });
+  const listHeight = Math.max(1, bodyRows - 3 - (prompt.open || note ? 2 : 0));
   const ready = loaded.status === 'ready' ? loaded.value : undefined;
   const individual = useListState<IndividualEnrollment>(ready?.enrollments ?? NONE, {
     searchText: (e) => individualCells(e).join(' '),
@@ -163,6 +197,12 @@ export function EnrollmentsScreen() {
       <Line text={`  ${formatRow(headings, widths, specs)}`} tone="dim" />
       {body}
       {ready ? <ListStatus list={isIndividual ? individual : groups} /> : null}
+      {prompt.open ? <TextPrompt state={prompt} columns={columns} /> : null}
+      {!prompt.open && note
+        ? wrapText(note, columns)
+            .slice(0, 2)
+            .map((line) => <Line key={line} text={line} tone="caution" />)
+        : null}
     </Box>
   );
 }

@@ -36,6 +36,26 @@ export function isPermanent(a: Actions): boolean {
   return a.disenroll === 'delete' || a.deregister === 'delete' || a.deleteRegistrations || a.deleteGroup;
 }
 
+/**
+ * Which blockers the plan writes: X.509 ones (from a device certificate) or the symmetric-key
+ * fallback, counted from the plan itself (the sandbox attaches the certificates it holds).
+ */
+export function blockerText(plan: PlanState): string {
+  const base = 'a DISABLED blocker enrollment per device';
+  if (plan.status !== 'done' || !plan.result.ok) return base;
+  let x509 = 0;
+  let key = 0;
+  for (const step of plan.result.plan.steps) {
+    if (step.op.kind !== 'createBlocker') continue;
+    if (step.op.attestation === 'x509') x509++;
+    else key++;
+  }
+  if (x509 === 0 && key === 0) return base;
+  if (key === 0) return 'a DISABLED X.509 blocker per device (certificate)';
+  if (x509 === 0) return 'a DISABLED symmetric-key blocker per device';
+  return `DISABLED blockers: ${x509} X.509, ${key} symmetric-key`;
+}
+
 type PlanState =
   | { status: 'checking' }
   | { status: 'done'; result: PlanResult }
@@ -126,7 +146,7 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
       <Line text={`Attestation: ${info.attestation}`} />
       <Line text=" " />
       {info.selection.kind === 'groupDevices' ? (
-        <Line text={`  ${fitWidth('DPS (disenroll)', labelWidth)}a DISABLED blocker enrollment per device`} />
+        <Line text={`  ${fitWidth('DPS (disenroll)', labelWidth)}${blockerText(plan)}`} />
       ) : null}
       {choices.map((c, i) => {
         const option = c.options[optionIndex(c, actions)];

@@ -3,6 +3,7 @@
  * (`createBackend`) wires the Azure adapters (for Azure or the embedded emulator), the planner,
  * the executor and the journal together.
  */
+import type { DeviceCertificate } from '../core/device-certificate.js';
 import type {
   EnrollmentGroup,
   HubDevice,
@@ -105,5 +106,11 @@ export interface Backend {
    * the backend holds device credentials (the sandbox); it changes DPS and hub state like a device would.
    */
   attemptRegistration?(registrationId: string): Promise<RegistrationAttempt>;
+  /**
+   * Reads the PEM file at `path` and checks it as the certificate of device `registrationId` of X.509
+   * group `group` (readable, a certificate, its CN, its chain to the group's CA). Throws a UserError
+   * (code 'certificate') saying what is wrong; changes nothing.
+   */
+  readDeviceCertificate?(path: string, group: EnrollmentGroup, registrationId: string): Promise<DeviceCertificate>;
   close(): Promise<void>;
 }

@@ -118,6 +118,11 @@ describe('one or several devices of a group', () => {
     expect(plan.steps.find((s) => s.phase === 'disenroll')!.op).toMatchObject({
       attestation: 'symmetricKey',
     });
+    // Said plainly: the fallback, and how to get an X.509 blocker instead.
+    expect(plan.warnings).toMatchObject([
+      { code: 'key-blocker-for-x509-device', severity: 'caution', registrationIds: ['dev-x2'] },
+    ]);
+    expect(plan.warnings[0]!.recommendation).toContain('--device-cert');
   });
 
   it('an existing disabled individual enrollment: no blocker written, noted as already blocked', () => {

@@ -3,7 +3,8 @@
  * It builds a small plan of its own and runs it only when the test says so (`advance`), so every
  * progress update a test expects is one it caused.
  */
-import type { IndividualEnrollment } from '../../src/core/model.js';
+import type { CertificateInfo, EnrollmentGroup, IndividualEnrollment } from '../../src/core/model.js';
+import { readDeviceCertificate } from '../../src/services/device-certificate-file.js';
 import {
   PHASES,
   type Phase,
@@ -38,6 +39,8 @@ export interface FakeData {
   warnings?: (s: Selection, a: Actions) => PlanWarning[];
   refuse?: (s: Selection, a: Actions) => PlanRefusal | undefined;
   verify?: DeviceVerdict[];
+  /** Verified CA certificates by name (groups with caReferences). */
+  caCertificates?: Record<string, CertificateInfo>;
   /**
    * Scripted answers for "try to register this device now"; without it the backend has no
    * `attemptRegistration` at all (like the Azure backends).
@@ -241,6 +244,13 @@ export class FakeBackend implements Backend {
     return this.data.devices?.[t.kind === 'enrollment' ? t.registrationId : t.groupId] ?? [];
   }
 
+  /** The real file reader and check (the screens' certificate prompt is tested with real files). */
+  readDeviceCertificate(path: string, group: EnrollmentGroup, registrationId: string) {
+    return readDeviceCertificate(path, group, registrationId, {
+      ...(this.data.caCertificates ? { caCertificates: this.data.caCertificates } : {}),
+    });
+  }
+
   async plan(selection: Selection, actions: Actions): Promise<PlanResult> {
     this.planCalls.push({ selection, actions });
     const refusal = this.data.refuse?.(selection, actions);
@@ -287,9 +297,12 @@ export class FakeBackend implements Backend {
               kind: 'createBlocker',
               registrationId: d.registrationId,
               groupId: selection.groupId,
-              attestation: 'symmetricKey',
+              attestation: d.certificatePem ? 'x509' : 'symmetricKey',
+              ...(d.certificatePem ? { certificatePem: d.certificatePem } : {}),
             },
-            `PUT enrollments/${d.registrationId} provisioningStatus=disabled`,
+            `PUT enrollments/${d.registrationId} (new, provisioningStatus=disabled, ${
+              d.certificatePem ? 'X.509 blocker from the device certificate' : 'symmetric key blocker'
+            })`,
             [d.registrationId],
           ),
         );

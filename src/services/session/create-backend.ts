@@ -3,6 +3,7 @@
  * and the journal, wired together. The TUI and the headless commands both use it.
  */
 import { commandLine } from '../../core/invocation.js';
+import { readDeviceCertificate } from '../device-certificate-file.js';
 import {
   chainsOf,
   evidenceFor,
@@ -428,6 +429,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
       }
       return verifyAgainst(selection, state, ids, prior);
     },
+
+    readDeviceCertificate: (path, group, registrationId) =>
+      readDeviceCertificate(path, group, registrationId, { caCertificates: options.caCertificates, now: new Date() }),
 
     close: async () => {
       await options.onClose?.();

@@ -1,0 +1,86 @@
+/**
+ * Issue 14 §7: the registration records a deleted enrollment group left (they count against the DPS
+ * registration quota) are planned and deleted with `plan/run --orphaned-records GROUP_ID`, journaled,
+ * with the usual --yes; against the emulator, which keeps a deleted group's records like DPS does.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliFixture, groupDevices, startCliFixture } from './fixture.js';
+
+let f: CliFixture;
+const group = 'legacy-sensors';
+let ids: string[] = [];
+
+beforeAll(async () => {
+  f = await startCliFixture({ seed: 'demo', timeScale: 120 });
+  ids = groupDevices(f.emulator, group);
+});
+
+afterAll(async () => {
+  await f?.close();
+});
+
+describe('orphaned registration records of a deleted group', () => {
+  it('deleting the group without --delete-registrations leaves its records (the emulator keeps them)', async () => {
+    expect(ids.length).toBeGreaterThan(0);
+    const run = await f.cli([
+      'run', '--group', group, '--disenroll', 'delete', '--deregister', 'none', '--delete-group', '--yes',
+    ]);
+    expect(run.code).toBe(0);
+    expect(f.emulator.store.dps.groups.has(group)).toBe(false);
+    for (const id of ids) expect(f.emulator.store.dps.registrations.has(id), id).toBe(true);
+  });
+
+  it('plan --orphaned-records lists a DELETE per record and the count against the quota; nothing changes', async () => {
+    const plan = await f.cli(['plan', '--orphaned-records', group]);
+    expect(plan.code).toBe(0);
+    for (const id of ids) expect(plan.stdout).toContain(`DELETE registrations/${id}`);
+    expect(plan.stdout.replace(/\s+/g, ' ')).toContain(
+      `${ids.length} of the instance's 1,000,000 registrations (the DPS default quota`,
+    );
+    expect(plan.stdout).not.toContain(`enrollmentGroups/${group} provisioningStatus`);
+    for (const id of ids) expect(f.emulator.store.dps.registrations.has(id), id).toBe(true);
+  });
+
+  it('a plain --group plan for the deleted group says the records are orphaned and how to delete them', async () => {
+    const plan = await f.cli(['plan', '--group', group, '--disenroll', 'disable', '--deregister', 'disable']);
+    expect(plan.code).not.toBe(0);
+    expect(plan.stdout + plan.stderr).toContain('--orphaned-records legacy-sensors');
+  });
+
+  it('--orphaned-records for a group that still exists is refused (its records are not orphaned)', async () => {
+    const plan = await f.cli(['plan', '--orphaned-records', 'contoso-root-ca']);
+    expect(plan.code).not.toBe(0);
+    expect(plan.stdout + plan.stderr).toContain('still exists');
+  });
+
+  it('--orphaned-records with an action flag is bad usage (exit 2), nothing changed', async () => {
+    const bad = await f.cli(['plan', '--orphaned-records', group, '--deregister', 'delete']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--orphaned-records only deletes registration records');
+  });
+
+  it('run --orphaned-records needs --yes, then deletes every record (journaled), and a second run finds none', async () => {
+    const unconfirmed = await f.cli(['run', '--orphaned-records', group]);
+    expect(unconfirmed.code).toBe(2);
+    for (const id of ids) expect(f.emulator.store.dps.registrations.has(id), id).toBe(true);
+
+    const run = await f.cli(['run', '--orphaned-records', group, '--yes']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/: completed$/m);
+    for (const id of ids) {
+      expect(f.emulator.store.dps.registrations.has(id), id).toBe(false);
+      expect(f.emulator.stats().destructive[`dps/registrations/${id}`]).toEqual({ delete: 1 });
+    }
+    // Journaled: the run's journal holds the snapshot of the records it deleted.
+    const journal = /Journal: (\S+)/.exec(run.stdout)?.[1];
+    expect(journal).toBeDefined();
+    const text = readFileSync(journal!, 'utf8');
+    for (const id of ids) expect(text).toContain(id);
+    expect(text).toContain('"orphanedRecords":true');
+
+    const again = await f.cli(['plan', '--orphaned-records', group]);
+    expect(again.code).not.toBe(0);
+    expect(again.stdout + again.stderr).toContain(`No enrollment group "${group}"`);
+  });
+});
