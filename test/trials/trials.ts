@@ -12,6 +12,11 @@
  *    stats: changing requests the emulator received beyond those journaled before the abort (in flight
  *    then), intents journaled after it; then resume, and the same lost / applied-twice counts.
  *
+ * 3. Fault mix (`--mix N`, default 2,000 devices): a run on a group of N devices while 10% of the
+ *    requests meet a fault (5% 5xx, 3% connection reset before the request, 1% reset after the write
+ *    was applied, 1% hang), once disabling and once deleting on the hubs. Counted: devices not in their
+ *    intended state, destructive calls applied twice.
+ *
  * Prints figures (one JSON line at the end); exits 1 when any count that must be 0 is not.
  */
 import { readFileSync } from 'node:fs';
@@ -24,6 +29,8 @@ const arg = (name: string, fallback: number): number => {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 };
 const TRIALS = arg('trials', 30);
+/** Devices of the fault-mix trials (0: none). */
+const MIX = arg('mix', 2000);
 const DEVICES = arg('devices', 300);
 let seed = arg('seed', 1) >>> 0;
 /** mulberry32: the kill moments repeat for the same seed. */
@@ -91,6 +98,20 @@ async function killTrial(f: CliFixture, k: number) {
   return { k, deregister, delayMs, finishedFirst, resumeCode, ...check(f, fleet, deregister) };
 }
 
+async function mixTrial(f: CliFixture, deregister: 'disable' | 'delete') {
+  const group = `mix-${deregister}`;
+  const fleet = buildFleet(f.emulator, group, MIX, { disabledEvery: 41 });
+  f.emulator.resetStats();
+  f.emulator.setFaults({ error5xxRate: 0.05, resetRate: 0.03, resetAfterRate: 0.01, hangRate: 0.01, seed: 11 });
+  const run = await f.cli(['run', '--group', group, '--disenroll', 'disable', '--deregister', deregister, '--yes', ...FAST]);
+  f.emulator.setFaults(undefined);
+  let faults = 0;
+  for (const byStatus of Object.values(f.emulator.stats().operations)) {
+    for (const [status, n] of Object.entries(byStatus)) if (status !== '200' && status !== '204' && status !== '201') faults += n;
+  }
+  return { deregister, devices: MIX, exit: run.code, answersNotOk: faults, ...check(f, fleet, deregister) };
+}
+
 async function abortTrial(f: CliFixture, signal: 'SIGINT' | 'SIGTERM') {
   const group = `abort-${signal}`;
   const fleet = buildFleet(f.emulator, group, DEVICES);
@@ -133,12 +154,27 @@ async function main(): Promise<number> {
   const started = Date.now();
   const fast = await startCliFixture({ tier: 'S3', units: 10, timeScale: 600 });
   const kills = [];
+  let mixSummary = { mixTrials: 0, mixWrong: 0, mixAppliedTwice: 0, mixExitCodes: [] as (number | null)[] };
   try {
     for (let k = 0; k < TRIALS; k++) {
       const r = await killTrial(fast, k);
       kills.push(r);
       process.stderr.write(`kill trial ${k + 1}/${TRIALS}: ${JSON.stringify(r)}\n`);
     }
+    const mixes = [];
+    if (MIX > 0) {
+      for (const deregister of ['disable', 'delete'] as const) {
+        const r = await mixTrial(fast, deregister);
+        mixes.push(r);
+        process.stderr.write(`fault-mix trial: ${JSON.stringify(r)}\n`);
+      }
+    }
+    mixSummary = {
+      mixTrials: mixes.length,
+      mixWrong: mixes.reduce((n, m) => n + m.lost, 0),
+      mixAppliedTwice: mixes.reduce((n, m) => n + m.twice, 0),
+      mixExitCodes: mixes.map((m) => m.exit),
+    };
   } finally {
     await fast.close();
   }
@@ -162,11 +198,18 @@ async function main(): Promise<number> {
       changingRequestsAfterAbort: aborts.reduce((n, a) => n + a.changingRequestsAfterAbort, 0),
       abortLost: sum(aborts, 'lost'),
       abortAppliedTwice: sum(aborts, 'twice'),
+      ...mixSummary,
       seconds: Math.round((Date.now() - started) / 1000),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     const bad =
-      summary.lost + summary.appliedTwice + summary.changingRequestsAfterAbort + summary.abortLost + summary.abortAppliedTwice;
+      summary.lost +
+      summary.appliedTwice +
+      summary.changingRequestsAfterAbort +
+      summary.abortLost +
+      summary.abortAppliedTwice +
+      summary.mixWrong +
+      summary.mixAppliedTwice;
     return bad === 0 && summary.resumedOk === summary.killTrials ? 0 : 1;
   } finally {
     await f.close();
