@@ -204,7 +204,9 @@ interface View {
 }
 
 export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSummary }) {
-  const attempts = useRegistrationAttempts(useApp().backend);
+  const { backend } = useApp();
+  const attempts = useRegistrationAttempts(backend);
+  const hasRuns = backend.listRuns !== undefined;
   const devices = summary.verify;
   const canTry = attempts.available && devices.length > 0;
   const failedCount = summary.results.filter((r) => r.outcome === 'failed').length;
@@ -221,10 +223,12 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
         ]
       : [{ keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true }]),
     { keys: 'Esc', does: 'start over', footer: true },
+    ...(hasRuns ? [{ keys: 'R', does: 'runs', footer: true }] : []),
     { keys: 'q', does: 'quit', footer: true },
   ];
   const app = useScreen(hints, (k) => {
     if (isChar(k, 'r') && failedCount > 0) app.nav.retryRun();
+    else if (isChar(k, 'R') && hasRuns) app.nav.push({ screen: 'runs' });
     else if (canTry) return deviceKey(k);
     else {
       const s = shownScroll(getView());

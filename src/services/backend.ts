@@ -14,6 +14,8 @@ import type {
 import type { Plan, PlanResult, StepResult } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { Actions, Selection } from '../core/selection.js';
+import type { JournalContents } from './journal/reader.js';
+import type { RunListing } from './journal/runs.js';
 import type { RegistrationOutcome } from './device/register.js';
 import type { SendOutcome } from './device/send.js';
 
@@ -105,5 +107,13 @@ export interface Backend {
    * the backend holds device credentials (the sandbox); it changes DPS and hub state like a device would.
    */
   attemptRegistration?(registrationId: string): Promise<RegistrationAttempt>;
+  /** The journaled runs, newest first (the TUI's Runs screen); absent when the backend keeps no journals. */
+  listRuns?(): Promise<RunListing[]>;
+  /** One journaled run read back (its plan, its steps' outcomes). */
+  readRun?(journalPath: string): Promise<JournalContents>;
+  /** Finishes a recorded run from its journal (steps already settled are not redone). */
+  resume?(journalPath: string, opts?: { retryFailed?: boolean }): Promise<RunHandle>;
+  /** The plan that undoes the temporary actions of a recorded run. */
+  planRestore?(journalPath: string): Promise<PlanResult>;
   close(): Promise<void>;
 }

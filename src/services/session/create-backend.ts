@@ -445,6 +445,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
       return verifyAgainst(selection, state, ids, prior);
     },
 
+    listRuns: () => listRuns(options.env),
+    readRun: (journalPath) => readJournal(journalPath),
+
     close: async () => {
       await options.onClose?.();
     },
