@@ -37,7 +37,13 @@ function addSelectorOptions(cmd: Command): Command {
     .option('--enrollment <id>', 'an individual enrollment (registration ID)')
     .option('--group <id>', 'an enrollment group')
     .option('--device <reg-id>', 'one device of the group (repeatable): it gets a disabled blocker enrollment', collectValues)
-    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues);
+    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues)
+    .option(
+      '--device-id <id>',
+      'a device by its ID, wherever it is enrolled (repeatable): its individual enrollment, or a blocker in its group, and every hub identity',
+      collectValues,
+    )
+    .option('--devices-from <file>', 'device IDs, one a line (blank lines and # comments ignored), like --device-id');
 }
 
 function addActionOptions(cmd: Command): Command {
@@ -75,7 +81,18 @@ async function selectorFlags(opts: Flags): Promise<SelectorFlags> {
     }
     return { file, pem, commonName: leaf.commonName };
   });
+  const listFile = opts.devicesFrom as string | undefined;
+  let devicesFrom: { file: string; text: string } | undefined;
+  if (listFile !== undefined) {
+    try {
+      devicesFrom = { file: listFile, text: readFileSync(listFile, 'utf8') };
+    } catch {
+      throw new UserError(`--devices-from ${printable(listFile)}: cannot read the file`);
+    }
+  }
   return {
+    deviceIds: opts.deviceId as string[] | undefined,
+    ...(devicesFrom ? { devicesFrom } : {}),
     enrollment: opts.enrollment as string | undefined,
     group: opts.group as string | undefined,
     device: opts.device as string[] | undefined,

@@ -13,6 +13,23 @@ export interface SelectorFlags {
   device?: string[];
   /** Device certificates as PEM text (already read from the files the person named). */
   deviceCertPems?: { file: string; pem: string; commonName: string }[];
+  /** --device-id: devices by their IDs, wherever they are enrolled. */
+  deviceIds?: string[];
+  /** --devices-from: the file's text, one ID a line. */
+  devicesFrom?: { file: string; text: string };
+}
+
+/** The IDs of a --devices-from file: one a line, blank lines and # comments ignored. */
+export function parseDeviceList(file: string, text: string): string[] {
+  const ids: string[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') continue;
+    checkId(`--devices-from ${printable(file)} line ${i + 1}:`, line);
+    ids.push(line);
+  }
+  if (ids.length === 0) throw new UserError(`--devices-from ${printable(file)}: no device ID in it (one a line)`);
+  return ids;
 }
 
 export interface ActionFlags {
@@ -42,11 +59,26 @@ export { printable };
 export function parseSelector(flags: SelectorFlags): Selection {
   const devices = flags.device ?? [];
   const certs = flags.deviceCertPems ?? [];
+  const named = [
+    ...(flags.deviceIds ?? []).map((id) => checkId('--device-id', id)),
+    ...(flags.devicesFrom ? parseDeviceList(flags.devicesFrom.file, flags.devicesFrom.text) : []),
+  ];
+  if (flags.deviceIds?.length || flags.devicesFrom) {
+    if (flags.enrollment || flags.group || devices.length || certs.length) {
+      throw new UserError(
+        '--device-id and --devices-from find devices wherever they are enrolled: use them without --enrollment, --group, --device or --device-cert',
+      );
+    }
+    return { kind: 'devices', ids: [...new Set(named)] };
+  }
   if (flags.enrollment && flags.group) {
     throw new UserError('give either --enrollment ID or --group ID, not both');
   }
   if (!flags.enrollment && !flags.group) {
-    throw new UserError('say what to deprovision: --enrollment ID (individual enrollment) or --group ID (enrollment group)');
+    throw new UserError(
+      'say what to deprovision: --enrollment ID (individual enrollment), --group ID (enrollment group), ' +
+        'or --device-id ID / --devices-from FILE (devices by their IDs)',
+    );
   }
   if (flags.enrollment) {
     if (devices.length || certs.length) {

@@ -5,7 +5,7 @@
  */
 import { Box } from 'ink';
 import { PHASES, type Plan } from '../core/plan-types.js';
-import { type Actions, SAFE_ACTIONS, type Selection } from '../core/selection.js';
+import { type Actions, devicesLabel, SAFE_ACTIONS, type Selection } from '../core/selection.js';
 import { formatRow, formatTimestamp, layoutColumns, plural, sanitize, shortHost, wrapText } from '../core/text.js';
 import type { RunListing } from '../services/journal/runs.js';
 import type { JournalContents } from '../services/journal/reader.js';
@@ -34,6 +34,7 @@ const LIST_HINTS: KeyHint[] = [
 export function selectionText(s: Selection): string {
   if (s.kind === 'enrollment') return `enrollment ${s.registrationId}`;
   if (s.kind === 'group') return `group ${s.groupId}`;
+  if (s.kind === 'devices') return devicesLabel(s.ids);
   const n = s.devices.length;
   return n === 1 ? `device ${s.devices[0]?.registrationId} of group ${s.groupId}` : `${n} devices of group ${s.groupId}`;
 }
@@ -156,7 +157,7 @@ const NONE: RunListing[] = [];
 /** The review's words for a recorded run's plan. */
 function infoFor(plan: Pick<Plan, 'selection'>, listing: RunListing, restore: boolean): SelectionInfo {
   const s = plan.selection;
-  const id = s.kind === 'enrollment' ? s.registrationId : s.groupId;
+  const id = s.kind === 'enrollment' ? s.registrationId : s.kind === 'devices' ? (s.ids[0] ?? '') : s.groupId;
   return {
     selection: s,
     targetLabel: restore ? `the restore of run ${sanitize(listing.runId)}` : `run ${sanitize(listing.runId)} (resumed)`,

@@ -15,6 +15,8 @@ import type { Plan, PlanResult, StepResult } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { Actions, Selection } from '../core/selection.js';
 import type { JournalContents } from './journal/reader.js';
+import type { DeviceParts } from '../core/selection.js';
+import type { SearchProgress } from './session/device-search.js';
 import type { RunListing } from './journal/runs.js';
 import type { RegistrationOutcome } from './device/register.js';
 import type { SendOutcome } from './device/send.js';
@@ -107,6 +109,11 @@ export interface Backend {
    * the backend holds device credentials (the sandbox); it changes DPS and hub state like a device would.
    */
   attemptRegistration?(registrationId: string): Promise<RegistrationAttempt>;
+  /**
+   * Where DPS has each device named by its ID (individual enrollment, else the group whose records hold
+   * it; the groups' records are searched with progress). Hub identities are found when planning.
+   */
+  findDevices?(ids: string[], onProgress?: (p: SearchProgress) => void): Promise<DeviceParts>;
   /** The journaled runs, newest first (the TUI's Runs screen); absent when the backend keeps no journals. */
   listRuns?(): Promise<RunListing[]>;
   /** One journaled run read back (its plan, its steps' outcomes). */
