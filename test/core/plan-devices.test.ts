@@ -60,7 +60,7 @@ describe('a plan for devices named by their IDs', () => {
     ]);
     const onHubs = plan.steps
       .filter((s) => s.phase === 'deregister')
-      .flatMap((s) => (s.op.kind === 'disableHubDevices' ? s.op.deviceIds.map((d) => `${s.op.hub}/${d}`) : []));
+      .flatMap(({ op }) => (op.kind === 'disableHubDevices' ? op.deviceIds.map((d) => `${op.hub}/${d}`) : []));
     expect(onHubs.sort()).toEqual(
       [
         `${HUB_EU}/solo-1`,
@@ -106,7 +106,7 @@ describe('a plan for devices named by their IDs', () => {
     const ops = restore.steps.map((s) => s.op);
     expect(ops).toContainEqual(expect.objectContaining({ kind: 'enableEnrollment', registrationId: 'solo-1' }));
     const enabled = restore.steps
-      .flatMap((s) => (s.op.kind === 'enableHubDevices' ? s.op.deviceIds.map((d) => `${s.op.hub}/${d}`) : []))
+      .flatMap(({ op }) => (op.kind === 'enableHubDevices' ? op.deviceIds.map((d) => `${op.hub}/${d}`) : []))
       .sort();
     expect(enabled).toEqual(
       [`${HUB_EU}/solo-1`, `${HUB_EU}/a-1`, `${HUB_US}/a-2`, `${HUB_EU}/b-1`, `${HUB_US}/b-1`, `${HUB_US}/stray-9`].sort(),

@@ -41,7 +41,7 @@ import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
 import { createReadLimiter } from '../executor/read-limiter.js';
 import { limitedDps, limitedHubs } from './reads.js';
-import { cleanIds, findDevices, type SearchProgress } from './device-search.js';
+import { cleanIds, findDevices } from './device-search.js';
 import { hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { shortHost } from '../../core/text.js';
 import { UserError } from '../../core/errors.js';

@@ -14,7 +14,7 @@ import type {
   RegistrationRecord,
 } from '../../core/model.js';
 import type { DpsReads, HubReadDirectory } from './reads.js';
-import type { Selection } from '../../core/selection.js';
+import { enrolledIds, type Selection } from '../../core/selection.js';
 import { mapLimited } from '../concurrency.js';
 import { scrubSecrets } from '../journal/index.js';
 
@@ -228,7 +228,9 @@ export async function readKnownState(
     const e = await dps.getEnrollment(selection.registrationId);
     individuals = e ? [e] : [];
   } else if (selection.kind === 'devices') {
-    const found = await mapLimited(selection.parts?.enrollments ?? [], READ_CONCURRENCY, (id) => dps.getEnrollment(id));
+    // The group devices' own enrollments too: a blocker written for one, or one made since the search.
+    const parts = selection.parts ?? { enrollments: [], groups: [], unenrolled: [] };
+    const found = await mapLimited(enrolledIds(parts), READ_CONCURRENCY, (id) => dps.getEnrollment(id));
     individuals = found.filter((e): e is IndividualEnrollment => e !== undefined);
   } else if (selection.kind === 'groupDevices') {
     // The group's records are read once; a device without one is refused by the plan, so nothing more
