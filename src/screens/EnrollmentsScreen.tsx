@@ -25,6 +25,7 @@ const HINTS: KeyHint[] = [
   { keys: 'PgUp/PgDn', does: 'page up / down' },
   { keys: 'Home/End g/G', does: 'first / last' },
   { keys: 'r', does: 'read the enrollments again' },
+  { keys: 'f', does: 'find device', footer: true },
   { keys: 'q', does: 'quit', footer: true },
 ];
 
@@ -78,6 +79,10 @@ export function EnrollmentsScreen() {
     }
     if (isChar(k, 'r')) {
       reload();
+      return true;
+    }
+    if (isChar(k, 'f') && app.backend.findDevices) {
+      app.nav.push({ screen: 'findDevices' });
       return true;
     }
     return list.handleKey(k);

@@ -1,6 +1,7 @@
 /** Which screen shows a route. */
 import { DevicesScreen } from './DevicesScreen.js';
 import { EnrollmentsScreen } from './EnrollmentsScreen.js';
+import { FindDevicesScreen } from './FindDevicesScreen.js';
 import { PermanenceScreen } from './PermanenceScreen.js';
 import { ReviewScreen } from './ReviewScreen.js';
 import type { Route } from './routes.js';
@@ -30,6 +31,8 @@ export function RouteView({ route }: { route: Route }) {
       );
     case 'runs':
       return <RunsScreen />;
+    case 'findDevices':
+      return <FindDevicesScreen />;
     case 'runDetail':
       return <RunDetailScreen listing={route.listing} />;
     case 'run':

@@ -9,7 +9,8 @@ import { useListState } from './hooks/use-list-state.js';
 
 const HINTS: KeyHint[] = [
   { keys: 'Enter', does: 'continue', footer: true },
-  { keys: 'r', does: 'runs (resume, restore)', footer: true },
+  { keys: 'r', does: 'runs', footer: true },
+  { keys: 'f', does: 'find device', footer: true },
   { keys: '↑↓ j/k', does: 'move through the hubs' },
   { keys: 'PgUp/PgDn g/G', does: 'page, first, last hub' },
   { keys: 'q', does: 'quit', footer: true },
@@ -21,6 +22,10 @@ export function TargetScreen() {
   const app = useScreen(HINTS, (k) => {
     if (k.name === 'return') {
       app.nav.push({ screen: 'enrollments' });
+      return true;
+    }
+    if (isChar(k, 'f') && app.backend.findDevices) {
+      app.nav.push({ screen: 'findDevices' });
       return true;
     }
     if ((isChar(k, 'r') || isChar(k, 'R')) && app.backend.listRuns) {
@@ -78,7 +83,7 @@ export function TargetScreen() {
         }
       />
       <Line text=" " />
-      <Line text="Press Enter to choose an enrollment. r: the recorded runs (resume, restore)." />
+      <Line text="Press Enter to choose an enrollment. r: recorded runs. f: find devices by ID." />
     </Box>
   );
 }

@@ -33,6 +33,7 @@ export type Route =
    */
   | { screen: 'review'; info: SelectionInfo; actions: Actions; planResult?: PlanResult; resumeOf?: string }
   | { screen: 'runs' }
+  | { screen: 'findDevices' }
   | { screen: 'runDetail'; listing: RunListing }
   | { screen: 'run'; plan: Plan; handle: RunHandle }
   | { screen: 'summary'; plan: Plan; handle: RunHandle; summary: RunSummary };
@@ -59,6 +60,8 @@ export function breadcrumbParts(route: Route): string[] {
       return ['Review'];
     case 'runs':
       return ['Runs'];
+    case 'findDevices':
+      return ['Find devices'];
     case 'runDetail':
       return [sanitize(route.listing.runId)];
     case 'run':
