@@ -8,7 +8,6 @@ import { Box } from 'ink';
 import { devicesLabel, type DeviceParts } from '../core/selection.js';
 import { sanitize, wrapText } from '../core/text.js';
 import type { SearchProgress } from '../services/session/device-search.js';
-import { Line } from './components/Line.js';
 import { type ListRow, WindowedList } from './components/WindowedList.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isPrintable } from './hooks/keys.js';
