@@ -76,8 +76,8 @@ export function parseSelector(flags: SelectorFlags): Selection {
   }
   if (!flags.enrollment && !flags.group) {
     throw new UserError(
-      'say what to deprovision: --enrollment ID (individual enrollment), --group ID (enrollment group), ' +
-        'or --device-id ID / --devices-from FILE (devices by their IDs)',
+      'say what to deprovision: --enrollment ID (individual enrollment) or --group ID (enrollment group), ' +
+        'or devices by their IDs: --device-id ID / --devices-from FILE',
     );
   }
   if (flags.enrollment) {
