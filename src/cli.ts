@@ -62,7 +62,13 @@ function addSelectorOptions<A extends unknown[], O extends OptionValues, G exten
     .option(
       '--orphaned-records <group-id>',
       'a deleted enrollment group: delete the registration records it left (they count against the DPS quota)',
-    );
+    )
+    .option(
+      '--device-id <id>',
+      'a device by its ID, wherever it is enrolled (repeatable): its individual enrollment, or a blocker in its group, and every hub identity',
+      collectValues,
+    )
+    .option('--devices-from <file>', 'device IDs, one a line (blank lines and # comments ignored), like --device-id');
 }
 
 function addActionOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
@@ -88,6 +94,8 @@ async function selectorFlags(opts: {
   device?: string[];
   deviceCert?: string[];
   orphanedRecords?: string;
+  deviceId?: string[];
+  devicesFrom?: string;
 }): Promise<SelectorFlags> {
   const { printable } = await import('./commands/args.js');
   const files = opts.deviceCert ?? [];
@@ -107,7 +115,18 @@ async function selectorFlags(opts: {
     }
     return { file, pem, commonName: leaf.commonName };
   });
+  const listFile = opts.devicesFrom as string | undefined;
+  let devicesFrom: { file: string; text: string } | undefined;
+  if (listFile !== undefined) {
+    try {
+      devicesFrom = { file: listFile, text: readFileSync(listFile, 'utf8') };
+    } catch {
+      throw new UserError(`--devices-from ${printable(listFile)}: cannot read the file`);
+    }
+  }
   return {
+    deviceIds: opts.deviceId,
+    ...(devicesFrom ? { devicesFrom } : {}),
     enrollment: opts.enrollment,
     group: opts.group,
     device: opts.device,

@@ -15,6 +15,23 @@ export interface SelectorFlags {
   orphanedRecords?: string;
   /** Device certificates as PEM text (already read from the files the person named). */
   deviceCertPems?: { file: string; pem: string; commonName: string }[];
+  /** --device-id: devices by their IDs, wherever they are enrolled. */
+  deviceIds?: string[];
+  /** --devices-from: the file's text, one ID a line. */
+  devicesFrom?: { file: string; text: string };
+}
+
+/** The IDs of a --devices-from file: one a line, blank lines and # comments ignored. */
+export function parseDeviceList(file: string, text: string): string[] {
+  const ids: string[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') continue;
+    checkId(`--devices-from ${printable(file)} line ${i + 1}:`, line);
+    ids.push(line);
+  }
+  if (ids.length === 0) throw new UserError(`--devices-from ${printable(file)}: no device ID in it (one a line)`);
+  return ids;
 }
 
 export interface ActionFlags {
@@ -46,18 +63,33 @@ export function parseSelector(flags: SelectorFlags): Selection {
   const devices = flags.device ?? [];
   const certs = flags.deviceCertPems ?? [];
   if (flags.orphanedRecords !== undefined) {
-    if (flags.enrollment || flags.group || devices.length || certs.length) {
+    if (flags.enrollment || flags.group || devices.length || certs.length || flags.deviceIds?.length || flags.devicesFrom) {
       throw new UserError(
-        '--orphaned-records GROUP_ID deletes the records a deleted group left: give it alone, without --enrollment, --group, --device or --device-cert',
+        '--orphaned-records GROUP_ID deletes the records a deleted group left: give it alone, without --enrollment, --group, --device, --device-cert, --device-id or --devices-from',
       );
     }
     return { kind: 'group', groupId: checkId('--orphaned-records', flags.orphanedRecords) };
+  }
+  const named = [
+    ...(flags.deviceIds ?? []).map((id) => checkId('--device-id', id)),
+    ...(flags.devicesFrom ? parseDeviceList(flags.devicesFrom.file, flags.devicesFrom.text) : []),
+  ];
+  if (flags.deviceIds?.length || flags.devicesFrom) {
+    if (flags.enrollment || flags.group || devices.length || certs.length) {
+      throw new UserError(
+        '--device-id and --devices-from find devices wherever they are enrolled: use them without --enrollment, --group, --device or --device-cert',
+      );
+    }
+    return { kind: 'devices', ids: [...new Set(named)] };
   }
   if (flags.enrollment && flags.group) {
     throw new UserError('give either --enrollment ID or --group ID, not both');
   }
   if (!flags.enrollment && !flags.group) {
-    throw new UserError('say what to deprovision: --enrollment ID (individual enrollment) or --group ID (enrollment group)');
+    throw new UserError(
+      'say what to deprovision: --enrollment ID (individual enrollment) or --group ID (enrollment group), ' +
+        'or devices by their IDs: --device-id ID / --devices-from FILE',
+    );
   }
   if (flags.enrollment) {
     if (devices.length || certs.length) {

@@ -9,7 +9,16 @@ import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { RunSummary } from '../services/backend.js';
 import type { RunListing } from '../services/journal/index.js';
-import type { Actions, Selection } from '../core/selection.js';
+import { type Actions, type DeviceParts, devicesLabel, type Selection } from '../core/selection.js';
+
+/** Where the named devices were found: "1 individual enrollment, 2 in group g1, 1 not in DPS". */
+export function devicePartsWords(p: DeviceParts): string {
+  const parts: string[] = [];
+  if (p.enrollments.length) parts.push(`${p.enrollments.length} individual enrollment${p.enrollments.length === 1 ? '' : 's'}`);
+  for (const g of p.groups) parts.push(`${g.devices.length} in group ${g.groupId}`);
+  if (p.unenrolled.length) parts.push(`${p.unenrolled.length} not in DPS`);
+  return parts.join(', ');
+}
 
 const STEPS_SHOWN_PER_PHASE = 8;
 const VERDICTS_SHOWN = 20;
@@ -22,7 +31,9 @@ export function formatPlan(plan: Plan): string {
       ? `individual enrollment ${sanitize(s.registrationId)}`
       : s.kind === 'group'
         ? `whole enrollment group ${sanitize(s.groupId)}`
-        : `${s.devices.length} device(s) of enrollment group ${sanitize(s.groupId)}`;
+        : s.kind === 'devices'
+          ? `${sanitize(devicesLabel(s.ids))}${s.parts ? ` (${devicePartsWords(s.parts)})` : ''}`
+          : `${s.devices.length} device(s) of enrollment group ${sanitize(s.groupId)}`;
   lines.push(plan.restoreOf ? `Restore plan for run ${plan.restoreOf}` : `Plan: ${what}`);
   const a = plan.actions;
   if (!plan.restoreOf) {
@@ -192,6 +203,7 @@ export function actionWords(a: Actions | undefined, s: Selection): string {
 export function selectionWords(s: Selection): string {
   if (s.kind === 'enrollment') return `enrollment ${s.registrationId}`;
   if (s.kind === 'group') return `group ${s.groupId}`;
+  if (s.kind === 'devices') return devicesLabel(s.ids);
   const n = s.devices.length;
   return n === 1 ? `device ${s.devices[0].registrationId} of group ${s.groupId}` : `${n} devices of group ${s.groupId}`;
 }

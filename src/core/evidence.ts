@@ -8,7 +8,7 @@ import { deviceIdsOf } from './hub-lookup.js';
 import type { KnownState, ParsedCertificate } from './model.js';
 import type { Plan } from './plan-types.js';
 import type { DeviceEvidence } from './reenrollment.js';
-import type { Selection } from './selection.js';
+import { type DeviceParts, enrolledIds, type Selection } from './selection.js';
 
 /** The hubs and device IDs a plan's hub steps act on, per registration ID. */
 export function hubStepsOf(plan: Plan | undefined): Map<string, { hub: string; deviceId: string }[]> {
@@ -82,30 +82,62 @@ export function priorFromPlan(plan: Plan): KnownState {
 
 /** The selected enrollment or group, and the selected devices' own enrollments, as read before the run. */
 export function priorOf(selection: Selection, state: KnownState): NonNullable<Plan['prior']> {
-  const ids = new Set(selection.kind === 'enrollment' ? [selection.registrationId] : selection.kind === 'groupDevices' ? selection.devices.map((d) => d.registrationId) : []);
-  const groupId = selection.kind === 'enrollment' ? undefined : selection.groupId;
+  const ids = new Set(
+    selection.kind === 'enrollment'
+      ? [selection.registrationId]
+      : selection.kind === 'groupDevices'
+        ? selection.devices.map((d) => d.registrationId)
+        : selection.kind === 'devices'
+          ? enrolledIds(selection.parts ?? NO_PARTS)
+          : [],
+  );
+  const groupIds = new Set(
+    selection.kind === 'enrollment'
+      ? []
+      : selection.kind === 'devices'
+        ? (selection.parts?.groups ?? []).map((g) => g.groupId)
+        : [selection.groupId],
+  );
   return {
     individualEnrollments: state.individualEnrollments.filter((e) => ids.has(e.registrationId)),
-    enrollmentGroups: state.enrollmentGroups.filter((g) => g.enrollmentGroupId === groupId),
+    enrollmentGroups: state.enrollmentGroups.filter((g) => groupIds.has(g.enrollmentGroupId)),
   };
 }
 
 
-export const sameTarget = (a: Selection, b: Selection): boolean =>
-  a.kind === 'enrollment' ? b.kind === 'enrollment' && a.registrationId === b.registrationId : b.kind !== 'enrollment' && a.groupId === b.groupId;
+export const sameTarget = (a: Selection, b: Selection): boolean => {
+  if (a.kind === 'enrollment') return b.kind === 'enrollment' && a.registrationId === b.registrationId;
+  if (a.kind === 'devices' || b.kind === 'devices') {
+    return a.kind === 'devices' && b.kind === 'devices' && [...a.ids].sort().join('\n') === [...b.ids].sort().join('\n');
+  }
+  return b.kind !== 'enrollment' && a.groupId === b.groupId;
+};
+
+const NO_PARTS: DeviceParts = { enrollments: [], groups: [], unenrolled: [] };
+
+/** The group a selection names (its devices came through it), if it names one. */
+export const selectionGroupId = (s: Selection): string | undefined =>
+  s.kind === 'group' || s.kind === 'groupDevices' ? s.groupId : undefined;
 
 
 export function selectedIds(selection: Selection, state: KnownState): string[] {
   if (selection.kind === 'enrollment') return [selection.registrationId];
   if (selection.kind === 'groupDevices') return selection.devices.map((d) => d.registrationId);
+  if (selection.kind === 'devices') return selection.parts ? enrolledIds(selection.parts) : selection.ids;
   return state.registrations.map((r) => r.registrationId);
 }
 
 
 export function chainsOf(selection: Selection, held: Record<string, ParsedCertificate[]>): Record<string, ParsedCertificate[]> {
-  if (selection.kind !== 'groupDevices') return held;
+  const devices =
+    selection.kind === 'groupDevices'
+      ? selection.devices
+      : selection.kind === 'devices'
+        ? (selection.parts?.groups ?? []).flatMap((g) => g.devices)
+        : [];
+  if (devices.length === 0) return held;
   const chains = { ...held };
-  for (const d of selection.devices) if (d.certificatePem) chains[d.registrationId] = parseCertificateChain(d.certificatePem);
+  for (const d of devices) if (d.certificatePem) chains[d.registrationId] = parseCertificateChain(d.certificatePem);
   return chains;
 }
 
@@ -119,6 +151,14 @@ export function withHeldCertificates(
   state: KnownState,
   held: Record<string, ParsedCertificate[]>,
 ): Selection {
+  if (selection.kind === 'devices') {
+    if (!selection.parts) return selection;
+    const groups = selection.parts.groups.map((g) => {
+      const s = withHeldCertificates({ kind: 'groupDevices', ...g }, state, held);
+      return s.kind === 'groupDevices' ? { groupId: s.groupId, devices: s.devices } : g;
+    });
+    return { ...selection, parts: { ...selection.parts, groups } };
+  }
   if (selection.kind !== 'groupDevices') return selection;
   const group = state.enrollmentGroups.find((g) => g.enrollmentGroupId === selection.groupId);
   if (group?.attestation.type !== 'x509') return selection;

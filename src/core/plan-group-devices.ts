@@ -107,6 +107,8 @@ export function planGroupDevices(
   selection: Extract<Selection, { kind: 'groupDevices' }>,
   actions: Actions,
   ctx: PlanContext,
+  /** A plan of several parts (a `devices` selection) builds them all into one builder. */
+  builder = new PlanBuilder(),
 ): Draft {
   const groupId = selection.groupId;
   const path = `enrollmentGroups/${groupId}`;
@@ -133,7 +135,6 @@ export function planGroupDevices(
     );
   }
   const symmetricKeyGroup = group.attestation.type === 'symmetricKey';
-  const builder = new PlanBuilder();
   const records: RegistrationRecord[] = choices.flatMap((d) => inGroup.get(d.registrationId) ?? []);
   const ids = records.map((r) => r.registrationId);
   builder.add(

@@ -13,6 +13,8 @@ export function planEnrollment(
   selection: Extract<Selection, { kind: 'enrollment' }>,
   actions: Actions,
   ctx: PlanContext,
+  /** A plan of several parts (a `devices` selection) builds them all into one builder. */
+  builder = new PlanBuilder(),
 ): Draft {
   const id = selection.registrationId;
   const path = `enrollments/${id}`;
@@ -38,7 +40,6 @@ export function planEnrollment(
     }
   }
   const record = ctx.records.get(id);
-  const builder = new PlanBuilder();
   builder.add(
     'snapshot',
     { kind: 'snapshotRegistrations', count: record ? 1 : 0 },

@@ -115,7 +115,11 @@ export type WarningCode =
   /** An IoT Edge gateway the plan deregisters has child devices that connect through it. */
   | 'edge-children'
   /** Deleting an IoT Edge gateway deletes its module identities too. */
-  | 'edge-modules';
+  | 'edge-modules'
+  /** A device named by its ID that neither DPS nor any searched hub has. */
+  | 'device-not-found'
+  /** A device named by its ID that DPS has no enrollment for: only its hub identities are deregistered. */
+  | 'device-hub-only';
 
 export interface PlanWarning {
   code: WarningCode;

@@ -9,6 +9,7 @@ import type { AttestationType, KnownState } from './model.js';
 import { priorOf } from './evidence.js';
 import { Refusal } from './plan-builder.js';
 import { type Draft, PlanContext, type PlanOptions } from './plan-context.js';
+import { planDevices } from './plan-devices.js';
 import { planGroupDevices } from './plan-group-devices.js';
 import { planEnrollment, planGroup } from './plan-targets.js';
 import type { Plan, PlanResult, PlanWarning } from './plan-types.js';
@@ -184,7 +185,9 @@ export function planDeprovision(
         ? planEnrollment(selection, actions, ctx)
         : selection.kind === 'group'
           ? planGroup(selection, actions, ctx)
-          : planGroupDevices(selection, actions, ctx);
+          : selection.kind === 'groupDevices'
+            ? planGroupDevices(selection, actions, ctx)
+            : planDevices(selection, actions, ctx);
     addEdgeSteps(draft.builder, state, actions);
     const plan = draft.builder.build(
       { selection, actions, snapshot: draft.snapshot, prior: priorOf(selection, state) },

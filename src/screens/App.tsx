@@ -103,7 +103,7 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
       if (state === from) return;
       const { plan, handle, summary } = context;
       if (!plan || !handle) return;
-      if (state === 'running' && from === 'starting') push({ screen: 'run', plan, handle });
+      if (state === 'running' && (from === 'starting' || from === 'resuming')) push({ screen: 'run', plan, handle });
       else if (state === 'settled' && summary) {
         setStatus(undefined);
         if (exitWhenDone.current) return finish({ summary });
@@ -120,18 +120,33 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
     });
   }, [session, push, setStack, finish]);
 
-  const startRun = useCallback(
-    async (plan: Plan, before?: KnownState) => {
+  /** A run (new, or a recorded one resumed) from wherever the session rests: the last run's summary is left. */
+  const launch = useCallback(
+    async (plan: Plan, go: { type: 'CONFIRM' } | { type: 'RESUME'; journalPath: string }, before?: KnownState) => {
       exitWhenDone.current = false;
+      const { state } = session.view;
+      if (state === 'running' || state === 'retrying' || state === 'starting' || state === 'resuming') {
+        throw new Error('a run is still going: wait for it to finish');
+      }
+      if (state !== 'idle') session.send({ type: 'CANCEL' });
       session.send({ type: 'PLANNED', result: { ok: true, plan, before } });
-      session.send({ type: 'CONFIRM' });
-      const started = await session.when('running', 'startFailed', 'settled');
+      session.send(go);
+      const started = await session.when('running', 'startFailed', 'settled', 'failed');
+      if (started.state === 'failed') throw started.context.failure ?? new Error(started.context.error);
       if (started.state !== 'startFailed') return;
       // A quit asked for while the run was starting: nothing ran, the tool quits.
       if (exitWhenDone.current) return finish({});
       throw started.context.failure;
     },
     [session, finish],
+  );
+  const startRun = useCallback(
+    (plan: Plan, before?: KnownState) => launch(plan, { type: 'CONFIRM' }, before),
+    [launch],
+  );
+  const resumeRun = useCallback(
+    (plan: Plan, journalPath: string) => launch(plan, { type: 'RESUME', journalPath }),
+    [launch],
   );
 
   const retryRun = useCallback(() => {
@@ -230,8 +245,8 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
 
   const bodyRows = Math.max(4, rows - 4);
   const nav = useMemo(
-    () => ({ push, back, restart, startRun, retryRun }),
-    [push, back, restart, startRun, retryRun],
+    () => ({ push, back, restart, startRun, resumeRun, retryRun }),
+    [push, back, restart, startRun, resumeRun, retryRun],
   );
   const services: AppServices = useMemo(
     () => ({ backend, color, columns, bodyRows, nav, registerScreen, setHints }),

@@ -28,6 +28,7 @@ const HINTS: KeyHint[] = [
   { keys: 'PgUp/PgDn', does: 'page up / down' },
   { keys: 'Home/End g/G', does: 'first / last' },
   { keys: 'r', does: 'read the enrollments again' },
+  { keys: 'f', does: 'find device', footer: true },
   { keys: 'o', does: 'orphaned records of a deleted group (groups tab)' },
   { keys: 'q', does: 'quit', footer: true },
 ];
@@ -88,6 +89,10 @@ export function EnrollmentsScreen() {
     }
     if (isChar(k, 'r')) {
       reload();
+      return true;
+    }
+    if (isChar(k, 'f') && app.backend.findDevices) {
+      app.nav.push({ screen: 'findDevices' });
       return true;
     }
     return list.handleKey(k);

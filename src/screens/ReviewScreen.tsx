@@ -40,10 +40,12 @@ export function ReviewScreen({
   info,
   actions,
   planResult,
+  resumeOf,
 }: {
   info: SelectionInfo;
   actions: Actions;
   planResult?: PlanResult;
+  resumeOf?: string;
 }) {
   const permanent = isPermanent(actions);
   const [result, setResult] = useState<PlanResult | undefined>(planResult);
@@ -114,7 +116,8 @@ export function ReviewScreen({
 
   const start = (p: Plan) => {
     setPhase({ step: 'starting' });
-    app.nav.startRun(p, result?.ok ? result.before : undefined).catch((err: unknown) => {
+    const started = resumeOf ? app.nav.resumeRun(p, resumeOf) : app.nav.startRun(p, result?.ok ? result.before : undefined);
+    started.catch((err: unknown) => {
       setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
     });
   };
@@ -158,7 +161,9 @@ export function ReviewScreen({
     prompt = { text: '', tone: 'danger', confirming: true };
   } else {
     prompt = {
-      text: 'Nothing is deleted (no permanent action). Run it? y: yes   n or Esc: go back',
+      text: resumeOf
+        ? 'Nothing is deleted (no permanent action). Finish this run? y: yes   n or Esc: go back'
+        : 'Nothing is deleted (no permanent action). Run it? y: yes   n or Esc: go back',
       tone: 'caution',
     };
   }

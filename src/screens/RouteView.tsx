@@ -1,10 +1,12 @@
 /** Which screen shows a route. */
 import { DevicesScreen } from './DevicesScreen.js';
 import { EnrollmentsScreen } from './EnrollmentsScreen.js';
+import { FindDevicesScreen } from './FindDevicesScreen.js';
 import { PermanenceScreen } from './PermanenceScreen.js';
 import { ReviewScreen } from './ReviewScreen.js';
 import type { Route } from './routes.js';
 import { RunScreen } from './RunScreen.js';
+import { RunDetailScreen, RunsScreen } from './RunsScreen.js';
 import { SummaryScreen } from './SummaryScreen.js';
 import { TargetScreen } from './TargetScreen.js';
 
@@ -19,7 +21,20 @@ export function RouteView({ route }: { route: Route }) {
     case 'permanence':
       return <PermanenceScreen info={route.info} />;
     case 'review':
-      return <ReviewScreen info={route.info} actions={route.actions} planResult={route.planResult} />;
+      return (
+        <ReviewScreen
+          info={route.info}
+          actions={route.actions}
+          planResult={route.planResult}
+          resumeOf={route.resumeOf}
+        />
+      );
+    case 'runs':
+      return <RunsScreen />;
+    case 'findDevices':
+      return <FindDevicesScreen />;
+    case 'runDetail':
+      return <RunDetailScreen listing={route.listing} />;
     case 'run':
       return <RunScreen plan={route.plan} handle={route.handle} />;
     case 'summary':

@@ -206,7 +206,9 @@ interface View {
 }
 
 export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSummary }) {
-  const attempts = useRegistrationAttempts(useApp().backend);
+  const { backend } = useApp();
+  const attempts = useRegistrationAttempts(backend);
+  const hasRuns = backend.listRuns !== undefined;
   const devices = summary.verify;
   const canTry = attempts.available && devices.length > 0;
   const failedCount = summary.results.filter((r) => r.outcome === 'failed').length;
@@ -223,10 +225,13 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
         ]
       : [{ keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true }]),
     { keys: 'Esc', does: 'start over', footer: true },
+    // q before R: on a narrow footer the way out stays visible (R is in ? help too).
     { keys: 'q', does: 'quit', footer: true },
+    ...(hasRuns ? [{ keys: 'R', does: 'runs', footer: true }] : []),
   ];
   const app = useScreen(hints, (k) => {
     if (isChar(k, 'r') && failedCount > 0) app.nav.retryRun();
+    else if (isChar(k, 'R') && hasRuns) app.nav.push({ screen: 'runs' });
     else if (canTry) return deviceKey(k);
     else {
       const s = shownScroll(getView());

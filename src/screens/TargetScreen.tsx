@@ -5,10 +5,13 @@ import { layoutColumns, formatRow } from '../terminal/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { type KeyHint, useScreen } from './context.js';
+import { isChar } from './hooks/keys.js';
 import { useListState } from './hooks/use-list-state.js';
 
 const HINTS: KeyHint[] = [
   { keys: 'Enter', does: 'continue', footer: true },
+  { keys: 'r', does: 'runs', footer: true },
+  { keys: 'f', does: 'find device', footer: true },
   { keys: '↑↓ j/k', does: 'move through the hubs' },
   { keys: 'PgUp/PgDn g/G', does: 'page, first, last hub' },
   { keys: 'q', does: 'quit', footer: true },
@@ -20,6 +23,14 @@ export function TargetScreen() {
   const app = useScreen(HINTS, (k) => {
     if (k.name === 'return') {
       app.nav.push({ screen: 'enrollments' });
+      return true;
+    }
+    if (isChar(k, 'f') && app.backend.findDevices) {
+      app.nav.push({ screen: 'findDevices' });
+      return true;
+    }
+    if ((isChar(k, 'r') || isChar(k, 'R')) && app.backend.listRuns) {
+      app.nav.push({ screen: 'runs' });
       return true;
     }
     return list.handleKey(k);
@@ -73,7 +84,7 @@ export function TargetScreen() {
         }
       />
       <Line text=" " />
-      <Line text="Press Enter to choose an enrollment." />
+      <Line text="Press Enter to choose an enrollment. r: recorded runs. f: find devices by ID." />
     </Box>
   );
 }

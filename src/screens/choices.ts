@@ -70,6 +70,9 @@ export function choicesFor(info: SelectionInfo): AnyChoice[] {
     case 'groupDevices':
       // For devices of a group the DPS action is always a disabled blocker enrollment.
       return [DEREGISTER];
+    case 'devices':
+      // Individual enrollments found are disabled or deleted; devices of groups get a blocker each.
+      return [DISENROLL, DEREGISTER];
   }
 }
 

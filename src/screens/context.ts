@@ -25,6 +25,8 @@ export interface Navigator {
   restart(): void;
   /** Execute the plan; the App owns the run so that quit and Ctrl-C can stop it safely. */
   startRun(plan: Plan, before?: KnownState): Promise<void>;
+  /** Finish a recorded run (its plan shown and confirmed on the review) through the same session. */
+  resumeRun(plan: Plan, journalPath: string): Promise<void>;
   /** Show the run screen again after "retry failed". */
   retryRun(): void;
 }

@@ -4,6 +4,7 @@ import type { Plan, PlanResult } from '../core/plan-types.js';
 import type { Actions, Selection } from '../core/selection.js';
 import { sanitize } from '../core/text.js';
 import type { EnrollmentGroupSummary, RunHandle, RunSummary } from '../services/backend.js';
+import type { RunListing } from '../services/journal/runs.js';
 
 export type DeviceSource =
   | { kind: 'enrollment'; enrollment: IndividualEnrollment }
@@ -26,7 +27,14 @@ export type Route =
   | { screen: 'enrollments' }
   | { screen: 'devices'; source: DeviceSource }
   | { screen: 'permanence'; info: SelectionInfo }
-  | { screen: 'review'; info: SelectionInfo; actions: Actions; planResult?: PlanResult }
+  /**
+   * `resumeOf`: the journal of an interrupted run whose plan this is; confirming resumes that run
+   * (its settled steps are not redone) instead of starting a new one.
+   */
+  | { screen: 'review'; info: SelectionInfo; actions: Actions; planResult?: PlanResult; resumeOf?: string }
+  | { screen: 'runs' }
+  | { screen: 'findDevices' }
+  | { screen: 'runDetail'; listing: RunListing }
   | { screen: 'run'; plan: Plan; handle: RunHandle }
   | { screen: 'summary'; plan: Plan; handle: RunHandle; summary: RunSummary };
 
@@ -50,6 +58,12 @@ export function breadcrumbParts(route: Route): string[] {
       return ['Permanence'];
     case 'review':
       return ['Review'];
+    case 'runs':
+      return ['Runs'];
+    case 'findDevices':
+      return ['Find devices'];
+    case 'runDetail':
+      return [sanitize(route.listing.runId)];
     case 'run':
       return ['Run'];
     case 'summary':

@@ -15,6 +15,10 @@ import type {
 import type { Plan, PlanResult, StepResult } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { Actions, Selection } from '../core/selection.js';
+import type { JournalContents } from './journal/reader.js';
+import type { DeviceParts } from '../core/selection.js';
+import type { SearchProgress } from './session/device-search.js';
+import type { RunListing } from './journal/runs.js';
 import type { RegistrationOutcome } from './device/register.js';
 import type { SendOutcome } from './device/send.js';
 
@@ -112,5 +116,18 @@ export interface Backend {
    * (code 'certificate') saying what is wrong; changes nothing.
    */
   readDeviceCertificate?(path: string, group: EnrollmentGroup, registrationId: string): Promise<DeviceCertificate>;
+  /**
+   * Where DPS has each device named by its ID (individual enrollment, else the group whose records hold
+   * it; the groups' records are searched with progress). Hub identities are found when planning.
+   */
+  findDevices?(ids: string[], onProgress?: (p: SearchProgress) => void): Promise<DeviceParts>;
+  /** The journaled runs, newest first (the TUI's Runs screen); absent when the backend keeps no journals. */
+  listRuns?(): Promise<RunListing[]>;
+  /** One journaled run read back (its plan, its steps' outcomes). */
+  readRun?(journalPath: string): Promise<JournalContents>;
+  /** Finishes a recorded run from its journal (steps already settled are not redone). */
+  resume?(journalPath: string, opts?: { retryFailed?: boolean }): Promise<RunHandle>;
+  /** The plan that undoes the temporary actions of a recorded run. */
+  planRestore?(journalPath: string): Promise<PlanResult>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseActions, parseSelector, printable } from '../../src/commands/args.js';
+import { parseActions, parseDeviceList, parseSelector, printable } from '../../src/commands/args.js';
 
 describe('parseSelector', () => {
   it('reads an individual enrollment', () => {
@@ -33,6 +33,16 @@ describe('parseSelector', () => {
     [{ group: 'g', device: ['d1'], deviceCertPems: [{ file: 'c.pem', pem: 'P', commonName: 'other' }] }, /CN "other" is none of/],
   ])('refuses %j', (flags, message) => {
     expect(() => parseSelector(flags as never)).toThrow(message);
+  });
+  it('takes --device-id and --devices-from as one devices selection (comments and blank lines ignored, repeats once)', () => {
+    const s = parseSelector({
+      deviceIds: ['d-1', 'd-2'],
+      devicesFrom: { file: 'list.txt', text: '# shipment 7\r\nd-3\n\n  d-1  # again\n' },
+    });
+    expect(s).toEqual({ kind: 'devices', ids: ['d-1', 'd-2', 'd-3'] });
+    expect(parseDeviceList('l.txt', 'a\n#b\nc')).toEqual(['a', 'c']);
+    expect(() => parseDeviceList('l.txt', 'ok\nbad id\n')).toThrow(/--devices-from l.txt line 2: "bad id" may only contain/);
+    expect(() => parseSelector({ deviceIds: ['d-1'], enrollment: 'e' })).toThrow(/use them without --enrollment/);
   });
   it('never echoes control characters from input', () => {
     // The one sanitizer: whole escape sequences go, not just their ESC byte.

@@ -154,6 +154,7 @@ function evidenceFor(selection: Selection, s: KnownState): DeviceEvidence[] {
     const own = !e.blocker && groupId === undefined ? { enrolledIndividually: true } : {};
     return [{ registrationId: e.registrationId, attestation: e.attestation.type, groupId, ...own }];
   }
+  if (selection.kind === 'devices') throw new Error('the generated selections name no devices by ID');
   const group = s.enrollmentGroups.find((g) => g.enrollmentGroupId === selection.groupId)!;
   const groupCertificates =
     group.attestation.type === 'x509'

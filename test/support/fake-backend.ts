@@ -287,7 +287,7 @@ export class FakeBackend implements Backend {
           [selection.registrationId],
         ),
       );
-    } else {
+    } else if (selection.kind === 'groupDevices') {
       selection.devices.forEach((d, i) => {
         steps.push(
           op(
@@ -369,6 +369,10 @@ export class FakeBackend implements Backend {
 
   private devicesOf(selection: Selection): DeviceRow[] {
     if (selection.kind === 'enrollment') return this.data.devices?.[selection.registrationId] ?? [];
+    if (selection.kind === 'devices') {
+      const wanted = new Set(selection.ids);
+      return Object.values(this.data.devices ?? {}).flat().filter((r) => wanted.has(r.record.registrationId));
+    }
     const rows = this.data.devices?.[selection.groupId] ?? [];
     if (selection.kind === 'group') return rows;
     const chosen = new Set(selection.devices.map((d) => d.registrationId));

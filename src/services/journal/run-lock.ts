@@ -13,10 +13,12 @@ import { acquireLock, type LockHolder } from '../pid-lock.js';
 import { journalError } from './records.js';
 
 /** What a run works on: a group (whole or some devices) or an individual enrollment. */
-const subjectOf = (selection: Selection): { kind: 'enrollment' | 'group'; id: string } =>
+const subjectOf = (selection: Selection): { kind: 'enrollment' | 'group' | 'devices'; id: string } =>
   selection.kind === 'enrollment'
     ? { kind: 'enrollment', id: selection.registrationId }
-    : { kind: 'group', id: selection.groupId };
+    : selection.kind === 'devices'
+      ? { kind: 'devices', id: [...selection.ids].sort().join(',') }
+      : { kind: 'group', id: selection.groupId };
 
 const fileSafe = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '_').slice(0, 60);
 
@@ -98,7 +100,13 @@ export const readHeaderLine = (journalPath: string): { dpsHost: string; selectio
     const dpsHost = header?.target?.dpsHost;
     const selection = header?.selection;
     if (header?.type !== 'header' || typeof dpsHost !== 'string' || !selection || typeof selection !== 'object') return undefined;
-    if (selection.kind === 'enrollment' ? typeof selection.registrationId !== 'string' : typeof selection.groupId !== 'string')
+    const named =
+      selection.kind === 'enrollment'
+        ? typeof selection.registrationId === 'string'
+        : selection.kind === 'devices'
+          ? Array.isArray(selection.ids)
+          : typeof selection.groupId === 'string';
+    if (!named)
       return undefined;
     return { dpsHost, selection };
   } catch {

@@ -16,6 +16,22 @@ const selection = z.discriminatedUnion('kind', [
     groupId: str,
     devices: z.array(z.looseObject({ registrationId: str, certificatePem: str.optional() })),
   }),
+  z.looseObject({
+    kind: z.literal('devices'),
+    ids: z.array(str),
+    parts: z
+      .looseObject({
+        enrollments: z.array(str),
+        groups: z.array(
+          z.looseObject({
+            groupId: str,
+            devices: z.array(z.looseObject({ registrationId: str, certificatePem: str.optional() })),
+          }),
+        ),
+        unenrolled: z.array(str),
+      })
+      .optional(),
+  }),
 ]);
 
 const actions = z.looseObject({

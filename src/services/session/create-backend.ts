@@ -12,6 +12,7 @@ import {
   priorFromPlan,
   sameTarget,
   selectedIds,
+  selectionGroupId,
   withHeldCertificates,
 } from '../../core/evidence.js';
 import { isServiceError, ServiceError } from '../../core/errors.js';
@@ -41,6 +42,7 @@ import { openJournal } from '../journal/writer.js';
 import { mapLimited } from '../concurrency.js';
 import { createReadLimiter } from '../executor/read-limiter.js';
 import { limitedDps, limitedHubs } from './reads.js';
+import { cleanIds, findDevices } from './device-search.js';
 import { hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { shortHost } from '../../core/text.js';
 import { UserError } from '../../core/errors.js';
@@ -149,7 +151,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
     expected?: Map<string, { hub: string; deviceId: string }[]>,
   ): ReenrollmentVerdict[] => {
     const analyze = createReenrollmentAnalyzer(state);
-    const groupId = selection.kind === 'enrollment' ? undefined : selection.groupId;
+    const groupId = selectionGroupId(selection);
     const hubChecks = hubIdentityChecks(ids, state, { prior, expected });
     return evidenceFor(ids, state, chainsOf(selection, held), prior, groupId).map((e) => {
       const { uncertain: _u, ...verdict } = analyze(e);
@@ -165,7 +167,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
     const present =
       selection.kind === 'enrollment'
         ? state.individualEnrollments.some((e) => e.registrationId === selection.registrationId)
-        : state.enrollmentGroups.some((g) => g.enrollmentGroupId === selection.groupId) && state.registrations.length > 0;
+        : selection.kind === 'devices'
+          ? true
+          : state.enrollmentGroups.some((g) => g.enrollmentGroupId === selection.groupId) && state.registrations.length > 0;
     if (present) return undefined;
     for (const run of await listRuns(options.env)) {
       if (run.error || run.restoreOf || !sameTarget(run.selection, selection)) continue;
@@ -193,6 +197,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const verifyRestore = (plan: Plan, prior?: KnownState) => {
     let state: Promise<KnownState> | undefined;
     const hubOf = new Map<string, { hub: string; deviceId: string }>();
+    const dpsLess = new Set(plan.selection.kind === 'devices' ? (plan.selection.parts?.unenrolled ?? []) : []);
     for (const step of plan.steps) {
       const op = step.op;
       if (op.kind !== 'enableHubDevices') continue;
@@ -205,7 +210,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
       const now = await state;
       return mapLimited(verifyAgainst(plan.selection, now, ids, prior), 8, async (v) => {
         const problems: string[] = [];
-        if (v.verdict === 'blocked') problems.push(`DPS still refuses it (${v.reason})`);
+        // A device DPS never had (found on a hub only) was refused by DPS before the run too.
+        if (v.verdict === 'blocked' && !dpsLess.has(v.registrationId)) problems.push(`DPS still refuses it (${v.reason})`);
         const h = hubOf.get(v.registrationId);
         if (h) {
           let device: HubDevice | undefined = now.hubDevices.find(
@@ -292,6 +298,21 @@ export function createBackend(options: BackendOptions): SessionBackend {
     return hubsChecked;
   };
 
+  /** Devices named by ID: where DPS has each (searching the groups' records, with progress on stderr). */
+  const resolved = async (selection: Selection): Promise<Selection> => {
+    if (selection.kind !== 'devices' || selection.parts) return selection;
+    let told = false;
+    const parts = await findDevices(dps, selection.ids, (p) => {
+      if (told || !options.onNotice || p.groups === 0) return;
+      told = true;
+      options.onNotice(
+        `Searching the registration records of ${p.groups} enrollment group(s) for ${p.remaining} device ID(s) ` +
+          'with no individual enrollment (paged reads, within the DPS operation budget)…',
+      );
+    });
+    return { ...selection, ids: cleanIds(selection.ids), parts };
+  };
+
   const backend: SessionBackend = {
     target: options.target,
 
@@ -323,9 +344,13 @@ export function createBackend(options: BackendOptions): SessionBackend {
       });
     },
 
-    async plan(chosen: Selection, actions: Actions): Promise<PlanResult> {
-      // Kept hub identities need no lookup: nothing is done on the hubs.
-      const state = await read(chosen, actions.deregister !== 'none');
+    findDevices: (ids, onProgress) => findDevices(dps, ids, onProgress),
+
+    async plan(given: Selection, actions: Actions): Promise<PlanResult> {
+      const chosen = await resolved(given);
+      // Kept hub identities need no lookup: nothing is done on the hubs (except for devices DPS does not have).
+      const lookup = actions.deregister !== 'none' || (chosen.kind === 'devices' && !!chosen.parts?.unenrolled.length);
+      const state = await read(chosen, lookup);
       const selection = withHeldCertificates(chosen, state, held);
       return planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held), now: new Date() });
     },
@@ -415,7 +440,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
       return planRestore(runId, contents.plan, [...contents.results.values()], context);
     },
 
-    async verify(selection: Selection): Promise<ReenrollmentVerdict[]> {
+    async verify(given: Selection): Promise<ReenrollmentVerdict[]> {
+      const selection = await resolved(given);
       let state = await read(selection);
       const prior = await journaledPrior(selection, state);
       // A group whose records were deleted: its devices are the ones the run's snapshot recorded.
@@ -432,6 +458,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     readDeviceCertificate: (path, group, registrationId) =>
       readDeviceCertificate(path, group, registrationId, { caCertificates: options.caCertificates, now: new Date() }),
+    listRuns: () => listRuns(options.env),
+    readRun: (journalPath) => readJournal(journalPath),
 
     close: async () => {
       await options.onClose?.();

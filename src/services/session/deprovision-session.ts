@@ -154,6 +154,8 @@ export function createSessionMachine(backend: SessionPorts) {
       planned: {
         on: {
           CONFIRM: { target: 'starting' },
+          /** The plan is a recorded run's (shown for confirmation): finish that run rather than start one. */
+          RESUME: { target: 'resuming' },
           CANCEL: { target: 'idle' },
           PLAN: { target: 'planning' },
           PLANNED: { target: 'deciding', actions: 'takeGivenResult' },

@@ -14,7 +14,7 @@ import type {
   RegistrationRecord,
 } from '../../core/model.js';
 import type { DpsReads, HubReadDirectory } from './reads.js';
-import type { Selection } from '../../core/selection.js';
+import { enrolledIds, type Selection } from '../../core/selection.js';
 import { mapLimited } from '../concurrency.js';
 import { scrubSecrets } from '../journal/index.js';
 
@@ -119,7 +119,9 @@ function selectedDeviceIds(selection: Selection, records: RegistrationRecord[], 
       ? [selection.registrationId]
       : selection.kind === 'groupDevices'
         ? selection.devices.map((d) => d.registrationId)
-        : records.map((r) => r.registrationId);
+        : selection.kind === 'devices'
+          ? selection.ids
+          : records.map((r) => r.registrationId);
   return ids.flatMap((id) => deviceIdsOf(id, recordOf.get(id), enrollmentOf.get(id)));
 }
 
@@ -128,6 +130,19 @@ export async function readRecords(dps: DpsReads, selection: Selection): Promise<
   if (selection.kind === 'enrollment') {
     const record = await dps.getRegistration(selection.registrationId);
     return record ? [record] : [];
+  }
+  if (selection.kind === 'devices') {
+    // One read per device DPS has (the group search already found them), tagged with its group.
+    const parts = selection.parts ?? { enrollments: [], groups: [], unenrolled: [] };
+    const wanted = [
+      ...parts.enrollments.map((id) => ({ id, groupId: undefined as string | undefined })),
+      ...parts.groups.flatMap((g) => g.devices.map((d) => ({ id: d.registrationId, groupId: g.groupId as string | undefined }))),
+    ];
+    const found = await mapLimited(wanted, READ_CONCURRENCY, async (w) => {
+      const r = await dps.getRegistration(w.id);
+      return r && w.groupId !== undefined ? { ...r, enrollmentGroupId: r.enrollmentGroupId ?? w.groupId } : r;
+    });
+    return found.filter((r): r is RegistrationRecord => r !== undefined);
   }
   const records = await collect(dps.listGroupRegistrations(selection.groupId));
   return records.map((r) => ({ ...r, enrollmentGroupId: r.enrollmentGroupId ?? selection.groupId }));
@@ -212,6 +227,11 @@ export async function readKnownState(
   if (selection.kind === 'enrollment') {
     const e = await dps.getEnrollment(selection.registrationId);
     individuals = e ? [e] : [];
+  } else if (selection.kind === 'devices') {
+    // The group devices' own enrollments too: a blocker written for one, or one made since the search.
+    const parts = selection.parts ?? { enrollments: [], groups: [], unenrolled: [] };
+    const found = await mapLimited(enrolledIds(parts), READ_CONCURRENCY, (id) => dps.getEnrollment(id));
+    individuals = found.filter((e): e is IndividualEnrollment => e !== undefined);
   } else if (selection.kind === 'groupDevices') {
     // The group's records are read once; a device without one is refused by the plan, so nothing more
     // is read for any of them (no read per unknown device, no hub lookup) before the refusal.

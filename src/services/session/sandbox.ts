@@ -13,6 +13,7 @@ import type { Backend } from '../backend.js';
 import { attemptWithHeldCredentials } from '../device/held-credentials.js';
 import { type EmulatorHandle, startEmulator } from '../emulator/index.js';
 import { stateFileError } from '../emulator/persistence.js';
+import { isUserError, UserError } from '../../core/errors.js';
 import type { RunLimits } from '../executor/index.js';
 import { type Env, stateDir } from '../journal/paths.js';
 import { createBackend } from './create-backend.js';
@@ -28,6 +29,20 @@ export interface SandboxOptions {
   /** Hubs on which the selected devices' IDs are not looked up. */
   skipHubLookup?: string[];
   onNotice?: (text: string) => void;
+}
+
+/**
+ * The sandbox's state is held by another process: nearly always the TUI (`iot-deprovision --sandbox`)
+ * still open in another terminal. Say what to do: quit it, or do the same from its Runs screen.
+ */
+export function sandboxInUse(statePath: string, e: UserError): UserError {
+  const pid = /\(pid (\d+)\)/.exec(e.message)?.[1];
+  return new UserError(
+    `the sandbox (state file ${statePath}) is in use by another iot-deprovision${pid ? ` (pid ${pid})` : ''}, ` +
+      'most likely the TUI open in another terminal. Quit it first (q), or resume and restore runs from its ' +
+      'Runs screen (r on the Target screen, R on the Summary). Nothing was changed.',
+    { code: 'stateLocked' },
+  );
 }
 
 export const defaultSandboxState = (env: Env = process.env): string => join(stateDir(env), 'sandbox.json');
@@ -68,6 +83,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     seed: 'demo',
     statePath,
     timeScale: options.timeScale ?? 60,
+  }).catch((e: unknown) => {
+    throw isUserError(e, 'stateLocked') ? sandboxInUse(statePath, e) : e;
   });
   try {
     const target = emulatorTarget(emulator);
