@@ -14,11 +14,19 @@ function fleet(): KnownState {
   const registrations: RegistrationRecord[] = [];
   for (let i = 0; i < DEVICES; i++) {
     const id = `meter-${String(i).padStart(6, '0')}`;
-    registrations.push({ registrationId: id, deviceId: id, assignedHub: HUBS[i % 3], status: 'assigned', enrollmentGroupId: 'fleet' });
+    registrations.push({
+      registrationId: id,
+      deviceId: id,
+      assignedHub: HUBS[i % 3],
+      status: 'assigned',
+      enrollmentGroupId: 'fleet',
+    });
   }
   return {
     individualEnrollments: [],
-    enrollmentGroups: [{ enrollmentGroupId: 'fleet', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' }],
+    enrollmentGroups: [
+      { enrollmentGroupId: 'fleet', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' },
+    ],
     registrations,
     hubDevices: [],
     hubsWithCredentials: HUBS,
@@ -29,7 +37,12 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
 export async function benchPlanner(): Promise<BenchRow[]> {
   const state = fleet();
-  const actions = { disenroll: 'disable', deregister: 'delete', deleteRegistrations: true, deleteGroup: false } as const;
+  const actions = {
+    disenroll: 'disable',
+    deregister: 'delete',
+    deleteRegistrations: true,
+    deleteGroup: false,
+  } as const;
   planDeprovision({ kind: 'group', groupId: 'fleet' }, actions, state); // warm-up
   const runs = 3;
   let total = 0;
@@ -42,10 +55,16 @@ export async function benchPlanner(): Promise<BenchRow[]> {
   }
   const t = process.hrtime.bigint();
   const analyze = createReenrollmentAnalyzer(state);
-  for (const r of state.registrations) analyze({ registrationId: r.registrationId, attestation: 'symmetricKey', groupId: 'fleet' });
+  for (const r of state.registrations)
+    analyze({ registrationId: r.registrationId, attestation: 'symmetricKey', groupId: 'fleet' });
   const analysis = ms(t);
   return [
-    { bench: 'planner', metric: `plan whole group of ${DEVICES} records (${steps} steps)`, value: total / runs, unit: 'ms' },
+    {
+      bench: 'planner',
+      metric: `plan whole group of ${DEVICES} records (${steps} steps)`,
+      value: total / runs,
+      unit: 'ms',
+    },
     { bench: 'planner', metric: `re-enrollment analysis of ${DEVICES} devices`, value: analysis, unit: 'ms' },
   ];
 }

@@ -3,12 +3,7 @@
  * Exit codes: 0 done, 1 some steps failed, 2 bad usage or input, 3 aborted/interrupted (resumable).
  */
 import { readFileSync } from 'node:fs';
-import {
-  Command,
-  CommanderError,
-  Option,
-  type OptionValues,
-} from '@commander-js/extra-typings';
+import { Command, CommanderError, Option, type OptionValues } from '@commander-js/extra-typings';
 import { parseCertificateChain } from './core/certs.js';
 import { HUB_TIER_LIST, toHubTier } from './core/hub-tier.js';
 import type { SelectorFlags } from './commands/args.js';
@@ -42,7 +37,11 @@ function addTargetOptions<A extends unknown[], O extends OptionValues, G extends
     .option('--hub <conn-string|host>', 'IoT hub (repeat per hub)', collectValues)
     .option('--endpoint <url>', 'send every service call to this emulator URL (or IOT_DEPROVISION_ENDPOINT)')
     .option('--endpoint-ca <file>', 'CA certificate (PEM) of an HTTPS --endpoint')
-    .option('--hub-tier <tier>', `hub tier for client-side rate limits: ${HUB_TIER_LIST} (default S1)`, hubTierArg)
+    .option(
+      '--hub-tier <tier>',
+      `hub tier for client-side rate limits: ${HUB_TIER_LIST} (default S1)`,
+      hubTierArg,
+    )
     .option('--hub-units <n>', 'hub units for client-side rate limits (default 1)')
     .option(
       '--skip-hub-lookup <hub>',
@@ -57,8 +56,16 @@ function addSelectorOptions<A extends unknown[], O extends OptionValues, G exten
   return cmd
     .option('--enrollment <id>', 'an individual enrollment (registration ID)')
     .option('--group <id>', 'an enrollment group')
-    .option('--device <reg-id>', 'one device of the group (repeatable): it gets a disabled blocker enrollment', collectValues)
-    .option('--device-cert <pem-file>', 'device certificate (PEM) for an X.509 blocker (repeatable)', collectValues)
+    .option(
+      '--device <reg-id>',
+      'one device of the group (repeatable): it gets a disabled blocker enrollment',
+      collectValues,
+    )
+    .option(
+      '--device-cert <pem-file>',
+      'device certificate (PEM) for an X.509 blocker (repeatable)',
+      collectValues,
+    )
     .option(
       '--orphaned-records <group-id>',
       'a deleted enrollment group: delete the registration records it left (they count against the DPS quota)',
@@ -68,7 +75,10 @@ function addSelectorOptions<A extends unknown[], O extends OptionValues, G exten
       'a device by its ID, wherever it is enrolled (repeatable): its individual enrollment, or a blocker in its group, and every hub identity',
       collectValues,
     )
-    .option('--devices-from <file>', 'device IDs, one a line (blank lines and # comments ignored), like --device-id');
+    .option(
+      '--devices-from <file>',
+      'device IDs, one a line (blank lines and # comments ignored), like --device-id',
+    );
 }
 
 function addActionOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
@@ -79,9 +89,11 @@ function addActionOptions<A extends unknown[], O extends OptionValues, G extends
     .addOption(new Option('--deregister <action>', 'hub action: disable, delete or none'))
     .option('--delete-registrations', 'whole group: delete its registration records after the hub step')
     .option('--delete-group', 'whole group: delete the enrollment group at the end')
-    .option('--include-children', 'IoT Edge gateways: deregister their child devices too (the same hub action)');
+    .option(
+      '--include-children',
+      'IoT Edge gateways: deregister their child devices too (the same hub action)',
+    );
 }
-
 
 // The headless commands load on demand (their argument parsing brings zod, ~0.1 s on a slow machine):
 // the TUI's first frame needs none of them.
@@ -139,7 +151,11 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   const withSession = async (opts: TargetFlags, fn: (backend: SessionBackend) => Promise<number>) => {
     // Loaded on demand: the SDKs and the emulator are slow to import, and `runs` or `--help` need neither.
     const { openSession } = await import('./commands/session.js');
-    const backend = await openSession(opts, { signal, env: io.env, notice: (text) => io.stderr(`${text}\n`) });
+    const backend = await openSession(opts, {
+      signal,
+      env: io.env,
+      notice: (text) => io.stderr(`${text}\n`),
+    });
     try {
       setExit(await fn(backend));
     } finally {
@@ -171,7 +187,10 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .exitOverride()
     .enablePositionalOptions()
     // Commander echoes what was typed (an unknown flag, a bad value): through the one sanitizer too.
-    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(sanitizeLines(scrubSecrets(text))) })
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: (text) => io.stderr(sanitizeLines(scrubSecrets(text))),
+    })
     .showHelpAfterError('(iot-deprovision --help for usage)');
   addTargetOptions(program).action(async (opts) => {
     // The TUI draws its first frame before the session (SDKs, emulator: about a second) is loaded.
@@ -210,7 +229,10 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     await withSession(opts, async (b) => runCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
   });
 
-  const resume = program.command('resume').description('finish an interrupted run from its journal').argument('[run-id]');
+  const resume = program
+    .command('resume')
+    .description('finish an interrupted run from its journal')
+    .argument('[run-id]');
   addTargetOptions(resume)
     .option('--retry-failed', 'also run again the steps that failed')
     .option('--json', 'JSON lines');
@@ -219,14 +241,19 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     await withRunSession(runId, opts, (b, id) => resumeCommand(b, id, opts, io));
   });
 
-  const restore = program.command('restore').description('undo the temporary (disable) actions of a run').argument('<run-id>');
+  const restore = program
+    .command('restore')
+    .description('undo the temporary (disable) actions of a run')
+    .argument('<run-id>');
   addTargetOptions(restore).option('--yes', 'confirm: execute without asking').option('--json', 'JSON lines');
   restore.action(async (runId, opts) => {
     const { restoreCommand } = await commands();
     await withRunSession(runId, opts, (b, id) => restoreCommand(b, id ?? runId, opts, io));
   });
 
-  const verify = program.command('verify').description('read back; report whether each device could re-enroll');
+  const verify = program
+    .command('verify')
+    .description('read back; report whether each device could re-enroll');
   addSelectorOptions(addTargetOptions(verify))
     .option('--json', 'print verdicts as JSON')
     .option('--attempt', 'sandbox: each device also registers for real; compare with the prediction');
@@ -301,7 +328,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const onSignal = () => {
     interrupts++;
     if (interrupts === 1) {
-      io.stderr('\nStopping after the calls in flight finish (the journal records where). Ctrl-C again to quit now.\n');
+      io.stderr(
+        '\nStopping after the calls in flight finish (the journal records where). Ctrl-C again to quit now.\n',
+      );
       controller.abort();
     } else {
       process.exit(EXIT.aborted);
@@ -323,7 +352,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const { message, code: exit } = explain(err);
     // Every message, whatever made it, passes the one sanitizer (IDs and values from services or users).
     io.stderr(`iot-deprovision: ${sanitizeLines(scrubSecrets(message))}\n`);
-    if (io.env?.IOT_DEPROVISION_DEBUG && err instanceof Error) io.stderr(`${sanitizeLines(scrubSecrets(err.stack ?? ''))}\n`);
+    if (io.env?.IOT_DEPROVISION_DEBUG && err instanceof Error)
+      io.stderr(`${sanitizeLines(scrubSecrets(err.stack ?? ''))}\n`);
     return exit;
   } finally {
     // After a first Ctrl-C the handler stays until the process ends: a second one while the last calls

@@ -3,7 +3,12 @@
  * Everything here is validation: a wrong combination is a UserError that says what to do.
  */
 import { z } from 'zod';
-import { type Actions, type DeviceChoice, ORPHANED_RECORDS_ACTIONS, type Selection } from '../core/selection.js';
+import {
+  type Actions,
+  type DeviceChoice,
+  ORPHANED_RECORDS_ACTIONS,
+  type Selection,
+} from '../core/selection.js';
 import { printable } from '../core/text.js';
 import { UserError } from '../core/errors.js';
 
@@ -30,7 +35,8 @@ export function parseDeviceList(file: string, text: string): string[] {
     checkId(`--devices-from ${printable(file)} line ${i + 1}:`, line);
     ids.push(line);
   }
-  if (ids.length === 0) throw new UserError(`--devices-from ${printable(file)}: no device ID in it (one a line)`);
+  if (ids.length === 0)
+    throw new UserError(`--devices-from ${printable(file)}: no device ID in it (one a line)`);
   return ids;
 }
 
@@ -48,7 +54,7 @@ const idSchema = z
   .string()
   .min(1, 'is empty')
   .max(128, 'is longer than 128 characters')
-  .regex(/^[A-Za-z0-9\-._:]+$/, "may only contain letters, digits and - . _ :");
+  .regex(/^[A-Za-z0-9\-._:]+$/, 'may only contain letters, digits and - . _ :');
 
 function checkId(flag: string, value: string): string {
   const r = idSchema.safeParse(value);
@@ -63,7 +69,14 @@ export function parseSelector(flags: SelectorFlags): Selection {
   const devices = flags.device ?? [];
   const certs = flags.deviceCertPems ?? [];
   if (flags.orphanedRecords !== undefined) {
-    if (flags.enrollment || flags.group || devices.length || certs.length || flags.deviceIds?.length || flags.devicesFrom) {
+    if (
+      flags.enrollment ||
+      flags.group ||
+      devices.length ||
+      certs.length ||
+      flags.deviceIds?.length ||
+      flags.devicesFrom
+    ) {
       throw new UserError(
         '--orphaned-records GROUP_ID deletes the records a deleted group left: give it alone, without --enrollment, --group, --device, --device-cert, --device-id or --devices-from',
       );
@@ -93,7 +106,9 @@ export function parseSelector(flags: SelectorFlags): Selection {
   }
   if (flags.enrollment) {
     if (devices.length || certs.length) {
-      throw new UserError('--device and --device-cert pick devices of an enrollment group: use them with --group ID');
+      throw new UserError(
+        '--device and --device-cert pick devices of an enrollment group: use them with --group ID',
+      );
     }
     return { kind: 'enrollment', registrationId: checkId('--enrollment', flags.enrollment) };
   }
@@ -109,12 +124,14 @@ export function parseSelector(flags: SelectorFlags): Selection {
     // An X.509 device's registration ID is its certificate's subject CN.
     const existing = chosen.get(c.commonName);
     if (existing?.certificatePem) {
-      throw new UserError(`--device-cert ${printable(c.file)}: a second certificate for device ${printable(c.commonName)}`);
+      throw new UserError(
+        `--device-cert ${printable(c.file)}: a second certificate for device ${printable(c.commonName)}`,
+      );
     }
     if (!existing && devices.length) {
       throw new UserError(
         `--device-cert ${printable(c.file)}: its subject CN "${printable(c.commonName)}" is none of the --device values; ` +
-          'an X.509 device\'s registration ID is its certificate\'s CN',
+          "an X.509 device's registration ID is its certificate's CN",
       );
     }
     checkId(`--device-cert ${printable(c.file)} (subject CN)`, c.commonName);
@@ -143,7 +160,9 @@ export function parseActions(flags: ActionFlags, selection: Selection): Actions 
     return ORPHANED_RECORDS_ACTIONS;
   }
   if (flags.disenroll === undefined) {
-    throw new UserError('say what to do at DPS: --disenroll disable (temporary) or --disenroll delete (permanent)');
+    throw new UserError(
+      'say what to do at DPS: --disenroll disable (temporary) or --disenroll delete (permanent)',
+    );
   }
   const disenroll = disenrollSchema.safeParse(flags.disenroll);
   if (!disenroll.success) {
@@ -163,7 +182,9 @@ export function parseActions(flags: ActionFlags, selection: Selection): Actions 
     throw new UserError(`${flag} cleans up a whole enrollment group: use it with --group ID and no --device`);
   }
   if (flags.includeChildren === true && deregister.data === 'none') {
-    throw new UserError('--include-children deregisters the children of an IoT Edge gateway: use it with --deregister disable or delete');
+    throw new UserError(
+      '--include-children deregisters the children of an IoT Edge gateway: use it with --deregister disable or delete',
+    );
   }
   return {
     disenroll: disenroll.data,

@@ -178,7 +178,9 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions, io: Comma
     if (isUserError(err)) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
-      throw new UserError(`emulator: port ${opts.port} is in use; choose another --port (or 0 for any free port)`);
+      throw new UserError(
+        `emulator: port ${opts.port} is in use; choose another --port (or 0 for any free port)`,
+      );
     }
     throw new UserError(`emulator: could not start: ${e.message}`, { exitCode: EXIT.failed });
   }

@@ -14,7 +14,8 @@ import { type Actions, type DeviceParts, devicesLabel, type Selection } from '..
 /** Where the named devices were found: "1 individual enrollment, 2 in group g1, 1 not in DPS". */
 export function devicePartsWords(p: DeviceParts): string {
   const parts: string[] = [];
-  if (p.enrollments.length) parts.push(`${p.enrollments.length} individual enrollment${p.enrollments.length === 1 ? '' : 's'}`);
+  if (p.enrollments.length)
+    parts.push(`${p.enrollments.length} individual enrollment${p.enrollments.length === 1 ? '' : 's'}`);
   for (const g of p.groups) parts.push(`${g.devices.length} in group ${g.groupId}`);
   if (p.unenrolled.length) parts.push(`${p.unenrolled.length} not in DPS`);
   return parts.join(', ');
@@ -43,20 +44,26 @@ export function formatPlan(plan: Plan): string {
     );
   }
   lines.push(`  devices: ${plan.counts.devices}`);
-  if (plan.counts.modulesDeleted) lines.push(`  module identities deleted with their device: ${plan.counts.modulesDeleted}`);
+  if (plan.counts.modulesDeleted)
+    lines.push(`  module identities deleted with their device: ${plan.counts.modulesDeleted}`);
   if (plan.hubIdentities) lines.push(...hubIdentityLines(plan));
-  else for (const [hub, n] of Object.entries(plan.counts.devicesPerHub)) lines.push(`    ${sanitize(hub)}: ${n}`);
+  else
+    for (const [hub, n] of Object.entries(plan.counts.devicesPerHub))
+      lines.push(`    ${sanitize(hub)}: ${n}`);
   for (const phase of PHASES) {
     const steps = plan.steps.filter((st) => st.phase === phase);
     if (!steps.length) continue;
     lines.push(`${phase} (${plural(steps.length, 'step')})`);
-    for (const st of steps.slice(0, STEPS_SHOWN_PER_PHASE)) lines.push(`  ${st.destructive ? '*' : ' '} ${sanitize(st.call)}`);
-    if (steps.length > STEPS_SHOWN_PER_PHASE) lines.push(`    ... ${steps.length - STEPS_SHOWN_PER_PHASE} more (--json lists all)`);
+    for (const st of steps.slice(0, STEPS_SHOWN_PER_PHASE))
+      lines.push(`  ${st.destructive ? '*' : ' '} ${sanitize(st.call)}`);
+    if (steps.length > STEPS_SHOWN_PER_PHASE)
+      lines.push(`    ... ${steps.length - STEPS_SHOWN_PER_PHASE} more (--json lists all)`);
   }
   if (plan.warnings.length) {
     lines.push('Warnings');
     for (const w of plan.warnings) {
-      const mark = w.severity === 'danger' ? '!! DANGER' : w.severity === 'caution' ? '!  caution' : '   note';
+      const mark =
+        w.severity === 'danger' ? '!! DANGER' : w.severity === 'caution' ? '!  caution' : '   note';
       lines.push(`${mark}: ${sanitize(w.message)}`);
       if (w.recommendation) lines.push(`     recommended: ${sanitize(w.recommendation)}`);
     }
@@ -67,7 +74,9 @@ export function formatPlan(plan: Plan): string {
 
 /** Per hub: identities the plan deregisters, by record and by lookup, and what the lookup cost. */
 function hubIdentityLines(plan: Plan): string[] {
-  const lines = ['  hub identities to deregister (found by registration record / by looking the device IDs up):'];
+  const lines = [
+    '  hub identities to deregister (found by registration record / by looking the device IDs up):',
+  ];
   for (const h of plan.hubIdentities ?? []) {
     const cost = h.cost ? describeLookupCost(h.cost) : undefined;
     const lookup =
@@ -106,14 +115,17 @@ export function formatProgress(p: RunProgress, now = Date.now()): string {
     return `${ph} ${done}/${c.total}${busy}${c.failed ? ` (${c.failed} failed)` : ''}${c.skipped ? ` (${c.skipped} skipped)` : ''}`;
   });
   const waitS = p.throttled ? Math.ceil((p.throttled.untilMs - now) / 1000) : 0;
-  const throttled = p.throttled && waitS > 0 ? `  [throttled by ${sanitize(p.throttled.service)}, waiting ${waitS}s]` : '';
+  const throttled =
+    p.throttled && waitS > 0 ? `  [throttled by ${sanitize(p.throttled.service)}, waiting ${waitS}s]` : '';
   return `${p.state}: ${parts.join(', ')}${throttled}`;
 }
 
 export function formatVerdicts(verdicts: ReenrollmentVerdict[]): string {
   const count = { blocked: 0, possible: 0, allowed: 0 };
   for (const v of verdicts) count[v.verdict]++;
-  const lines = [`Re-enrollment: ${count.blocked} blocked, ${count.possible} possible, ${count.allowed} allowed`];
+  const lines = [
+    `Re-enrollment: ${count.blocked} blocked, ${count.possible} possible, ${count.allowed} allowed`,
+  ];
   // Devices with the same verdict for the same reason are one line; those not blocked come first.
   const groups = new Map<string, { v: ReenrollmentVerdict; ids: string[] }>();
   for (const v of verdicts) {
@@ -124,11 +136,15 @@ export function formatVerdicts(verdicts: ReenrollmentVerdict[]): string {
   }
   const ordered = [...groups.values()].sort((a, b) => rank(a.v) - rank(b.v));
   for (const { v, ids } of ordered.slice(0, VERDICTS_SHOWN)) {
-    const who = ids.length === 1 ? sanitize(ids[0]) : `${ids.length} devices (${ids.slice(0, 3).map(sanitize).join(', ')}${ids.length > 3 ? ', ...' : ''})`;
+    const who =
+      ids.length === 1
+        ? sanitize(ids[0])
+        : `${ids.length} devices (${ids.slice(0, 3).map(sanitize).join(', ')}${ids.length > 3 ? ', ...' : ''})`;
     lines.push(`  ${v.verdict.toUpperCase().padEnd(8)} ${who}${v.path ? ` via ${sanitize(v.path)}` : ''}`);
     lines.push(`           ${sanitize(v.reason)}`);
   }
-  if (ordered.length > VERDICTS_SHOWN) lines.push(`  ... ${ordered.length - VERDICTS_SHOWN} more (--json lists all)`);
+  if (ordered.length > VERDICTS_SHOWN)
+    lines.push(`  ... ${ordered.length - VERDICTS_SHOWN} more (--json lists all)`);
   lines.push(...hubStatusLines(verdicts));
   return lines.join('\n');
 }
@@ -151,15 +167,20 @@ function hubStatusLines(verdicts: ReenrollmentVerdict[]): string[] {
     `Hub identities: ${tally.enabled} enabled, ${tally.disabled} disabled, ${tally.absent} absent` +
       `${tally.unknown ? `, ${tally.unknown} not read` : ''}`,
   ];
-  const live = (v: ReenrollmentVerdict) => (v.hubs?.some((h) => h.status === 'enabled' || h.status === 'unknown') ? 0 : 1);
+  const live = (v: ReenrollmentVerdict) =>
+    v.hubs?.some((h) => h.status === 'enabled' || h.status === 'unknown') ? 0 : 1;
   const ordered = [...checked].sort((a, b) => live(a) - live(b) || rank(a) - rank(b));
-  const width = Math.min(40, Math.max(...ordered.slice(0, VERDICTS_SHOWN).map((v) => v.registrationId.length)));
+  const width = Math.min(
+    40,
+    Math.max(...ordered.slice(0, VERDICTS_SHOWN).map((v) => v.registrationId.length)),
+  );
   for (const v of ordered.slice(0, VERDICTS_SHOWN)) {
     const dps = `${DPS_WORDS[v.verdict]}${v.path ? ` (${sanitize(v.path)})` : ''}`;
     const hubs = v.hubs?.length ? v.hubs.map(hubWords).join('  ') : 'no hub identity found';
     lines.push(`  ${sanitize(v.registrationId).padEnd(width)}  ${dps}  ${hubs}`);
   }
-  if (ordered.length > VERDICTS_SHOWN) lines.push(`  ... ${ordered.length - VERDICTS_SHOWN} more devices (--json lists all)`);
+  if (ordered.length > VERDICTS_SHOWN)
+    lines.push(`  ... ${ordered.length - VERDICTS_SHOWN} more devices (--json lists all)`);
   return lines;
 }
 
@@ -192,7 +213,12 @@ const RUNS_WIDTH = 80;
 /** The actions of a run in a few words: "DPS disable, hub disable, delete records". */
 export function actionWords(a: Actions | undefined, s: Selection): string {
   if (!a) return 'actions unknown';
-  const dps = s.kind === 'groupDevices' ? (a.disenroll === 'delete' ? 'blocker, delete own enrollment' : 'blocker') : a.disenroll;
+  const dps =
+    s.kind === 'groupDevices'
+      ? a.disenroll === 'delete'
+        ? 'blocker, delete own enrollment'
+        : 'blocker'
+      : a.disenroll;
   const parts = [`DPS ${dps}`, `hub ${a.deregister}`];
   if (a.deleteRegistrations) parts.push('delete records');
   if (a.deleteGroup) parts.push('delete group');
@@ -205,7 +231,9 @@ export function selectionWords(s: Selection): string {
   if (s.kind === 'group') return `group ${s.groupId}`;
   if (s.kind === 'devices') return devicesLabel(s.ids);
   const n = s.devices.length;
-  return n === 1 ? `device ${s.devices[0].registrationId} of group ${s.groupId}` : `${n} devices of group ${s.groupId}`;
+  return n === 1
+    ? `device ${s.devices[0].registrationId} of group ${s.groupId}`
+    : `${n} devices of group ${s.groupId}`;
 }
 
 /** Every run in a few lines that fit 80 columns: state, what it acted on and how, where, restores. */
@@ -216,7 +244,9 @@ export function formatRuns(runs: RunListing[]): string {
   for (const r of runs) {
     const state = r.restoreOf ? `${r.state} (restore)` : r.state;
     lines.push(
-      toWidth(`${r.runId.padEnd(23)} ${state.padEnd(28)} ${String(r.counts.steps).padStart(5)} ${String(r.counts.failed).padStart(7)}`),
+      toWidth(
+        `${r.runId.padEnd(23)} ${state.padEnd(28)} ${String(r.counts.steps).padStart(5)} ${String(r.counts.failed).padStart(7)}`,
+      ),
     );
     if (r.error) {
       lines.push(toWidth(`  unreadable: ${sanitize(r.error)}`));

@@ -18,7 +18,14 @@ import type { SessionBackend } from '../services/session/create-backend.js';
 import { DeprovisionSession, type SessionEvent } from '../services/session/deprovision-session.js';
 import { type ActionFlags, parseActions, parseSelector, type SelectorFlags } from './args.js';
 import type { RunProgress } from '../core/run-events.js';
-import { formatPlan, formatProgress, formatRefusal, formatRuns, formatSummary, formatVerdicts } from './format.js';
+import {
+  formatPlan,
+  formatProgress,
+  formatRefusal,
+  formatRuns,
+  formatSummary,
+  formatVerdicts,
+} from './format.js';
 import { EXIT } from './exit-codes.js';
 import { UserError } from '../core/errors.js';
 import { safeJson, sanitize } from '../core/text.js';
@@ -66,7 +73,12 @@ export async function planCommand(
 ): Promise<number> {
   const selection = parseSelector(flags);
   const actions = parseActions(flags, selection);
-  const plan = await planThrough(new DeprovisionSession(backend), { type: 'PLAN', selection, actions }, io, flags.json);
+  const plan = await planThrough(
+    new DeprovisionSession(backend),
+    { type: 'PLAN', selection, actions },
+    io,
+    flags.json,
+  );
   if (typeof plan === 'number') return plan;
   io.stdout(flags.json ? `${safeJson(plan)}\n` : `${formatPlan(plan)}\n`);
   return EXIT.done;
@@ -86,7 +98,10 @@ export function printProgress(handle: RunHandle, io: Io, json: boolean | undefin
     if (line === lastLine || now - lastAt < 500) return;
     lastLine = line;
     lastAt = now;
-    if (json) io.stdout(`${safeJson({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`);
+    if (json)
+      io.stdout(
+        `${safeJson({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`,
+      );
     else io.stderr(`${line}\n`);
   };
   const unsubscribe = handle.subscribe(show);
@@ -120,7 +135,12 @@ async function followRun(session: DeprovisionSession, io: Io, json: boolean | un
 }
 
 /** Confirms the session's plan and follows the run. */
-async function executePlan(session: DeprovisionSession, plan: Plan, io: Io, json: boolean | undefined): Promise<number> {
+async function executePlan(
+  session: DeprovisionSession,
+  plan: Plan,
+  io: Io,
+  json: boolean | undefined,
+): Promise<number> {
   if (!json) io.stderr(`${formatPlan(plan)}\n`);
   session.send({ type: 'CONFIRM' });
   const code = await followRun(session, io, json);
@@ -156,7 +176,10 @@ const targetWords = (t: { dpsHost: string; sandbox?: boolean }): string =>
   `DPS ${sanitize(t.dpsHost)}${t.sandbox ? ' (sandbox)' : ''}`;
 
 /** Whether a recorded run was made against the target these credentials reach. */
-export function compareTarget(recorded: JournalTarget | undefined, given: TargetInfo): 'same' | 'unknown' | 'different' {
+export function compareTarget(
+  recorded: JournalTarget | undefined,
+  given: TargetInfo,
+): 'same' | 'unknown' | 'different' {
   if (!recorded) return 'unknown';
   if (!sameHost(recorded.dpsHost, given.dpsHost)) return 'different';
   if (recorded.sandbox !== undefined && recorded.sandbox !== (given.kind === 'sandbox')) return 'different';
@@ -167,14 +190,20 @@ export function compareTarget(recorded: JournalTarget | undefined, given: Target
  * The journal of a recorded run that `verb` (resume, restore) may act on with these credentials: a run
  * recorded against another target is refused before any service call, naming both targets.
  */
-async function journalOf(backend: SessionBackend, runId: string | undefined, verb: 'resume' | 'restore', io: Io): Promise<string> {
+async function journalOf(
+  backend: SessionBackend,
+  runId: string | undefined,
+  verb: 'resume' | 'restore',
+  io: Io,
+): Promise<string> {
   const given = backend.target;
   if (runId === undefined) {
     const { run, elsewhere } = await latestUnfinishedRun(io.env, given.dpsHost);
     const mine = run && compareTarget(run.target, given) === 'same' ? run : undefined;
     if (mine) return mine.path;
     const others = [...(run ? [run] : []), ...elsewhere];
-    if (others.length === 0) throw new UserError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
+    if (others.length === 0)
+      throw new UserError('no interrupted or aborted run to resume (see `iot-deprovision runs`)');
     const named = others
       .slice(0, 3)
       .map((r) => `${r.runId} (${r.target ? targetWords(r.target) : 'target unknown'})`)
@@ -235,7 +264,11 @@ export async function restoreCommand(
     throw new UserError('restore changes the services: review the plan above, then add --yes');
   }
   if (!plan.steps.some((s) => s.destructive)) {
-    io.stdout(flags.json ? `${safeJson({ event: 'nothing-to-restore', plan })}\n` : `${formatPlan(plan)}\nNothing to restore.\n`);
+    io.stdout(
+      flags.json
+        ? `${safeJson({ event: 'nothing-to-restore', plan })}\n`
+        : `${formatPlan(plan)}\nNothing to restore.\n`,
+    );
     return EXIT.done;
   }
   return executePlan(session, plan, io, flags.json);

@@ -6,7 +6,13 @@ import { createBackend, type SessionBackend } from '../services/session/create-b
 import { startSandbox } from '../services/session/sandbox.js';
 import { printable } from '../core/text.js';
 import { isUserError, UserError } from '../core/errors.js';
-import { findRun, type JournalTarget, latestUnfinishedRun, readJournal, targetOf } from '../services/journal/index.js';
+import {
+  findRun,
+  type JournalTarget,
+  latestUnfinishedRun,
+  readJournal,
+  targetOf,
+} from '../services/journal/index.js';
 import { sanitize } from '../core/text.js';
 
 export interface TargetFlags {
@@ -39,7 +45,8 @@ function limitsOf(flags: TargetFlags): Partial<RunLimits> {
       throw new UserError(`--hub-tier "${printable(flags.hubTier)}": expected S1, S2, S3, B1, B2, B3 or F1`);
     }
     const units = Number(flags.hubUnits ?? '1');
-    if (!Number.isInteger(units) || units < 1) throw new UserError(`--hub-units "${printable(flags.hubUnits)}": expected a whole number >= 1`);
+    if (!Number.isInteger(units) || units < 1)
+      throw new UserError(`--hub-units "${printable(flags.hubUnits)}": expected a whole number >= 1`);
     limits.defaultHub = { tier: tier as RunLimits['defaultHub']['tier'], units };
   }
   return limits;
@@ -97,7 +104,10 @@ export async function openSession(
 }
 
 /** True when some target is configured (flags, environment or config file): the TUI then skips the sandbox. */
-export function hasConfiguredTarget(flags: TargetFlags, env: Record<string, string | undefined> = process.env): boolean {
+export function hasConfiguredTarget(
+  flags: TargetFlags,
+  env: Record<string, string | undefined> = process.env,
+): boolean {
   if (flags.dps || flags.endpoint) return true;
   try {
     resolveTarget({ env, hubs: flags.hub });
@@ -142,8 +152,10 @@ export async function openRunSession(
     }
   }
   if (!recorded) return { backend: await openSession(flags, options), runId: chosen };
-  if (recorded.sandbox) return { backend: await openSession({ ...flags, sandbox: true }, options, recorded), runId: chosen };
-  if (flags.state) throw new UserError('--state keeps the sandbox between runs: this run was not made on the sandbox');
+  if (recorded.sandbox)
+    return { backend: await openSession({ ...flags, sandbox: true }, options, recorded), runId: chosen };
+  if (flags.state)
+    throw new UserError('--state keeps the sandbox between runs: this run was not made on the sandbox');
   return { backend: await openSession(flags, options, recorded), runId: chosen };
 }
 

@@ -34,7 +34,8 @@ export function groupAuthorities(
   const certificates = [...group.attestation.signingCertificates, ...resolved];
   const canTell =
     certificates.length > 0 &&
-    certificates.length >= group.attestation.signingCertificates.length + group.attestation.caReferences.length;
+    certificates.length >=
+      group.attestation.signingCertificates.length + group.attestation.caReferences.length;
   return { certificates, canTell };
 }
 
@@ -60,7 +61,7 @@ export function checkDeviceCertificate(
   if (leaf.isCA) {
     throw certificateError(
       `the first certificate (${leaf.subjectName}) is a CA certificate, not a device certificate: ` +
-        'give the device\'s own certificate first (leaf first, then its intermediates)',
+        "give the device's own certificate first (leaf first, then its intermediates)",
     );
   }
   if (leaf.commonName !== registrationId) {

@@ -26,7 +26,6 @@ export function hubStepsOf(plan: Plan | undefined): Map<string, { hub: string; d
   return out;
 }
 
-
 /**
  * Evidence for the re-enrollment analysis, from what was read now, what was read before the run
  * (`prior`: what a deletion took away — how the device attests, its group's certificates, its
@@ -53,8 +52,12 @@ export function evidenceFor(
     const group = groupId ? (now.groups.get(groupId) ?? before.groups.get(groupId)) : undefined;
     const individual = now.individuals.get(registrationId) ?? before.individuals.get(registrationId);
     // A blocker the run wrote says nothing about how the device itself attests.
-    const attestation = group?.attestation.type ?? (individual?.blocker ? undefined : individual?.attestation.type);
-    const leaf = individual?.attestation.type === 'x509' && !individual.blocker ? individual.attestation.clientCertificates[0] : undefined;
+    const attestation =
+      group?.attestation.type ?? (individual?.blocker ? undefined : individual?.attestation.type);
+    const leaf =
+      individual?.attestation.type === 'x509' && !individual.blocker
+        ? individual.attestation.clientCertificates[0]
+        : undefined;
     const chain = certificates[registrationId];
     return {
       registrationId,
@@ -63,11 +66,12 @@ export function evidenceFor(
       ...(chain ? { chain } : {}),
       ...(leaf ? { leafCertificate: leaf } : {}),
       ...(individual && !individual.blocker && !groupId ? { enrolledIndividually: true } : {}),
-      ...(group?.attestation.type === 'x509' ? { groupCertificates: group.attestation.signingCertificates } : {}),
+      ...(group?.attestation.type === 'x509'
+        ? { groupCertificates: group.attestation.signingCertificates }
+        : {}),
     };
   });
 }
-
 
 /** Without the pre-run read (a resumed run, a later verify), the journaled plan still tells what was there. */
 export function priorFromPlan(plan: Plan): KnownState {
@@ -78,7 +82,6 @@ export function priorFromPlan(plan: Plan): KnownState {
     hubDevices: [],
   };
 }
-
 
 /** The selected enrollment or group, and the selected devices' own enrollments, as read before the run. */
 export function priorOf(selection: Selection, state: KnownState): NonNullable<Plan['prior']> {
@@ -104,11 +107,14 @@ export function priorOf(selection: Selection, state: KnownState): NonNullable<Pl
   };
 }
 
-
 export const sameTarget = (a: Selection, b: Selection): boolean => {
   if (a.kind === 'enrollment') return b.kind === 'enrollment' && a.registrationId === b.registrationId;
   if (a.kind === 'devices' || b.kind === 'devices') {
-    return a.kind === 'devices' && b.kind === 'devices' && [...a.ids].sort().join('\n') === [...b.ids].sort().join('\n');
+    return (
+      a.kind === 'devices' &&
+      b.kind === 'devices' &&
+      [...a.ids].sort().join('\n') === [...b.ids].sort().join('\n')
+    );
   }
   return b.kind !== 'enrollment' && a.groupId === b.groupId;
 };
@@ -119,7 +125,6 @@ const NO_PARTS: DeviceParts = { enrollments: [], groups: [], unenrolled: [] };
 export const selectionGroupId = (s: Selection): string | undefined =>
   s.kind === 'group' || s.kind === 'groupDevices' ? s.groupId : undefined;
 
-
 export function selectedIds(selection: Selection, state: KnownState): string[] {
   if (selection.kind === 'enrollment') return [selection.registrationId];
   if (selection.kind === 'groupDevices') return selection.devices.map((d) => d.registrationId);
@@ -127,8 +132,10 @@ export function selectedIds(selection: Selection, state: KnownState): string[] {
   return state.registrations.map((r) => r.registrationId);
 }
 
-
-export function chainsOf(selection: Selection, held: Record<string, ParsedCertificate[]>): Record<string, ParsedCertificate[]> {
+export function chainsOf(
+  selection: Selection,
+  held: Record<string, ParsedCertificate[]>,
+): Record<string, ParsedCertificate[]> {
   const devices =
     selection.kind === 'groupDevices'
       ? selection.devices
@@ -137,10 +144,10 @@ export function chainsOf(selection: Selection, held: Record<string, ParsedCertif
         : [];
   if (devices.length === 0) return held;
   const chains = { ...held };
-  for (const d of devices) if (d.certificatePem) chains[d.registrationId] = parseCertificateChain(d.certificatePem);
+  for (const d of devices)
+    if (d.certificatePem) chains[d.registrationId] = parseCertificateChain(d.certificatePem);
   return chains;
 }
-
 
 /**
  * Devices of an X.509 group whose certificate the tool holds (the sandbox's demo devices) get an X.509
@@ -169,7 +176,6 @@ export function withHeldCertificates(
   });
   return { ...selection, devices };
 }
-
 
 /** Device IDs of devices known only from before the run (their records deleted since), to look up. */
 export function priorDeviceIds(

@@ -26,11 +26,20 @@ export interface HubPathDecision {
   jobsSeconds: number;
 }
 
-export const estimateCallsSeconds = (devices: number, action: 'disable' | 'delete', tier: HubTierName, units: number): number =>
+export const estimateCallsSeconds = (
+  devices: number,
+  action: 'disable' | 'delete',
+  tier: HubTierName,
+  units: number,
+): number =>
   // A status change reads and writes each identity; a delete is one operation.
   (devices * (action === 'delete' ? 1 : 2) * 60) / (IDENTITY_PER_MINUTE[tier] * Math.max(1, units));
 
-export const estimateJobsSeconds = (devices: number, action: 'disable' | 'delete', model: JobModel = DEFAULT_JOB_MODEL): number => {
+export const estimateJobsSeconds = (
+  devices: number,
+  action: 'disable' | 'delete',
+  model: JobModel = DEFAULT_JOB_MODEL,
+): number => {
   // Disable: an export of the hub's devices, then an import of the selected ones; delete: the import only.
   const jobs = action === 'delete' ? 1 : 2;
   return jobs * model.overheadSeconds + (devices * jobs * 60) / model.devicesPerMinute;
@@ -50,9 +59,14 @@ export const chooseHubPath = (input: {
   const base = { callsSeconds, jobsSeconds };
   if (input.choice === 'calls') return { path: 'calls', reason: '--hub-path calls', ...base };
   if (input.choice === 'jobs') return { path: 'jobs', reason: '--hub-path jobs', ...base };
-  if (!input.storageConfigured) return { path: 'calls', reason: 'no job storage configured (--job-storage)', ...base };
+  if (!input.storageConfigured)
+    return { path: 'calls', reason: 'no job storage configured (--job-storage)', ...base };
   if (callsSeconds > jobsSeconds) {
-    return { path: 'jobs', reason: `calls would take longer than jobs on ${input.tier} x${input.units}`, ...base };
+    return {
+      path: 'jobs',
+      reason: `calls would take longer than jobs on ${input.tier} x${input.units}`,
+      ...base,
+    };
   }
   return { path: 'calls', reason: `jobs would not be faster for ${input.devices} device(s)`, ...base };
 };

@@ -32,7 +32,6 @@ export const refuse = (code: PlanRefusal['code'], message: string, advice?: Plan
   throw new Refusal({ code, message, ...(advice ? { advice } : {}) });
 };
 
-
 /** A few IDs for a message; the full list is in the warning's registrationIds. */
 export function sampleIds(ids: string[], max = 3): string {
   const shown = ids.slice(0, max).join(', ');
@@ -88,7 +87,11 @@ export class PlanBuilder {
           `The hub identities of ${plural(devices.length, 'device')} are kept: ` +
           'a device that is connected now stays connected and keeps sending data. ' +
           'Disabling at DPS only stops it provisioning again.',
-        ...advise('Choose ', { choose: { deregister: 'disable' } }, ' (reversible) to cut the device off its hub.'),
+        ...advise(
+          'Choose ',
+          { choose: { deregister: 'disable' } },
+          ' (reversible) to cut the device off its hub.',
+        ),
         registrationIds: devices.map((d) => d.registrationId),
       });
       return;
@@ -148,7 +151,13 @@ export class PlanBuilder {
         byRecord,
         byLookup: foundByLookup.length,
         foundByLookup,
-        lookup: searched.has(key) ? 'searched' : skipped.has(key) ? (skipped.get(key)?.why === 'asked' ? 'skipped' : 'failed') : 'none',
+        lookup: searched.has(key)
+          ? 'searched'
+          : skipped.has(key)
+            ? skipped.get(key)?.why === 'asked'
+              ? 'skipped'
+              : 'failed'
+            : 'none',
         ...(cost ? { cost } : {}),
       });
       if (deviceIds.length === 0) continue;
@@ -213,7 +222,8 @@ export class PlanBuilder {
           (looked > 0
             ? ` and no identity on the ${plural(looked, 'hub')} looked up: there is no hub identity to deregister.`
             : ': there is no hub identity to deregister for them.'),
-        recommendation: 'If such a device was assigned by hand to a hub the tool has no credentials for, deregister it on that hub yourself.',
+        recommendation:
+          'If such a device was assigned by hand to a hub the tool has no credentials for, deregister it on that hub yourself.',
         registrationIds: notAssigned,
       });
     }

@@ -18,7 +18,10 @@ export function planDevices(
 ): Draft {
   const parts =
     selection.parts ??
-    refuse('invalid-selection', 'The devices were not looked up in DPS before planning: nothing can be planned.');
+    refuse(
+      'invalid-selection',
+      'The devices were not looked up in DPS before planning: nothing can be planned.',
+    );
   if (selection.ids.length === 0) refuse('no-devices', 'No device ID was given: name at least one device.');
   const builder = new PlanBuilder();
   const draft: Draft = { builder, snapshot: [], evidence: [] };
@@ -30,7 +33,14 @@ export function planDevices(
     take(planEnrollment({ kind: 'enrollment', registrationId }, actions, ctx, builder));
   }
   for (const g of parts.groups) {
-    take(planGroupDevices({ kind: 'groupDevices', groupId: g.groupId, devices: g.devices }, actions, ctx, builder));
+    take(
+      planGroupDevices(
+        { kind: 'groupDevices', groupId: g.groupId, devices: g.devices },
+        actions,
+        ctx,
+        builder,
+      ),
+    );
   }
   const hubOnly = parts.unenrolled.map((id) => ctx.hubTargetOf(id)).filter((t) => t.hubs.length > 0);
   const nowhere = parts.unenrolled.filter((id) => !hubOnly.some((t) => t.registrationId === id));

@@ -34,8 +34,11 @@ export function planEnrollment(
         'delete-blocker',
         `${path} is a blocker: a disabled individual enrollment that keeps device ${id} out of ${group}. ` +
           `Deleting it lets the device re-enroll through ${group}, so this tool never deletes a blocker.`,
-        advise('Keep it (', { choose: { disenroll: 'disable' } }, ' leaves it as it is) and deregister the device on its hub.')
-          .advice,
+        advise(
+          'Keep it (',
+          { choose: { disenroll: 'disable' } },
+          ' leaves it as it is) and deregister the device on its hub.',
+        ).advice,
       );
     }
   }
@@ -75,7 +78,9 @@ export function planEnrollment(
         leafCertificate: attestation.type === 'x509' ? attestation.clientCertificates[0] : undefined,
         groupId: record?.enrollmentGroupId ?? enrollment.blocker?.groupId,
         // Once deleted, what it was enrolled with is known (as verify knows it from the journal).
-        ...(!enrollment.blocker && record?.enrollmentGroupId === undefined ? { enrolledIndividually: true } : {}),
+        ...(!enrollment.blocker && record?.enrollmentGroupId === undefined
+          ? { enrolledIndividually: true }
+          : {}),
       },
     ],
   };
@@ -169,7 +174,11 @@ export function planGroup(
         message:
           `Deleting the group keeps its ${plural(records.length, 'registration record')}: ` +
           'orphaned records still count against the DPS registration quota.',
-        ...advise({ cli: 'Add ', tui: 'Choose ' }, { choose: { deleteRegistrations: true } }, ' to delete them first.'),
+        ...advise(
+          { cli: 'Add ', tui: 'Choose ' },
+          { choose: { deleteRegistrations: true } },
+          ' to delete them first.',
+        ),
         registrationIds: [],
         path,
       });

@@ -1,7 +1,13 @@
 /** A plan: ordered phases of steps, each one exact service operation, plus warnings. */
 import type { AdvicePart } from './advice.js';
 import type { Actions, Selection } from './selection.js';
-import type { EnrollmentGroup, HubLookupCost, IndividualEnrollment, KnownState, RegistrationRecord } from './model.js';
+import type {
+  EnrollmentGroup,
+  HubLookupCost,
+  IndividualEnrollment,
+  KnownState,
+  RegistrationRecord,
+} from './model.js';
 
 export const PHASES = ['snapshot', 'disenroll', 'deregister', 'cleanup', 'verify'] as const;
 export type Phase = (typeof PHASES)[number];

@@ -95,14 +95,24 @@ export interface HubPort {
    */
   findDevices(deviceIds: string[]): Promise<HubDevice[]>;
   /** An Edge gateway's children (devices whose parentScopes name its scope) and its module IDs. */
-  findEdgeDependents?(gateway: { deviceId: string; deviceScope: string }): Promise<{ children: string[]; modules: string[] }>;
+  findEdgeDependents?(gateway: {
+    deviceId: string;
+    deviceScope: string;
+  }): Promise<{ children: string[]; modules: string[] }>;
   /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */
   deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]>;
   /** The hub's import/export jobs (absent: this hub can only be called device by device). */
   readonly jobs?: HubJobsPort;
 }
 
-export type HubJobStatus = 'enqueued' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'unknown';
+export type HubJobStatus =
+  | 'enqueued'
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'unknown';
 
 /** An import/export job as the hub answers it (never its container URLs: they carry SASes). */
 export interface HubJobInfo {

@@ -14,13 +14,7 @@
 import type { EnrollmentGroup, HubDevice, IndividualEnrollment, RegistrationRecord } from './model.js';
 import { PlanBuilder, sampleIds } from './plan-builder.js';
 import { plural } from './text.js';
-import {
-  HUB_BULK_MAX,
-  type Plan,
-  type PlanResult,
-  type PlanStep,
-  type StepResult,
-} from './plan-types.js';
+import { HUB_BULK_MAX, type Plan, type PlanResult, type PlanStep, type StepResult } from './plan-types.js';
 
 /** A status change on a hub this long after the run's outcome was journaled counts as a change since. */
 export const CLOCK_TOLERANCE_MS = 10_000;
@@ -109,7 +103,10 @@ function changesOf(plan: Plan, results: StepResult[]): Changes {
   const deletedGroups = new Set<string>();
   for (const step of plan.steps) {
     const result = resultOf.get(step.id);
-    if (step.op.kind === 'deleteGroup' && (result?.outcome === 'succeeded' || result?.outcome === 'alreadyDone')) {
+    if (
+      step.op.kind === 'deleteGroup' &&
+      (result?.outcome === 'succeeded' || result?.outcome === 'alreadyDone')
+    ) {
       deletedGroups.add(step.op.groupId);
     }
   }
@@ -123,10 +120,14 @@ function changesOf(plan: Plan, results: StepResult[]): Changes {
       case 'disableEnrollment':
         if (succeeded) c.enrollments.push({ registrationId: op.registrationId, stepId: step.id, ...etag });
         else if (result.outcome === 'alreadyDone')
-          c.wasDisabled.push({ what: `enrollments/${op.registrationId}`, registrationIds: [op.registrationId] });
+          c.wasDisabled.push({
+            what: `enrollments/${op.registrationId}`,
+            registrationIds: [op.registrationId],
+          });
         break;
       case 'disableGroup':
-        if (succeeded && !deletedGroups.has(op.groupId)) c.groups.push({ groupId: op.groupId, stepId: step.id, ...etag });
+        if (succeeded && !deletedGroups.has(op.groupId))
+          c.groups.push({ groupId: op.groupId, stepId: step.id, ...etag });
         else if (result.outcome === 'alreadyDone')
           c.wasDisabled.push({ what: `enrollmentGroups/${op.groupId}`, registrationIds: [] });
         break;
@@ -161,14 +162,18 @@ function changesOf(plan: Plan, results: StepResult[]): Changes {
         break;
       }
       case 'deleteEnrollment':
-        if (succeeded) c.deleted.push({ what: `enrollments/${op.registrationId}`, registrationIds: [op.registrationId] });
+        if (succeeded)
+          c.deleted.push({ what: `enrollments/${op.registrationId}`, registrationIds: [op.registrationId] });
         break;
       case 'deleteGroup':
         if (succeeded) c.deleted.push({ what: `enrollmentGroups/${op.groupId}`, registrationIds: [] });
         break;
       case 'deleteRegistration':
         if (succeeded)
-          c.deleted.push({ what: `registrations/${op.registrationId}`, registrationIds: [op.registrationId] });
+          c.deleted.push({
+            what: `registrations/${op.registrationId}`,
+            registrationIds: [op.registrationId],
+          });
         break;
       case 'createBlocker':
         if (succeeded || result.outcome === 'alreadyDone') {
@@ -192,7 +197,9 @@ function changesOf(plan: Plan, results: StepResult[]): Changes {
 export function restoreReads(plan: Plan, results: StepResult[]): RestoreReads {
   const c = changesOf(plan, results);
   return {
-    enrollments: [...new Set([...c.enrollments.map((e) => e.registrationId), ...c.blockers.map((b) => b.registrationId)])],
+    enrollments: [
+      ...new Set([...c.enrollments.map((e) => e.registrationId), ...c.blockers.map((b) => b.registrationId)]),
+    ],
     groups: c.groups.map((g) => g.groupId),
     hubDevices: c.hubs.map(({ hub, deviceId }) => ({ hub, deviceId })),
   };
@@ -202,7 +209,11 @@ export function restoreReads(plan: Plan, results: StepResult[]): RestoreReads {
  * The targets a run acted on (with an outcome, or an intent whose outcome is unknown), as target keys:
  * a later run's journal tells the restore of an earlier run what it must leave alone.
  */
-export function targetsActedOn(plan: Plan, results: ReadonlyMap<string, StepResult>, unknownSteps: readonly string[]): Set<string> {
+export function targetsActedOn(
+  plan: Plan,
+  results: ReadonlyMap<string, StepResult>,
+  unknownSteps: readonly string[],
+): Set<string> {
   const unknown = new Set(unknownSteps);
   const keys = new Set<string>();
   for (const step of plan.steps) {
@@ -240,7 +251,9 @@ export function targetsActedOn(plan: Plan, results: ReadonlyMap<string, StepResu
 }
 
 const runsWords = (runs: string[]): string =>
-  runs.length === 1 ? `run ${runs[0]}` : `runs ${runs.slice(0, 2).join(', ')}${runs.length > 2 ? ', ...' : ''}`;
+  runs.length === 1
+    ? `run ${runs[0]}`
+    : `runs ${runs.slice(0, 2).join(', ')}${runs.length > 2 ? ', ...' : ''}`;
 
 /** Why a target is left as it is, or undefined when it is still as the run left it. */
 function changedSince(
@@ -270,7 +283,12 @@ function changedSince(
 const lookup = <T>(map: ReadonlyMap<string, T | null> | undefined, key: string) =>
   map?.has(key) ? { read: true, value: map.get(key) ?? undefined } : { read: false, value: undefined };
 
-export function planRestore(runId: string, plan: Plan, results: StepResult[], ctx: RestoreContext = {}): PlanResult {
+export function planRestore(
+  runId: string,
+  plan: Plan,
+  results: StepResult[],
+  ctx: RestoreContext = {},
+): PlanResult {
   const c = changesOf(plan, results);
   const left: { what: string; reason: string; registrationIds: string[] }[] = [];
   /** Per device: false once some change of the run to it is left as it is (it is then not verified). */
@@ -288,13 +306,22 @@ export function planRestore(runId: string, plan: Plan, results: StepResult[], ct
       runId,
       key,
       ctx,
-      { read: now.read, present: now.value !== undefined, status: now.value?.status, statusUpdatedTime: now.value?.statusUpdatedTime },
+      {
+        read: now.read,
+        present: now.value !== undefined,
+        status: now.value?.status,
+        statusUpdatedTime: now.value?.statusUpdatedTime,
+      },
       { status: 'disabled', at: ctx.outcomeAt?.get(h.stepId) },
     );
     // An Edge gateway's child has no DPS selection of its own here: re-enabled, not verified at DPS.
     if (!h.edgeChild) mark(h.registrationId, reason === undefined);
     if (reason) {
-      left.push({ what: `hub device ${h.deviceId} on ${h.hub}`, reason, registrationIds: [h.registrationId] });
+      left.push({
+        what: `hub device ${h.deviceId} on ${h.hub}`,
+        reason,
+        registrationIds: [h.registrationId],
+      });
       continue;
     }
     const entry = hubs.get(h.hub.toLowerCase()) ?? { hub: h.hub, deviceIds: [], registrationIds: [] };
@@ -323,7 +350,12 @@ export function planRestore(runId: string, plan: Plan, results: StepResult[], ct
       runId,
       key,
       ctx,
-      { read: now.read, present: now.value !== undefined, status: now.value?.provisioningStatus, etag: now.value?.etag },
+      {
+        read: now.read,
+        present: now.value !== undefined,
+        status: now.value?.provisioningStatus,
+        etag: now.value?.etag,
+      },
       { status: 'disabled', etag: e.etag },
     );
     mark(e.registrationId, reason === undefined);
@@ -347,10 +379,17 @@ export function planRestore(runId: string, plan: Plan, results: StepResult[], ct
       runId,
       key,
       ctx,
-      { read: now.read, present: now.value !== undefined, status: now.value?.provisioningStatus, etag: now.value?.etag },
+      {
+        read: now.read,
+        present: now.value !== undefined,
+        status: now.value?.provisioningStatus,
+        etag: now.value?.etag,
+      },
       { status: 'disabled', etag: g.etag },
     );
-    const devices = plan.snapshot.filter((s: RegistrationRecord) => s.enrollmentGroupId === g.groupId).map((r) => r.registrationId);
+    const devices = plan.snapshot
+      .filter((s: RegistrationRecord) => s.enrollmentGroupId === g.groupId)
+      .map((r) => r.registrationId);
     for (const id of devices) mark(id, reason === undefined);
     if (reason) {
       left.push({ what: `enrollmentGroups/${g.groupId}`, reason, registrationIds: devices });
@@ -377,16 +416,26 @@ export function planRestore(runId: string, plan: Plan, results: StepResult[], ct
       runId,
       key,
       ctx,
-      { read: now.read, present: current !== undefined, status: current?.provisioningStatus, etag: current?.etag },
+      {
+        read: now.read,
+        present: current !== undefined,
+        status: current?.provisioningStatus,
+        etag: current?.etag,
+      },
       { status: 'disabled', etag: b.etag },
     );
-    if (!reason && current && !current.blocker) reason = `it is no longer a blocker: it changed since run ${runId}`;
+    if (!reason && current && !current.blocker)
+      reason = `it is no longer a blocker: it changed since run ${runId}`;
     if (!reason && current?.blocker?.runId && current.blocker.runId !== runId) {
       reason = `it is the blocker of run ${current.blocker.runId}, not of run ${runId}`;
     }
     if (reason && now.read && current === undefined && !ctx.laterRuns?.get(key)?.length) {
       // Gone already: nothing to undo, and the device is as it was before the run.
-      left.push({ what: `blocker ${b.registrationId}`, reason: `it is already deleted`, registrationIds: [b.registrationId] });
+      left.push({
+        what: `blocker ${b.registrationId}`,
+        reason: `it is already deleted`,
+        registrationIds: [b.registrationId],
+      });
       continue;
     }
     mark(b.registrationId, reason === undefined);
@@ -397,7 +446,13 @@ export function planRestore(runId: string, plan: Plan, results: StepResult[], ct
     const etag = b.etag ?? current?.etag;
     builder.add(
       'cleanup',
-      { kind: 'deleteBlocker', registrationId: b.registrationId, groupId: b.groupId, runId, ...(etag ? { etag } : {}) },
+      {
+        kind: 'deleteBlocker',
+        registrationId: b.registrationId,
+        groupId: b.groupId,
+        runId,
+        ...(etag ? { etag } : {}),
+      },
       `DELETE enrollments/${b.registrationId}${etag ? ` (If-Match: ${etag})` : ''}: the blocker run ${runId} wrote`,
       [b.registrationId],
     );

@@ -18,7 +18,12 @@ export type RunEvent =
       /** A note for the person, e.g. why it counted as already done. */
       message?: string;
     }
-  | { type: 'STEP_FAILED'; stepId: string; message: string; devices?: { id: string; outcome: StepOutcome; message?: string }[] }
+  | {
+      type: 'STEP_FAILED';
+      stepId: string;
+      message: string;
+      devices?: { id: string; outcome: StepOutcome; message?: string }[];
+    }
   | { type: 'STEP_SKIPPED'; stepId: string; reason: string }
   /**
    * A started step gave up its turn without an outcome (an abort arrived while it waited to retry):

@@ -56,7 +56,9 @@ export const selectionTarget = (s: Selection): string =>
 
 /** "device d1" or "3 devices (d1, d2, d3)", for labels and the confirmation. */
 export const devicesLabel = (ids: string[]): string =>
-  ids.length === 1 ? `device ${ids[0]}` : `${ids.length} devices (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''})`;
+  ids.length === 1
+    ? `device ${ids[0]}`
+    : `${ids.length} devices (${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''})`;
 
 /** Every registration ID a `devices` selection names that DPS has (individually or in a group). */
 export const enrolledIds = (p: DeviceParts): string[] => [

@@ -82,7 +82,8 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
     const { state, context } = session.view;
     const handle = context.handle;
     const unsettled = state === 'running' || state === 'retrying' || state === 'interrupted';
-    if (unsettled && handle) finish({ interruptedRun: { runId: handle.runId, journalPath: handle.journalPath } });
+    if (unsettled && handle)
+      finish({ interruptedRun: { runId: handle.runId, journalPath: handle.journalPath } });
     else finish({ summary: context.summary });
   }, [finish, session]);
 
@@ -103,7 +104,8 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
       if (state === from) return;
       const { plan, handle, summary } = context;
       if (!plan || !handle) return;
-      if (state === 'running' && (from === 'starting' || from === 'resuming')) push({ screen: 'run', plan, handle });
+      if (state === 'running' && (from === 'starting' || from === 'resuming'))
+        push({ screen: 'run', plan, handle });
       else if (state === 'settled' && summary) {
         setStatus(undefined);
         if (exitWhenDone.current) return finish({ summary });
@@ -115,14 +117,20 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
         if (exitWhenDone.current) {
           return finish({ interruptedRun: { runId: handle.runId, journalPath: handle.journalPath } });
         }
-        setStatus(`The run stopped: ${context.error}. Resume it with: ${commandLine('resume', handle.runId)}`);
+        setStatus(
+          `The run stopped: ${context.error}. Resume it with: ${commandLine('resume', handle.runId)}`,
+        );
       }
     });
   }, [session, push, setStack, finish]);
 
   /** A run (new, or a recorded one resumed) from wherever the session rests: the last run's summary is left. */
   const launch = useCallback(
-    async (plan: Plan, go: { type: 'CONFIRM' } | { type: 'RESUME'; journalPath: string }, before?: KnownState) => {
+    async (
+      plan: Plan,
+      go: { type: 'CONFIRM' } | { type: 'RESUME'; journalPath: string },
+      before?: KnownState,
+    ) => {
       exitWhenDone.current = false;
       const { state } = session.view;
       if (state === 'running' || state === 'retrying' || state === 'starting' || state === 'resuming') {

@@ -177,7 +177,10 @@ export function selectionInfo(
   };
 }
 
-function certificateScope(marked: readonly string[], certificates?: ReadonlyMap<string, DeviceCertificate>): string {
+function certificateScope(
+  marked: readonly string[],
+  certificates?: ReadonlyMap<string, DeviceCertificate>,
+): string {
   const n = marked.filter((id) => certificates?.has(id)).length;
   if (n === 0) return '';
   return n === marked.length
@@ -242,7 +245,13 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
       const info =
         choice.kind === 'whole'
           ? selectionInfo(source, rows, [])
-          : selectionInfo(source, rows, choice.ids, choice.kind === 'shown' ? choice.filter : undefined, getCerts());
+          : selectionInfo(
+              source,
+              rows,
+              choice.ids,
+              choice.kind === 'shown' ? choice.filter : undefined,
+              getCerts(),
+            );
       app.nav.push({ screen: 'permanence', info });
       return true;
     }
@@ -306,7 +315,10 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
         next.delete(id);
         return next;
       });
-      setNote({ tone: 'caution', text: `Certificate removed from ${sanitize(id)}: its blocker is a symmetric-key enrollment again.` });
+      setNote({
+        tone: 'caution',
+        text: `Certificate removed from ${sanitize(id)}: its blocker is a symmetric-key enrollment again.`,
+      });
       return;
     }
     if (source.kind !== 'group' || !backend.readDeviceCertificate) return;
@@ -377,11 +389,13 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
     ? ''
     : atCert
       ? `${sanitize(at.record.registrationId)}: certificate ${sanitize(atCert.subject)}`
-    : atOwn
-      ? `${sanitize(at.record.registrationId)}: ${
-          atOwn.provisioningStatus === 'disabled' ? 'blocked (disabled enrollment)' : 'own enabled enrollment'
-        }`
-      : sanitize(at.record.registrationId);
+      : atOwn
+        ? `${sanitize(at.record.registrationId)}: ${
+            atOwn.provisioningStatus === 'disabled'
+              ? 'blocked (disabled enrollment)'
+              : 'own enabled enrollment'
+          }`
+        : sanitize(at.record.registrationId);
   const next = !isGroup
     ? 'Enter: continue with this enrollment.'
     : groupNextText(groupChoice(loaded.value, list.rows, list.filter, marked), total);
@@ -392,7 +406,9 @@ export function DevicesScreen({ source }: { source: DeviceSource }) {
       : withCerts === marked.size
         ? ' X.509 blockers from the certificates given.'
         : ` c: attach a device certificate; without one the blocker is the symmetric-key fallback (${marked.size - withCerts} of ${marked.size}).`;
-  const nextLines = note ? wrapText(note.text, columns).slice(0, 2) : wrapText(next + certWords, columns).slice(0, 2);
+  const nextLines = note
+    ? wrapText(note.text, columns).slice(0, 2)
+    : wrapText(next + certWords, columns).slice(0, 2);
   return (
     <Box flexDirection="column">
       <Line text={title} bold />

@@ -107,7 +107,9 @@ export function EnrollmentsScreen() {
   const prompt = useTextPrompt((typed) => {
     const groupId = typed.trim();
     if (groupId === '') return;
-    const existing = (loaded.status === 'ready' ? loaded.value.groups : []).find((g) => g.enrollmentGroupId === groupId);
+    const existing = (loaded.status === 'ready' ? loaded.value.groups : []).find(
+      (g) => g.enrollmentGroupId === groupId,
+    );
     if (existing) {
       setNote(
         `Enrollment group ${sanitize(groupId)} still exists, so its records are not orphaned: open it and choose ` +

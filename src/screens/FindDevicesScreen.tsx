@@ -56,14 +56,20 @@ export function devicesInfo(ids: string[], parts: DeviceParts): SelectionInfo {
 
 export function whereLines(parts: DeviceParts): ListRow[] {
   const out: ListRow[] = [];
-  for (const id of parts.enrollments) out.push({ text: `${sanitize(id)}: individual enrollment ${sanitize(id)}` });
+  for (const id of parts.enrollments)
+    out.push({ text: `${sanitize(id)}: individual enrollment ${sanitize(id)}` });
   for (const g of parts.groups) {
     for (const d of g.devices) {
-      out.push({ text: `${sanitize(d.registrationId)}: enrollment group ${sanitize(g.groupId)} (a blocker each)` });
+      out.push({
+        text: `${sanitize(d.registrationId)}: enrollment group ${sanitize(g.groupId)} (a blocker each)`,
+      });
     }
   }
   for (const id of parts.unenrolled) {
-    out.push({ text: `${sanitize(id)}: not in DPS (its hub identities, if any, are found when planning)`, tone: 'caution' });
+    out.push({
+      text: `${sanitize(id)}: not in DPS (its hub identities, if any, are found when planning)`,
+      tone: 'caution',
+    });
   }
   return out;
 }
@@ -117,7 +123,8 @@ export function FindDevicesScreen() {
       })
       .then(
         (parts) => setPhase({ step: 'found', ids, parts }),
-        (err: unknown) => setPhase({ step: 'error', message: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) =>
+          setPhase({ step: 'error', message: err instanceof Error ? err.message : String(err) }),
       );
   };
 
@@ -125,9 +132,11 @@ export function FindDevicesScreen() {
     { text: 'Find devices by their IDs (registration IDs), wherever they are enrolled.', bold: true },
     { text: 'Type one or more IDs, spaces or commas between them, then Enter.', tone: 'dim' },
     { text: ' ' },
-    ...wrapText(`> ${sanitize(text)}${current === 'typing' || current === 'error' ? '▌' : ''}`, columns).map((t) => ({
-      text: t,
-    })),
+    ...wrapText(`> ${sanitize(text)}${current === 'typing' || current === 'error' ? '▌' : ''}`, columns).map(
+      (t) => ({
+        text: t,
+      }),
+    ),
     { text: ' ' },
   ];
   if (phase.step === 'searching') {
@@ -142,8 +151,14 @@ export function FindDevicesScreen() {
   } else if (phase.step === 'error') {
     lines.push({ text: `Could not search: ${sanitize(phase.message)}`, tone: 'danger', bold: true });
   } else if (phase.step === 'found') {
-    lines.push({ text: `Where each device is (${phase.ids.length}):`, bold: true }, ...whereLines(phase.parts));
-    lines.push({ text: ' ' }, { text: 'Enter: choose what to do with them (one plan, one review).', tone: 'caution', bold: true });
+    lines.push(
+      { text: `Where each device is (${phase.ids.length}):`, bold: true },
+      ...whereLines(phase.parts),
+    );
+    lines.push(
+      { text: ' ' },
+      { text: 'Enter: choose what to do with them (one plan, one review).', tone: 'caution', bold: true },
+    );
   }
   const wrapped = lines.flatMap((l) => wrapText(l.text, columns).map((t) => ({ ...l, text: t })));
   return (

@@ -116,7 +116,9 @@ export function ReviewScreen({
 
   const start = (p: Plan) => {
     setPhase({ step: 'starting' });
-    const started = resumeOf ? app.nav.resumeRun(p, resumeOf) : app.nav.startRun(p, result?.ok ? result.before : undefined);
+    const started = resumeOf
+      ? app.nav.resumeRun(p, resumeOf)
+      : app.nav.startRun(p, result?.ok ? result.before : undefined);
     started.catch((err: unknown) => {
       setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
     });
@@ -127,13 +129,11 @@ export function ReviewScreen({
     if (result && !result.ok) {
       const advice = screenAdvice(result.refusal);
       const text = `The tool will not do this: ${result.refusal.message}${advice ? ` ${advice}` : ''}`;
-      return wrapText(sanitize(text), columns).map(
-        (text) => ({
-          text,
-          tone: 'danger' as const,
-          bold: true,
-        }),
-      );
+      return wrapText(sanitize(text), columns).map((text) => ({
+        text,
+        tone: 'danger' as const,
+        bold: true,
+      }));
     }
     return plan ? planLines(info, plan, columns - 2) : [];
   }, [result, plan, info, columns]);

@@ -59,9 +59,17 @@ export function stateText(p: RunProgress): {
 } {
   switch (p.state) {
     case 'paused':
-      return { text: 'PAUSED', note: 'PAUSED: calls in flight finish, no new call starts. p resumes.', tone: 'caution' };
+      return {
+        text: 'PAUSED',
+        note: 'PAUSED: calls in flight finish, no new call starts. p resumes.',
+        tone: 'caution',
+      };
     case 'aborting':
-      return { text: 'ABORTING', note: 'ABORTING: calls in flight finish; nothing new is sent.', tone: 'danger' };
+      return {
+        text: 'ABORTING',
+        note: 'ABORTING: calls in flight finish; nothing new is sent.',
+        tone: 'danger',
+      };
     case 'aborted':
       return { text: 'ABORTED', note: 'ABORTED. The journal records where the run stopped.', tone: 'danger' };
     case 'completed':
@@ -145,7 +153,11 @@ export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
         tone={waiting ? 'caution' : 'dim'}
         bold={waiting}
       />
-      <Line text={asking ? ABORT_QUESTION : (status.note ?? ' ')} tone={asking ? 'danger' : status.tone} bold />
+      <Line
+        text={asking ? ABORT_QUESTION : (status.note ?? ' ')}
+        tone={asking ? 'danger' : status.tone}
+        bold
+      />
       <Line text="Latest results:" bold />
       <WindowedList
         rows={recent}

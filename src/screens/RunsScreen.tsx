@@ -37,7 +37,9 @@ export function selectionText(s: Selection): string {
   if (s.kind === 'group') return `group ${s.groupId}`;
   if (s.kind === 'devices') return devicesLabel(s.ids);
   const n = s.devices.length;
-  return n === 1 ? `device ${s.devices[0]?.registrationId} of group ${s.groupId}` : `${n} devices of group ${s.groupId}`;
+  return n === 1
+    ? `device ${s.devices[0]?.registrationId} of group ${s.groupId}`
+    : `${n} devices of group ${s.groupId}`;
 }
 
 export function actionsTextOf(a: Actions | undefined): string {
@@ -49,12 +51,14 @@ export function actionsTextOf(a: Actions | undefined): string {
   return parts.join(', ');
 }
 
-const stateText = (r: RunListing): string => (r.error ? 'unreadable' : r.restoreOf ? `${r.state} (restore)` : r.state);
+const stateText = (r: RunListing): string =>
+  r.error ? 'unreadable' : r.restoreOf ? `${r.state} (restore)` : r.state;
 
 const targetText = (r: RunListing): string => {
   const t = r.target;
   if (!t) return 'unknown (journal of an older version)';
-  const hubs = t.hubHosts.length === 1 ? `hub ${shortHost(t.hubHosts[0] ?? '')}` : plural(t.hubHosts.length, 'hub');
+  const hubs =
+    t.hubHosts.length === 1 ? `hub ${shortHost(t.hubHosts[0] ?? '')}` : plural(t.hubHosts.length, 'hub');
   return `DPS ${t.dpsHost}${t.sandbox ? ' (sandbox)' : ''}, ${hubs}`;
 };
 
@@ -62,7 +66,8 @@ const whatText = (r: RunListing): string =>
   r.restoreOf ? `restores run ${r.restoreOf}` : `${selectionText(r.selection)}: ${actionsTextOf(r.actions)}`;
 
 /** Can be resumed: the run did not finish (the process stopped, or it was aborted). */
-export const resumable = (r: RunListing): boolean => !r.error && (r.state === 'interrupted' || r.state === 'aborted');
+export const resumable = (r: RunListing): boolean =>
+  !r.error && (r.state === 'interrupted' || r.state === 'aborted');
 /** Can be restored: a run (not itself a restore) not restored yet that did something temporary. */
 export const restorable = (r: RunListing): boolean =>
   !r.error &&
@@ -109,10 +114,11 @@ export function RunsScreen() {
           tone: 'dim',
         },
         {
-          text: [resumable(current) ? 'can be resumed' : '', restorable(current) ? 'can be restored' : '']
-            .filter(Boolean)
-            .join(' · ')
-            .replace(/^(.)/, (c) => c.toUpperCase()) || ' ',
+          text:
+            [resumable(current) ? 'can be resumed' : '', restorable(current) ? 'can be restored' : '']
+              .filter(Boolean)
+              .join(' · ')
+              .replace(/^(.)/, (c) => c.toUpperCase()) || ' ',
           tone: 'accent',
         },
       ]
@@ -161,7 +167,9 @@ function infoFor(plan: Pick<Plan, 'selection'>, listing: RunListing, restore: bo
   const id = s.kind === 'enrollment' ? s.registrationId : s.kind === 'devices' ? (s.ids[0] ?? '') : s.groupId;
   return {
     selection: s,
-    targetLabel: restore ? `the restore of run ${sanitize(listing.runId)}` : `run ${sanitize(listing.runId)} (resumed)`,
+    targetLabel: restore
+      ? `the restore of run ${sanitize(listing.runId)}`
+      : `run ${sanitize(listing.runId)} (resumed)`,
     scope: restore
       ? `undo what it did to ${sanitize(selectionText(s))}`
       : `${sanitize(selectionText(s))} (steps already done are not redone)`,
@@ -204,7 +212,10 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
   const resume = () => {
     const contents = loaded.status === 'ready' ? loaded.value : undefined;
     if (!contents?.plan) {
-      setAction({ step: 'error', text: 'This run stopped before its plan was journaled: there is nothing to resume.' });
+      setAction({
+        step: 'error',
+        text: 'This run stopped before its plan was journaled: there is nothing to resume.',
+      });
       return;
     }
     const plan = contents.plan;
@@ -228,13 +239,18 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
         // A restore re-enables what the run disabled: nothing in it is permanent (y/n confirmation).
         app.nav.push({ screen: 'review', info, actions: SAFE_ACTIONS, planResult: result });
       },
-      (err: unknown) => setAction({ step: 'error', text: `Could not plan the restore: ${err instanceof Error ? err.message : String(err)}` }),
+      (err: unknown) =>
+        setAction({
+          step: 'error',
+          text: `Could not plan the restore: ${err instanceof Error ? err.message : String(err)}`,
+        }),
     );
   };
 
   const lines = detailLines(listing, loaded.status === 'ready' ? loaded.value : undefined, columns - 2);
   if (loaded.status === 'loading') lines.push({ text: 'Reading the journal…', tone: 'dim' });
-  if (loaded.status === 'error') lines.push({ text: `Could not read the journal: ${sanitize(loaded.message)}`, tone: 'danger' });
+  if (loaded.status === 'error')
+    lines.push({ text: `Could not read the journal: ${sanitize(loaded.message)}`, tone: 'danger' });
   const prompt: ListRow =
     action.step === 'working'
       ? { text: action.text, tone: 'accent' }
@@ -256,7 +272,14 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
   return (
     <Box flexDirection="column">
       <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
-      <Line text={maxScroll > 0 ? `lines ${offset + 1}-${Math.min(lines.length, offset + height)} of ${lines.length}` : ' '} tone="dim" />
+      <Line
+        text={
+          maxScroll > 0
+            ? `lines ${offset + 1}-${Math.min(lines.length, offset + height)} of ${lines.length}`
+            : ' '
+        }
+        tone="dim"
+      />
       {promptRows.map((line, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: the prompt's lines, re-created as a whole
         <Line key={`p${i}`} text={line.text} tone={line.tone} bold={line.bold} />
@@ -269,7 +292,8 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
 export function detailLines(r: RunListing, contents: JournalContents | undefined, width: number): ListRow[] {
   const out: ListRow[] = [];
   const wrap = (text: string, row: Omit<ListRow, 'text'> = {}) => {
-    for (const [i, line] of wrapText(sanitize(text), width).entries()) out.push({ ...row, text: i === 0 ? line : `  ${line}` });
+    for (const [i, line] of wrapText(sanitize(text), width).entries())
+      out.push({ ...row, text: i === 0 ? line : `  ${line}` });
   };
   wrap(`Run ${r.runId} · ${formatTimestamp(r.createdAt)} UTC · ${stateText(r)}`, { bold: true });
   if (r.error) {
@@ -286,7 +310,8 @@ export function detailLines(r: RunListing, contents: JournalContents | undefined
   );
   if (r.restoredBy?.length) wrap(`Restored by run ${r.restoredBy.join(', ')}`);
   else if (!r.restoreOf) wrap('Not restored', { tone: 'dim' });
-  if (r.actions && isPermanent(r.actions)) wrap('Permanent actions: what they deleted cannot be restored.', { tone: 'caution' });
+  if (r.actions && isPermanent(r.actions))
+    wrap('Permanent actions: what they deleted cannot be restored.', { tone: 'caution' });
   if (r.torn) wrap('Some journal lines were torn by a crash and are ignored.', { tone: 'caution' });
   const plan = contents?.plan;
   if (!plan) return out;
@@ -299,7 +324,12 @@ export function detailLines(r: RunListing, contents: JournalContents | undefined
       const res = contents.results.get(s.id);
       const outcome = res?.outcome ?? (contents.unknownSteps.includes(s.id) ? 'unknown' : 'not started');
       wrap(`  ${outcome.padEnd(11)} ${s.call}${res?.message ? ` (${res.message})` : ''}`, {
-        tone: outcome === 'failed' || outcome === 'unknown' ? 'danger' : outcome === 'not started' ? 'dim' : 'plain',
+        tone:
+          outcome === 'failed' || outcome === 'unknown'
+            ? 'danger'
+            : outcome === 'not started'
+              ? 'dim'
+              : 'plain',
       });
     }
   }

@@ -303,7 +303,8 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
     for (const text of wrapText(sanitize(summary.restoreCommand), columns - 2))
       pinned.push({ text: `  ${text}`, tone: 'accent' });
     if (summary.restoreUndoes)
-      for (const text of wrapText(sanitize(summary.restoreUndoes), columns)) pinned.push({ text, tone: 'dim' });
+      for (const text of wrapText(sanitize(summary.restoreUndoes), columns))
+        pinned.push({ text, tone: 'dim' });
   } else pinned.push({ text: 'Nothing to restore: no temporary actions were done.', tone: 'dim' });
   if (summary.state === 'aborted') {
     pinned.push({

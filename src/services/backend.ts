@@ -96,7 +96,9 @@ export interface Backend {
   listEnrollments(): Promise<IndividualEnrollment[]>;
   listGroups(): Promise<EnrollmentGroupSummary[]>;
   /** Registration records of the selection with their hub identities. */
-  loadDevices(target: { kind: 'enrollment'; registrationId: string } | { kind: 'group'; groupId: string }): Promise<DeviceRow[]>;
+  loadDevices(
+    target: { kind: 'enrollment'; registrationId: string } | { kind: 'group'; groupId: string },
+  ): Promise<DeviceRow[]>;
   /** Reads what the plan needs, then runs the planner. Changes nothing. */
   plan(selection: Selection, actions: Actions): Promise<PlanResult>;
   /**
@@ -115,7 +117,11 @@ export interface Backend {
    * group `group` (readable, a certificate, its CN, its chain to the group's CA). Throws a UserError
    * (code 'certificate') saying what is wrong; changes nothing.
    */
-  readDeviceCertificate?(path: string, group: EnrollmentGroup, registrationId: string): Promise<DeviceCertificate>;
+  readDeviceCertificate?(
+    path: string,
+    group: EnrollmentGroup,
+    registrationId: string,
+  ): Promise<DeviceCertificate>;
   /**
    * Where DPS has each device named by its ID (individual enrollment, else the group whose records hold
    * it; the groups' records are searched with progress). Hub identities are found when planning.

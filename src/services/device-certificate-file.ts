@@ -30,9 +30,14 @@ export async function readDeviceCertificate(
   } catch (e) {
     if (isUserError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    fail(code === 'ENOENT' ? 'no such file: check the path' : 'cannot be read: check the path and its permissions');
+    fail(
+      code === 'ENOENT'
+        ? 'no such file: check the path'
+        : 'cannot be read: check the path and its permissions',
+    );
   }
-  if (size > MAX_BYTES) fail(`is ${Math.round(size / 1024)} KiB, too large for a certificate chain: give the PEM file`);
+  if (size > MAX_BYTES)
+    fail(`is ${Math.round(size / 1024)} KiB, too large for a certificate chain: give the PEM file`);
   let text = '';
   try {
     text = await readFile(path, 'utf8');

@@ -46,7 +46,9 @@ function alive(pid: number): boolean {
 }
 
 /** Reads a lock file; undefined when it is gone. Old lock files hold only a pid. */
-export function readLockHolder(lockPath: string): { holder: LockHolder | undefined; raw: string } | undefined {
+export function readLockHolder(
+  lockPath: string,
+): { holder: LockHolder | undefined; raw: string } | undefined {
   let raw: string;
   try {
     raw = readFileSync(lockPath, 'utf8');

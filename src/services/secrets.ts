@@ -28,7 +28,13 @@ const PATTERNS: [RegExp, string][] = [
   // A signature anywhere (query strings, tokens cut in pieces).
   [new RegExp(String.raw`(^|[&?;\s])(sig)=${KEY_VALUE}`, 'gi'), '$1$2=[redacted]'],
   // Connection-string parts that carry a key or a token.
-  [new RegExp(String.raw`(^|;)\s*(SharedAccessKey|AccountKey|SharedAccessSignature)=(?:SharedAccessSignature\s+[^;\s"']*|${KEY_VALUE})`, 'gi'), '$1$2=[redacted]'],
+  [
+    new RegExp(
+      String.raw`(^|;)\s*(SharedAccessKey|AccountKey|SharedAccessSignature)=(?:SharedAccessSignature\s+[^;\s"']*|${KEY_VALUE})`,
+      'gi',
+    ),
+    '$1$2=[redacted]',
+  ],
   [/\bBearer\s+[\w\-.~+/]+=*/g, 'Bearer [redacted]'],
   [/("(?:primaryKey|secondaryKey|key|connectionString)"\s*:\s*)"[^"]*"/gi, '$1"[redacted]"'],
 ];

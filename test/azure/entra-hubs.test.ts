@@ -19,13 +19,21 @@ import { DeprovisionSession } from '../../src/services/session/deprovision-sessi
 
 const TOKEN = 'entra-token-for-tests';
 const GROUP = 'smart-meters-eu';
-const TEMPORARY: Actions = { disenroll: 'disable', deregister: 'disable', deleteRegistrations: false, deleteGroup: false };
+const TEMPORARY: Actions = {
+  disenroll: 'disable',
+  deregister: 'disable',
+  deleteRegistrations: false,
+  deleteGroup: false,
+};
 
 /** A credential answering `token`, or per scope (DPS, hubs). */
 const credential = (token: string | ((scope: string) => string)): TokenCredential => ({
   async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
     const scope = Array.isArray(scopes) ? scopes[0] : scopes;
-    return { token: typeof token === 'string' ? token : token(scope), expiresOnTimestamp: Date.now() + 3_600_000 };
+    return {
+      token: typeof token === 'string' ? token : token(scope),
+      expiresOnTimestamp: Date.now() + 3_600_000,
+    };
   },
 });
 
@@ -90,7 +98,9 @@ describe('only the DPS host given (Entra ID)', () => {
       expect(planned.state).toBe('planned');
       const plan = planned.context.plan;
       expect(plan?.warnings.filter((w) => w.code === 'hub-without-credentials')).toEqual([]);
-      const hubsActedOn = new Set(plan?.steps.flatMap((s) => (s.op.kind === 'disableHubDevices' ? [s.op.hub.toLowerCase()] : [])));
+      const hubsActedOn = new Set(
+        plan?.steps.flatMap((s) => (s.op.kind === 'disableHubDevices' ? [s.op.hub.toLowerCase()] : [])),
+      );
       expect(hubsActedOn).toEqual(meterHubs);
 
       const summary = await settle(session);
@@ -134,7 +144,9 @@ describe('only the DPS host given (Entra ID)', () => {
   it('a hub refusing the sign-in stops the plan, naming the IoT Hub role to assign; nothing changed', async () => {
     const before = JSON.stringify(hubStatuses());
     // DPS accepts the token; the hubs do not (the account has no IoT Hub role).
-    const backend = backendFor(credential((scope) => (scope === DPS_TOKEN_SCOPE ? TOKEN : 'not-a-hub-token')));
+    const backend = backendFor(
+      credential((scope) => (scope === DPS_TOKEN_SCOPE ? TOKEN : 'not-a-hub-token')),
+    );
     try {
       const session = new DeprovisionSession(backend);
       session.send({ type: 'PLAN', selection: { kind: 'group', groupId: GROUP }, actions: TEMPORARY });
@@ -157,7 +169,9 @@ describe('only the DPS host given (Entra ID)', () => {
       const session = new DeprovisionSession(backend);
       session.send({ type: 'PLAN', selection: { kind: 'group', groupId: GROUP }, actions: TEMPORARY });
       const view = await session.rest();
-      expect((view.context.failure as Error).message).toMatch(/Device Provisioning Service Data (Reader|Contributor)/);
+      expect((view.context.failure as Error).message).toMatch(
+        /Device Provisioning Service Data (Reader|Contributor)/,
+      );
     } finally {
       await backend.close();
     }

@@ -26,12 +26,21 @@ beforeAll(async () => {
     if (failuresLeft > 0) {
       failuresLeft--;
       const status = retryAfter ? 429 : 503;
-      res.writeHead(status, { 'content-type': 'application/json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...(retryAfter ? { 'retry-after': retryAfter } : {}),
+      });
       res.end(JSON.stringify({ errorCode: status * 1000, message: 'busy' }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ registrationId: 'r1', provisioningStatus: 'enabled', attestation: { type: 'symmetricKey' } }));
+    res.end(
+      JSON.stringify({
+        registrationId: 'r1',
+        provisioningStatus: 'enabled',
+        attestation: { type: 'symmetricKey' },
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const client = createProvisioningClient(
@@ -67,7 +76,7 @@ function steppingClock(): Clock & { slept: number } {
 }
 
 describe('one retry layer for reads', () => {
-  it('the adapter makes a read once: a 503 is the caller\'s to retry', async () => {
+  it("the adapter makes a read once: a 503 is the caller's to retry", async () => {
     failuresLeft = 1;
     await expect(adapter.getEnrollment('r1')).rejects.toMatchObject({ kind: 'transient' });
     expect(requests).toBe(1);
@@ -125,7 +134,11 @@ describe('one retry layer for reads', () => {
       },
     };
     const limiter = createReadLimiter({ dpsHost: DPS, clock: steppingClock() });
-    const list = pages({ action: 'list', target: DPS, timeoutMs: 5000 }, () => query, (x) => String(x.id));
+    const list = pages(
+      { action: 'list', target: DPS, timeoutMs: 5000 },
+      () => query,
+      (x) => String(x.id),
+    );
     const iterator = list[Symbol.asyncIterator]();
     const items: string[] = [];
     for (;;) {

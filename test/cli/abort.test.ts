@@ -15,7 +15,17 @@ import { buildFleet } from './fleet.js';
 const DEVICES = 300;
 const GROUP = 'abort-300';
 const CAPACITY = ['--hub-tier', 'S1', '--hub-units', '1'];
-const RUN = ['run', '--group', GROUP, '--disenroll', 'disable', '--deregister', 'delete', '--yes', ...CAPACITY];
+const RUN = [
+  'run',
+  '--group',
+  GROUP,
+  '--disenroll',
+  'disable',
+  '--deregister',
+  'delete',
+  '--yes',
+  ...CAPACITY,
+];
 
 let f: CliFixture;
 
@@ -41,7 +51,8 @@ function changingRequests(): number {
 function answeredAll(): boolean {
   const stats = f.emulator.stats();
   let answered = 0;
-  for (const byStatus of Object.values(stats.operations)) for (const n of Object.values(byStatus)) answered += n;
+  for (const byStatus of Object.values(stats.operations))
+    for (const n of Object.values(byStatus)) answered += n;
   return answered >= stats.requests;
 }
 
@@ -64,7 +75,8 @@ function journaledDone(lines: JournalLine[]): Set<string> {
   const done = new Set<string>();
   for (const l of lines) {
     const devices = l.type === 'progress' ? l.devices : l.type === 'outcome' ? l.result?.devices : undefined;
-    for (const d of devices ?? []) if (d.outcome === 'succeeded' || d.outcome === 'alreadyDone') done.add(d.id);
+    for (const d of devices ?? [])
+      if (d.outcome === 'succeeded' || d.outcome === 'alreadyDone') done.add(d.id);
   }
   return done;
 }
@@ -74,13 +86,21 @@ const deletedOnce = (hubOf: Map<string, string>): string[] => {
   const wrong: string[] = [];
   for (const [id, hub] of hubOf) {
     const counts = destructive[`${hub}/${id}`] ?? {};
-    if (deviceOn(f.emulator, hub, id) !== undefined || counts.delete !== 1 || Object.keys(counts).length !== 1)
+    if (
+      deviceOn(f.emulator, hub, id) !== undefined ||
+      counts.delete !== 1 ||
+      Object.keys(counts).length !== 1
+    )
       wrong.push(`${id} ${JSON.stringify(counts)}`);
   }
   return wrong;
 };
 
-async function startSlowRun(latencyMs = 700): Promise<{ fleet: ReturnType<typeof buildFleet>; journal: string; child: ReturnType<CliFixture['spawn']> }> {
+async function startSlowRun(latencyMs = 700): Promise<{
+  fleet: ReturnType<typeof buildFleet>;
+  journal: string;
+  child: ReturnType<CliFixture['spawn']>;
+}> {
   const fleet = buildFleet(f.emulator, GROUP, DEVICES);
   f.emulator.resetStats();
   // Each hub request takes 700 ms: a slice is in flight long enough for the signal to land beside it.
@@ -95,37 +115,42 @@ async function startSlowRun(latencyMs = 700): Promise<{ fleet: ReturnType<typeof
 }
 
 describe('abort stops changing requests at once', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s: no changing request after the abort; resume does the rest once', async (signal) => {
-    const { fleet, journal, child } = await startSlowRun();
-    child.child.kill(signal);
-    const run = await child.result;
-    f.emulator.setFaults(undefined);
-    expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toMatch(/Stopping/);
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s: no changing request after the abort; resume does the rest once',
+    async (signal) => {
+      const { fleet, journal, child } = await startSlowRun();
+      child.child.kill(signal);
+      const run = await child.result;
+      f.emulator.setFaults(undefined);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/Stopping/);
 
-    const lines = journalLines(journal);
-    const abortAt = lines.findIndex((l) => l.type === 'mark' && l.mark === 'abortRequested');
-    expect(abortAt).toBeGreaterThan(0);
-    const intentsBefore = lines.slice(0, abortAt).filter((l) => l.type === 'intent').length;
-    // No call that changes something was even intended after the abort...
-    expect(lines.slice(abortAt).filter((l) => l.type === 'intent')).toEqual([]);
-    // ...and the emulator received no changing request beyond those journaled before it (in flight then).
-    const received = changingRequests();
-    expect(received).toBeLessThanOrEqual(intentsBefore);
-    // The abort really came in the middle: slices were left unsent.
-    const gone = [...fleet.hubOf].filter(([id, hub]) => deviceOn(f.emulator, hub, id) === undefined).map(([id]) => id);
-    expect(gone.length).toBeGreaterThan(0);
-    expect(gone.length).toBeLessThan(DEVICES);
-    // The journal names exactly the devices the emulator deleted.
-    expect([...journaledDone(lines)].sort()).toEqual(gone.sort());
+      const lines = journalLines(journal);
+      const abortAt = lines.findIndex((l) => l.type === 'mark' && l.mark === 'abortRequested');
+      expect(abortAt).toBeGreaterThan(0);
+      const intentsBefore = lines.slice(0, abortAt).filter((l) => l.type === 'intent').length;
+      // No call that changes something was even intended after the abort...
+      expect(lines.slice(abortAt).filter((l) => l.type === 'intent')).toEqual([]);
+      // ...and the emulator received no changing request beyond those journaled before it (in flight then).
+      const received = changingRequests();
+      expect(received).toBeLessThanOrEqual(intentsBefore);
+      // The abort really came in the middle: slices were left unsent.
+      const gone = [...fleet.hubOf]
+        .filter(([id, hub]) => deviceOn(f.emulator, hub, id) === undefined)
+        .map(([id]) => id);
+      expect(gone.length).toBeGreaterThan(0);
+      expect(gone.length).toBeLessThan(DEVICES);
+      // The journal names exactly the devices the emulator deleted.
+      expect([...journaledDone(lines)].sort()).toEqual(gone.sort());
 
-    const resume = await f.cli(['resume', ...CAPACITY]);
-    expect(resume.stderr).not.toMatch(/iot-deprovision:/);
-    expect(resume.code, resume.stderr).toBe(0);
-    expect(resume.stdout).toMatch(/: completed$/m);
-    expect(deletedOnce(fleet.hubOf)).toEqual([]);
-    expect(f.emulator.stats().destructive[`dps/enrollmentGroups/${GROUP}`]).toEqual({ disable: 1 });
-  });
+      const resume = await f.cli(['resume', ...CAPACITY]);
+      expect(resume.stderr).not.toMatch(/iot-deprovision:/);
+      expect(resume.code, resume.stderr).toBe(0);
+      expect(resume.stdout).toMatch(/: completed$/m);
+      expect(deletedOnce(fleet.hubOf)).toEqual([]);
+      expect(f.emulator.stats().destructive[`dps/enrollmentGroups/${GROUP}`]).toEqual({ disable: 1 });
+    },
+  );
 
   it('a second Ctrl-C leaves at once; resume finishes with nothing done twice', async () => {
     // Hub requests of 5 s: the second Ctrl-C lands while the slices sent are still in flight.

@@ -23,7 +23,20 @@ afterAll(async () => {
   await f?.close();
 });
 
-const RUN = ['run', '--group', GROUP, '--disenroll', 'disable', '--deregister', 'disable', '--yes', '--hub-tier', 'S3', '--hub-units', '10'];
+const RUN = [
+  'run',
+  '--group',
+  GROUP,
+  '--disenroll',
+  'disable',
+  '--deregister',
+  'disable',
+  '--yes',
+  '--hub-tier',
+  'S3',
+  '--hub-units',
+  '10',
+];
 const runsDir = () => join(f.stateHome, 'iot-deprovision', 'runs');
 
 describe('two runs on the same group at once', () => {
@@ -38,7 +51,9 @@ describe('two runs on the same group at once', () => {
       const writes = JSON.stringify(destructiveCounts(f.emulator));
       const second = await f.cli(RUN);
       expect(second.code).toBe(2);
-      expect(second.stderr).toMatch(new RegExp(`group ${GROUP} on \\S+ is being worked on by another iot-deprovision process`));
+      expect(second.stderr).toMatch(
+        new RegExp(`group ${GROUP} on \\S+ is being worked on by another iot-deprovision process`),
+      );
       expect(second.stderr).toContain(`pid ${first.child.pid}`);
       expect(second.stderr).toContain(`run ${runId}`);
       expect(second.stderr).toMatch(/started \d{4}-\d\d-\d\dT/);
@@ -54,7 +69,9 @@ describe('two runs on the same group at once', () => {
     expect(done.code).toBe(0);
     for (const [id, hub] of fleet.hubOf) expect(deviceOn(f.emulator, hub, id)?.status, id).toBe('disabled');
     // The lock is released at the end.
-    expect(existsSync(runLockPath(f.emulator.dps.host, { kind: 'group', groupId: GROUP }, runsDir()))).toBe(false);
+    expect(existsSync(runLockPath(f.emulator.dps.host, { kind: 'group', groupId: GROUP }, runsDir()))).toBe(
+      false,
+    );
   }, 120_000);
 
   it('a lock file left by a dead process is taken over', async () => {
@@ -63,7 +80,10 @@ describe('two runs on the same group at once', () => {
     await new Promise((r) => dead.once('exit', r));
     const lock = runLockPath(f.emulator.dps.host, { kind: 'group', groupId: GROUP }, runsDir());
     mkdirSync(join(runsDir(), 'locks'), { recursive: true });
-    writeFileSync(lock, JSON.stringify({ pid: dead.pid, startedAt: new Date().toISOString(), runId: 'gone' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: dead.pid, startedAt: new Date().toISOString(), runId: 'gone' }),
+    );
     const r = await f.cli(RUN);
     expect(r.stderr).not.toMatch(/being worked on/);
     expect(r.code).toBe(0);

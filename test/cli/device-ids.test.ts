@@ -36,7 +36,12 @@ describe('--device-id / --devices-from: devices wherever they are enrolled', () 
     expect(plan.stdout).toContain('4 devices');
     const where = /^Plan: .*\((.*)\)$/m.exec(plan.stdout)?.[1] ?? '';
     expect(where.split(', ').sort()).toEqual(
-      ['1 individual enrollment', '1 in group smart-meters-eu', '1 in group plc-hamburg', '1 not in DPS'].sort(),
+      [
+        '1 individual enrollment',
+        '1 in group smart-meters-eu',
+        '1 in group plc-hamburg',
+        '1 not in DPS',
+      ].sort(),
     );
     expect(plan.stdout).toContain(`PUT enrollments/${SOLO} provisioningStatus=disabled`);
     expect(plan.stdout).toMatch(new RegExp(`PUT enrollments/${METER} \\(new, provisioningStatus=disabled`));
@@ -46,7 +51,15 @@ describe('--device-id / --devices-from: devices wherever they are enrolled', () 
     expect(store.dps.enrollments.get(SOLO)?.provisioningStatus).toBe('enabled');
     expect(store.dps.enrollments.has(METER)).toBe(false);
 
-    const run = await f.cli(['run', ...selector, '--disenroll', 'disable', '--deregister', 'disable', '--yes']);
+    const run = await f.cli([
+      'run',
+      ...selector,
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--yes',
+    ]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const runId = /^Run (\S+): /m.exec(run.stdout)?.[1] as string;
     expect(runId).toBeDefined();
@@ -56,7 +69,8 @@ describe('--device-id / --devices-from: devices wherever they are enrolled', () 
     // Only the named devices: their groups stay enabled.
     expect(store.dps.groups.get('smart-meters-eu')?.provisioningStatus).toBe('enabled');
     expect(store.dps.groups.get('plc-hamburg')?.provisioningStatus).toBe('enabled');
-    for (const id of [SOLO, METER, PLC]) expect(findDevice(f.emulator, id)?.device.status, id).toBe('disabled');
+    for (const id of [SOLO, METER, PLC])
+      expect(findDevice(f.emulator, id)?.device.status, id).toBe('disabled');
 
     const verify = await f.cli(['verify', ...selector]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
@@ -70,7 +84,8 @@ describe('--device-id / --devices-from: devices wherever they are enrolled', () 
     expect(store.dps.enrollments.get(SOLO)?.provisioningStatus).toBe('enabled');
     expect(store.dps.enrollments.has(METER)).toBe(false);
     expect(store.dps.enrollments.has(PLC)).toBe(false);
-    for (const id of [SOLO, METER, PLC]) expect(findDevice(f.emulator, id)?.device.status, id).toBe('enabled');
+    for (const id of [SOLO, METER, PLC])
+      expect(findDevice(f.emulator, id)?.device.status, id).toBe('enabled');
   });
 
   it('refuses a --devices-from file without IDs, and --device-id with --group, with exit 2 and nothing changed', async () => {

@@ -24,7 +24,15 @@ describe('orphaned registration records of a deleted group', () => {
   it('deleting the group without --delete-registrations leaves its records (the emulator keeps them)', async () => {
     expect(ids.length).toBeGreaterThan(0);
     const run = await f.cli([
-      'run', '--group', group, '--disenroll', 'delete', '--deregister', 'none', '--delete-group', '--yes',
+      'run',
+      '--group',
+      group,
+      '--disenroll',
+      'delete',
+      '--deregister',
+      'none',
+      '--delete-group',
+      '--yes',
     ]);
     expect(run.code).toBe(0);
     expect(f.emulator.store.dps.groups.has(group)).toBe(false);

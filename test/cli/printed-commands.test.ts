@@ -19,7 +19,11 @@ beforeAll(async () => {
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, 'config.json'),
-    JSON.stringify({ dps: f.emulator.dps.connectionString, hubs: f.emulator.hubs.map((h) => h.connectionString), endpoint: f.emulator.url }),
+    JSON.stringify({
+      dps: f.emulator.dps.connectionString,
+      hubs: f.emulator.hubs.map((h) => h.connectionString),
+      endpoint: f.emulator.url,
+    }),
     { mode: 0o600 },
   );
 });
@@ -35,12 +39,23 @@ describe('printed commands run as printed', () => {
   let printed = '';
 
   it('the summary prints the complete restore command (no secret, the invocation of this install)', async () => {
-    const run = await f.cli(['run', '--enrollment', 'pump-0007', '--disenroll', 'disable', '--deregister', 'disable', '--yes']);
+    const run = await f.cli([
+      'run',
+      '--enrollment',
+      'pump-0007',
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--yes',
+    ]);
     expect(run.code).toBe(0);
     runId = /^Run (\S+): completed$/m.exec(run.stdout)?.[1] ?? '';
     printed = run.stdout;
     // The child's PATH has no iot-deprovision of this install: from the clone, npx runs it.
-    expect(run.stdout).toContain(`Undo the temporary actions with: npx iot-deprovision restore ${runId} --yes\n`);
+    expect(run.stdout).toContain(
+      `Undo the temporary actions with: npx iot-deprovision restore ${runId} --yes\n`,
+    );
     expect(f.emulator.store.dps.enrollments.get('pump-0007')?.provisioningStatus).toBe('disabled');
   });
 
@@ -55,13 +70,24 @@ describe('printed commands run as printed', () => {
 
   it('the resume command printed for an unfinished restore runs as printed (exit 0)', async () => {
     // A restore of pump-0008 whose process stopped before it ended: its journal has no end record.
-    const run = await f.cli(['run', '--enrollment', 'pump-0008', '--disenroll', 'disable', '--deregister', 'disable', '--yes']);
+    const run = await f.cli([
+      'run',
+      '--enrollment',
+      'pump-0008',
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--yes',
+    ]);
     const printed = printedCommand(run.stdout, 'Undo the temporary actions with:');
     const restore = await asPrinted([...printed, '--json']);
     expect(restore.code).toBe(0);
     const restoreId = String(JSON.parse(restore.stdout.split('\n')[0]).runId);
     const path = join(f.stateHome, 'iot-deprovision', 'runs', `${restoreId}.jsonl`);
-    const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '' && JSON.parse(l).type !== 'end');
+    const lines = (await readFile(path, 'utf8'))
+      .split('\n')
+      .filter((l) => l !== '' && JSON.parse(l).type !== 'end');
     await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
 
     const again = await asPrinted(printed);
@@ -79,15 +105,30 @@ describe('a sandbox run', () => {
     const stateFile = join(f.stateHome, 'my-sandbox.json');
     const env = { XDG_STATE_HOME: f.stateHome };
     const run = await runCli(
-      ['run', '--enrollment', 'pump-0007', '--disenroll', 'disable', '--deregister', 'disable', '--yes', '--sandbox', '--state', stateFile],
+      [
+        'run',
+        '--enrollment',
+        'pump-0007',
+        '--disenroll',
+        'disable',
+        '--deregister',
+        'disable',
+        '--yes',
+        '--sandbox',
+        '--state',
+        stateFile,
+      ],
       { stateHome: f.stateHome, env },
     );
     expect(run.code, run.stderr).toBe(0);
     const argv = printedCommand(run.stdout, 'Undo the temporary actions with:');
     expect(argv).not.toContain('--sandbox');
     const stateOf = async () =>
-      JSON.parse(await readFile(stateFile, 'utf8')) as { dps: { enrollments: { registrationId: string; provisioningStatus: string }[] } };
-    const status = async () => (await stateOf()).dps.enrollments.find((e) => e.registrationId === 'pump-0007')?.provisioningStatus;
+      JSON.parse(await readFile(stateFile, 'utf8')) as {
+        dps: { enrollments: { registrationId: string; provisioningStatus: string }[] };
+      };
+    const status = async () =>
+      (await stateOf()).dps.enrollments.find((e) => e.registrationId === 'pump-0007')?.provisioningStatus;
     expect(await status()).toBe('disabled');
     const restore = await runCli(argv, { stateHome: f.stateHome, env });
     expect(restore.code, restore.stderr).toBe(0);

@@ -40,7 +40,14 @@ describe('restore undoes exactly one run, once', () => {
   const ids: Record<string, string> = {};
 
   it('a restore is a run of its own naming the run it restores; restoring again is refused, naming it', async () => {
-    ids.kiosk = await run(['--enrollment', 'kiosk-madrid-0005', '--disenroll', 'disable', '--deregister', 'disable']);
+    ids.kiosk = await run([
+      '--enrollment',
+      'kiosk-madrid-0005',
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+    ]);
     const first = await f.cli(['restore', ids.kiosk, '--yes', '--json']);
     expect(first.code).toBe(0);
     ids.kioskRestore = String(jsonLines(first.stdout)[0].runId);
@@ -84,7 +91,9 @@ describe('restore undoes exactly one run, once', () => {
     const restore = await f.cli(['restore', ids.a, '--yes']);
     expect(restore.code, restore.stdout + restore.stderr).toBe(0);
     const out = restore.stdout + restore.stderr;
-    expect(out).toMatch(new RegExp(`meter-eu-0003[^\\n]*because run ${ids.b} acted on it after run ${ids.a}`));
+    expect(out).toMatch(
+      new RegExp(`meter-eu-0003[^\\n]*because run ${ids.b} acted on it after run ${ids.a}`),
+    );
     expect(out).toMatch(/: completed$/m);
 
     // B's devices: as B left them (hub identity deleted, blocker in place); the others: back.
@@ -123,7 +132,16 @@ describe('restore undoes exactly one run, once', () => {
 
   it('restore of a one-device run deletes its blocker (If-Match on the ETag it left) and verifies it is back', async () => {
     const device = 'meter-eu-0009';
-    ids.one = await run(['--group', GROUP, '--device', device, '--disenroll', 'disable', '--deregister', 'disable']);
+    ids.one = await run([
+      '--group',
+      GROUP,
+      '--device',
+      device,
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+    ]);
     const blocker = f.emulator.store.dps.enrollments.get(device);
     expect(blocker?.provisioningStatus).toBe('disabled');
     const recorded = (await journal(ids.one)).find(
@@ -151,13 +169,24 @@ describe('restore undoes exactly one run, once', () => {
 
   it('a blocker changed since the run is left and listed, not deleted', async () => {
     const device = 'meter-eu-0010';
-    const one = await run(['--group', GROUP, '--device', device, '--disenroll', 'disable', '--deregister', 'disable']);
+    const one = await run([
+      '--group',
+      GROUP,
+      '--device',
+      device,
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+    ]);
     const blocker = f.emulator.store.dps.enrollments.get(device)!;
     blocker.etag = 'rewritten-by-someone';
     f.emulator.store.touch();
     const restore = await f.cli(['restore', one, '--yes']);
     expect(restore.code).toBe(0);
-    expect(restore.stderr + restore.stdout).toMatch(new RegExp(`blocker ${device}, because its ETag is not the one`));
+    expect(restore.stderr + restore.stdout).toMatch(
+      new RegExp(`blocker ${device}, because its ETag is not the one`),
+    );
     expect(f.emulator.store.dps.enrollments.get(device)?.provisioningStatus).toBe('disabled');
     expect(statusOf(device)).toBe('enabled');
   });

@@ -25,7 +25,17 @@ const runsDir = () => join(f.stateHome, 'iot-deprovision', 'runs');
 const journalPath = (runId: string) => join(runsDir(), `${runId}.jsonl`);
 
 async function runEnrollment(id: string): Promise<string> {
-  const run = await f.cli(['run', '--enrollment', id, '--disenroll', 'disable', '--deregister', 'disable', '--yes', '--json']);
+  const run = await f.cli([
+    'run',
+    '--enrollment',
+    id,
+    '--disenroll',
+    'disable',
+    '--deregister',
+    'disable',
+    '--yes',
+    '--json',
+  ]);
   expect(run.code).toBe(0);
   return String(jsonLines(run.stdout)[0].runId);
 }

@@ -21,8 +21,15 @@ describe('parseSelector', () => {
     });
   });
   it('takes a certificate alone as naming its device', () => {
-    const s = parseSelector({ group: 'g1', deviceCertPems: [{ file: 'a.pem', pem: 'P', commonName: 'dev-9' }] });
-    expect(s).toEqual({ kind: 'groupDevices', groupId: 'g1', devices: [{ registrationId: 'dev-9', certificatePem: 'P' }] });
+    const s = parseSelector({
+      group: 'g1',
+      deviceCertPems: [{ file: 'a.pem', pem: 'P', commonName: 'dev-9' }],
+    });
+    expect(s).toEqual({
+      kind: 'groupDevices',
+      groupId: 'g1',
+      devices: [{ registrationId: 'dev-9', certificatePem: 'P' }],
+    });
   });
   it.each([
     [{}, /--enrollment ID .* or --group ID/],
@@ -30,7 +37,10 @@ describe('parseSelector', () => {
     [{ enrollment: 'a', device: ['x'] }, /use them with --group/],
     [{ group: 'g', device: ['x', 'x'] }, /given twice/],
     [{ group: 'g b' }, /--group "g b" may only contain/],
-    [{ group: 'g', device: ['d1'], deviceCertPems: [{ file: 'c.pem', pem: 'P', commonName: 'other' }] }, /CN "other" is none of/],
+    [
+      { group: 'g', device: ['d1'], deviceCertPems: [{ file: 'c.pem', pem: 'P', commonName: 'other' }] },
+      /CN "other" is none of/,
+    ],
   ])('refuses %j', (flags, message) => {
     expect(() => parseSelector(flags as never)).toThrow(message);
   });
@@ -41,8 +51,12 @@ describe('parseSelector', () => {
     });
     expect(s).toEqual({ kind: 'devices', ids: ['d-1', 'd-2', 'd-3'] });
     expect(parseDeviceList('l.txt', 'a\n#b\nc')).toEqual(['a', 'c']);
-    expect(() => parseDeviceList('l.txt', 'ok\nbad id\n')).toThrow(/--devices-from l.txt line 2: "bad id" may only contain/);
-    expect(() => parseSelector({ deviceIds: ['d-1'], enrollment: 'e' })).toThrow(/use them without --enrollment/);
+    expect(() => parseDeviceList('l.txt', 'ok\nbad id\n')).toThrow(
+      /--devices-from l.txt line 2: "bad id" may only contain/,
+    );
+    expect(() => parseSelector({ deviceIds: ['d-1'], enrollment: 'e' })).toThrow(
+      /use them without --enrollment/,
+    );
   });
   it('never echoes control characters from input', () => {
     // The one sanitizer: whole escape sequences go, not just their ESC byte.
@@ -54,7 +68,9 @@ describe('parseSelector', () => {
 describe('parseActions', () => {
   const group = { kind: 'group', groupId: 'g' } as const;
   it('reads the actions', () => {
-    expect(parseActions({ disenroll: 'disable', deregister: 'delete', deleteRegistrations: true }, group)).toEqual({
+    expect(
+      parseActions({ disenroll: 'disable', deregister: 'delete', deleteRegistrations: true }, group),
+    ).toEqual({
       disenroll: 'disable',
       deregister: 'delete',
       deleteRegistrations: true,
@@ -71,7 +87,10 @@ describe('parseActions', () => {
   });
   it('allows cleanup only for a whole group', () => {
     expect(() =>
-      parseActions({ disenroll: 'disable', deregister: 'none', deleteGroup: true }, { kind: 'enrollment', registrationId: 'e' }),
+      parseActions(
+        { disenroll: 'disable', deregister: 'none', deleteGroup: true },
+        { kind: 'enrollment', registrationId: 'e' },
+      ),
     ).toThrow(/--delete-group cleans up a whole enrollment group/);
   });
 });

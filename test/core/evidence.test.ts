@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { evidenceFor, hubStepsOf, priorDeviceIds, priorFromPlan, priorOf } from '../../src/core/evidence.js';
 import { planDeprovision } from '../../src/core/plan.js';
-import { actions, individual, okPlan, record, state, symmetricKeyGroup, x509Group, HUB_EU } from './fixtures.js';
+import {
+  actions,
+  individual,
+  okPlan,
+  record,
+  state,
+  symmetricKeyGroup,
+  x509Group,
+  HUB_EU,
+} from './fixtures.js';
 
 describe('evidence for the re-enrollment analysis (core, pure)', () => {
   it('a device whose record and group were deleted by the run is still known through what was read before', () => {
-    const before = state({ enrollmentGroups: [symmetricKeyGroup('g1')], registrations: [record('d1', 'g1')] });
+    const before = state({
+      enrollmentGroups: [symmetricKeyGroup('g1')],
+      registrations: [record('d1', 'g1')],
+    });
     const [e] = evidenceFor(['d1'], state(), {}, before, 'g1');
     expect(e).toEqual({ registrationId: 'd1', attestation: 'symmetricKey', groupId: 'g1' });
   });
@@ -13,7 +25,9 @@ describe('evidence for the re-enrollment analysis (core, pure)', () => {
   it('what is read now wins over what was read before; a blocker the run wrote says nothing of the device', () => {
     const now = state({
       enrollmentGroups: [x509Group('g1', [])],
-      individualEnrollments: [individual('d1', 'symmetricKey', 'disabled', { blocker: { runId: 'r', groupId: 'g1' } })],
+      individualEnrollments: [
+        individual('d1', 'symmetricKey', 'disabled', { blocker: { runId: 'r', groupId: 'g1' } }),
+      ],
       registrations: [record('d1', 'g1')],
     });
     const before = state({ enrollmentGroups: [symmetricKeyGroup('g1')] });
@@ -49,7 +63,9 @@ describe('evidence for the re-enrollment analysis (core, pure)', () => {
       enrollmentGroups: [symmetricKeyGroup('g1')],
       registrations: [record('d1', 'g1', HUB_EU, { deviceId: 'dev-1' })],
     });
-    const plan = okPlan(planDeprovision({ kind: 'group', groupId: 'g1' }, actions({ deregister: 'delete' }), s));
+    const plan = okPlan(
+      planDeprovision({ kind: 'group', groupId: 'g1' }, actions({ deregister: 'delete' }), s),
+    );
     const steps = hubStepsOf(plan);
     expect(steps.get('d1')).toEqual([{ hub: HUB_EU, deviceId: 'dev-1' }]);
     expect(priorDeviceIds(priorFromPlan(plan), steps)).toEqual(['dev-1', 'd1', 'dev-1']);

@@ -14,7 +14,9 @@ describe('hub path choice', () => {
   });
 
   it('auto stays on calls without job storage, and on a hub whose throttle makes calls faster', () => {
-    expect(chooseHubPath({ ...base, choice: 'auto', devices: 100_000, storageConfigured: false })).toMatchObject({
+    expect(
+      chooseHubPath({ ...base, choice: 'auto', devices: 100_000, storageConfigured: false }),
+    ).toMatchObject({
       path: 'calls',
       reason: expect.stringMatching(/--job-storage/),
     });

@@ -60,7 +60,9 @@ describe('a plan for devices named by their IDs', () => {
     ]);
     const onHubs = plan.steps
       .filter((s) => s.phase === 'deregister')
-      .flatMap(({ op }) => (op.kind === 'disableHubDevices' ? op.deviceIds.map((d) => `${op.hub}/${d}`) : []));
+      .flatMap(({ op }) =>
+        op.kind === 'disableHubDevices' ? op.deviceIds.map((d) => `${op.hub}/${d}`) : [],
+      );
     expect(onHubs.sort()).toEqual(
       [
         `${HUB_EU}/solo-1`,
@@ -84,7 +86,9 @@ describe('a plan for devices named by their IDs', () => {
   });
 
   it('deletes the individual enrollment when asked, and still writes blockers for group devices', () => {
-    const plan = okPlan(planDeprovision(selection, actions({ disenroll: 'delete', deregister: 'delete' }), known));
+    const plan = okPlan(
+      planDeprovision(selection, actions({ disenroll: 'delete', deregister: 'delete' }), known),
+    );
     const kinds = plan.steps.filter((s) => s.phase === 'disenroll').map((s) => s.op.kind);
     expect(kinds).toEqual(['deleteEnrollment', 'createBlocker', 'createBlocker', 'createBlocker']);
   });
@@ -101,18 +105,33 @@ describe('a plan for devices named by their IDs', () => {
 
   it('its restore, from the steps that succeeded, re-enables everything the run disabled (the blockers it wrote deleted)', () => {
     const plan = okPlan(planDeprovision(selection, actions(), known));
-    const results: StepResult[] = plan.steps.map((s) => ({ stepId: s.id, outcome: 'succeeded', attempts: 1 }));
+    const results: StepResult[] = plan.steps.map((s) => ({
+      stepId: s.id,
+      outcome: 'succeeded',
+      attempts: 1,
+    }));
     const restore = okPlan(planRestore('20240101T000000Z-abcdef', plan, results));
     const ops = restore.steps.map((s) => s.op);
-    expect(ops).toContainEqual(expect.objectContaining({ kind: 'enableEnrollment', registrationId: 'solo-1' }));
+    expect(ops).toContainEqual(
+      expect.objectContaining({ kind: 'enableEnrollment', registrationId: 'solo-1' }),
+    );
     const enabled = restore.steps
       .flatMap(({ op }) => (op.kind === 'enableHubDevices' ? op.deviceIds.map((d) => `${op.hub}/${d}`) : []))
       .sort();
     expect(enabled).toEqual(
-      [`${HUB_EU}/solo-1`, `${HUB_EU}/a-1`, `${HUB_US}/a-2`, `${HUB_EU}/b-1`, `${HUB_US}/b-1`, `${HUB_US}/stray-9`].sort(),
+      [
+        `${HUB_EU}/solo-1`,
+        `${HUB_EU}/a-1`,
+        `${HUB_US}/a-2`,
+        `${HUB_EU}/b-1`,
+        `${HUB_US}/b-1`,
+        `${HUB_US}/stray-9`,
+      ].sort(),
     );
     // The blockers the run wrote are deleted (exactly those), each group named in its warning.
-    const blockers = ops.flatMap((o) => (o.kind === 'deleteBlocker' ? [`${o.groupId}/${o.registrationId}`] : []));
+    const blockers = ops.flatMap((o) =>
+      o.kind === 'deleteBlocker' ? [`${o.groupId}/${o.registrationId}`] : [],
+    );
     expect(blockers).toEqual(['g-a/a-1', 'g-a/a-2', 'g-b/b-1']);
     expect(restore.warnings.filter((w) => w.code === 'blocker-deleted').map((w) => w.path)).toEqual([
       'enrollmentGroups/g-a',

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KnownState } from '../../src/core/model.js';
 import { planDeprovision } from '../../src/core/plan.js';
-import type { Plan, } from '../../src/core/plan-types.js';
+import type { Plan } from '../../src/core/plan-types.js';
 import type { Actions, Selection } from '../../src/core/selection.js';
 import {
   actions,

@@ -203,12 +203,19 @@ describe('one or several devices of a group', () => {
 describe('a device certificate that looks wrong: the X.509 blocker is still written, the plan says why', () => {
   const withCert = (pem: string, now: Date) =>
     okPlan(
-      planDeprovision(devicesOf('g-int', { registrationId: 'dev-x1', certificatePem: pem }), actions(), x509State(), {
-        now,
-      }),
+      planDeprovision(
+        devicesOf('g-int', { registrationId: 'dev-x1', certificatePem: pem }),
+        actions(),
+        x509State(),
+        {
+          now,
+        },
+      ),
     );
-  const odd = (plan: ReturnType<typeof withCert>) => plan.warnings.filter((w) => w.code === 'device-certificate-odd');
-  const blocker = (plan: ReturnType<typeof withCert>) => plan.steps.find((s) => s.op.kind === 'createBlocker')?.op;
+  const odd = (plan: ReturnType<typeof withCert>) =>
+    plan.warnings.filter((w) => w.code === 'device-certificate-odd');
+  const blocker = (plan: ReturnType<typeof withCert>) =>
+    plan.steps.find((s) => s.op.kind === 'createBlocker')?.op;
 
   it('a valid certificate of the group: no such warning', () => {
     expect(odd(withCert(p.chain1.chainPem, new Date()))).toEqual([]);
@@ -229,9 +236,17 @@ describe('a device certificate that looks wrong: the X.509 blocker is still writ
   });
 
   it('issued by a CA that is none of the group certificates', async () => {
-    const stranger = await cachedChain('stranger', { leafCn: 'dev-x1', rootCn: 'Other Root', intermediateCn: 'Other CA' });
+    const stranger = await cachedChain('stranger', {
+      leafCn: 'dev-x1',
+      rootCn: 'Other Root',
+      intermediateCn: 'Other CA',
+    });
     const plan = withCert(stranger.chainPem, new Date());
     expect(odd(plan)[0]?.message).toMatch(/its issuer \(CN=Other CA\) is none of the group's certificates/);
-    expect(blocker(plan)).toMatchObject({ kind: 'createBlocker', attestation: 'x509', certificatePem: stranger.chainPem });
+    expect(blocker(plan)).toMatchObject({
+      kind: 'createBlocker',
+      attestation: 'x509',
+      certificatePem: stranger.chainPem,
+    });
   });
 });

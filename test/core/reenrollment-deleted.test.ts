@@ -46,7 +46,10 @@ describe('a device whose individual enrollment was deleted', () => {
       state({ enrollmentGroups: groups }),
     );
     expect(own.verdict).toBe('blocked');
-    const unknown = analyzeReenrollment({ registrationId: 'pump-8', attestation: 'symmetricKey' }, state({ enrollmentGroups: groups }));
+    const unknown = analyzeReenrollment(
+      { registrationId: 'pump-8', attestation: 'symmetricKey' },
+      state({ enrollmentGroups: groups }),
+    );
     expect(unknown.verdict).toBe('possible');
   });
 });

@@ -136,9 +136,13 @@ describe('planRestore', () => {
       runId: 'run-42',
       etag: 'etag-left',
     });
-    expect(undo.steps[1].call).toBe('DELETE enrollments/d2 (If-Match: etag-left): the blocker run run-42 wrote');
+    expect(undo.steps[1].call).toBe(
+      'DELETE enrollments/d2 (If-Match: etag-left): the blocker run run-42 wrote',
+    );
     expect(undo.warnings).toMatchObject([{ code: 'blocker-deleted', registrationIds: ['d2'] }]);
-    expect(undo.warnings[0].message).toMatch(/^Deleting blocker d2 lets the device provision again through group g/);
+    expect(undo.warnings[0].message).toMatch(
+      /^Deleting blocker d2 lets the device provision again through group g/,
+    );
     // Round trip: the blocker is gone and the hub identity enabled, as before the run.
     const before = groupState();
     const roundTrip = applyPlan(applyPlan(before, plan), undo);
@@ -146,7 +150,7 @@ describe('planRestore', () => {
     expect(roundTrip.hubDevices).toEqual(before.hubDevices);
   });
 
-  it('a blocker changed since the run, or another run\'s, is left and listed', () => {
+  it("a blocker changed since the run, or another run's, is left and listed", () => {
     const plan = planFor({ kind: 'groupDevices', groupId: 'g', devices: [{ registrationId: 'd2' }] });
     const blocker = plan.steps.find((s) => s.op.kind === 'createBlocker')!;
     const r = results(plan, { [blocker.id]: { etag: 'etag-left' } });
@@ -181,10 +185,9 @@ describe('planRestore', () => {
         laterRuns: new Map([[hubDeviceKey(HUB_US, 'd2'), ['run-43']]]),
       }),
     );
-    expect(undo.steps.filter((s) => s.op.kind === 'enableHubDevices').flatMap((s) => s.registrationIds)).toEqual([
-      'd0',
-      'd1',
-    ]);
+    expect(
+      undo.steps.filter((s) => s.op.kind === 'enableHubDevices').flatMap((s) => s.registrationIds),
+    ).toEqual(['d0', 'd1']);
     const left = undo.warnings.find((w) => w.code === 'changed-since')!;
     expect(left.message).toBe(
       `Left as it is: hub device d2 on ${HUB_US}, because run run-43 acted on it after run run-42.`,
@@ -200,7 +203,12 @@ describe('planRestore', () => {
     const enrollment = (status: 'enabled' | 'disabled', etag: string) =>
       new Map([['e1', { ...individual('e1', 'tpm'), provisioningStatus: status, etag }]]);
     const device = (statusUpdatedTime: string) =>
-      new Map([[hubDeviceKey(HUB_EU, 'e1'), { hub: HUB_EU, deviceId: 'e1', status: 'disabled' as const, statusUpdatedTime }]]);
+      new Map([
+        [
+          hubDeviceKey(HUB_EU, 'e1'),
+          { hub: HUB_EU, deviceId: 'e1', status: 'disabled' as const, statusUpdatedTime },
+        ],
+      ]);
     const at = new Map([[hub.id, '2026-01-01T10:00:00.000Z']]);
     const undo = okPlan(
       planRestore('run-42', plan, r, {
@@ -212,7 +220,7 @@ describe('planRestore', () => {
     expect(undo.steps.filter((s) => s.phase !== 'verify')).toEqual([]);
     expect(undo.warnings.map((w) => w.message)).toEqual([
       `Left as it is: hub device e1 on ${HUB_EU}, because its status changed at 2026-01-01T11:00:00.000Z, after run run-42.`,
-      "Left as it is: enrollments/e1, because its ETag is not the one run run-42 left: it changed since.",
+      'Left as it is: enrollments/e1, because its ETag is not the one run run-42 left: it changed since.',
     ]);
     const enabled = okPlan(
       planRestore('run-42', plan, r, {
@@ -240,7 +248,9 @@ describe('planRestore', () => {
     });
     const us = plan.steps.find((s) => s.op.kind === 'disableHubDevices' && s.op.hub === HUB_US)!;
     r.delete(us.id);
-    expect([...targetsActedOn(plan, r, [])].sort()).toEqual([groupKey('g'), hubDeviceKey(HUB_EU, 'd0')].sort());
+    expect([...targetsActedOn(plan, r, [])].sort()).toEqual(
+      [groupKey('g'), hubDeviceKey(HUB_EU, 'd0')].sort(),
+    );
     expect(targetsActedOn(plan, r, [us.id]).has(hubDeviceKey(HUB_US, 'd2'))).toBe(true);
   });
 

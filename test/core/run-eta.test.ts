@@ -14,13 +14,13 @@ describe('estimateRemainingMs: operations left at each service allowed rate', ()
   });
 
   it('adds what is left of a 429 hold on that service', () => {
-    expect(estimateRemainingMs([{ service: 'hub', ops: 50, opsPerMinute: 100, heldUntilMs: 40_000 }], 10_000)).toBe(
-      60_000,
-    );
+    expect(
+      estimateRemainingMs([{ service: 'hub', ops: 50, opsPerMinute: 100, heldUntilMs: 40_000 }], 10_000),
+    ).toBe(60_000);
     // A hold that has ended adds nothing.
-    expect(estimateRemainingMs([{ service: 'hub', ops: 50, opsPerMinute: 100, heldUntilMs: 5_000 }], 10_000)).toBe(
-      30_000,
-    );
+    expect(
+      estimateRemainingMs([{ service: 'hub', ops: 50, opsPerMinute: 100, heldUntilMs: 5_000 }], 10_000),
+    ).toBe(30_000);
   });
 
   it('does not depend on the pace so far: the same work left gives the same time, however long the run took', () => {

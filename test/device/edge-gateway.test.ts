@@ -33,7 +33,9 @@ async function edgeSite(prefix: string, seed: number) {
   enrollIndividual(world, gatewayId, { symmetricKey: gwKeys });
   const enrollment = store.dps.enrollments.get(gatewayId);
   if (enrollment) store.putEnrollment({ ...enrollment, capabilities: { iotEdge: true } });
-  const gw = expectAssigned(await world.register({ registrationId: gatewayId, symmetricKey: gwKeys.primaryKey }));
+  const gw = expectAssigned(
+    await world.register({ registrationId: gatewayId, symmetricKey: gwKeys.primaryKey }),
+  );
   const registry = registryOf(gw.assignedHub);
   const identity = (await registry.get(gatewayId)).responseBody as any;
   expect(identity.capabilities).toEqual({ iotEdge: true });
@@ -123,7 +125,9 @@ describe('an IoT Edge gateway and its children', () => {
     expect(modules).toMatch(/modbus/);
     expect(modules).toMatch(/opcPublisher/);
     expect(world.emulator.store.hubByHost(site.hub)?.devices.has(site.gatewayId)).toBe(false);
-    const gone = await registryOf(site.hub).getModule(site.gatewayId, 'modbus').catch((e: any) => e);
+    const gone = await registryOf(site.hub)
+      .getModule(site.gatewayId, 'modbus')
+      .catch((e: any) => e);
     expect(gone.response?.statusCode).toBe(404);
   });
 });

@@ -101,7 +101,10 @@ describe('symmetric key', () => {
   it('individual enrollment: refused once deleted from its hub', async () => {
     const keys = { primaryKey: key(33), secondaryKey: key(34) };
     enrollIndividual(world, 'send-pump-2', { symmetricKey: keys });
-    await proveDelete({ registrationId: 'send-pump-2', symmetricKey: keys.primaryKey }, individual('send-pump-2'));
+    await proveDelete(
+      { registrationId: 'send-pump-2', symmetricKey: keys.primaryKey },
+      individual('send-pump-2'),
+    );
   });
 
   it('group device (derived key): sends, refused once disabled, sends again after restore', async () => {
@@ -123,7 +126,11 @@ describe('symmetric key', () => {
 
 describe('X.509', () => {
   it('individual enrollment (thumbprint): sends, refused once disabled, sends again after restore', async () => {
-    const chain = await generateChain({ leafCn: 'send-robot-1', rootCn: 'Send Root 1', intermediateCn: 'Send CA 1' });
+    const chain = await generateChain({
+      leafCn: 'send-robot-1',
+      rootCn: 'Send Root 1',
+      intermediateCn: 'Send CA 1',
+    });
     const device = { registrationId: 'send-robot-1', chain };
     world.hold(device);
     enrollIndividual(world, 'send-robot-1', { certificatePem: chain.leaf.pem });
@@ -131,7 +138,11 @@ describe('X.509', () => {
   });
 
   it('individual enrollment: refused once deleted from its hub', async () => {
-    const chain = await generateChain({ leafCn: 'send-robot-2', rootCn: 'Send Root 2', intermediateCn: 'Send CA 2' });
+    const chain = await generateChain({
+      leafCn: 'send-robot-2',
+      rootCn: 'Send Root 2',
+      intermediateCn: 'Send CA 2',
+    });
     const device = { registrationId: 'send-robot-2', chain };
     world.hold(device);
     enrollIndividual(world, 'send-robot-2', { certificatePem: chain.leaf.pem });
@@ -139,7 +150,11 @@ describe('X.509', () => {
   });
 
   it('group device (CA-authenticated on the hub): sends, refused once disabled, sends again after restore', async () => {
-    const ca = await cachedChain('send-line', { leafCn: 'unused', rootCn: 'Send Line Root', intermediateCn: 'Send Line CA' });
+    const ca = await cachedChain('send-line', {
+      leafCn: 'unused',
+      rootCn: 'Send Line Root',
+      intermediateCn: 'Send Line CA',
+    });
     trustOnHubs(world, 'send-line-root', ca.root.pem);
     enrollGroup(world, 'send-line', { signingPem: ca.intermediate.pem });
     const chain = await generateChain({ leafCn: 'send-cam-1', ca });
@@ -149,7 +164,11 @@ describe('X.509', () => {
   });
 
   it('group device: refused once deleted from its hub', async () => {
-    const ca = await cachedChain('send-line', { leafCn: 'unused', rootCn: 'Send Line Root', intermediateCn: 'Send Line CA' });
+    const ca = await cachedChain('send-line', {
+      leafCn: 'unused',
+      rootCn: 'Send Line Root',
+      intermediateCn: 'Send Line CA',
+    });
     trustOnHubs(world, 'send-line-root', ca.root.pem);
     enrollGroup(world, 'send-line', { signingPem: ca.intermediate.pem });
     const chain = await generateChain({ leafCn: 'send-cam-2', ca });
@@ -164,17 +183,31 @@ describe('credentials the hub refuses (401), counted in the stats', () => {
     const endpoint = parseEndpoint(world.emulator.url, world.emulator.ca);
     const keys = { primaryKey: key(41), secondaryKey: key(42) };
     enrollIndividual(world, 'send-pump-9', { symmetricKey: keys });
-    const pump = expectAssigned(await world.register({ registrationId: 'send-pump-9', symmetricKey: keys.primaryKey }));
+    const pump = expectAssigned(
+      await world.register({ registrationId: 'send-pump-9', symmetricKey: keys.primaryKey }),
+    );
 
-    const chain = await generateChain({ leafCn: 'send-robot-9', rootCn: 'Send Root 9', intermediateCn: 'Send CA 9' });
+    const chain = await generateChain({
+      leafCn: 'send-robot-9',
+      rootCn: 'Send Root 9',
+      intermediateCn: 'Send CA 9',
+    });
     world.hold({ registrationId: 'send-robot-9', chain });
     enrollIndividual(world, 'send-robot-9', { certificatePem: chain.leaf.pem });
     const robot = expectAssigned(await world.register({ registrationId: 'send-robot-9', chain }));
     // A CA group whose root no hub trusts: DPS assigns the device, its hub refuses it.
-    const untrusted = await generateChain({ leafCn: 'send-cam-9', rootCn: 'Untrusted Root', intermediateCn: 'Untrusted CA' });
+    const untrusted = await generateChain({
+      leafCn: 'send-cam-9',
+      rootCn: 'Untrusted Root',
+      intermediateCn: 'Untrusted CA',
+    });
     enrollGroup(world, 'send-untrusted', { signingPem: untrusted.intermediate.pem });
     const cam = expectAssigned(await world.register({ registrationId: 'send-cam-9', chain: untrusted }));
-    const other = await generateChain({ leafCn: 'send-robot-9', rootCn: 'Other Root', intermediateCn: 'Other CA' });
+    const other = await generateChain({
+      leafCn: 'send-robot-9',
+      rootCn: 'Other Root',
+      intermediateCn: 'Other CA',
+    });
 
     const before = world.emulator.stats().operations['hub:deviceTelemetry']?.['401'] ?? 0;
     const attempt = async (options: Parameters<typeof openHubDevice>[0]) => {
@@ -189,7 +222,12 @@ describe('credentials the hub refuses (401), counted in the stats', () => {
     expect(await attempt({ ...pumpAt, symmetricKey: key(99) })).toMatchObject(REFUSED);
     const { SharedAccessSignature } = (await import('azure-iot-common')).default;
     const resource = encodeURIComponent(`${pump.assignedHub}/devices/${pump.deviceId}`);
-    const expired = SharedAccessSignature.create(resource, '', keys.primaryKey, Math.floor(Date.now() / 1000) - 60);
+    const expired = SharedAccessSignature.create(
+      resource,
+      '',
+      keys.primaryKey,
+      Math.floor(Date.now() / 1000) - 60,
+    );
     const refusedExpired = await attempt({ ...pumpAt, sharedAccessSignature: expired.toString() });
     expect(refusedExpired).toMatchObject(REFUSED);
     expect(refusedExpired.outcome === 'refused' && refusedExpired.reason).toContain('expired');
@@ -197,11 +235,15 @@ describe('credentials the hub refuses (401), counted in the stats', () => {
     expect(await attempt({ ...pumpAt, symmetricKey: keys.primaryKey })).toMatchObject(SENT);
 
     const robotAt = { endpoint, hubHost: robot.assignedHub, deviceId: robot.deviceId };
-    expect(await attempt({ ...robotAt, certPem: other.leafAndIntermediatePem, keyPem: other.leaf.keyPem })).toMatchObject(
-      REFUSED,
-    );
+    expect(
+      await attempt({ ...robotAt, certPem: other.leafAndIntermediatePem, keyPem: other.leaf.keyPem }),
+    ).toMatchObject(REFUSED);
     const camAt = { endpoint, hubHost: cam.assignedHub, deviceId: cam.deviceId };
-    const refusedCa = await attempt({ ...camAt, certPem: untrusted.leafAndIntermediatePem, keyPem: untrusted.leaf.keyPem });
+    const refusedCa = await attempt({
+      ...camAt,
+      certPem: untrusted.leafAndIntermediatePem,
+      keyPem: untrusted.leaf.keyPem,
+    });
     expect(refusedCa).toMatchObject(REFUSED);
     expect(refusedCa.outcome === 'refused' && refusedCa.reason).toContain('verified on this hub');
 

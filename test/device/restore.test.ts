@@ -25,9 +25,15 @@ afterAll(() => world.close());
 
 /** Deprovisions one device of the group, then restores that run; returns the restore's summary. */
 async function deprovisionThenRestore(groupId: string, device: Device) {
-  const selection: Selection = { kind: 'groupDevices', groupId, devices: [{ registrationId: device.registrationId }] };
+  const selection: Selection = {
+    kind: 'groupDevices',
+    groupId,
+    devices: [{ registrationId: device.registrationId }],
+  };
   const { summary } = await world.deprovision(selection, { disenroll: 'disable', deregister: 'disable' });
-  expect(world.emulator.store.dps.enrollments.get(device.registrationId)?.provisioningStatus).toBe('disabled');
+  expect(world.emulator.store.dps.enrollments.get(device.registrationId)?.provisioningStatus).toBe(
+    'disabled',
+  );
   expect((await world.register(device)).outcome).toBe('refused');
 
   const backend = world.backend();
@@ -63,7 +69,11 @@ describe('restore of a one-device blocker run', () => {
   });
 
   it('X.509 (blocker from the device certificate): deleted, and the device registers again through the group', async () => {
-    const chain = await generateChain({ leafCn: 'restore-cam-1', rootCn: 'Restore Root', intermediateCn: 'Restore CA' });
+    const chain = await generateChain({
+      leafCn: 'restore-cam-1',
+      rootCn: 'Restore Root',
+      intermediateCn: 'Restore CA',
+    });
     const device = { registrationId: 'restore-cam-1', chain };
     world.hold(device);
     enrollGroup(world, 'restore-cams', { signingPem: chain.intermediate.pem });
@@ -88,7 +98,9 @@ describe('restore of a one-device blocker run', () => {
     const planned = await backend.planRestore(summary.journalPath);
     if (!planned.ok) throw new Error(planned.refusal.message);
     // Between the plan and the run, someone blocks the device with a disabled individual enrollment.
-    enrollIndividual(world, device.registrationId, { symmetricKey: { primaryKey: key(83), secondaryKey: key(84) } });
+    enrollIndividual(world, device.registrationId, {
+      symmetricKey: { primaryKey: key(83), secondaryKey: key(84) },
+    });
     const stored = world.emulator.store.dps.enrollments.get(device.registrationId)!;
     stored.provisioningStatus = 'disabled';
     world.emulator.store.touch();

@@ -34,8 +34,13 @@ describe('verify --attempt on the sandbox (compiled program)', () => {
     for (const a of attempts)
       expect(a).toMatchObject({ verdict: 'allowed', attempt: { outcome: 'assigned' }, agreement: 'matches' });
     // Each device also sent telemetry to its hub with its key; meter-eu-0011 is disabled there (demo).
-    const sends = Object.fromEntries(attempts.map((a) => [(a as { registrationId?: string }).registrationId, a.attempt.hubSend]));
-    expect(sends['meter-eu-0001']).toMatchObject({ outcome: 'sent', hub: expect.stringMatching(/azure-devices\.net$/) });
+    const sends = Object.fromEntries(
+      attempts.map((a) => [(a as { registrationId?: string }).registrationId, a.attempt.hubSend]),
+    );
+    expect(sends['meter-eu-0001']).toMatchObject({
+      outcome: 'sent',
+      hub: expect.stringMatching(/azure-devices\.net$/),
+    });
     expect(sends['meter-eu-0011']).toMatchObject({ outcome: 'refused', status: 401 });
     // Allowed devices are not deprovisioned: verify still says so with its exit code.
     expect(before.code).toBe(EXIT.failed);
@@ -79,8 +84,17 @@ describe('verify --attempt on the sandbox (compiled program)', () => {
       /matches\s+kiosk-madrid-0005: predicted allowed; assigned to \S+ as kiosk-madrid-0005; hub \S+: telemetry accepted/,
     );
     // A CA-authenticated group device: its chain leads to the root the hubs trust.
-    const ca = await cli(['verify', '--group', 'factory-line-berlin', '--device', 'sensor-berlin-0001', '--attempt']);
-    expect(ca.stdout).toMatch(/matches\s+sensor-berlin-0001: predicted allowed; assigned to .*; hub \S+: telemetry accepted/);
+    const ca = await cli([
+      'verify',
+      '--group',
+      'factory-line-berlin',
+      '--device',
+      'sensor-berlin-0001',
+      '--attempt',
+    ]);
+    expect(ca.stdout).toMatch(
+      /matches\s+sensor-berlin-0001: predicted allowed; assigned to .*; hub \S+: telemetry accepted/,
+    );
   });
 });
 
@@ -117,7 +131,12 @@ describe('the comparison', () => {
     const hub = 'hub-eu.azure-devices.net';
     const read = (status: 'enabled' | 'disabled' | 'absent') => [{ hub, deviceId: 'd', status }];
     const sent = { outcome: 'sent', hub } as const;
-    const refusedByHub = { outcome: 'refused', hub, status: 401, reason: 'the hub refused the device (401)' } as const;
+    const refusedByHub = {
+      outcome: 'refused',
+      hub,
+      status: 401,
+      reason: 'the hub refused the device (401)',
+    } as const;
     expect(hubAgreementOf(read('enabled'), sent)).toBe('matches');
     expect(hubAgreementOf(read('disabled'), refusedByHub)).toBe('matches');
     expect(hubAgreementOf(read('absent'), refusedByHub)).toBe('matches');

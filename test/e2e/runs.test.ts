@@ -35,7 +35,9 @@ describe('runs in the TUI', () => {
       env: { XDG_CONFIG_HOME: tui.dir },
     });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/in use by another iot-deprovision .*Quit it first \(q\), or .*Runs screen/s);
+    expect(refused.stderr).toMatch(
+      /in use by another iot-deprovision .*Quit it first \(q\), or .*Runs screen/s,
+    );
     expect(refused.stderr).not.toMatch(/\n\s+at /);
 
     // R on the summary: the Runs screen, the run on top, then open it and restore it.

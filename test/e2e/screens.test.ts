@@ -60,7 +60,10 @@ function readBlock(readme: string, name: ScreenName): string | undefined {
 
 function writeBlock(readme: string, name: ScreenName, capture: string): string {
   if (!block(name).test(readme)) throw new Error(`README.md has no <!-- screen:${name} --> block`);
-  return readme.replace(block(name), (_m, open: string, _old: string, close: string) => `${open}${capture}${close}`);
+  return readme.replace(
+    block(name),
+    (_m, open: string, _old: string, close: string) => `${open}${capture}${close}`,
+  );
 }
 
 let term: Terminal | undefined;

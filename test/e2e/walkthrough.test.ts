@@ -146,7 +146,9 @@ describe('the walkthrough in a real terminal', () => {
     term.send('Enter');
     const permanence = await term.waitFor('Enter: review the plan');
     // The title wraps at 80 columns.
-    expect(permanence.replace(/\s+/g, ' ')).toContain('the 3 devices shown by the filter "sensor-berlin-001"');
+    expect(permanence.replace(/\s+/g, ' ')).toContain(
+      'the 3 devices shown by the filter "sensor-berlin-001"',
+    );
     term.send('Enter');
     const review = await term.waitFor('Run it? y: yes');
     expect(review).toMatch(/Devices: 3 on/);

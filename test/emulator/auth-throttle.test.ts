@@ -114,11 +114,19 @@ describe('emulator: throttling', () => {
     const { SharedAccessSignature } = (await import('azure-iot-common')).default;
     const hub = em.hubs[0];
     const policyKey = /SharedAccessKey=([^;]+)/.exec(hub.connectionString)?.[1] as string;
-    const token = SharedAccessSignature.create(hub.host, 'iothubowner', policyKey, Math.floor(Date.now() / 1000) + 600);
+    const token = SharedAccessSignature.create(
+      hub.host,
+      'iothubowner',
+      policyKey,
+      Math.floor(Date.now() / 1000) + 600,
+    );
     const tooMany = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
         `${em?.url}/devices?api-version=2021-04-12`,
-        { method: 'POST', headers: { host: hub.host, authorization: token.toString(), 'content-type': 'application/json' } },
+        {
+          method: 'POST',
+          headers: { host: hub.host, authorization: token.toString(), 'content-type': 'application/json' },
+        },
         (res) => {
           let body = '';
           res.on('data', (c) => {
@@ -128,7 +136,9 @@ describe('emulator: throttling', () => {
         },
       );
       req.on('error', reject);
-      req.end(JSON.stringify(Array.from({ length: 101 }, (_, i) => ({ id: `x-${i}`, importMode: 'create' }))));
+      req.end(
+        JSON.stringify(Array.from({ length: 101 }, (_, i) => ({ id: `x-${i}`, importMode: 'create' }))),
+      );
     });
     expect(tooMany.status).toBe(400);
     expect((JSON.parse(tooMany.body) as { Message: string }).Message).toMatch(/^ErrorCode:TooManyDevices;/);
@@ -137,8 +147,16 @@ describe('emulator: throttling', () => {
     const bad = await failure(registry.createQuery('SELECT * FROM devices WHERE deviceId LIKE "o%"').next());
     expect(bad.response?.statusCode).toBe(400);
     expect(JSON.parse(bad.responseBody).Message).toMatch(/^ErrorCode:ArgumentInvalid;/);
-    const ok = await registry.createQuery("SELECT * FROM devices WHERE STARTS_WITH(deviceId, 'o-') OR deviceId = 'none'").next();
-    expect((ok.result as { deviceId: string }[]).map((t) => t.deviceId)).toEqual(['o-1', 'o-2', 'o-3', 'o-4', 'o-5']);
+    const ok = await registry
+      .createQuery("SELECT * FROM devices WHERE STARTS_WITH(deviceId, 'o-') OR deviceId = 'none'")
+      .next();
+    expect((ok.result as { deviceId: string }[]).map((t) => t.deviceId)).toEqual([
+      'o-1',
+      'o-2',
+      'o-3',
+      'o-4',
+      'o-5',
+    ]);
   });
 
   it('limits hub queries and DPS operations separately; throttle:false lifts every limit', async () => {

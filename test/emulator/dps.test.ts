@@ -126,7 +126,10 @@ describe('emulator: DPS service API', () => {
   });
 
   it('answers a WHERE on provisioningStatus correctly, and refuses a query it cannot run', async () => {
-    await dps.createOrUpdateIndividualEnrollment({ ...symmetric('valve-off'), provisioningStatus: 'disabled' } as any);
+    await dps.createOrUpdateIndividualEnrollment({
+      ...symmetric('valve-off'),
+      provisioningStatus: 'disabled',
+    } as any);
     const disabled = dps.createIndividualEnrollmentQuery(
       { query: "SELECT * FROM enrollments WHERE provisioningStatus = 'disabled'" },
       3,

@@ -45,8 +45,20 @@ describe('SELECT * FROM devices WHERE deviceId IN [...]', () => {
 
 describe('the rest of the language a deprovisioning tool meets', () => {
   const twins: Record<string, unknown>[] = [
-    { deviceId: 'gw-1', status: 'enabled', capabilities: { iotEdge: true }, deviceScope: 'ms-azure-iot-edge://gw-1-1', parentScopes: [] },
-    { deviceId: 'leaf-1', status: 'disabled', deviceScope: 'ms-azure-iot-edge://gw-1-1', parentScopes: ['ms-azure-iot-edge://gw-1-1'], tags: { site: 'berlin', floor: 3 } },
+    {
+      deviceId: 'gw-1',
+      status: 'enabled',
+      capabilities: { iotEdge: true },
+      deviceScope: 'ms-azure-iot-edge://gw-1-1',
+      parentScopes: [],
+    },
+    {
+      deviceId: 'leaf-1',
+      status: 'disabled',
+      deviceScope: 'ms-azure-iot-edge://gw-1-1',
+      parentScopes: ['ms-azure-iot-edge://gw-1-1'],
+      tags: { site: 'berlin', floor: 3 },
+    },
     { deviceId: 'leaf-2', status: 'enabled', parentScopes: [], tags: { site: 'oslo', floor: 1 } },
     { deviceId: 'meter-9', status: 'enabled', parentScopes: [] },
   ];
@@ -56,12 +68,14 @@ describe('the rest of the language a deprovisioning tool meets', () => {
   };
 
   it('OR, NOT and parentheses', () => {
-    expect(ids(`SELECT * FROM devices WHERE deviceId = 'gw-1' OR status = 'disabled'`)).toEqual(['gw-1', 'leaf-1']);
-    expect(ids(`SELECT * FROM devices WHERE NOT status = 'enabled'`)).toEqual(['leaf-1']);
-    expect(ids(`SELECT * FROM devices WHERE status = 'enabled' AND (deviceId = 'leaf-2' OR deviceId = 'meter-9')`)).toEqual([
-      'leaf-2',
-      'meter-9',
+    expect(ids(`SELECT * FROM devices WHERE deviceId = 'gw-1' OR status = 'disabled'`)).toEqual([
+      'gw-1',
+      'leaf-1',
     ]);
+    expect(ids(`SELECT * FROM devices WHERE NOT status = 'enabled'`)).toEqual(['leaf-1']);
+    expect(
+      ids(`SELECT * FROM devices WHERE status = 'enabled' AND (deviceId = 'leaf-2' OR deviceId = 'meter-9')`),
+    ).toEqual(['leaf-2', 'meter-9']);
   });
 
   it('comparisons on nested fields; an undefined field compares false', () => {
@@ -77,10 +91,14 @@ describe('the rest of the language a deprovisioning tool meets', () => {
     expect(ids(`SELECT * FROM devices WHERE NOT IS_DEFINED(tags)`)).toEqual(['gw-1', 'meter-9']);
     expect(ids(`SELECT * FROM devices WHERE STARTS_WITH(deviceId, 'leaf-')`)).toEqual(['leaf-1', 'leaf-2']);
     expect(ids(`SELECT * FROM devices WHERE ENDS_WITH(deviceId, '-9')`)).toEqual(['meter-9']);
-    expect(ids(`SELECT * FROM devices WHERE ARRAY_CONTAINS(parentScopes, 'ms-azure-iot-edge://gw-1-1')`)).toEqual(['leaf-1']);
+    expect(
+      ids(`SELECT * FROM devices WHERE ARRAY_CONTAINS(parentScopes, 'ms-azure-iot-edge://gw-1-1')`),
+    ).toEqual(['leaf-1']);
   });
 
   it('FROM devices.modules', () => {
-    expect(parseDeviceQuery(`SELECT * FROM devices.modules WHERE devices.modules.moduleId = 'm'`).from).toBe('devices.modules');
+    expect(parseDeviceQuery(`SELECT * FROM devices.modules WHERE devices.modules.moduleId = 'm'`).from).toBe(
+      'devices.modules',
+    );
   });
 });

@@ -34,7 +34,9 @@ describe('abort during a hub step sent in slices', () => {
     expect(summary.state).toBe('aborted');
     // The slice in flight finished; the two after it were never sent.
     expect(writes(h).map((c) => c.ids.length)).toEqual([50]);
-    const disabled = [...h.hubA.devices.values()].filter((d) => d.status === 'disabled').map((d) => d.deviceId);
+    const disabled = [...h.hubA.devices.values()]
+      .filter((d) => d.status === 'disabled')
+      .map((d) => d.deviceId);
     expect(disabled).toHaveLength(50);
 
     const journal = await h.journal(summary.journalPath);
@@ -48,8 +50,16 @@ describe('abort during a hub step sent in slices', () => {
     const resumed = await (await resumeRun(summary.journalPath, h.options())).done;
     expect(resumed.state).toBe('completed');
     // Only the 100 not done are sent, with no read first (their state was known).
-    expect(writes(h).slice(1).flatMap((c) => c.ids).sort()).toEqual(
-      devices.map((d) => d.reg).filter((id) => !disabled.includes(id)).sort(),
+    expect(
+      writes(h)
+        .slice(1)
+        .flatMap((c) => c.ids)
+        .sort(),
+    ).toEqual(
+      devices
+        .map((d) => d.reg)
+        .filter((id) => !disabled.includes(id))
+        .sort(),
     );
     expect(h.hubA.script.count('findDevices')).toBe(0);
     // Each device written once over both sessions.

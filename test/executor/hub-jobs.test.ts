@@ -30,7 +30,10 @@ const jobPlan = (op: StepOperation): Plan =>
 
 const run = async (plan: Plan, container: string) => {
   const env = { XDG_STATE_HOME: root };
-  const journal = await openJournal({ target: { dpsHost: sb.target.dps.host, hubHosts: [host] }, plan } as any, { env });
+  const journal = await openJournal(
+    { target: { dpsHost: sb.target.dps.host, hubHosts: [host] }, plan } as any,
+    { env },
+  );
   const handle = execute(plan, {
     dps: sb.ports.dps,
     hubs: sb.ports.hubs,
@@ -72,7 +75,10 @@ describe('hub steps through import/export jobs', () => {
   it('disables 300 devices on one hub with one export and one import job, keys kept and nowhere in outputs', async () => {
     const keysBefore = ((await raw.get('fleet-0007')).responseBody as any).authentication.symmetricKey;
     sb.emulator.resetStats();
-    const { summary } = await run(jobPlan({ kind: 'hubJobDevices', hub: host, action: 'disable', deviceIds: ids }), 'disable');
+    const { summary } = await run(
+      jobPlan({ kind: 'hubJobDevices', hub: host, action: 'disable', deviceIds: ids }),
+      'disable',
+    );
     const step = summary.results.find((r) => r.stepId === 'deregister:0');
     expect(step?.outcome).toBe('succeeded');
     expect(step?.devices?.filter((d) => d.outcome === 'succeeded')).toHaveLength(N);
@@ -98,7 +104,10 @@ describe('hub steps through import/export jobs', () => {
 
   it('deletes through one import job, no export; a device already gone is already done', async () => {
     await raw.delete(ids[5]);
-    const { summary } = await run(jobPlan({ kind: 'hubJobDevices', hub: host, action: 'delete', deviceIds: ids }), 'delete');
+    const { summary } = await run(
+      jobPlan({ kind: 'hubJobDevices', hub: host, action: 'delete', deviceIds: ids }),
+      'delete',
+    );
     const step = summary.results.find((r) => r.stepId === 'deregister:0');
     expect(step?.outcome).toBe('succeeded');
     expect(step?.devices?.find((d) => d.id === ids[5])?.outcome).toBe('alreadyDone');

@@ -32,6 +32,8 @@ describe('hub steps are sent in slices the hub can take', () => {
     seed(h, devices);
     const limits = { timeScale: 100_000, defaultHub: { tier: 'S3' as const, units: 1 } };
     await (await h.start(wholeGroupPlan(devices), { limits })).done;
-    expect(h.hubA.bulkCalls.filter((c) => c.kind === 'disableDevices').map((c) => c.ids.length)).toEqual([100]);
+    expect(h.hubA.bulkCalls.filter((c) => c.kind === 'disableDevices').map((c) => c.ids.length)).toEqual([
+      100,
+    ]);
   });
 });

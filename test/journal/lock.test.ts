@@ -22,7 +22,11 @@ const plan: Plan = {
   steps: [],
   warnings: [],
   snapshot: [],
-  counts: { steps: { snapshot: 0, disenroll: 0, deregister: 0, cleanup: 0, verify: 0 }, devicesPerHub: {}, devices: 0 },
+  counts: {
+    steps: { snapshot: 0, disenroll: 0, deregister: 0, cleanup: 0, verify: 0 },
+    devicesPerHub: {},
+    devices: 0,
+  },
 };
 
 describe('run journal lock', () => {

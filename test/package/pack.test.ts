@@ -23,7 +23,12 @@ let packed: string[] = [];
 function npmEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^npm_(config_(prefix|global|local_prefix|global_prefix|omit|include|dry_run)|package_|lifecycle_)/i.test(k)) delete env[k];
+    if (
+      /^npm_(config_(prefix|global|local_prefix|global_prefix|omit|include|dry_run)|package_|lifecycle_)/i.test(
+        k,
+      )
+    )
+      delete env[k];
   }
   return env;
 }
@@ -37,7 +42,12 @@ interface Result {
 /** Runs the installed command from the temporary folder, with no target of the person's environment. */
 async function cli(...args: string[]): Promise<Result> {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: dir, XDG_CONFIG_HOME: dir, NO_COLOR: '1' };
-  for (const k of ['IOT_DPS_CONNECTION_STRING', 'IOTHUB_CONNECTION_STRING', 'IOT_DEPROVISION_ENDPOINT', 'NODE_PATH']) {
+  for (const k of [
+    'IOT_DPS_CONNECTION_STRING',
+    'IOTHUB_CONNECTION_STRING',
+    'IOT_DEPROVISION_ENDPOINT',
+    'NODE_PATH',
+  ]) {
     delete env[k];
   }
   try {
@@ -62,7 +72,16 @@ beforeAll(async () => {
   const prefix = join(dir, 'prefix');
   await run(
     'npm',
-    ['install', '--global', '--prefix', prefix, '--omit=dev', '--no-audit', '--no-fund', join(dir, info.filename)],
+    [
+      'install',
+      '--global',
+      '--prefix',
+      prefix,
+      '--omit=dev',
+      '--no-audit',
+      '--no-fund',
+      join(dir, info.filename),
+    ],
     { cwd: dir, env: npmEnv(), timeout: 300_000 },
   );
   bin = join(prefix, 'bin', 'iot-deprovision');
@@ -79,7 +98,9 @@ describe('the packed package, installed without development dependencies', () =>
     expect(packed).toContain('dist/bundle/cli.js');
     expect(packed).toContain('dist/src/cli.js');
     expect(packed).toContain('README.md');
-    expect(packed.filter((p) => /^(src|test|bench|scripts)\/|\.tsx?$|tsbuildinfo|inputs\.json/.test(p))).toEqual([]);
+    expect(
+      packed.filter((p) => /^(src|test|bench|scripts)\/|\.tsx?$|tsbuildinfo|inputs\.json/.test(p)),
+    ).toEqual([]);
   });
 
   it('installs the runtime dependencies and none of the development ones', () => {
@@ -93,7 +114,8 @@ describe('the packed package, installed without development dependencies', () =>
     ]) {
       expect(has(name), name).toBe(true);
     }
-    for (const name of ['typescript', 'vitest', 'esbuild', 'tsx', '@biomejs/biome']) expect(has(name), name).toBe(false);
+    for (const name of ['typescript', 'vitest', 'esbuild', 'tsx', '@biomejs/biome'])
+      expect(has(name), name).toBe(false);
   });
 
   it('iot-deprovision --help', async () => {
@@ -106,8 +128,16 @@ describe('the packed package, installed without development dependencies', () =>
 
   it('plan --sandbox prints the plan of a group', async () => {
     const r = await cli(
-      'plan', '--sandbox', '--state', join(dir, 'sandbox.json'),
-      '--group', 'smart-meters-eu', '--disenroll', 'disable', '--deregister', 'disable',
+      'plan',
+      '--sandbox',
+      '--state',
+      join(dir, 'sandbox.json'),
+      '--group',
+      'smart-meters-eu',
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -116,7 +146,15 @@ describe('the packed package, installed without development dependencies', () =>
   });
 
   it('verify --attempt --sandbox registers the devices with the device SDK of the install', async () => {
-    const r = await cli('verify', '--attempt', '--sandbox', '--state', join(dir, 'sandbox.json'), '--group', 'smart-meters-eu');
+    const r = await cli(
+      'verify',
+      '--attempt',
+      '--sandbox',
+      '--state',
+      join(dir, 'sandbox.json'),
+      '--group',
+      'smart-meters-eu',
+    );
     expect(r.stderr).not.toMatch(/Cannot find (package|module)/);
     // Nothing was run: the group's devices can re-enroll, and the attempts show it (exit 1).
     expect(r.code).toBe(1);

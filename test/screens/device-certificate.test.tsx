@@ -26,9 +26,20 @@ let devicePem: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'device-cert-'));
-  const chain = await cachedChain('g1', { leafCn: 'g1-dev-a', rootCn: 'G1 Root CA', intermediateCn: 'G1 Intermediate' });
-  const other = await cachedChain('other', { leafCn: 'g1-dev-a', rootCn: 'Other Root', intermediateCn: 'Other Int' });
-  const someoneElse = await cachedChain('b', { leafCn: 'g1-dev-b', ca: { root: chain.root, intermediate: chain.intermediate } });
+  const chain = await cachedChain('g1', {
+    leafCn: 'g1-dev-a',
+    rootCn: 'G1 Root CA',
+    intermediateCn: 'G1 Intermediate',
+  });
+  const other = await cachedChain('other', {
+    leafCn: 'g1-dev-a',
+    rootCn: 'Other Root',
+    intermediateCn: 'Other Int',
+  });
+  const someoneElse = await cachedChain('b', {
+    leafCn: 'g1-dev-b',
+    ca: { root: chain.root, intermediate: chain.intermediate },
+  });
   devicePem = chain.leafAndIntermediatePem;
   const write = (name: string, text: string) => {
     files[name] = join(dir, name);
@@ -50,7 +61,10 @@ afterEach(() => {
 
 async function openG1() {
   const backend = new FakeBackend(data);
-  t = await renderApp(backend, { size: { columns: 80, rows: 24 }, routes: [{ screen: 'target' }, { screen: 'enrollments' }] });
+  t = await renderApp(backend, {
+    size: { columns: 80, rows: 24 },
+    routes: [{ screen: 'target' }, { screen: 'enrollments' }],
+  });
   await waitForText(t, 'dev-tpm-1');
   await press(t, KEYS.tab);
   await press(t, '/g1');
@@ -110,7 +124,7 @@ describe('attaching a device certificate on the Devices screen (X.509 group)', (
     expect(frame(t)).toContain('0 marked');
   });
 
-  it("a certificate of another CA, or of another device: refused with the reason", async () => {
+  it('a certificate of another CA, or of another device: refused with the reason', async () => {
     const { t } = await openG1();
     await attach(t, files['other-ca.pem']!);
     await waitForText(t, 'leads to no certificate of group g1');

@@ -40,7 +40,12 @@ const tick = () => new Promise<void>((r) => setImmediate(r));
 export const frame = (t: Driven): string => stripVTControlCharacters(t.lastFrame() ?? '');
 
 /** Wait until `done()` holds, polling each event-loop turn, up to a generous deadline. */
-export async function until(done: () => boolean, what: string, t?: Driven, deadlineMs = 15_000): Promise<void> {
+export async function until(
+  done: () => boolean,
+  what: string,
+  t?: Driven,
+  deadlineMs = 15_000,
+): Promise<void> {
   const end = Date.now() + deadlineMs;
   while (!done()) {
     if (Date.now() > end) {

@@ -20,7 +20,10 @@ afterEach(() => {
 
 async function openGroupsTab() {
   const backend = new FakeBackend(demoData());
-  t = await renderApp(backend, { size: { columns: 80, rows: 24 }, routes: [{ screen: 'target' }, { screen: 'enrollments' }] });
+  t = await renderApp(backend, {
+    size: { columns: 80, rows: 24 },
+    routes: [{ screen: 'target' }, { screen: 'enrollments' }],
+  });
   await waitForText(t, 'dev-tpm-1');
   await press(t, KEYS.tab);
   await waitForText(t, 'g1');

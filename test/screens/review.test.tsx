@@ -131,7 +131,9 @@ describe('review lines: hub identities', () => {
     const asia = 'hub-asia.azure-devices.net';
     const result = planDeprovision({ kind: 'group', groupId: 'g1' }, SAFE_ACTIONS, {
       individualEnrollments: [],
-      enrollmentGroups: [{ enrollmentGroupId: 'g1', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' }],
+      enrollmentGroups: [
+        { enrollmentGroupId: 'g1', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' },
+      ],
       registrations: [{ registrationId: 'd1', status: 'disabled', assignedHub: eu, enrollmentGroupId: 'g1' }],
       hubDevices: [{ hub: us, deviceId: 'd1', status: 'enabled' }],
       hubsWithCredentials: [eu, us, asia],

@@ -17,7 +17,11 @@ afterEach(() => {
 
 const DELETE: Actions = { ...SAFE_ACTIONS, disenroll: 'delete', deregister: 'delete' };
 const counts = { steps: 3, succeeded: 3, alreadyDone: 0, failed: 0, skipped: 0, unknown: 0, notStarted: 0 };
-const target = { dpsHost: 'sandbox-dps.azure-devices-provisioning.net', hubHosts: ['hub-eu.azure-devices.net'], sandbox: true };
+const target = {
+  dpsHost: 'sandbox-dps.azure-devices-provisioning.net',
+  hubHosts: ['hub-eu.azure-devices.net'],
+  sandbox: true,
+};
 
 /** A fake backend that also keeps journals: three recorded runs, resumable and restorable ones. */
 class JournaledBackend extends FakeBackend {
@@ -30,7 +34,9 @@ class JournaledBackend extends FakeBackend {
     const temp = (await this.plan({ kind: 'enrollment', registrationId: 'dev-tpm-1' }, SAFE_ACTIONS)) as {
       plan: Plan;
     };
-    const perm = (await this.plan({ kind: 'enrollment', registrationId: 'dev-x509-2' }, DELETE)) as { plan: Plan };
+    const perm = (await this.plan({ kind: 'enrollment', registrationId: 'dev-x509-2' }, DELETE)) as {
+      plan: Plan;
+    };
     this.plans.set('/j/20240502T100000Z-aaaaaa.jsonl', temp.plan);
     this.plans.set('/j/20240502T110000Z-bbbbbb.jsonl', perm.plan);
     this.planCalls.length = 0;
@@ -79,11 +85,19 @@ class JournaledBackend extends FakeBackend {
   async readRun(journalPath: string): Promise<JournalContents> {
     const plan = this.plans.get(journalPath);
     const results = new Map(
-      (plan?.steps ?? []).slice(0, journalPath.includes('bbbbbb') ? 1 : 3).map((s) => [s.id, { stepId: s.id, outcome: 'succeeded' as const, attempts: 1 }]),
+      (plan?.steps ?? [])
+        .slice(0, journalPath.includes('bbbbbb') ? 1 : 3)
+        .map((s) => [s.id, { stepId: s.id, outcome: 'succeeded' as const, attempts: 1 }]),
     );
     return {
       path: journalPath,
-      header: { type: 'header', runId: 'x', createdAt: '', selection: plan?.selection, actions: plan?.actions } as never,
+      header: {
+        type: 'header',
+        runId: 'x',
+        createdAt: '',
+        selection: plan?.selection,
+        actions: plan?.actions,
+      } as never,
       plan,
       snapshot: [],
       hasSnapshot: true,

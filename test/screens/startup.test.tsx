@@ -89,7 +89,9 @@ describe('start-up', () => {
     const backend = deferred();
     const done = start(backend.start(term), term);
     await until(() => backend.calls() === 1, 'the backend start');
-    const failure = new UserError('the sandbox state file is in use by another process', { code: 'stateLocked' });
+    const failure = new UserError('the sandbox state file is in use by another process', {
+      code: 'stateLocked',
+    });
     backend.reject(failure);
     await expect(done).rejects.toBe(failure);
     expect(term.text().endsWith(LEAVE_ALTERNATE_SCREEN)).toBe(true);

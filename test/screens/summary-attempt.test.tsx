@@ -264,14 +264,21 @@ describe('attempt words', () => {
   it("carry the hub's answer to the device's telemetry, short", () => {
     const hub = 'hub-eu.azure-devices.net';
     const withSend = (hubSend: RegistrationAttempt['hubSend']) =>
-      attemptText('blocked', answered({ outcome: 'refused', registrationStatus: 'disabled', reason: 'r', hubSend }))?.text;
-    expect(withSend({ outcome: 'refused', hub, status: 401, reason: 'the hub refused the device (401)' })).toBe(
-      'blocked · device: refused (disabled) · hub: refused (401) ✓ matches',
-    );
-    expect(withSend({ outcome: 'sent', hub })).toBe('blocked · device: refused (disabled) · hub: sent ! ✓ matches');
+      attemptText(
+        'blocked',
+        answered({ outcome: 'refused', registrationStatus: 'disabled', reason: 'r', hubSend }),
+      )?.text;
     expect(
-      attemptText('blocked', answered({ outcome: 'refused', status: 401, reason: 'r', hubSend: { outcome: 'sent', hub } }))
-        ?.text,
+      withSend({ outcome: 'refused', hub, status: 401, reason: 'the hub refused the device (401)' }),
+    ).toBe('blocked · device: refused (disabled) · hub: refused (401) ✓ matches');
+    expect(withSend({ outcome: 'sent', hub })).toBe(
+      'blocked · device: refused (disabled) · hub: sent ! ✓ matches',
+    );
+    expect(
+      attemptText(
+        'blocked',
+        answered({ outcome: 'refused', status: 401, reason: 'r', hubSend: { outcome: 'sent', hub } }),
+      )?.text,
     ).toBe('blocked · device: refused (401) · hub: sent ! ✓ matches');
     expect(withSend({ outcome: 'unavailable', reason: 'never assigned' })).toBe(
       'blocked · device: refused (disabled) ✓ matches',

@@ -9,11 +9,18 @@ import { FakeBackend, type FakeRun } from '../support/fake-backend.js';
 
 const BEFORE: KnownState = {
   individualEnrollments: [],
-  enrollmentGroups: [{ enrollmentGroupId: 'g1', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' }],
+  enrollmentGroups: [
+    { enrollmentGroupId: 'g1', attestation: { type: 'symmetricKey' }, provisioningStatus: 'enabled' },
+  ],
   registrations: [],
   hubDevices: [],
 };
-const DISABLE: Actions = { disenroll: 'disable', deregister: 'none', deleteRegistrations: false, deleteGroup: false };
+const DISABLE: Actions = {
+  disenroll: 'disable',
+  deregister: 'none',
+  deleteRegistrations: false,
+  deleteGroup: false,
+};
 const GROUP: Selection = { kind: 'group', groupId: 'g1' };
 
 /** The fake backend, answering the state it planned from, and recording what each run was given. */

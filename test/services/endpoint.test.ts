@@ -11,9 +11,15 @@ describe('emulator endpoint seam', () => {
   let port: number;
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      seen.push({ method: req.method, url: req.url, host: req.headers.host, auth: req.headers.authorization });
+      seen.push({
+        method: req.method,
+        url: req.url,
+        host: req.headers.host,
+        auth: req.headers.authorization,
+      });
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (req.url?.startsWith('/devices')) res.end(JSON.stringify({ deviceId: 'd1', status: 'disabled', etag: 'AAA' }));
+      if (req.url?.startsWith('/devices'))
+        res.end(JSON.stringify({ deviceId: 'd1', status: 'disabled', etag: 'AAA' }));
       else res.end(JSON.stringify({ registrationId: 'r1', provisioningStatus: 'enabled', etag: 'e1' }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -38,7 +44,8 @@ describe('emulator endpoint seam', () => {
       {
         kind: 'connectionString',
         host: 'hub-a.azure-devices.net',
-        connectionString: 'HostName=hub-a.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=a2V5a2V5a2V5',
+        connectionString:
+          'HostName=hub-a.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=a2V5a2V5a2V5',
       },
       endpoint,
     );

@@ -27,6 +27,8 @@ describe('the invocation printed commands use', () => {
     const other = join(dir, 'other-bin');
     await import('node:fs/promises').then((fs) => fs.mkdir(other));
     await writeFile(join(other, 'iot-deprovision'), '#!/bin/sh\n', { mode: 0o755 });
-    expect(detectInvocation({ PATH: `${other}:${join(dir, 'global-bin')}` }, LAUNCHER)).toBe('npx iot-deprovision');
+    expect(detectInvocation({ PATH: `${other}:${join(dir, 'global-bin')}` }, LAUNCHER)).toBe(
+      'npx iot-deprovision',
+    );
   });
 });

@@ -88,7 +88,11 @@ describe('pid lock between processes', () => {
     try {
       expect(answers.filter((a) => a === 'got')).toHaveLength(1);
       const winnerPid = children[answers.indexOf('got')]?.pid;
-      expect(answers.filter((a) => a !== 'got')).toEqual([`busy ${winnerPid}`, `busy ${winnerPid}`, `busy ${winnerPid}`]);
+      expect(answers.filter((a) => a !== 'got')).toEqual([
+        `busy ${winnerPid}`,
+        `busy ${winnerPid}`,
+        `busy ${winnerPid}`,
+      ]);
     } finally {
       await endAll(children);
     }

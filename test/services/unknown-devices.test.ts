@@ -20,9 +20,14 @@ describe('readKnownState with devices of a group', () => {
     const devices = ['a', ...Array.from({ length: 200 }, (_, i) => `ghost-${i}`)].map((registrationId) => ({
       registrationId,
     }));
-    const state = await readKnownState(dps, directoryOf(hub), { kind: 'groupDevices', groupId: 'g1', devices }, {
-      lookup: { skip: [], queriesPerMinute: () => 20, timeScale: 1 },
-    });
+    const state = await readKnownState(
+      dps,
+      directoryOf(hub),
+      { kind: 'groupDevices', groupId: 'g1', devices },
+      {
+        lookup: { skip: [], queriesPerMinute: () => 20, timeScale: 1 },
+      },
+    );
     expect(state.registrations.map((r) => r.registrationId).sort()).toEqual(['a', 'b', 'c']);
     expect(dps.script.calls.filter((c) => c.startsWith('getEnrollment:'))).toEqual([]);
     expect(hub.script.count('findDevices')).toBe(0);

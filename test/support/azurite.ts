@@ -16,7 +16,8 @@ import {
 
 /** Azurite's documented development account (not a secret). */
 const ACCOUNT = 'devstoreaccount1';
-const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface AzuriteHandle {
   /** http://127.0.0.1:PORT/devstoreaccount1 */
@@ -36,7 +37,16 @@ export async function startAzurite(): Promise<AzuriteHandle> {
   const location = mkdtempSync(join(tmpdir(), 'azurite-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry'],
+    [
+      main,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--disableTelemetry',
+    ],
     // Its working folder: whatever it may write beside its memory goes there, not into the clone.
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: location },
   );
@@ -81,7 +91,8 @@ export async function startAzurite(): Promise<AzuriteHandle> {
     async texts(container) {
       const c = service.getContainerClient(container);
       const out: string[] = [];
-      for await (const b of c.listBlobsFlat()) out.push((await c.getBlockBlobClient(b.name).downloadToBuffer()).toString('utf8'));
+      for await (const b of c.listBlobsFlat())
+        out.push((await c.getBlockBlobClient(b.name).downloadToBuffer()).toString('utf8'));
       return out;
     },
     async stop() {

@@ -188,7 +188,10 @@ export async function waitUntil<T>(
 export function printedCommand(output: string, label: string): string[] {
   const line = output.split('\n').find((l) => l.includes(label));
   if (!line) throw new Error(`no line with "${label}" in:\n${output}`);
-  const words = line.slice(line.indexOf(label) + label.length).trim().split(/\s+/);
+  const words = line
+    .slice(line.indexOf(label) + label.length)
+    .trim()
+    .split(/\s+/);
   const start = words[0] === 'npx' ? 1 : 0;
   if (words[start] !== 'iot-deprovision') throw new Error(`"${line}" does not start with the program's name`);
   return words.slice(start + 1);

@@ -332,7 +332,9 @@ export class FakeBackend implements Backend {
     }
     if (selection.kind === 'group' && (actions.deleteGroup || actions.disenroll === 'delete')) {
       const id = selection.groupId;
-      steps.push(op('cleanup', rows.length, { kind: 'deleteGroup', groupId: id }, `DELETE enrollmentGroups/${id}`, []));
+      steps.push(
+        op('cleanup', rows.length, { kind: 'deleteGroup', groupId: id }, `DELETE enrollmentGroups/${id}`, []),
+      );
     }
     const ids = rows.map((r) => r.record.registrationId);
     steps.push(op('verify', 0, { kind: 'verify', registrationIds: ids }, 'read back and analyse', ids));
@@ -371,7 +373,9 @@ export class FakeBackend implements Backend {
     if (selection.kind === 'enrollment') return this.data.devices?.[selection.registrationId] ?? [];
     if (selection.kind === 'devices') {
       const wanted = new Set(selection.ids);
-      return Object.values(this.data.devices ?? {}).flat().filter((r) => wanted.has(r.record.registrationId));
+      return Object.values(this.data.devices ?? {})
+        .flat()
+        .filter((r) => wanted.has(r.record.registrationId));
     }
     const rows = this.data.devices?.[selection.groupId] ?? [];
     if (selection.kind === 'group') return rows;

@@ -10,7 +10,9 @@ const [lockPath, goPath] = process.argv.slice(2) as [string, string];
 while (!existsSync(goPath)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
 let release = () => {};
 try {
-  release = acquireLock(lockPath, (holder) => Object.assign(new Error('busy'), { holder }), { info: { runId: `run-${process.pid}` } });
+  release = acquireLock(lockPath, (holder) => Object.assign(new Error('busy'), { holder }), {
+    info: { runId: `run-${process.pid}` },
+  });
   process.stdout.write('got\n');
 } catch (e) {
   process.stdout.write(`busy ${(e as { holder?: { pid: number } }).holder?.pid ?? '?'}\n`);

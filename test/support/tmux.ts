@@ -49,8 +49,16 @@ export class Terminal {
     // Keep the pane after the program exits so its last screen and exit code can be read.
     const command = `env ${unset.map((u) => `-u ${u}`).join(' ')} ${assignments.join(' ')} ${argv.map(shellQuote).join(' ')}; echo "[exit $?]"; sleep 600`;
     tmux([
-      'new-session', '-d', '-s', this.name, '-x', String(opts.cols ?? 80), '-y', String(opts.rows ?? 24),
-      ...(opts.cwd ? ['-c', opts.cwd] : []), command,
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(opts.cols ?? 80),
+      '-y',
+      String(opts.rows ?? 24),
+      ...(opts.cwd ? ['-c', opts.cwd] : []),
+      command,
     ]);
   }
 

@@ -77,7 +77,17 @@ async function killTrial(f: CliFixture, k: number) {
   const fleet = buildFleet(f.emulator, group, DEVICES, { disabledEvery: 37 });
   f.emulator.resetStats();
   f.emulator.setFaults({ latencyMs: 60, seed: k });
-  const args = ['run', '--group', group, '--disenroll', 'disable', '--deregister', deregister, '--yes', ...FAST];
+  const args = [
+    'run',
+    '--group',
+    group,
+    '--disenroll',
+    'disable',
+    '--deregister',
+    deregister,
+    '--yes',
+    ...FAST,
+  ];
   const child = f.spawn(args);
   const journal = await waitUntil(() => journalOf(child.output().stderr));
   await waitUntil(() => {
@@ -102,12 +112,29 @@ async function mixTrial(f: CliFixture, deregister: 'disable' | 'delete') {
   const group = `mix-${deregister}`;
   const fleet = buildFleet(f.emulator, group, MIX, { disabledEvery: 41 });
   f.emulator.resetStats();
-  f.emulator.setFaults({ error5xxRate: 0.05, resetRate: 0.03, resetAfterRate: 0.01, hangRate: 0.01, seed: 11 });
-  const run = await f.cli(['run', '--group', group, '--disenroll', 'disable', '--deregister', deregister, '--yes', ...FAST]);
+  f.emulator.setFaults({
+    error5xxRate: 0.05,
+    resetRate: 0.03,
+    resetAfterRate: 0.01,
+    hangRate: 0.01,
+    seed: 11,
+  });
+  const run = await f.cli([
+    'run',
+    '--group',
+    group,
+    '--disenroll',
+    'disable',
+    '--deregister',
+    deregister,
+    '--yes',
+    ...FAST,
+  ]);
   f.emulator.setFaults(undefined);
   let faults = 0;
   for (const byStatus of Object.values(f.emulator.stats().operations)) {
-    for (const [status, n] of Object.entries(byStatus)) if (status !== '200' && status !== '204' && status !== '201') faults += n;
+    for (const [status, n] of Object.entries(byStatus))
+      if (status !== '200' && status !== '204' && status !== '201') faults += n;
   }
   return { deregister, devices: MIX, exit: run.code, answersNotOk: faults, ...check(f, fleet, deregister) };
 }
@@ -117,7 +144,17 @@ async function abortTrial(f: CliFixture, signal: 'SIGINT' | 'SIGTERM') {
   const fleet = buildFleet(f.emulator, group, DEVICES);
   f.emulator.resetStats();
   f.emulator.setFaults({ latencyMs: 700, only: ['hub'], seed: 5 });
-  const child = f.spawn(['run', '--group', group, '--disenroll', 'disable', '--deregister', 'delete', '--yes', ...CAPACITY]);
+  const child = f.spawn([
+    'run',
+    '--group',
+    group,
+    '--disenroll',
+    'disable',
+    '--deregister',
+    'delete',
+    '--yes',
+    ...CAPACITY,
+  ]);
   const journal = await waitUntil(() => journalOf(child.output().stderr));
   await waitUntil(() =>
     [...fleet.hubOf].some(([id, hub]) => deviceOn(f.emulator, hub, id) === undefined) ? true : undefined,
@@ -136,7 +173,9 @@ async function abortTrial(f: CliFixture, signal: 'SIGINT' | 'SIGTERM') {
   for (const [op, byStatus] of Object.entries(f.emulator.stats().operations)) {
     if (/^(hub|dps):(bulk|put|delete)/i.test(op)) for (const n of Object.values(byStatus)) received += n;
   }
-  const deletedAtAbort = [...fleet.hubOf].filter(([id, hub]) => deviceOn(f.emulator, hub, id) === undefined).length;
+  const deletedAtAbort = [...fleet.hubOf].filter(
+    ([id, hub]) => deviceOn(f.emulator, hub, id) === undefined,
+  ).length;
   const resume = await f.cli(['resume', ...CAPACITY]);
   return {
     signal,
@@ -186,7 +225,8 @@ async function main(): Promise<number> {
       aborts.push(r);
       process.stderr.write(`abort trial: ${JSON.stringify(r)}\n`);
     }
-    const sum = (xs: { lost: number; twice: number }[], key: 'lost' | 'twice') => xs.reduce((n, x) => n + x[key], 0);
+    const sum = (xs: { lost: number; twice: number }[], key: 'lost' | 'twice') =>
+      xs.reduce((n, x) => n + x[key], 0);
     const summary = {
       devices: DEVICES,
       killTrials: kills.length,

@@ -66,7 +66,13 @@ export function useDangerousConfirmation({
   return { handleKey, lines };
 }
 
-export function DangerousConfirmation({ state, columns }: { state: DangerousConfirmationState; columns: number }) {
+export function DangerousConfirmation({
+  state,
+  columns,
+}: {
+  state: DangerousConfirmationState;
+  columns: number;
+}) {
   return (
     <Box flexDirection="column">
       {state.lines(columns).map((line, i) => (

@@ -20,7 +20,8 @@ export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'act
         ? 'group: disable now, DELETE after the hubs'
         : `group: ${has('disableGroup') ? 'disable' : 'keep'}`,
     );
-  } else parts.push(`DPS: ${has('deleteEnrollment') ? 'DELETE' : has('disableEnrollment') ? 'disable' : 'keep'}`);
+  } else
+    parts.push(`DPS: ${has('deleteEnrollment') ? 'DELETE' : has('disableEnrollment') ? 'disable' : 'keep'}`);
   const hub = has('deleteHubDevices')
     ? 'DELETE'
     : has('disableHubDevices')

@@ -60,7 +60,12 @@ export class AzureDpsAdapter implements DpsPort {
   }
 
   private ctx(action: string): CallContext {
-    return { action, target: this.host, timeoutMs: this.timeoutMs, ...(this.access ? { access: { service: 'dps', auth: this.access } } : {}) };
+    return {
+      action,
+      target: this.host,
+      timeoutMs: this.timeoutMs,
+      ...(this.access ? { access: { service: 'dps', auth: this.access } } : {}),
+    };
   }
 
   private call<T>(action: string, start: () => Promise<T>): Promise<T> {

@@ -60,7 +60,12 @@ export class AzureHubAdapter implements HubPort {
   readonly jobs: AzureHubJobs;
 
   private ctx(action: string): CallContext {
-    return { action, target: this.host, timeoutMs: this.timeoutMs, ...(this.access ? { access: { service: 'hub', auth: this.access } } : {}) };
+    return {
+      action,
+      target: this.host,
+      timeoutMs: this.timeoutMs,
+      ...(this.access ? { access: { service: 'hub', auth: this.access } } : {}),
+    };
   }
 
   /** The full identity (keys included, for write-back only), or undefined when the hub has no such device. */
@@ -89,7 +94,10 @@ export class AzureHubAdapter implements HubPort {
   }
 
   /** Two queries: the devices whose parentScopes name the gateway's scope, and the gateway's modules. */
-  async findEdgeDependents(gateway: { deviceId: string; deviceScope: string }): Promise<{ children: string[]; modules: string[] }> {
+  async findEdgeDependents(gateway: {
+    deviceId: string;
+    deviceScope: string;
+  }): Promise<{ children: string[]; modules: string[] }> {
     const scope = queryLiteral(gateway.deviceScope);
     const id = queryLiteral(gateway.deviceId);
     if (scope === undefined || id === undefined) return { children: [], modules: [] };
@@ -97,7 +105,11 @@ export class AzureHubAdapter implements HubPort {
     const children: string[] = [];
     for await (const page of pages(
       ctx,
-      () => this.registry.createQuery(`SELECT * FROM devices WHERE ARRAY_CONTAINS(parentScopes, ${scope})`, this.pageSize),
+      () =>
+        this.registry.createQuery(
+          `SELECT * FROM devices WHERE ARRAY_CONTAINS(parentScopes, ${scope})`,
+          this.pageSize,
+        ),
       (twin: Json) => String(twin.deviceId ?? ''),
     )) {
       for (const child of page) if (child && child !== gateway.deviceId) children.push(child);
@@ -158,9 +170,7 @@ export class AzureHubAdapter implements HubPort {
     const action = `${status === 'disabled' ? 'disable' : 'enable'} ${devices.length} device(s)`;
     this.checkBatch(devices, action);
     const unique = [...new Map(devices.map((d) => [d.deviceId, d])).values()];
-    const read = await settleLimited(unique, this.readConcurrency, (d) =>
-      this.readIdentity(d.deviceId),
-    );
+    const read = await settleLimited(unique, this.readConcurrency, (d) => this.readIdentity(d.deviceId));
     const out: StatusChangePreparation = { writes: [], settled: [], failed: [] };
     unique.forEach(({ deviceId, etag }, i) => {
       const answer = read[i];

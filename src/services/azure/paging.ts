@@ -14,7 +14,11 @@ export interface SdkQuery {
  * be asked for again: the iterator's `next()` after a rejection requests the same page (same token),
  * so the caller's retry layer (session/reads.ts) retries one page, not the whole list.
  */
-export function pages<T>(ctx: CallContext, createQuery: () => SdkQuery, map: (item: Json) => T): AsyncIterable<T[]> {
+export function pages<T>(
+  ctx: CallContext,
+  createQuery: () => SdkQuery,
+  map: (item: Json) => T,
+): AsyncIterable<T[]> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T[]> {
       let query: SdkQuery | undefined;
@@ -27,12 +31,18 @@ export function pages<T>(ctx: CallContext, createQuery: () => SdkQuery, map: (it
           const token = query.continuationToken;
           if (page > 0 && (token === previousToken || !token)) {
             // A server that hands back the same token would make us loop forever on one page.
-            throw new ServiceError('unknown', `${ctx.action} on ${ctx.target} failed: paging did not advance`, {
-              target: ctx.target,
-            });
+            throw new ServiceError(
+              'unknown',
+              `${ctx.action} on ${ctx.target} failed: paging did not advance`,
+              {
+                target: ctx.target,
+              },
+            );
           }
           const current = query;
-          const answer = await sdkCall({ ...ctx, action: `${ctx.action} (page ${page + 1})` }, () => current.next(token));
+          const answer = await sdkCall({ ...ctx, action: `${ctx.action} (page ${page + 1})` }, () =>
+            current.next(token),
+          );
           previousToken = token;
           page += 1;
           const body = (answer.responseBody ?? answer.result) as unknown;

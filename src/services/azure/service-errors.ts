@@ -154,7 +154,8 @@ export interface Access {
 }
 
 /** Whether an action (as the adapters name it: "get device ...", "delete enrollment ...") changes something. */
-const isWrite = (action: string): boolean => !/^(get|list|query|read|find|count|look up)\b/i.test(action.trim());
+const isWrite = (action: string): boolean =>
+  !/^(get|list|query|read|find|count|look up)\b/i.test(action.trim());
 
 /**
  * What to grant, in plain words, when a service refused the credential (401) or the permission (403):
@@ -214,7 +215,9 @@ export function toServiceError(err: unknown, action: string, target: string, acc
     status !== undefined ? `${status}${code ? ` ${code}` : ''}` : code && code !== detail ? code : '';
   const parts = [what, detail].filter((p) => p !== '');
   const hint =
-    access && (kind === 'unauthorized' || kind === 'forbidden') ? accessHint(kind, access, action) : HINTS[kind];
+    access && (kind === 'unauthorized' || kind === 'forbidden')
+      ? accessHint(kind, access, action)
+      : HINTS[kind];
   // The action names IDs the service gave us: the whole message goes through the sanitizer.
   const message = sanitize(
     `${action} on ${target} failed: ${parts.join(': ') || kind}${hint ? ` (${hint})` : ''}`,

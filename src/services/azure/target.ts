@@ -224,7 +224,8 @@ export function buildPorts(
   };
 }
 
-const HUB_HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const HUB_HOST =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Assigned hubs (from registration records) the tool holds no credentials for, lower case, sorted. */
 export function hubsWithoutCredentials(

@@ -12,7 +12,10 @@ import type { EmulatorHandle } from '../emulator/index.js';
 const EMULATOR_POLLING_MS = 100;
 
 /** Where the device was assigned: its registration record, else a hub that has its identity. */
-function knownHub(emulator: EmulatorHandle, registrationId: string): { hubHost: string; deviceId: string } | undefined {
+function knownHub(
+  emulator: EmulatorHandle,
+  registrationId: string,
+): { hubHost: string; deviceId: string } | undefined {
   const record = emulator.store.dps.registrations.get(registrationId);
   if (record?.assignedHub) return { hubHost: record.assignedHub, deviceId: record.deviceId };
   for (const hub of emulator.store.hubs.values()) {

@@ -126,9 +126,7 @@ function requestBuilder(
   });
 }
 
-type SecurityClient =
-  | InstanceType<typeof SymmetricKeySecurityClient>
-  | InstanceType<typeof X509Security>;
+type SecurityClient = InstanceType<typeof SymmetricKeySecurityClient> | InstanceType<typeof X509Security>;
 
 function securityClient(options: RegisterDeviceOptions): SecurityClient {
   if (options.symmetricKey)
@@ -145,7 +143,9 @@ export async function registerDevice(options: RegisterDeviceOptions): Promise<Re
   const inFlight = new Set<ClientRequest>();
   const transport = new ProvisioningTransport(
     // The device SDK bundles its own copy of azure-iot-http-base: the same class, declared twice.
-    requestBuilder(options.endpoint, inFlight) as unknown as ConstructorParameters<typeof ProvisioningTransport>[0],
+    requestBuilder(options.endpoint, inFlight) as unknown as ConstructorParameters<
+      typeof ProvisioningTransport
+    >[0],
   );
   if (options.pollingIntervalMs !== undefined)
     transport.setTransportOptions({ pollingInterval: options.pollingIntervalMs });

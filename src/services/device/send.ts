@@ -23,7 +23,8 @@ const {
 } = deviceSdk;
 // Its typings say `Http` is a namespace; at run time it is the transport class itself.
 // biome-ignore lint/suspicious/noExplicitAny: the device transport's constructor is untyped in its package.
-const DeviceHttpTransport = (deviceHttp as unknown as { Http: new (provider: unknown, http?: unknown) => any }).Http;
+type UntypedTransport = new (provider: unknown, http?: unknown) => any;
+const DeviceHttpTransport = (deviceHttp as unknown as { Http: UntypedTransport }).Http;
 const { Http: PlainHttp } = httpBase;
 const { NoRetry } = common;
 
@@ -127,7 +128,9 @@ function exchange(endpoint: EmulatorEndpoint | undefined): Exchange {
 
 function authenticationProvider(options: HubDeviceOptions): unknown {
   if (options.sharedAccessSignature) {
-    return SharedAccessSignatureAuthenticationProvider.fromSharedAccessSignature(options.sharedAccessSignature);
+    return SharedAccessSignatureAuthenticationProvider.fromSharedAccessSignature(
+      options.sharedAccessSignature,
+    );
   }
   if (options.symmetricKey) {
     return SharedAccessKeyAuthenticationProvider.fromConnectionString(

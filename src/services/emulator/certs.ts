@@ -9,7 +9,8 @@ import * as x509 from '@peculiar/x509';
 
 type KeyPair = webcrypto.CryptoKeyPair;
 // @peculiar/x509 types its provider with the DOM's Crypto, which Node's webcrypto implements.
-const crypto = webcrypto as unknown as Parameters<typeof x509.SubjectKeyIdentifierExtension.create>[2] & typeof webcrypto;
+const crypto = webcrypto as unknown as Parameters<typeof x509.SubjectKeyIdentifierExtension.create>[2] &
+  typeof webcrypto;
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const DAY = 86_400_000;
 

@@ -107,7 +107,9 @@ function verifyCertificate(ctx: RequestContext, hub: HubState, device: StoredDev
   if (device.authType === 'certificateAuthority') {
     const cn = commonNameOf(leaf);
     if (cn !== device.deviceId) {
-      throw unauthorized(`the client certificate's CN (${cn ?? 'none'}) is not the device ID ${device.deviceId}`);
+      throw unauthorized(
+        `the client certificate's CN (${cn ?? 'none'}) is not the device ID ${device.deviceId}`,
+      );
     }
     const authorities = [...hub.caCertificates.values()].map(parsedPem);
     const full = completedChain(chain, authorities);
@@ -158,7 +160,10 @@ export function hubDeviceRoutes(): Route[] {
       requireApiVersion(ctx);
       authenticateDevice(ctx);
       if (ctx.rawBody.length > MAX_TELEMETRY_BYTES) {
-        throw new ServiceError('tooLarge', `a device-to-cloud message is at most ${MAX_TELEMETRY_BYTES} bytes`);
+        throw new ServiceError(
+          'tooLarge',
+          `a device-to-cloud message is at most ${MAX_TELEMETRY_BYTES} bytes`,
+        );
       }
       return { status: 204 };
     }),

@@ -109,7 +109,10 @@ export class HubJobs {
       throw new ServiceError('badRequest', `job type "${body.type}" is not export or import`);
     }
     if (String(body.storageAuthenticationType ?? 'keyBased').toLowerCase() === 'identitybased') {
-      throw new ServiceError('badRequest', 'identity-based storage access is not emulated: give a container SAS URL');
+      throw new ServiceError(
+        'badRequest',
+        'identity-based storage access is not emulated: give a container SAS URL',
+      );
     }
     const uri = (name: string): string => {
       const v = body[name];
@@ -122,9 +125,13 @@ export class HubJobs {
     const inputBlobContainerUri = type === 'import' ? uri('inputBlobContainerUri') : undefined;
     const active = this.list(hub).find((j) => j.status === 'enqueued' || j.status === 'running');
     if (active) {
-      throw new ServiceError('conflict', `job ${active.jobId} is still active on this hub: one import/export job at a time`, {
-        hubCode: 'JobRunPreconditionFailed',
-      });
+      throw new ServiceError(
+        'conflict',
+        `job ${active.jobId} is still active on this hub: one import/export job at a time`,
+        {
+          hubCode: 'JobRunPreconditionFailed',
+        },
+      );
     }
     const job: HubJob = {
       jobId: randomUUID(),
@@ -135,8 +142,10 @@ export class HubJobs {
       startTimeUtc: new Date().toISOString(),
       outputBlobContainerUri,
       ...(inputBlobContainerUri ? { inputBlobContainerUri } : {}),
-      inputBlobName: typeof body.inputBlobName === 'string' && body.inputBlobName ? body.inputBlobName : 'devices.txt',
-      outputBlobName: typeof body.outputBlobName === 'string' && body.outputBlobName ? body.outputBlobName : 'devices.txt',
+      inputBlobName:
+        typeof body.inputBlobName === 'string' && body.inputBlobName ? body.inputBlobName : 'devices.txt',
+      outputBlobName:
+        typeof body.outputBlobName === 'string' && body.outputBlobName ? body.outputBlobName : 'devices.txt',
       excludeKeysInExport: body.excludeKeysInExport === true,
       total: 0,
       done: 0,
@@ -212,7 +221,9 @@ export class HubJobs {
     try {
       text = (await input.getBlockBlobClient(job.inputBlobName).downloadToBuffer()).toString('utf8');
     } catch (e) {
-      throw new JobFailure(`could not read ${job.inputBlobName} from ${withoutQuery(job.inputBlobContainerUri as string)}: ${failureOf(e)}`);
+      throw new JobFailure(
+        `could not read ${job.inputBlobName} from ${withoutQuery(job.inputBlobContainerUri as string)}: ${failureOf(e)}`,
+      );
     }
     const items: (BulkItem & { id: string })[] = [];
     for (const [n, line] of text.split(/\r?\n/).entries()) {
@@ -234,7 +245,13 @@ export class HubJobs {
         const raw = String(item.importMode ?? 'createOrUpdate').toLowerCase();
         const mode = raw === 'createorupdate' ? 'update' : importModeOf(raw);
         if (!mode) {
-          errors.push(JSON.stringify({ deviceId: item.id, errorCode: 'ArgumentInvalid', errorStatus: `importMode "${item.importMode}" is not known` }));
+          errors.push(
+            JSON.stringify({
+              deviceId: item.id,
+              errorCode: 'ArgumentInvalid',
+              errorStatus: `importMode "${item.importMode}" is not known`,
+            }),
+          );
           continue;
         }
         const failure = applyImportItem(emulator, hub, item, mode);
@@ -255,7 +272,9 @@ function failureOf(e: unknown): string {
   const err = e as { statusCode?: number; code?: string; message?: string };
   // Storage errors may quote the URL they were given: never its SAS.
   const text = String(err?.message ?? e).replace(/\?[^\s"']*sig=[^\s"']*/gi, '?<SAS>');
-  return err?.statusCode ? `storage answered ${err.statusCode}${err.code ? ` ${err.code}` : ''}` : text.split('\n')[0];
+  return err?.statusCode
+    ? `storage answered ${err.statusCode}${err.code ? ` ${err.code}` : ''}`
+    : text.split('\n')[0];
 }
 
 /** One ExportImportDevice line, as Azure writes it. */
@@ -302,7 +321,9 @@ function render(job: HubJob): Record<string, unknown> {
     progress: job.progress,
     startTimeUtc: job.startTimeUtc,
     ...(job.endTimeUtc ? { endTimeUtc: job.endTimeUtc } : {}),
-    ...(job.inputBlobContainerUri ? { inputBlobContainerUri: job.inputBlobContainerUri, inputBlobName: job.inputBlobName } : {}),
+    ...(job.inputBlobContainerUri
+      ? { inputBlobContainerUri: job.inputBlobContainerUri, inputBlobName: job.inputBlobName }
+      : {}),
     outputBlobContainerUri: job.outputBlobContainerUri,
     outputBlobName: job.outputBlobName,
     excludeKeysInExport: job.excludeKeysInExport,
@@ -323,7 +344,12 @@ function jobsOf(ctx: RequestContext): HubJobs {
 }
 
 export function hubJobRoutes(): Route[] {
-  const r = (method: string, path: string, operation: Route['operation'], handle: (ctx: RequestContext) => Reply): Route => ({
+  const r = (
+    method: string,
+    path: string,
+    operation: Route['operation'],
+    handle: (ctx: RequestContext) => Reply,
+  ): Route => ({
     service: 'hub',
     method,
     pattern: pathPattern(path),
@@ -334,7 +360,8 @@ export function hubJobRoutes(): Route[] {
     r(
       'POST',
       '/jobs/create',
-      (ctx) => `hub:createJob:${String((ctx.body as { type?: unknown } | undefined)?.type ?? '').toLowerCase()}`,
+      (ctx) =>
+        `hub:createJob:${String((ctx.body as { type?: unknown } | undefined)?.type ?? '').toLowerCase()}`,
       (ctx) => {
         const body = ctx.body;
         if (!body || typeof body !== 'object' || Array.isArray(body)) {
@@ -344,8 +371,17 @@ export function hubJobRoutes(): Route[] {
         return { status: 200, body: render(job) };
       },
     ),
-    r('GET', '/jobs', 'hub:listJobs', (ctx) => ({ status: 200, body: jobsOf(ctx).list(hubOf(ctx)).map(render) })),
-    r('GET', '/jobs/{id}', 'hub:getJob', (ctx) => ({ status: 200, body: render(jobsOf(ctx).get(hubOf(ctx), ctx.params[0])) })),
-    r('DELETE', '/jobs/{id}', 'hub:cancelJob', (ctx) => ({ status: 200, body: render(jobsOf(ctx).cancel(hubOf(ctx), ctx.params[0])) })),
+    r('GET', '/jobs', 'hub:listJobs', (ctx) => ({
+      status: 200,
+      body: jobsOf(ctx).list(hubOf(ctx)).map(render),
+    })),
+    r('GET', '/jobs/{id}', 'hub:getJob', (ctx) => ({
+      status: 200,
+      body: render(jobsOf(ctx).get(hubOf(ctx), ctx.params[0])),
+    })),
+    r('DELETE', '/jobs/{id}', 'hub:cancelJob', (ctx) => ({
+      status: 200,
+      body: render(jobsOf(ctx).cancel(hubOf(ctx), ctx.params[0])),
+    })),
   ];
 }

@@ -101,7 +101,10 @@ function scopes(
     : undefined;
   if (parents && parents.length > 1) throw bad('parentScopes holds at most one scope');
   if (iotEdge) {
-    const own = existing?.iotEdge && existing.deviceScope ? existing.deviceScope : `ms-azure-iot-edge://${id}-${generationId}`;
+    const own =
+      existing?.iotEdge && existing.deviceScope
+        ? existing.deviceScope
+        : `ms-azure-iot-edge://${id}-${generationId}`;
     return { deviceScope: own, parentScopes: parents ?? [] };
   }
   if (given) return { deviceScope: given, parentScopes: [given] };

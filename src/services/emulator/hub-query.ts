@@ -53,7 +53,10 @@ type Value = string | number | boolean | null;
 
 /** A dotted field of the twin; `devices.` / `devices.modules.` prefixes name the row itself. */
 function fieldReader(path: string): (twin: Twin) => unknown {
-  const parts = path.replace(/^devices\.modules\./i, '').replace(/^devices\./i, '').split('.');
+  const parts = path
+    .replace(/^devices\.modules\./i, '')
+    .replace(/^devices\./i, '')
+    .split('.');
   return (twin) => {
     let v: unknown = twin;
     for (const p of parts) {
@@ -162,7 +165,10 @@ class Parser {
     }
     if (t?.kind !== 'word') this.fail();
     const name = t.text.toUpperCase();
-    if (['IS_DEFINED', 'STARTS_WITH', 'ENDS_WITH', 'ARRAY_CONTAINS'].includes(name) && this.ts[this.i + 1]?.text === '(') {
+    if (
+      ['IS_DEFINED', 'STARTS_WITH', 'ENDS_WITH', 'ARRAY_CONTAINS'].includes(name) &&
+      this.ts[this.i + 1]?.text === '('
+    ) {
       this.i += 2;
       const read = this.field();
       let arg: Value = null;
@@ -172,7 +178,8 @@ class Parser {
       }
       this.expect(')');
       if (name === 'IS_DEFINED') return (tw) => read(tw) !== undefined;
-      if (name === 'ARRAY_CONTAINS') return (tw) => Array.isArray(read(tw)) && (read(tw) as unknown[]).includes(arg);
+      if (name === 'ARRAY_CONTAINS')
+        return (tw) => Array.isArray(read(tw)) && (read(tw) as unknown[]).includes(arg);
       if (typeof arg !== 'string') this.fail();
       const s = arg;
       return name === 'STARTS_WITH'
@@ -203,9 +210,10 @@ class Parser {
 export function parseDeviceQuery(sql: unknown): DeviceQuery {
   if (typeof sql !== 'string')
     throw new ServiceError('badRequest', 'the body must be {"query": "SELECT * FROM devices"}');
-  const m = /^\s*SELECT\s+(\*|COUNT\(\)\s+AS\s+(\w+))\s+FROM\s+(devices\.modules|devices)(?:\s+WHERE\s+(.+?))?\s*$/is.exec(
-    sql,
-  );
+  const m =
+    /^\s*SELECT\s+(\*|COUNT\(\)\s+AS\s+(\w+))\s+FROM\s+(devices\.modules|devices)(?:\s+WHERE\s+(.+?))?\s*$/is.exec(
+      sql,
+    );
   if (!m) throw bad('unsupported query');
   const from = m[3].toLowerCase() === 'devices.modules' ? 'devices.modules' : 'devices';
   const where = m[4] ? [new Parser(tokens(m[4]), m[4]).parse()] : [];
@@ -217,7 +225,10 @@ export function parseDeviceQuery(sql: unknown): DeviceQuery {
  * in the same condition language over the enrollment's JSON (`provisioningStatus = 'disabled'`,
  * `attestation.type = 'x509'`). Anything else is refused: a filter is never ignored.
  */
-export function parseEnrollmentQuery(sql: unknown, from: 'enrollments' | 'enrollmentGroups'): Condition | undefined {
+export function parseEnrollmentQuery(
+  sql: unknown,
+  from: 'enrollments' | 'enrollmentGroups',
+): Condition | undefined {
   // DPS takes `SELECT *` alone too (what the tool and the SDK samples send).
   const m = /^\s*SELECT\s+\*(?:\s+FROM\s+(\w+))?(?:\s+WHERE\s+(.+?))?\s*$/is.exec(String(sql ?? ''));
   if (!m || (m[1] !== undefined && m[1].toLowerCase() !== from.toLowerCase())) {

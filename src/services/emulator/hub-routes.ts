@@ -185,7 +185,8 @@ export function applyImportItem(
     stats.applied(target(hub, id), 'delete');
     return undefined;
   }
-  if (mode === 'create' && existing) return fail('DeviceAlreadyExists', `Device ${id} already exists on this hub`);
+  if (mode === 'create' && existing)
+    return fail('DeviceAlreadyExists', `Device ${id} already exists on this hub`);
   try {
     const device = parseDevice(item, id, existing, store, hub);
     store.putDevice(hub, device);
@@ -203,7 +204,10 @@ export function importModeOf(raw: unknown): Mode | undefined {
   return MODES.includes(mode) ? mode : undefined;
 }
 
-function moduleTwin(deviceId: string, m: NonNullable<StoredDevice['modules']>[string]): Record<string, unknown> {
+function moduleTwin(
+  deviceId: string,
+  m: NonNullable<StoredDevice['modules']>[string],
+): Record<string, unknown> {
   return {
     deviceId,
     moduleId: m.moduleId,
@@ -227,7 +231,8 @@ function moduleQuery(hub: HubState, q: ReturnType<typeof parseDeviceQuery>, ids:
       if (q.where.every((w) => w(twin))) rows.push(twin);
     }
   }
-  if (q.count) return { status: 200, body: [{ [q.count]: rows.length }], headers: { 'x-ms-item-type': 'Raw' } };
+  if (q.count)
+    return { status: 200, body: [{ [q.count]: rows.length }], headers: { 'x-ms-item-type': 'Raw' } };
   return { status: 200, body: rows, headers: { 'x-ms-item-type': 'Twin' } };
 }
 
@@ -260,7 +265,9 @@ function query(ctx: RequestContext): Reply {
 }
 
 const moduleNotFound = (deviceId: string, moduleId: string) =>
-  new ServiceError('notFound', `Module ${moduleId} not found on device ${deviceId}`, { hubCode: 'ModuleNotFound' });
+  new ServiceError('notFound', `Module ${moduleId} not found on device ${deviceId}`, {
+    hubCode: 'ModuleNotFound',
+  });
 
 function deviceOf(ctx: RequestContext): { hub: HubState; device: StoredDevice } {
   const hub = hubOf(ctx);
@@ -275,7 +282,10 @@ function putModule(ctx: RequestContext): Reply {
   const moduleId = ctx.params[1];
   const body = (ctx.body ?? {}) as Record<string, unknown>;
   if (body.moduleId !== undefined && body.moduleId !== moduleId) {
-    throw new ServiceError('badRequest', `the body's moduleId "${body.moduleId}" does not match the URL's "${moduleId}"`);
+    throw new ServiceError(
+      'badRequest',
+      `the body's moduleId "${body.moduleId}" does not match the URL's "${moduleId}"`,
+    );
   }
   const existing = device.modules?.[moduleId];
   const match = ifMatch(ctx);
@@ -288,7 +298,10 @@ function putModule(ctx: RequestContext): Reply {
   } else {
     if (!existing) throw moduleNotFound(device.deviceId, moduleId);
     if (match !== '*' && match !== existing.etag) {
-      throw new ServiceError('preconditionFailed', `Module ${moduleId}: the ETag in If-Match is not the current one`);
+      throw new ServiceError(
+        'preconditionFailed',
+        `Module ${moduleId}: the ETag in If-Match is not the current one`,
+      );
     }
   }
   const module = parseModule(body, moduleId, existing, store);
@@ -306,7 +319,10 @@ function deleteModule(ctx: RequestContext): Reply {
   if (!existing) throw moduleNotFound(device.deviceId, moduleId);
   const match = ifMatch(ctx);
   if (match !== undefined && match !== '*' && match !== existing.etag) {
-    throw new ServiceError('preconditionFailed', `Module ${moduleId}: the ETag in If-Match is not the current one`);
+    throw new ServiceError(
+      'preconditionFailed',
+      `Module ${moduleId}: the ETag in If-Match is not the current one`,
+    );
   }
   const { [moduleId]: _gone, ...rest } = device.modules ?? {};
   store.putDevice(hub, { ...device, modules: rest });
@@ -367,7 +383,9 @@ export function hubRoutes(): Route[] {
       throttle: () => identity(1),
       handle: (ctx) => {
         const { device } = deviceOf(ctx);
-        const modules = Object.values(device.modules ?? {}).sort((a, b) => (a.moduleId < b.moduleId ? -1 : 1));
+        const modules = Object.values(device.modules ?? {}).sort((a, b) =>
+          a.moduleId < b.moduleId ? -1 : 1,
+        );
         return { status: 200, body: modules.map((m) => renderModule(device.deviceId, m)) };
       },
     }),
@@ -380,7 +398,10 @@ export function hubRoutes(): Route[] {
         return { status: 200, body: renderModule(device.deviceId, m), headers: { etag: `"${m.etag}"` } };
       },
     }),
-    r('PUT', '/devices/{id}/modules/{moduleId}', 'hub:putModule', { throttle: () => identity(1), handle: putModule }),
+    r('PUT', '/devices/{id}/modules/{moduleId}', 'hub:putModule', {
+      throttle: () => identity(1),
+      handle: putModule,
+    }),
     r('DELETE', '/devices/{id}/modules/{moduleId}', 'hub:deleteModule', {
       throttle: () => identity(1),
       handle: deleteModule,

@@ -93,7 +93,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       store = snapshot ? EmulatorStore.fromSnapshot(snapshot) : EmulatorStore.create();
     } catch (e) {
       // Valid JSON of another shape: plain words, whatever the parser tripped on.
-      throw stateFileError(opts.statePath as string, e instanceof TypeError ? new Error('is not an emulator state') : e, 'read');
+      throw stateFileError(
+        opts.statePath as string,
+        e instanceof TypeError ? new Error('is not an emulator state') : e,
+        'read',
+      );
     }
     if (!snapshot && opts.seed === 'demo') await seedDemo(store);
     else if (!snapshot && typeof opts.seed === 'number' && opts.seed > 0) await seedLarge(store, opts.seed);
@@ -121,7 +125,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       bearerTokens: new Set(opts.bearerTokens ?? []),
       jobs: new HubJobs({ jobRate: opts.jobRate, timeScale: opts.timeScale ?? 1 }),
     };
-    const routes = new RouteTable().add(...controlRoutes(), ...dpsRoutes(), ...hubRoutes(), ...hubJobRoutes(), ...hubDeviceRoutes(), ...deviceRoutes());
+    const routes = new RouteTable().add(
+      ...controlRoutes(),
+      ...dpsRoutes(),
+      ...hubRoutes(),
+      ...hubJobRoutes(),
+      ...hubDeviceRoutes(),
+      ...deviceRoutes(),
+    );
     const tls = opts.https ? await createServerCertificate() : undefined;
     const resolve = (host: string): ResolvedService | undefined => {
       if (host === store.dps.host) return { service: 'dps' };

@@ -13,7 +13,11 @@ import type { EmulatorStore, StoreSnapshot } from './store.js';
 const stateFileProblem = (message: string): UserError => new UserError(message, { code: 'stateFile' });
 
 /** The plain words for what is wrong with the state file; the errno code stays out of sight. */
-export function stateFileError(statePath: string, e: unknown, doing: 'read' | 'written' | 'locked'): UserError {
+export function stateFileError(
+  statePath: string,
+  e: unknown,
+  doing: 'read' | 'written' | 'locked',
+): UserError {
   if (isUserError(e)) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   const what =
@@ -27,7 +31,8 @@ export function stateFileError(statePath: string, e: unknown, doing: 'read' | 'w
             ? 'is in a folder that does not exist'
             : code
               ? `cannot be ${doing} (${code})`
-              : (e as Error)?.message?.replace(/^the state file /, '').replace(/; move it away.*$/, '') || 'cannot be used';
+              : (e as Error)?.message?.replace(/^the state file /, '').replace(/; move it away.*$/, '') ||
+                'cannot be used';
   return stateFileProblem(`state file ${statePath} ${what}; move it away or choose another --state file`);
 }
 
@@ -47,7 +52,7 @@ function lockState(statePath: string): () => void {
         Number.isNaN(owner)
           ? `could not lock state file ${statePath}; another emulator may be starting`
           : `state file ${statePath} is in use by another emulator (pid ${owner}); ` +
-            'stop that emulator or choose another --state file',
+              'stop that emulator or choose another --state file',
         { code: 'stateLocked' },
       ),
   );
@@ -64,7 +69,9 @@ export function loadState(statePath: string): StoreSnapshot | undefined {
   try {
     return JSON.parse(text) as StoreSnapshot;
   } catch {
-    throw stateFileProblem(`state file ${statePath} is not valid JSON; move it away or choose another --state file`);
+    throw stateFileProblem(
+      `state file ${statePath} is not valid JSON; move it away or choose another --state file`,
+    );
   }
 }
 

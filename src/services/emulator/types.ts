@@ -105,7 +105,11 @@ export interface StoredRegistration {
   deviceId: string;
   assignedHub?: string;
   status: 'unassigned' | 'assigning' | 'assigned' | 'failed' | 'disabled';
-  substatus?: 'initialAssignment' | 'deviceDataMigrated' | 'deviceDataReset' | 'reprovisionedToInitialAssignment';
+  substatus?:
+    | 'initialAssignment'
+    | 'deviceDataMigrated'
+    | 'deviceDataReset'
+    | 'reprovisionedToInitialAssignment';
   createdDateTimeUtc: string;
   lastUpdatedDateTimeUtc: string;
   etag: string;

@@ -166,7 +166,11 @@ export class RunEngine {
   private withEta(p: RunProgress): RunProgress {
     if (isFinal(this.actor.getSnapshot())) return p;
     const now = this.d.clock.now();
-    const loads = [...this.serviceOps].map(([service, ops]) => ({ service, ops, ...this.limiter.pace(service) }));
+    const loads = [...this.serviceOps].map(([service, ops]) => ({
+      service,
+      ops,
+      ...this.limiter.pace(service),
+    }));
     const remainingMs = estimateRemainingMs(loads, now);
     return remainingMs === undefined ? p : { ...p, eta: { remainingMs, atMs: now } };
   }

@@ -71,10 +71,14 @@ const runJob = async (
     await sleep(poll, env.signal);
     const id: string = job.jobId;
     job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(id));
-    env.jobWaiting?.(`${type} job on ${hub}: ${job.status}${job.progress !== undefined ? ` ${job.progress}%` : ''}`);
+    env.jobWaiting?.(
+      `${type} job on ${hub}: ${job.status}${job.progress !== undefined ? ` ${job.progress}%` : ''}`,
+    );
   }
   if (job.status !== 'completed') {
-    throw new JobFailed(`the ${type} job on ${hub} ${job.status}${job.failureReason ? `: ${scrubSecrets(job.failureReason)}` : ''}`);
+    throw new JobFailed(
+      `the ${type} job on ${hub} ${job.status}${job.failureReason ? `: ${scrubSecrets(job.failureReason)}` : ''}`,
+    );
   }
   return job;
 };
@@ -101,7 +105,10 @@ export const hubJobStep = async (
     message,
     devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })),
   });
-  if (!storage) return fail(`no job storage for the import/export job on ${op.hub}: give --job-storage, or --hub-path calls`);
+  if (!storage)
+    return fail(
+      `no job storage for the import/export job on ${op.hub}: give --job-storage, or --hub-path calls`,
+    );
   if (!hub.jobs) return fail(`hub ${op.hub} takes no import/export jobs here: give --hub-path calls`);
   const jobs = hub.jobs;
   const service = hub.host.toLowerCase();
@@ -116,12 +123,15 @@ export const hubJobStep = async (
       if (op.action === 'disable') {
         await storage.delete(DEVICES_BLOB);
         await runJob(env, jobs, service, op.hub, 'export', () => jobs.exportDevices(storage.url, false));
-        const exported = new Map(parseLines(await storage.readText(DEVICES_BLOB)).map((d) => [String(d.id), d]));
+        const exported = new Map(
+          parseLines(await storage.readText(DEVICES_BLOB)).map((d) => [String(d.id), d]),
+        );
         await storage.delete(DEVICES_BLOB);
         for (const id of todo) {
           const d = exported.get(id);
           if (!d) results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
-          else if (d.status === 'disabled') results.set(id, { id, outcome: 'alreadyDone', message: 'already disabled' });
+          else if (d.status === 'disabled')
+            results.set(id, { id, outcome: 'alreadyDone', message: 'already disabled' });
           else input.push(JSON.stringify({ ...d, status: 'disabled', importMode: 'updateIfMatchETag' }));
         }
       } else {
@@ -130,8 +140,12 @@ export const hubJobStep = async (
       if (input.length > 0) {
         await storage.delete(IMPORT_ERRORS_BLOB);
         await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
-        await runJob(env, jobs, service, op.hub, 'import', () => jobs.importDevices(storage.url, storage.url));
-        const errors = new Map(parseLines(await storage.readText(IMPORT_ERRORS_BLOB)).map((e) => [String(e.deviceId), e]));
+        await runJob(env, jobs, service, op.hub, 'import', () =>
+          jobs.importDevices(storage.url, storage.url),
+        );
+        const errors = new Map(
+          parseLines(await storage.readText(IMPORT_ERRORS_BLOB)).map((e) => [String(e.deviceId), e]),
+        );
         for (const id of todo) {
           if (results.has(id)) continue;
           const e = errors.get(id);
@@ -143,7 +157,9 @@ export const hubJobStep = async (
             results.set(id, {
               id,
               outcome: 'failed',
-              message: scrubSecrets(`${e.errorCode ?? 'refused'}: ${e.errorStatus ?? 'refused by the import job'}`),
+              message: scrubSecrets(
+                `${e.errorCode ?? 'refused'}: ${e.errorStatus ?? 'refused by the import job'}`,
+              ),
             });
         }
       }
@@ -159,7 +175,8 @@ export const hubJobStep = async (
     await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
       for (const id of todo) {
         const r = results.get(id);
-        if (r && r.outcome !== 'failed') r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
+        if (r && r.outcome !== 'failed')
+          r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
       }
     });
   }
@@ -172,9 +189,22 @@ export const hubJobStep = async (
     await env.settled?.(retryOnCalls.map((id) => results.get(id) ?? { id, outcome: 'failed' }));
   }
   const devices = op.deviceIds.map(
-    (id): DeviceResult => results.get(id) ?? { id, outcome: 'failed', message: 'the import job answered nothing for this device' },
+    (id): DeviceResult =>
+      results.get(id) ?? {
+        id,
+        outcome: 'failed',
+        message: 'the import job answered nothing for this device',
+      },
   );
   const failed = devices.filter((d) => d.outcome === 'failed').length;
-  if (failed > 0) return { outcome: 'failed', message: `${failed} of ${devices.length} devices not ${want} on ${op.hub}`, devices };
-  return { outcome: devices.every((d) => d.outcome === 'alreadyDone') ? 'alreadyDone' : 'succeeded', devices };
+  if (failed > 0)
+    return {
+      outcome: 'failed',
+      message: `${failed} of ${devices.length} devices not ${want} on ${op.hub}`,
+      devices,
+    };
+  return {
+    outcome: devices.every((d) => d.outcome === 'alreadyDone') ? 'alreadyDone' : 'succeeded',
+    devices,
+  };
 };

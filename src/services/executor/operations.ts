@@ -143,7 +143,10 @@ const etagOf = (x: { etag?: string }): { etag?: string } => (x.etag ? { etag: x.
  * Restore: deletes the blocker a run wrote, only while its ETag is the one that run left (If-Match).
  * A blocker changed since (412) is left as it is and said so.
  */
-const deleteBlocker = async (env: StepEnv, op: Extract<StepOperation, { kind: 'deleteBlocker' }>): Promise<Execution> => {
+const deleteBlocker = async (
+  env: StepEnv,
+  op: Extract<StepOperation, { kind: 'deleteBlocker' }>,
+): Promise<Execution> => {
   const what = `blocker ${op.registrationId}`;
   const result = await deleteIdempotent(
     env,
@@ -346,7 +349,12 @@ const hubStep = async (
     }
     // A stop (StoppedError) passes through before this: the slice's devices stay unsettled, and the
     // slices after it are never sent.
-    await env.settled?.(ids.map((id) => results.get(id) ?? { id, outcome: 'failed', message: 'the hub answered nothing for this device' }));
+    await env.settled?.(
+      ids.map(
+        (id) =>
+          results.get(id) ?? { id, outcome: 'failed', message: 'the hub answered nothing for this device' },
+      ),
+    );
   }
   const devices = op.deviceIds.map(
     (id): DeviceResult =>
@@ -382,7 +390,11 @@ const verify = async (env: StepEnv, registrationIds: string[]): Promise<Executio
   if (notBack.length > 0) {
     const first = notBack[0];
     const more = notBack.length > 1 ? ` (and ${notBack.length - 1} more)` : '';
-    return { outcome: 'failed', verdicts, message: `${first.registrationId} is not back as it was: ${first.notBack}${more}` };
+    return {
+      outcome: 'failed',
+      verdicts,
+      message: `${first.registrationId} is not back as it was: ${first.notBack}${more}`,
+    };
   }
   const message =
     possible.length > 0 ? `${possible.length} device(s) might re-enroll: ${possible[0].reason}` : undefined;
@@ -454,7 +466,11 @@ export const performStep = async (step: PlanStep, env: StepEnv): Promise<Executi
       const hub = env.hubs.get(op.hub.toLowerCase());
       if (!hub) {
         const message = `no credentials for hub ${op.hub}: give --hub for it and retry`;
-        return { outcome: 'failed', message, devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })) };
+        return {
+          outcome: 'failed',
+          message,
+          devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })),
+        };
       }
       return hubJobStep(env, op, hub, (ids, results) =>
         changeHubStatus(env, hub, hub.host.toLowerCase(), ids, 'disabled', results),

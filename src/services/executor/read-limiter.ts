@@ -58,10 +58,17 @@ export function createReadLimiter(options: ReadLimiterOptions): ReadLimiter {
     if (lane.endsWith(' queries')) return hubQueriesPerMinute(capacity(lane.slice(0, -' queries'.length)));
     return hubOpsPerMinute(capacity(lane));
   };
-  const limiter = new ServiceLimiter(clock, rateOf, limits.timeScale, limits.burstSeconds, limits.throttleNoticeMs, {
-    throttled: () => {},
-    cleared: () => {},
-  });
+  const limiter = new ServiceLimiter(
+    clock,
+    rateOf,
+    limits.timeScale,
+    limits.burstSeconds,
+    limits.throttleNoticeMs,
+    {
+      throttled: () => {},
+      cleared: () => {},
+    },
+  );
   const stop = new AbortController();
   const onAbort = () => {
     stop.abort();

@@ -95,7 +95,10 @@ export const summarize = (r: {
     results: r.results.filter((x): x is StepResult => x !== undefined),
     verify: [...r.verdicts.values()].flat(),
     ...(temporary && !r.plan.restoreOf
-      ? { restoreCommand: commandLine('restore', r.runId, '--yes'), restoreUndoes: restoreWords(r.plan, r.results) }
+      ? {
+          restoreCommand: commandLine('restore', r.runId, '--yes'),
+          restoreUndoes: restoreWords(r.plan, r.results),
+        }
       : {}),
     ...(r.journalError ? { journalError: r.journalError } : {}),
   };

@@ -106,4 +106,5 @@ export type JournalRecord =
 
 /** Failures of the journal itself, with what to do (a UserError: exit 2). Never carries a secret's value. */
 export type JournalErrorCode = 'secret' | 'corrupt' | 'notFound' | 'badRunId' | 'noPlan' | 'io' | 'locked';
-export const journalError = (code: JournalErrorCode, message: string): UserError => new UserError(message, { code });
+export const journalError = (code: JournalErrorCode, message: string): UserError =>
+  new UserError(message, { code });

@@ -20,7 +20,11 @@ const subjectOf = (selection: Selection): { kind: 'enrollment' | 'group' | 'devi
       ? { kind: 'devices', id: [...selection.ids].sort().join(',') }
       : { kind: 'group', id: selection.groupId };
 
-const fileSafe = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '_').slice(0, 60);
+const fileSafe = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '_')
+    .slice(0, 60);
 
 /**
  * `<runs dir>/locks/<dps host>--<kind>-<id>-<hash>.lock`, next to the journals; the hash keeps names
@@ -28,7 +32,10 @@ const fileSafe = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '_').s
  */
 export const runLockPath = (dpsHost: string, selection: Selection, runsDir: string): string => {
   const { kind, id } = subjectOf(selection);
-  const hash = createHash('sha256').update(`${dpsHost.toLowerCase()}\0${kind}\0${id}`).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(`${dpsHost.toLowerCase()}\0${kind}\0${id}`)
+    .digest('hex')
+    .slice(0, 16);
   return join(runsDir, 'locks', `${fileSafe(dpsHost)}--${kind}-${fileSafe(id)}-${hash}.lock`);
 };
 
@@ -54,7 +61,10 @@ export const lockSelection = (
   try {
     mkdirSync(join(runsDir, 'locks'), { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw journalError('io', `could not create the lock folder ${join(runsDir, 'locks')}: ${(e as Error).message}`);
+    throw journalError(
+      'io',
+      `could not create the lock folder ${join(runsDir, 'locks')}: ${(e as Error).message}`,
+    );
   }
   const { kind, id } = subjectOf(selection);
   return acquireLock(
@@ -74,7 +84,9 @@ export const lockSelection = (
  * The DPS host and selection of a journal's header (its first line), for the lock of a resumed run;
  * undefined when the first line is not a readable header (the reader reports that).
  */
-export const readHeaderLine = (journalPath: string): { dpsHost: string; selection: Selection } | undefined => {
+export const readHeaderLine = (
+  journalPath: string,
+): { dpsHost: string; selection: Selection } | undefined => {
   let fd: number;
   try {
     fd = openSync(journalPath, 'r');
@@ -99,15 +111,20 @@ export const readHeaderLine = (journalPath: string): { dpsHost: string; selectio
     };
     const dpsHost = header?.target?.dpsHost;
     const selection = header?.selection;
-    if (header?.type !== 'header' || typeof dpsHost !== 'string' || !selection || typeof selection !== 'object') return undefined;
+    if (
+      header?.type !== 'header' ||
+      typeof dpsHost !== 'string' ||
+      !selection ||
+      typeof selection !== 'object'
+    )
+      return undefined;
     const named =
       selection.kind === 'enrollment'
         ? typeof selection.registrationId === 'string'
         : selection.kind === 'devices'
           ? Array.isArray(selection.ids)
           : typeof selection.groupId === 'string';
-    if (!named)
-      return undefined;
+    if (!named) return undefined;
     return { dpsHost, selection };
   } catch {
     return undefined;

@@ -133,7 +133,8 @@ export const findRun = async (runId: string, env: Env = process.env): Promise<st
   }
 };
 
-const unfinished = (r: RunListing): boolean => !r.error && (r.state === 'interrupted' || r.state === 'aborted');
+const unfinished = (r: RunListing): boolean =>
+  !r.error && (r.state === 'interrupted' || r.state === 'aborted');
 
 /**
  * The newest run that did not finish (for `resume` without a run ID), among the runs recorded against

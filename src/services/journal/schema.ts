@@ -82,9 +82,16 @@ const SCHEMAS: Record<string, z.ZodType> = {
     stepId: str,
     devices: z.array(z.looseObject({ id: str, outcome, message: str.optional() })),
   }),
-  verify: z.looseObject({ at: str, stepId: str, verdicts: z.array(z.looseObject({ registrationId: str, verdict: str })) }),
+  verify: z.looseObject({
+    at: str,
+    stepId: str,
+    verdicts: z.array(z.looseObject({ registrationId: str, verdict: str })),
+  }),
   mark: z.looseObject({ at: str, mark: str }),
-  end: z.looseObject({ at: str, state: z.enum(['completed', 'completedWithFailures', 'aborted', 'interrupted']) }),
+  end: z.looseObject({
+    at: str,
+    state: z.enum(['completed', 'completedWithFailures', 'aborted', 'interrupted']),
+  }),
 };
 
 /** Undefined when the record is well formed (or of a type this version does not know), else what is wrong. */

@@ -33,7 +33,13 @@ import type {
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
 import { listRuns } from '../journal/runs.js';
-import { planRestore, restoreReads, targetsActedOn, hubDeviceKey, type RestoreContext } from '../../core/restore.js';
+import {
+  planRestore,
+  restoreReads,
+  targetsActedOn,
+  hubDeviceKey,
+  type RestoreContext,
+} from '../../core/restore.js';
 import type { EnrollmentGroup, HubDevice, IndividualEnrollment } from '../../core/model.js';
 import { formatTimestamp } from '../../core/text.js';
 import { sameHost, targetOf } from '../journal/runs.js';
@@ -103,13 +109,6 @@ function resolveSkippedHubs(names: string[] | undefined, hosts: string[]): strin
   });
 }
 
-
-
-
-
-
-
-
 /** The Backend plus what only the headless commands need. */
 export interface SessionBackend extends Backend {
   /** Finishes a recorded run from its journal (steps already settled are not redone). */
@@ -118,11 +117,14 @@ export interface SessionBackend extends Backend {
   planRestore(journalPath: string): Promise<PlanResult>;
 }
 
-
 export function createBackend(options: BackendOptions): SessionBackend {
   // The executor calls the ports itself (its limiter, its retries); every read of the session goes
   // through the read limiter, under the same per-service limits.
-  const readLimiter = createReadLimiter({ dpsHost: options.dps.host, limits: options.limits, signal: options.signal });
+  const readLimiter = createReadLimiter({
+    dpsHost: options.dps.host,
+    limits: options.limits,
+    signal: options.signal,
+  });
   const dps = limitedDps(options.dps, readLimiter);
   const hubs = limitedHubs(options.hubs, readLimiter);
   const held = options.certificates ?? {};
@@ -131,7 +133,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const lookupOptions = (extraDeviceIds: string[] = []): LookupOptions => ({
     skip: skipped,
     queriesPerMinute: (host) =>
-      hubQueriesPerMinute(options.limits?.hubs?.[host] ?? options.limits?.defaultHub ?? { tier: 'S1', units: 1 }),
+      hubQueriesPerMinute(
+        options.limits?.hubs?.[host] ?? options.limits?.defaultHub ?? { tier: 'S1', units: 1 },
+      ),
     timeScale: options.limits?.timeScale,
     extraDeviceIds,
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
@@ -169,7 +173,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
         ? state.individualEnrollments.some((e) => e.registrationId === selection.registrationId)
         : selection.kind === 'devices'
           ? true
-          : state.enrollmentGroups.some((g) => g.enrollmentGroupId === selection.groupId) && state.registrations.length > 0;
+          : state.enrollmentGroups.some((g) => g.enrollmentGroupId === selection.groupId) &&
+            state.registrations.length > 0;
     if (present) return undefined;
     for (const run of await listRuns(options.env)) {
       if (run.error || run.restoreOf || !sameTarget(run.selection, selection)) continue;
@@ -197,7 +202,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const verifyRestore = (plan: Plan, prior?: KnownState) => {
     let state: Promise<KnownState> | undefined;
     const hubOf = new Map<string, { hub: string; deviceId: string }>();
-    const dpsLess = new Set(plan.selection.kind === 'devices' ? (plan.selection.parts?.unenrolled ?? []) : []);
+    const dpsLess = new Set(
+      plan.selection.kind === 'devices' ? (plan.selection.parts?.unenrolled ?? []) : [],
+    );
     for (const step of plan.steps) {
       const op = step.op;
       if (op.kind !== 'enableHubDevices') continue;
@@ -211,14 +218,16 @@ export function createBackend(options: BackendOptions): SessionBackend {
       return mapLimited(verifyAgainst(plan.selection, now, ids, prior), 8, async (v) => {
         const problems: string[] = [];
         // A device DPS never had (found on a hub only) was refused by DPS before the run too.
-        if (v.verdict === 'blocked' && !dpsLess.has(v.registrationId)) problems.push(`DPS still refuses it (${v.reason})`);
+        if (v.verdict === 'blocked' && !dpsLess.has(v.registrationId))
+          problems.push(`DPS still refuses it (${v.reason})`);
         const h = hubOf.get(v.registrationId);
         if (h) {
           let device: HubDevice | undefined = now.hubDevices.find(
             (d) => sameHost(d.hub, h.hub) && d.deviceId === h.deviceId,
           );
           device ??= await hubs.get(h.hub.toLowerCase())?.getDevice(h.deviceId);
-          if (device?.status !== 'enabled') problems.push(`its identity on ${h.hub} is ${device ? device.status : 'gone'}`);
+          if (device?.status !== 'enabled')
+            problems.push(`its identity on ${h.hub} is ${device ? device.status : 'gone'}`);
         }
         return problems.length > 0 ? { ...v, notBack: problems.join('; ') } : v;
       });
@@ -238,7 +247,11 @@ export function createBackend(options: BackendOptions): SessionBackend {
     // Oldest first, so a target names the runs in the order they acted.
     for (const run of (await listRuns(options.env)).reverse()) {
       if (run.error || run.runId === runId) continue;
-      if (run.createdAt < contents.header.createdAt || (run.createdAt === contents.header.createdAt && run.runId < runId)) continue;
+      if (
+        run.createdAt < contents.header.createdAt ||
+        (run.createdAt === contents.header.createdAt && run.runId < runId)
+      )
+        continue;
       // A run of another DPS did not act on these targets; one of an unknown target may have.
       if (mine && run.target && !sameHost(run.target.dpsHost, mine.dpsHost)) continue;
       const later = await readJournal(run.path).catch(() => undefined);
@@ -248,7 +261,11 @@ export function createBackend(options: BackendOptions): SessionBackend {
       }
     }
     const enrollments = new Map<string, IndividualEnrollment | null>();
-    for (const [id, e] of await mapLimited(reads.enrollments, 8, async (id) => [id, await dps.getEnrollment(id)] as const)) {
+    for (const [id, e] of await mapLimited(
+      reads.enrollments,
+      8,
+      async (id) => [id, await dps.getEnrollment(id)] as const,
+    )) {
       enrollments.set(id, e ?? null);
     }
     const groups = new Map<string, EnrollmentGroup | null>();
@@ -256,7 +273,12 @@ export function createBackend(options: BackendOptions): SessionBackend {
     const hubDevices = new Map<string, HubDevice | null>();
     const { devices, errors } = await readHubDevices(
       hubs,
-      reads.hubDevices.map((d) => ({ registrationId: d.deviceId, deviceId: d.deviceId, assignedHub: d.hub, status: 'assigned' })),
+      reads.hubDevices.map((d) => ({
+        registrationId: d.deviceId,
+        deviceId: d.deviceId,
+        assignedHub: d.hub,
+        status: 'assigned',
+      })),
     );
     for (const d of reads.hubDevices) {
       // A hub that could not be read is not compared (its enable step reports what it finds).
@@ -349,10 +371,14 @@ export function createBackend(options: BackendOptions): SessionBackend {
     async plan(given: Selection, actions: Actions): Promise<PlanResult> {
       const chosen = await resolved(given);
       // Kept hub identities need no lookup: nothing is done on the hubs (except for devices DPS does not have).
-      const lookup = actions.deregister !== 'none' || (chosen.kind === 'devices' && !!chosen.parts?.unenrolled.length);
+      const lookup =
+        actions.deregister !== 'none' || (chosen.kind === 'devices' && !!chosen.parts?.unenrolled.length);
       const state = await read(chosen, lookup);
       const selection = withHeldCertificates(chosen, state, held);
-      return planDeprovision(selection, actions, state, { certificates: chainsOf(selection, held), now: new Date() });
+      return planDeprovision(selection, actions, state, {
+        certificates: chainsOf(selection, held),
+        now: new Date(),
+      });
     },
 
     async run(plan: Plan, before?: KnownState): Promise<RunHandle> {
@@ -370,14 +396,14 @@ export function createBackend(options: BackendOptions): SessionBackend {
         { env: options.env },
       );
       return execute(plan, {
-          dps: options.dps,
-          hubs: options.hubs,
-          journal,
-          limits: options.limits,
-          signal: options.signal,
-          verify: plan.restoreOf
-            ? verifyRestore(plan, priorFromPlan(plan))
-            : verifyFor(plan.selection, before ?? priorFromPlan(plan), plan),
+        dps: options.dps,
+        hubs: options.hubs,
+        journal,
+        limits: options.limits,
+        signal: options.signal,
+        verify: plan.restoreOf
+          ? verifyRestore(plan, priorFromPlan(plan))
+          : verifyFor(plan.selection, before ?? priorFromPlan(plan), plan),
       });
     },
 
@@ -406,7 +432,10 @@ export function createBackend(options: BackendOptions): SessionBackend {
       if (!contents.plan) {
         return {
           ok: false,
-          refusal: { code: 'unknown-target', message: `run ${contents.header.runId} stopped before its plan was journaled: nothing to restore` },
+          refusal: {
+            code: 'unknown-target',
+            message: `run ${contents.header.runId} stopped before its plan was journaled: nothing to restore`,
+          },
         };
       }
       const runId = contents.header.runId;
@@ -457,7 +486,10 @@ export function createBackend(options: BackendOptions): SessionBackend {
     },
 
     readDeviceCertificate: (path, group, registrationId) =>
-      readDeviceCertificate(path, group, registrationId, { caCertificates: options.caCertificates, now: new Date() }),
+      readDeviceCertificate(path, group, registrationId, {
+        caCertificates: options.caCertificates,
+        now: new Date(),
+      }),
     listRuns: () => listRuns(options.env),
     readRun: (journalPath) => readJournal(journalPath),
 

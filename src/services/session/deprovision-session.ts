@@ -70,7 +70,11 @@ const failed = (error: unknown): Partial<SessionContext> => ({ error: message(er
  * The settled summary of the run now going. After `retryFailed()` a handle gives a new `done`; one that
  * keeps its settled promise is followed through its progress to a final state instead.
  */
-function runDone(handle: RunHandle, followed: Promise<RunSummary> | undefined, last?: RunSummary): Promise<RunSummary> {
+function runDone(
+  handle: RunHandle,
+  followed: Promise<RunSummary> | undefined,
+  last?: RunSummary,
+): Promise<RunSummary> {
   const current = handle.done;
   if (current !== followed) return current;
   return new Promise<RunSummary>((resolve) => {
@@ -102,7 +106,9 @@ export function createSessionMachine(backend: SessionPorts) {
         return backend.resume(input.journalPath, { retryFailed: input.retryFailed });
       }),
       follow: fromPromise<RunSummary, { done: Promise<RunSummary> }>(({ input }) => input.done),
-      verify: fromPromise<DeviceVerdict[], { selection: Selection }>(({ input }) => backend.verify(input.selection)),
+      verify: fromPromise<DeviceVerdict[], { selection: Selection }>(({ input }) =>
+        backend.verify(input.selection),
+      ),
     },
     actions: {
       takeGivenResult: assign(({ event }) => (event.type === 'PLANNED' ? fromResult(event.result) : {})),
@@ -142,7 +148,9 @@ export function createSessionMachine(backend: SessionPorts) {
         entry: assign({ plan: undefined, before: undefined, refusal: undefined, error: undefined }),
         invoke: {
           src: 'planRestore',
-          input: ({ event }) => ({ journalPath: (event as Extract<SessionEvent, { type: 'PLAN_RESTORE' }>).journalPath }),
+          input: ({ event }) => ({
+            journalPath: (event as Extract<SessionEvent, { type: 'PLAN_RESTORE' }>).journalPath,
+          }),
           onDone: { target: 'deciding', actions: assign(({ event }) => fromResult(event.output)) },
           onError: { target: 'failed', actions: assign(({ event }) => failed(event.error)) },
         },
@@ -232,7 +240,9 @@ export function createSessionMachine(backend: SessionPorts) {
       verifying: {
         invoke: {
           src: 'verify',
-          input: ({ event }) => ({ selection: (event as Extract<SessionEvent, { type: 'VERIFY' }>).selection }),
+          input: ({ event }) => ({
+            selection: (event as Extract<SessionEvent, { type: 'VERIFY' }>).selection,
+          }),
           onDone: { target: 'verified', actions: assign({ verdicts: ({ event }) => event.output }) },
           onError: { target: 'failed', actions: assign(({ event }) => failed(event.error)) },
         },

@@ -20,7 +20,9 @@ export interface SearchProgress {
 }
 
 /** The IDs as given: trimmed, empty ones and repeats left out (order kept). */
-export const cleanIds = (ids: string[]): string[] => [...new Set(ids.map((i) => i.trim()).filter((i) => i !== ''))];
+export const cleanIds = (ids: string[]): string[] => [
+  ...new Set(ids.map((i) => i.trim()).filter((i) => i !== '')),
+];
 
 export async function findDevices(
   dps: DpsReads,
@@ -28,13 +30,20 @@ export async function findDevices(
   onProgress?: (p: SearchProgress) => void,
 ): Promise<DeviceParts> {
   const wanted = cleanIds(ids);
-  const individual = await mapLimited(wanted, 8, async (id) => ((await dps.getEnrollment(id)) ? id : undefined));
+  const individual = await mapLimited(wanted, 8, async (id) =>
+    (await dps.getEnrollment(id)) ? id : undefined,
+  );
   const enrollments = individual.filter((id): id is string => id !== undefined);
   const remaining = new Set(wanted.filter((id) => !enrollments.includes(id)));
   const byGroup = new Map<string, string[]>();
   if (remaining.size > 0) {
     const groups = await collect(dps.listGroups());
-    const progress: SearchProgress = { groupsSearched: 0, groups: groups.length, recordsRead: 0, remaining: remaining.size };
+    const progress: SearchProgress = {
+      groupsSearched: 0,
+      groups: groups.length,
+      recordsRead: 0,
+      remaining: remaining.size,
+    };
     onProgress?.({ ...progress });
     for (const g of groups) {
       if (remaining.size === 0) break;

@@ -111,7 +111,11 @@ export async function lookupHubIdentities(
 }
 
 /** The device IDs of the selected devices, for the lookup. */
-function selectedDeviceIds(selection: Selection, records: RegistrationRecord[], individuals: IndividualEnrollment[]): string[] {
+function selectedDeviceIds(
+  selection: Selection,
+  records: RegistrationRecord[],
+  individuals: IndividualEnrollment[],
+): string[] {
   const recordOf = new Map(records.map((r) => [r.registrationId, r]));
   const enrollmentOf = new Map(individuals.map((e) => [e.registrationId, e]));
   const ids =
@@ -136,7 +140,9 @@ export async function readRecords(dps: DpsReads, selection: Selection): Promise<
     const parts = selection.parts ?? { enrollments: [], groups: [], unenrolled: [] };
     const wanted = [
       ...parts.enrollments.map((id) => ({ id, groupId: undefined as string | undefined })),
-      ...parts.groups.flatMap((g) => g.devices.map((d) => ({ id: d.registrationId, groupId: g.groupId as string | undefined }))),
+      ...parts.groups.flatMap((g) =>
+        g.devices.map((d) => ({ id: d.registrationId, groupId: g.groupId as string | undefined })),
+      ),
     ];
     const found = await mapLimited(wanted, READ_CONCURRENCY, async (w) => {
       const r = await dps.getRegistration(w.id);
@@ -200,7 +206,10 @@ export async function readEdgeGateways(hubs: HubReadDirectory, devices: HubDevic
     const port = hubs.get(d.hub.toLowerCase());
     if (!port?.findEdgeDependents) continue;
     try {
-      const { children, modules } = await port.findEdgeDependents({ deviceId: d.deviceId, deviceScope: d.deviceScope });
+      const { children, modules } = await port.findEdgeDependents({
+        deviceId: d.deviceId,
+        deviceScope: d.deviceScope,
+      });
       gateways.push({ hub: d.hub, deviceId: d.deviceId, children, modules });
     } catch (e) {
       if (isServiceError(e) && (e.kind === 'unauthorized' || e.kind === 'forbidden')) throw e;
@@ -240,7 +249,9 @@ export async function readKnownState(
       unknownDevices = true;
       individuals = [];
     } else {
-      const found = await mapLimited(selection.devices, READ_CONCURRENCY, (d) => dps.getEnrollment(d.registrationId));
+      const found = await mapLimited(selection.devices, READ_CONCURRENCY, (d) =>
+        dps.getEnrollment(d.registrationId),
+      );
       individuals = found.filter((e): e is IndividualEnrollment => e !== undefined);
     }
   } else {
@@ -254,7 +265,10 @@ export async function readKnownState(
   for (const r of records) if (r.assignedHub) hubs.get(r.assignedHub.toLowerCase());
   let lookedUp: Awaited<ReturnType<typeof lookupHubIdentities>> | undefined;
   if (options.lookup && !unknownDevices) {
-    const ids = [...selectedDeviceIds(selection, records, individuals), ...(options.lookup.extraDeviceIds ?? [])];
+    const ids = [
+      ...selectedDeviceIds(selection, records, individuals),
+      ...(options.lookup.extraDeviceIds ?? []),
+    ];
     lookedUp = await lookupHubIdentities(hubs, ids, options.lookup);
     if (lookedUp.refused) throw lookedUp.refused;
   }

@@ -27,20 +27,30 @@ export function parseJobStorageUrl(raw: string): { url: string; display: string 
   try {
     u = new URL(raw);
   } catch {
-    throw new JobStorageError('--job-storage is not a URL: give a blob container URL with a SAS (https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=...)');
+    throw new JobStorageError(
+      '--job-storage is not a URL: give a blob container URL with a SAS (https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=...)',
+    );
   }
   const display = `${u.protocol}//${u.host}${u.pathname}`;
   if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new JobStorageError(`--job-storage ${display} is not an http(s) URL: give a blob container URL with a SAS`);
+    throw new JobStorageError(
+      `--job-storage ${display} is not an http(s) URL: give a blob container URL with a SAS`,
+    );
   }
   if (!u.searchParams.get('sig')) {
-    throw new JobStorageError(`--job-storage ${display} carries no SAS: give the container URL with a SAS allowing read, write, list and delete`);
+    throw new JobStorageError(
+      `--job-storage ${display} carries no SAS: give the container URL with a SAS allowing read, write, list and delete`,
+    );
   }
   const parts = u.pathname.split('/').filter(Boolean);
   // Azurite's URLs carry the account in the path (http://127.0.0.1:10000/devstoreaccount1/container).
-  const container = u.hostname.includes('.blob.') ? parts.length === 1 : parts.length >= 1 && parts.length <= 2;
+  const container = u.hostname.includes('.blob.')
+    ? parts.length === 1
+    : parts.length >= 1 && parts.length <= 2;
   if (!container) {
-    throw new JobStorageError(`--job-storage ${display} does not name one container: give the container's URL, not a blob's or the account's`);
+    throw new JobStorageError(
+      `--job-storage ${display} does not name one container: give the container's URL, not a blob's or the account's`,
+    );
   }
   return { url: raw, display };
 }

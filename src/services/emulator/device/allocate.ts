@@ -113,7 +113,9 @@ function twinForNewIdentity(
   deviceId: string,
 ): Pick<StoredDevice, 'tags' | 'desired'> {
   const policy = enrollment.reprovisionPolicy ?? DEFAULT_REPROVISION;
-  const old = previous?.assignedHub ? store.hubByHost(previous.assignedHub)?.devices.get(previous.deviceId ?? deviceId) : undefined;
+  const old = previous?.assignedHub
+    ? store.hubByHost(previous.assignedHub)?.devices.get(previous.deviceId ?? deviceId)
+    : undefined;
   if (old && policy.migrateDeviceData) {
     return { ...(old.tags ? { tags: old.tags } : {}), ...(old.desired ? { desired: old.desired } : {}) };
   }
@@ -121,7 +123,10 @@ function twinForNewIdentity(
   const tags = isObject(twin.tags) ? twin.tags : undefined;
   const properties = isObject(twin.properties) ? twin.properties : {};
   const desired = isObject(properties.desired) ? properties.desired : undefined;
-  return { ...(tags ? { tags: structuredClone(tags) } : {}), ...(desired ? { desired: structuredClone(desired) } : {}) };
+  return {
+    ...(tags ? { tags: structuredClone(tags) } : {}),
+    ...(desired ? { desired: structuredClone(desired) } : {}),
+  };
 }
 
 /** The registration state as the device API answers it: the record, plus the group it came through. */
@@ -185,7 +190,12 @@ export function applyDecision(
     return { status: 'failed', registrationState: stateOf(record, by) };
   }
   if (!hub.devices.has(deviceId)) {
-    const identity = newIdentity(store, deviceId, decision.hubCredentials, !!enrollment.capabilities?.iotEdge);
+    const identity = newIdentity(
+      store,
+      deviceId,
+      decision.hubCredentials,
+      !!enrollment.capabilities?.iotEdge,
+    );
     Object.assign(identity, twinForNewIdentity(store, enrollment, previous, deviceId));
     store.putDevice(hub, identity);
     stats.applied(`${hub.host}/${deviceId}`, 'create');
