@@ -76,7 +76,7 @@ export function addEdgeSteps(builder: PlanBuilder, state: KnownState, actions: A
         'The plan leaves them as they are.',
       ...advise({
         cli: `To ${verb} them too (the same action), plan again with --include-children.`,
-        tui: `To ${verb} them too (the same action), deprovision them as well, or plan again from the command line with --include-children.`,
+        tui: `To ${verb} them too (the same action), choose "IoT Edge children: include".`,
       }),
       registrationIds: children,
     });

@@ -12,7 +12,7 @@ import { fitWidth, wrapText } from '../terminal/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { warningLines } from './components/warning-lines.js';
-import { type AnyChoice, choicesFor, LABEL_WIDTH } from './choices.js';
+import { type AnyChoice, choicesFor, EDGE_CHILDREN, LABEL_WIDTH } from './choices.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
@@ -61,8 +61,13 @@ type PlanState =
   | { status: 'done'; result: PlanResult }
   | { status: 'error'; message: string };
 
+/** True when the plan found IoT Edge gateways with children among the devices (the control then shows). */
+const hasEdgeChildren = (plan: PlanState): boolean =>
+  plan.status === 'done' &&
+  plan.result.ok &&
+  plan.result.plan.warnings.some((w) => w.code === 'edge-children');
+
 export function PermanenceScreen({ info }: { info: SelectionInfo }) {
-  const choices = choicesFor(info);
   const app = useScreen(HINTS, (k) => {
     const row = getRow();
     const choice = choices[row] as AnyChoice;
@@ -73,7 +78,10 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
       setActions((a) => {
         const n = choice.options.length;
         const next = choice.options[(optionIndex(choice, a) + step + n) % n];
-        return { ...a, [choice.key]: next?.value };
+        const changed: Actions = { ...a, [choice.key]: next?.value };
+        // No hub action: no children to include either (the plan and the journal then say nothing of them).
+        if (changed.deregister === 'none') delete changed.includeChildren;
+        return changed;
       });
     } else if (k.name === 'pageDown') setScroll((s) => Math.min(s + windowRows, maxScroll));
     else if (k.name === 'pageUp') setScroll((s) => Math.max(0, Math.min(s, maxScroll) - windowRows));
@@ -90,6 +98,13 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
   const [scroll, setScroll] = useRefState(0);
   const [plan, setPlan] = useState<PlanState>({ status: 'checking' });
   const planFor = useRef<{ actions: Actions; result: PlanResult } | undefined>(undefined);
+  // The Edge control stays once shown (while the plan is re-checked) and whenever children were chosen.
+  const edgeSeen = useRef(false);
+  if (hasEdgeChildren(plan) || actions.includeChildren) edgeSeen.current = true;
+  const choices: AnyChoice[] =
+    edgeSeen.current && actions.deregister !== 'none'
+      ? [...choicesFor(info), EDGE_CHILDREN]
+      : choicesFor(info);
 
   useEffect(() => {
     let current = true;

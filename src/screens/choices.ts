@@ -18,7 +18,8 @@ export type AnyChoice =
   | Choice<'disenroll'>
   | Choice<'deregister'>
   | Choice<'deleteRegistrations'>
-  | Choice<'deleteGroup'>;
+  | Choice<'deleteGroup'>
+  | Choice<'includeChildren'>;
 
 export const DISENROLL: Choice<'disenroll'> = {
   key: 'disenroll',
@@ -55,11 +56,24 @@ export const GROUP: Choice<'deleteGroup'> = {
   ],
 };
 
+/**
+ * Shown only when the plan finds an IoT Edge gateway among the devices: its child devices lose their
+ * parent. Left as they are by default; "include" gives them the same hub action.
+ */
+export const EDGE_CHILDREN: Choice<'includeChildren'> = {
+  key: 'includeChildren',
+  label: 'IoT Edge children',
+  options: [
+    { value: false, text: 'leave them as they are (default)', short: 'leave' },
+    { value: true, text: 'include: the same hub action', short: 'include' },
+  ],
+};
+
 /** The widest option text that fits a control's line at 80 columns ("› " + label + "‹ " + text + " ›"). */
 export const LABEL_WIDTH = 22;
 export const OPTION_WIDTH = 80 - 2 - LABEL_WIDTH - 4;
 
-export const ALL: AnyChoice[] = [DISENROLL, GROUP, DEREGISTER, DELETE_REGISTRATIONS];
+export const ALL: AnyChoice[] = [DISENROLL, GROUP, DEREGISTER, DELETE_REGISTRATIONS, EDGE_CHILDREN];
 
 export function choicesFor(info: SelectionInfo): AnyChoice[] {
   switch (info.selection.kind) {

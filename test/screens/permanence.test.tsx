@@ -11,7 +11,7 @@ import { type AnyChoice, choicesFor } from '../../src/screens/choices.js';
 import { actionsText } from '../../src/screens/components/plan-lines.js';
 import { selectionInfo } from '../../src/screens/DevicesScreen.js';
 import { FakeBackend } from '../support/fake-backend.js';
-import { record, state, x509Group } from '../core/fixtures.js';
+import { individual, record, state, x509Group } from '../core/fixtures.js';
 import { demoData } from './fixtures.js';
 import { type DrivenApp, KEYS, frame, press, renderApp, until, waitForText } from './helpers.js';
 
@@ -124,5 +124,62 @@ describe('advice inside the TUI', () => {
     await waitForText(t, 'orphaned records');
     expect(frame(t)).toContain('Choose "Registration records: DELETE" to delete them first.');
     expect(frame(t)).not.toContain('--delete-registrations');
+  });
+});
+
+describe('an IoT Edge gateway on the Permanence screen', () => {
+  const GW = 'edge-gw-01';
+  const gwState = (): KnownState =>
+    state({
+      individualEnrollments: [individual(GW, 'symmetricKey')],
+      registrations: [record(GW)],
+      hubDevices: [
+        { hub: HUB, deviceId: GW, status: 'enabled', iotEdge: true, deviceScope: 'ms-azure-iot-edge://gw' },
+      ],
+      hubsWithCredentials: [HUB],
+      edgeGateways: [{ hub: HUB, deviceId: GW, children: ['plc-1', 'plc-2'], modules: ['$edgeAgent'] }],
+    });
+  const gwInfo = selectionInfo(
+    { kind: 'enrollment', enrollment: individual(GW, 'symmetricKey') },
+    [{ record: record(GW) }],
+    [],
+  );
+
+  it('offers to include its children (the same hub action) or leave them, and the plan follows the control', async () => {
+    const backend = realBackend(gwState());
+    t = await renderApp(backend, {
+      routes: [{ screen: 'enrollments' }, { screen: 'permanence', info: gwInfo }],
+    });
+    await waitForText(t, 'is an IoT Edge gateway with 2 child devices');
+    expect(frame(t)).toMatch(/IoT Edge children\s+‹ leave them as they are \(default\) ›/);
+    // The advice names the control on screen, not the command-line flag.
+    expect(frame(t)).toContain('choose "IoT Edge children: include"');
+    expect(frame(t)).not.toContain('--include-children');
+    // DPS, Hub, then the Edge control.
+    await press(t, KEYS.down);
+    await press(t, KEYS.down);
+    await press(t, KEYS.right);
+    await until(
+      () => backend.planCalls.at(-1)?.actions.includeChildren === true,
+      'a plan with the children',
+      t,
+    );
+    await waitForText(t, 'will be disabled with it');
+    const last = backend.planCalls.at(-1);
+    const r = planDeprovision(gwInfo.selection, last?.actions ?? SAFE_ACTIONS, gwState());
+    if (!r.ok) throw new Error(r.refusal.message);
+    expect(
+      r.plan.steps.some((s) => s.op.kind === 'disableHubDevices' && s.op.deviceIds.includes('plc-1')),
+    ).toBe(true);
+    // Hub: none leaves no children to include: the control goes, and the choice with it.
+    await press(t, KEYS.up);
+    await press(t, KEYS.left);
+    await until(
+      () => backend.planCalls.at(-1)?.actions.deregister === 'none',
+      'a plan keeping the hub identities',
+      t,
+    );
+    expect(backend.planCalls.at(-1)?.actions.includeChildren).toBeUndefined();
+    expect(frame(t)).not.toContain('IoT Edge children');
   });
 });

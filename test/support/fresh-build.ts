@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INPUTS = ['src', 'scripts/bundle.js', 'tsconfig.build.json', 'package-lock.json'];
 const OUTPUTS = ['dist/src/cli.js', 'dist/bundle/cli.js'];
+/** Written by scripts/build.js at the end of every build (it rewrites only what changed). */
+const BUILT_MARK = 'dist/build.done';
 
 function newestMtime(path: string): number {
   const full = join(ROOT, path);
@@ -27,7 +29,9 @@ function newestMtime(path: string): number {
 export function staleBuild(): string | undefined {
   const missing = OUTPUTS.find((p) => !existsSync(join(ROOT, p)));
   if (missing) return `${missing} is missing`;
-  const built = Math.min(...OUTPUTS.map((p) => statSync(join(ROOT, p)).mtimeMs));
+  const mark = join(ROOT, BUILT_MARK);
+  if (!existsSync(mark)) return `${BUILT_MARK} is missing`;
+  const built = statSync(mark).mtimeMs;
   const changed = INPUTS.find((p) => newestMtime(p) > built);
   return changed ? `${changed} changed after the last build` : undefined;
 }
