@@ -194,15 +194,15 @@ describe('executor: resume from the journal', () => {
 
   it('resumes a run whose outcomes were failures only when asked to retry them', async () => {
     seed(h, [A]);
-    h.dps.script.fail('deleteRegistration:dev-a', ...Array.from({ length: 6 }, transient));
+    h.dps.script.fail('deleteRegistration:dev-a', ...Array.from({ length: 8 }, transient));
     const first = await (await h.start(groupDevicesPlan([A]))).done;
     expect(first.state).toBe('completedWithFailures');
     const plain = await (await resumeRun(first.journalPath, h.options())).done;
     expect(plain.state).toBe('completedWithFailures');
-    expect(h.dps.script.count('deleteRegistration:dev-a')).toBe(6);
+    expect(h.dps.script.count('deleteRegistration:dev-a')).toBe(8);
     const retried = await (await resumeRun(first.journalPath, { ...h.options(), retryFailed: true })).done;
     expect(retried.state).toBe('completed');
-    expect(h.dps.script.count('deleteRegistration:dev-a')).toBe(7);
+    expect(h.dps.script.count('deleteRegistration:dev-a')).toBe(9);
   });
 
   it('refuses a journal without a plan, with what to do', async () => {

@@ -211,9 +211,9 @@ describe('executor: retries', () => {
     const summary = await (await h.start(groupDevicesPlan([A, C]))).done;
     const byId = new Map(summary.results.map((r) => [r.stepId, r]));
     expect(byId.get('cleanup:0')).toMatchObject({ outcome: 'succeeded', attempts: 3 });
-    expect(byId.get('cleanup:1')).toMatchObject({ outcome: 'failed', attempts: 6 });
+    expect(byId.get('cleanup:1')).toMatchObject({ outcome: 'failed', attempts: 8 });
     expect(byId.get('cleanup:1')?.message).toMatch(/Service unavailable/);
-    expect(h.dps.script.count('deleteRegistration:dev-c')).toBe(6);
+    expect(h.dps.script.count('deleteRegistration:dev-c')).toBe(8);
   });
 
   it('retries an ETag conflict at once, and does not retry a refusal', async () => {

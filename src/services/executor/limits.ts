@@ -22,7 +22,7 @@ export interface RunLimits {
   burstSeconds: number;
   /** Calls in flight at once per service (a DPS instance, a hub). */
   maxInFlightPerService: number;
-  /** Attempts per call for transient failures, timeouts and ETag conflicts. */
+  /** Attempts per call for transient failures, timeouts and ETag conflicts in a row (a 429 between them starts the count again). */
   maxAttempts: number;
   /**
    * Attempts, after a stop, of a read that completes a change already made while the service keeps
@@ -46,7 +46,7 @@ export const DEFAULT_LIMITS: RunLimits = {
   timeScale: 1,
   burstSeconds: 10,
   maxInFlightPerService: 8,
-  maxAttempts: 6,
+  maxAttempts: 8,
   maxThrottledAttempts: 3,
   baseBackoffMs: 500,
   maxBackoffMs: 30_000,
