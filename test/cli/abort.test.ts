@@ -47,14 +47,16 @@ function changingRequests(): number {
   return n;
 }
 
-/** Every request the emulator received has been answered (none left in flight). */
-function answeredAll(): boolean {
-  const stats = f.emulator.stats();
-  let answered = 0;
-  for (const byStatus of Object.values(stats.operations))
-    for (const n of Object.values(byStatus)) answered += n;
-  return answered >= stats.requests;
+/** Requests the emulator has answered so far. */
+function answered(): number {
+  let n = 0;
+  for (const byStatus of Object.values(f.emulator.stats().operations))
+    for (const count of Object.values(byStatus)) n += count;
+  return n;
 }
+
+/** Every request the emulator received has been answered (none left in flight). */
+const answeredAll = (): boolean => answered() >= f.emulator.stats().requests;
 
 interface JournalLine {
   type: string;
@@ -153,9 +155,18 @@ describe('abort stops changing requests at once', () => {
   );
 
   it('a second Ctrl-C leaves at once; resume finishes with nothing done twice', async () => {
-    // Hub requests of 15 s: the second Ctrl-C lands while the slices sent are still in flight, even on a
-    // loaded machine (a signal that lands as the process exits on its own would end it by the signal).
-    const { fleet, child } = await startSlowRun(15_000);
+    // A signal that lands as the process exits on its own ends it by the signal: the second Ctrl-C
+    // must land while the run still waits on a call, even on a loaded machine.
+    const { fleet, child } = await startSlowRun();
+    // From here each hub request takes 15 s. Both signals land once every request sent before is
+    // answered and a slow one is not: the run is then waiting on it, so the process cannot be ending
+    // on its own when the second signal arrives.
+    f.emulator.setFaults({ latencyMs: 15_000, only: ['hub'], seed: 3 });
+    const before = f.emulator.stats().requests;
+    await waitUntil(() => {
+      const { requests } = f.emulator.stats();
+      return answered() >= before && requests > answered() ? true : undefined;
+    });
     child.child.kill('SIGINT');
     await waitUntil(() => (/Stopping/.test(child.output().stderr) ? true : undefined));
     child.child.kill('SIGINT');
