@@ -4,6 +4,7 @@
  */
 import { benchEmulator } from './emulator.js';
 import { benchExecutor } from './executor.js';
+import { benchJobs } from './jobs.js';
 import { benchPlanner } from './planner.js';
 import { type BenchRow, formatTable, toJsonLine } from './report.js';
 import { benchTui } from './tui.js';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   planner: benchPlanner,
   emulator: benchEmulator,
   executor: benchExecutor,
+  jobs: benchJobs,
   tui: benchTui,
 };
 
