@@ -154,6 +154,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         answer(errorReply(service, new ServiceError(kind, 'injected fault: the service could not answer')));
         return;
       }
+      if (fault.kind === 'throttled') {
+        const headers = { 'retry-after': String(fault.retryAfterSeconds) };
+        answer(
+          errorReply(
+            service,
+            new ServiceError('throttled', 'Throttled: the request rate is over the limit of this instance', {
+              headers,
+            }),
+          ),
+        );
+        return;
+      }
       try {
         const reply = await run(ctx, match);
         if (fault.kind === 'resetAfter') {
