@@ -3,10 +3,13 @@
  * executor and journal as the TUI. Exit codes: 0 done, 1 some steps failed (verify: not all blocked),
  * 2 bad usage or input, 3 aborted or interrupted (resumable).
  */
+import { join, resolve } from 'node:path';
 import type { Plan, PlanRefusal } from '../core/plan-types.js';
 import type { RunHandle, TargetInfo } from '../services/backend.js';
 import {
   findRun,
+  groupsDeletedWithRecordsLeft,
+  stateDir,
   type JournalTarget,
   latestUnfinishedRun,
   listRuns,
@@ -22,6 +25,8 @@ import {
   formatPlan,
   formatProgress,
   formatRefusal,
+  formatGroupsLeft,
+  shellWord,
   formatRuns,
   formatSummary,
   formatVerdicts,
@@ -309,6 +314,19 @@ export async function verifyCommand(
 
 export async function runsCommand(flags: OutputFlags, io: Io): Promise<number> {
   const runs = await listRuns(io.env);
-  io.stdout(flags.json ? `${safeJson({ runs })}\n` : `${formatRuns(runs)}\n`);
+  const groupsLeft = await groupsDeletedWithRecordsLeft(io.env);
+  if (flags.json) {
+    io.stdout(`${safeJson({ runs, groupsLeftWithRecords: groupsLeft })}\n`);
+    return EXIT.done;
+  }
+  const defaultState = join(stateDir(io.env ?? process.env), 'sandbox.json');
+  const left = formatGroupsLeft(groupsLeft, (g) =>
+    !g.sandbox
+      ? []
+      : g.sandboxState && resolve(g.sandboxState) !== resolve(defaultState)
+        ? ['--sandbox', '--state', shellWord(g.sandboxState)]
+        : ['--sandbox'],
+  );
+  io.stdout(`${formatRuns(runs)}\n${left ? `\n${left}\n` : ''}`);
   return EXIT.done;
 }

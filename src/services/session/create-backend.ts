@@ -33,6 +33,7 @@ import type {
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
 import { listRuns } from '../journal/runs.js';
+import { groupsDeletedWithRecordsLeft } from '../journal/leftovers.js';
 import {
   planRestore,
   restoreReads,
@@ -491,6 +492,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
         now: new Date(),
       }),
     listRuns: () => listRuns(options.env),
+    groupsLeftWithRecords: () => groupsDeletedWithRecordsLeft(options.env, options.target.dpsHost),
     readRun: (journalPath) => readJournal(journalPath),
 
     close: async () => {
