@@ -173,7 +173,21 @@ export interface SharedAccessPolicy {
   name: string;
   primaryKey: string;
   secondaryKey: string;
+  /** What the policy allows; undefined: everything (the owner policies). */
+  rights?: PolicyRight[];
 }
+
+/**
+ * Shared access policy permissions as the services name them. A write right includes its read right
+ * (as IoT Hub's RegistryWrite does).
+ */
+export type PolicyRight =
+  | 'RegistryRead'
+  | 'RegistryWrite'
+  | 'EnrollmentRead'
+  | 'EnrollmentWrite'
+  | 'RegistrationStatusRead'
+  | 'RegistrationStatusWrite';
 
 /** Private material of demo devices, so the sandbox can later register them through the device API. */
 export interface DemoSecrets {

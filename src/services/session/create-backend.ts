@@ -33,6 +33,7 @@ import type {
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
 import { listRuns } from '../journal/runs.js';
+import { preflightWrites } from '../preflight.js';
 import { groupsDeletedWithRecordsLeft } from '../journal/leftovers.js';
 import {
   planRestore,
@@ -384,6 +385,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async run(plan: Plan, before?: KnownState): Promise<RunHandle> {
       await checkHubCredentials();
+      await preflightWrites(plan, options.hubs);
       const journal = await openJournal(
         {
           target: {
