@@ -5,7 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import type { Plan, PlanRefusal } from '../core/plan-types.js';
-import type { RunHandle, TargetInfo } from '../services/backend.js';
+import type { RunHandle, RunSummary, TargetInfo } from '../services/backend.js';
+import { commandLine } from '../core/invocation.js';
 import {
   findRun,
   groupsDeletedWithRecordsLeft,
@@ -136,7 +137,31 @@ async function followRun(session: DeprovisionSession, io: Io, json: boolean | un
   const progress = handle.progress();
   if (json) io.stdout(`${safeJson({ event: 'summary', ...summary, phases: progress.phases })}\n`);
   else io.stdout(`${formatSummary(summary, progress)}\n`);
+  if (summary.refusal) return refusedRun(summary, io);
   return summary.state === 'completed' ? EXIT.done : summary.state === 'aborted' ? EXIT.aborted : EXIT.failed;
+}
+
+/** Phases whose steps change the services (snapshot and verify only read). */
+const CHANGING_PHASES = ['disenroll', 'deregister', 'cleanup'];
+
+/**
+ * A run stopped by a refused change (401/403). Nothing changed before it: bad input (exit 2), the
+ * permission named. Some change was made first: interrupted (exit 3), to be finished once granted.
+ */
+function refusedRun(summary: RunSummary, io: Io): number {
+  const changed = summary.results.some(
+    (r) =>
+      (r.outcome === 'succeeded' || r.devices?.some((d) => d.outcome === 'succeeded')) &&
+      CHANGING_PHASES.includes(r.stepId.split(':')[0]),
+  );
+  const resume = commandLine('resume', summary.runId);
+  io.stderr(
+    `iot-deprovision: the run stopped at a change the service refused: ${summary.refusal}. ` +
+      (changed
+        ? `Changes made before it stand (see the journal). Once the permission is granted, finish it with: ${resume}\n`
+        : `Nothing was changed. Once the permission is granted, run it again (or: ${resume}).\n`),
+  );
+  return changed ? EXIT.aborted : EXIT.usage;
 }
 
 /** Confirms the session's plan and follows the run. */

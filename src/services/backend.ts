@@ -78,6 +78,11 @@ export interface RunSummary {
   restoreUndoes?: string;
   /** Set when the journal could not be written: the run stopped (aborted) to stay recoverable. */
   journalError?: string;
+  /**
+   * Set when a service refused a changing call for the credential or a missing permission (401/403):
+   * the run stopped there (aborted) before any other change; what was refused and what to grant.
+   */
+  refusal?: string;
 }
 
 /**

@@ -55,6 +55,22 @@ describe('write permission, before any change', () => {
     expect((await f.cli(['runs'], { target: false })).stdout).toContain('No runs recorded yet.');
   });
 
+  it('DPS with a policy that cannot write: its first change is refused, which stops the run before any other change (exit 2)', async () => {
+    const result = await f.cli([...RUN, ...target('dps')], { target: false });
+    const said = result.stderr.replace(/\s+/g, ' ');
+    expect(result.code, said).toBe(2);
+    expect(said).toMatch(/enrollmentWrite/);
+    expect(said).not.toMatch(/\n\s+at /);
+    expect(f.emulator.stats().destructive).toEqual({});
+    expect(f.emulator.store.dps.groups.get(GROUP)?.provisioningStatus).toBe('enabled');
+    const changes = Object.entries(f.emulator.stats().operations).filter(
+      ([op]) => /^(hub|dps):(put|delete|bulk)/i.test(op) && op !== 'hub:bulkDeleteIfMatchETag',
+    );
+    // The one refused DPS write, and no hub write at all.
+    expect(changes.every(([op]) => op.startsWith('dps:'))).toBe(true);
+    expect(result.stdout + result.stderr).toMatch(/resume|restore|nothing was changed/i);
+  });
+
   it('on hubs that may write, the check is answered per device and changes nothing; the run goes', async () => {
     const result = await f.cli(RUN);
     expect(result.code).toBe(0);
