@@ -413,6 +413,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
     async resume(journalPath, opts = {}) {
       const contents = await readJournal(journalPath);
       await checkHubCredentials();
+      if (contents.plan) await preflightWrites(contents.plan, options.hubs);
       const handle = await resumeRun(journalPath, {
         dps: options.dps,
         hubs: options.hubs,
