@@ -157,7 +157,10 @@ export function EnrollmentsScreen() {
       actions: ORPHANED_RECORDS_ACTIONS,
     });
   });
-  const offeredShown = prompt.open ? offered.slice(0, OFFERED_ROWS) : [];
+  // The window of offered groups follows the one picked.
+  const picked = offered.findIndex((g) => g.groupId === prompt.typed);
+  const offeredStart = picked >= OFFERED_ROWS ? picked - OFFERED_ROWS + 1 : 0;
+  const offeredShown = prompt.open ? offered.slice(offeredStart, offeredStart + OFFERED_ROWS) : [];
   const offeredRows =
     offeredShown.length > 0 ? offeredShown.length + 1 + (offered.length > OFFERED_ROWS ? 1 : 0) : 0;
   const listHeight = Math.max(1, bodyRows - 3 - (prompt.open || note ? 2 : 0) - offeredRows);
@@ -247,7 +250,7 @@ export function EnrollmentsScreen() {
           ))}
           {offered.length > OFFERED_ROWS ? (
             <Line
-              text={`  and ${plural(offered.length - OFFERED_ROWS, 'more group')} (type the ID)`}
+              text={`  ${plural(offered.length - OFFERED_ROWS, 'more group')} (↑↓, or type the ID)`}
               tone="dim"
             />
           ) : null}

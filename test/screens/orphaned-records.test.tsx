@@ -103,4 +103,21 @@ describe('orphaned registration records offered from the runs that deleted a gro
     await press(t, 'x-old');
     expect(frame(t)).toContain('> x-old');
   });
+
+  it('more than three: the shown window follows the group picked', async () => {
+    const many: GroupLeftWithRecords[] = ['b1', 'b2', 'b3', 'b4', 'b5'].map((groupId, k) => ({
+      groupId,
+      runId: `20261130T10000${k}Z-aaaaaa`,
+      deletedAt: `2026-11-30T10:00:0${k}Z`,
+      records: k + 1,
+    }));
+    const { t } = await openGroupsTab(many);
+    await press(t, 'o');
+    await waitForText(t, '2 more groups');
+    expect(frame(t)).not.toContain('b4 ·');
+    for (let k = 0; k < 4; k++) await press(t, KEYS.down);
+    await waitForText(t, '> b4');
+    expect(frame(t)).toContain('› b4 · 4 records left');
+    expect(frame(t)).not.toContain('b1 ·');
+  });
 });
