@@ -3,7 +3,8 @@
  * where it listens and the (emulator-only) connection strings to use with --endpoint.
  *
  * --faults SPEC is a comma-separated list of key=value:
- *   5xx=RATE  reset=RATE  reset-after=RATE  hang=RATE  latency=MS  seed=N  only=dps|hub|dps+hub
+ *   5xx=RATE  reset=RATE  reset-after=RATE  hang=RATE  throttle=RATE  retry-after=S  latency=MS  seed=N
+ *   only=dps|hub|dps+hub   (throttle: a share of requests answered 429 with Retry-After: S seconds)
  * e.g. `5xx=0.1,reset=0.05,hang=0.01,latency=20,seed=7`. Rates are shares of requests, 0 to 1.
  */
 import { z } from 'zod';
@@ -37,6 +38,8 @@ const FAULT_KEYS: Record<string, keyof FaultSpec> = {
   reset: 'resetRate',
   'reset-after': 'resetAfterRate',
   hang: 'hangRate',
+  throttle: 'throttleRate',
+  'retry-after': 'retryAfterSeconds',
   latency: 'latencyMs',
   seed: 'seed',
 };
@@ -73,19 +76,25 @@ export function parseFaultSpec(text: string): FaultSpec {
       !Number.isFinite(n) ||
       n < 0 ||
       (isRate && n > 1) ||
-      (field === 'seed' && !Number.isInteger(n))
+      ((field === 'seed' || field === 'retryAfterSeconds') && !Number.isInteger(n))
     ) {
       const expected = isRate
         ? 'a rate from 0 to 1'
         : field === 'seed'
           ? 'an integer'
-          : 'milliseconds, 0 or more';
+          : field === 'retryAfterSeconds'
+            ? 'whole seconds, 0 or more'
+            : 'milliseconds, 0 or more';
       throw new UserError(`--faults: ${key}=${printable(value)}: expected ${expected}`);
     }
     (spec as Record<string, number>)[field] = n;
   }
   const total =
-    (spec.error5xxRate ?? 0) + (spec.resetRate ?? 0) + (spec.resetAfterRate ?? 0) + (spec.hangRate ?? 0);
+    (spec.error5xxRate ?? 0) +
+    (spec.resetRate ?? 0) +
+    (spec.resetAfterRate ?? 0) +
+    (spec.hangRate ?? 0) +
+    (spec.throttleRate ?? 0);
   if (total > 1) throw new UserError('--faults: the rates add up to more than 1');
   return spec;
 }

@@ -2,13 +2,13 @@
 import { commandLine } from '../core/invocation.js';
 import { adviceText } from '../core/advice.js';
 import { plural, sanitize, shortHost } from '../core/text.js';
-import { truncate } from '../terminal/text.js';
+import { truncate, wrapText } from '../terminal/text.js';
 import { describeLookupCost } from '../core/hub-lookup.js';
 import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { RunSummary } from '../services/backend.js';
-import type { RunListing } from '../services/journal/index.js';
+import type { GroupLeftWithRecords, RunListing } from '../services/journal/index.js';
 import { type Actions, type DeviceParts, devicesLabel, type Selection } from '../core/selection.js';
 
 /** Where the named devices were found: "1 individual enrollment, 2 in group g1, 1 not in DPS". */
@@ -269,3 +269,37 @@ export function formatRuns(runs: RunListing[]): string {
   }
   return lines.join('\n');
 }
+
+/**
+ * The groups runs deleted while their registration records stayed (orphaned: they still count against
+ * the DPS registration quota), each with the command that plans deleting them; '' when there are none.
+ * `targetArgs` gives the target flags of that command for a group's run (the sandbox and its state file;
+ * against Azure none: the DPS comes the usual way, --dps, environment or config file).
+ */
+export function formatGroupsLeft(
+  groups: GroupLeftWithRecords[],
+  targetArgs: (g: GroupLeftWithRecords) => string[],
+): string {
+  if (!groups.length) return '';
+  const lines = wrapText(
+    'Enrollment groups deleted with registration records left (orphaned: they still count against the DPS ' +
+      'registration quota):',
+    RUNS_WIDTH,
+  );
+  for (const g of groups) {
+    const where = g.dpsHost ? ` on DPS ${sanitize(g.dpsHost)}` : '';
+    lines.push(
+      ...wrapText(
+        `${plural(g.records, 'record')} of group ${sanitize(g.groupId)}, deleted by run ${sanitize(g.runId)}${where}; review deleting them with:`,
+        RUNS_WIDTH - 2,
+      ).map((l) => `  ${l}`),
+    );
+    // One line, never wrapped: it is pasted as it is.
+    lines.push(`    ${commandLine('plan', '--orphaned-records', shellWord(g.groupId), ...targetArgs(g))}`);
+  }
+  return lines.join('\n');
+}
+
+/** A word as the shell reads it back: plain IDs as they are, anything else in single quotes. */
+export const shellWord = (w: string): string =>
+  /^[A-Za-z0-9._:@/=+-]+$/.test(w) ? w : `'${sanitize(w).replace(/'/g, `'\\''`)}'`;

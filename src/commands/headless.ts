@@ -3,10 +3,14 @@
  * executor and journal as the TUI. Exit codes: 0 done, 1 some steps failed (verify: not all blocked),
  * 2 bad usage or input, 3 aborted or interrupted (resumable).
  */
+import { join, resolve } from 'node:path';
 import type { Plan, PlanRefusal } from '../core/plan-types.js';
-import type { RunHandle, TargetInfo } from '../services/backend.js';
+import type { RunHandle, RunSummary, TargetInfo } from '../services/backend.js';
+import { commandLine } from '../core/invocation.js';
 import {
   findRun,
+  groupsDeletedWithRecordsLeft,
+  stateDir,
   type JournalTarget,
   latestUnfinishedRun,
   listRuns,
@@ -22,6 +26,8 @@ import {
   formatPlan,
   formatProgress,
   formatRefusal,
+  formatGroupsLeft,
+  shellWord,
   formatRuns,
   formatSummary,
   formatVerdicts,
@@ -131,7 +137,31 @@ async function followRun(session: DeprovisionSession, io: Io, json: boolean | un
   const progress = handle.progress();
   if (json) io.stdout(`${safeJson({ event: 'summary', ...summary, phases: progress.phases })}\n`);
   else io.stdout(`${formatSummary(summary, progress)}\n`);
+  if (summary.refusal) return refusedRun(summary, io);
   return summary.state === 'completed' ? EXIT.done : summary.state === 'aborted' ? EXIT.aborted : EXIT.failed;
+}
+
+/** Phases whose steps change the services (snapshot and verify only read). */
+const CHANGING_PHASES = ['disenroll', 'deregister', 'cleanup'];
+
+/**
+ * A run stopped by a refused change (401/403). Nothing changed before it: bad input (exit 2), the
+ * permission named. Some change was made first: interrupted (exit 3), to be finished once granted.
+ */
+function refusedRun(summary: RunSummary, io: Io): number {
+  const changed = summary.results.some(
+    (r) =>
+      (r.outcome === 'succeeded' || r.devices?.some((d) => d.outcome === 'succeeded')) &&
+      CHANGING_PHASES.includes(r.stepId.split(':')[0]),
+  );
+  const resume = commandLine('resume', summary.runId);
+  io.stderr(
+    `iot-deprovision: the run stopped at a change the service refused: ${summary.refusal}. ` +
+      (changed
+        ? `Changes made before it stand (see the journal). Once the permission is granted, finish it with: ${resume}\n`
+        : `Nothing was changed. Once the permission is granted, run it again (or: ${resume}).\n`),
+  );
+  return changed ? EXIT.aborted : EXIT.usage;
 }
 
 /** Confirms the session's plan and follows the run. */
@@ -309,6 +339,19 @@ export async function verifyCommand(
 
 export async function runsCommand(flags: OutputFlags, io: Io): Promise<number> {
   const runs = await listRuns(io.env);
-  io.stdout(flags.json ? `${safeJson({ runs })}\n` : `${formatRuns(runs)}\n`);
+  const groupsLeft = await groupsDeletedWithRecordsLeft(io.env);
+  if (flags.json) {
+    io.stdout(`${safeJson({ runs, groupsLeftWithRecords: groupsLeft })}\n`);
+    return EXIT.done;
+  }
+  const defaultState = join(stateDir(io.env ?? process.env), 'sandbox.json');
+  const left = formatGroupsLeft(groupsLeft, (g) =>
+    !g.sandbox
+      ? []
+      : g.sandboxState && resolve(g.sandboxState) !== resolve(defaultState)
+        ? ['--sandbox', '--state', shellWord(g.sandboxState)]
+        : ['--sandbox'],
+  );
+  io.stdout(`${formatRuns(runs)}\n${left ? `\n${left}\n` : ''}`);
   return EXIT.done;
 }

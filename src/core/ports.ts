@@ -101,6 +101,11 @@ export interface HubPort {
   }): Promise<{ children: string[]; modules: string[] }>;
   /** One bulk call (1..100 devices): delete; per-device results (DeviceNotFound means already gone). */
   deleteDevices(devices: { deviceId: string; etag?: string }[]): Promise<BulkItemResult[]>;
+  /**
+   * Proves the credential may change identities, changing nothing: resolves when the hub accepted the
+   * request (whatever its per-device answer), rejects with the hub's refusal (401/403) otherwise.
+   */
+  checkWritePermission?(): Promise<void>;
   /** The hub's import/export jobs (absent: this hub can only be called device by device). */
   readonly jobs?: HubJobsPort;
 }

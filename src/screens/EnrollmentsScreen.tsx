@@ -2,9 +2,10 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import type { IndividualEnrollment } from '../core/model.js';
-import { sanitize, shortHost } from '../core/text.js';
+import { formatTimestamp, plural, sanitize, shortHost } from '../core/text.js';
 import { type ColumnSpec, formatRow, layoutColumns, truncate, wrapText } from '../terminal/text.js';
 import type { EnrollmentGroupSummary } from '../services/backend.js';
+import type { GroupLeftWithRecords } from '../services/journal/leftovers.js';
 import { ORPHANED_RECORDS_ACTIONS } from '../core/selection.js';
 import { Line } from './components/Line.js';
 import { TextPrompt, useTextPrompt } from './components/TextPrompt.js';
@@ -63,14 +64,38 @@ function groupCells(g: EnrollmentGroupSummary): string[] {
 
 const NONE: never[] = [];
 
+/** Offered group IDs shown under the `o` prompt (more are said to exist). */
+const OFFERED_ROWS = 3;
+
+const offeredText = (g: GroupLeftWithRecords): string =>
+  `${sanitize(g.groupId)} · ${plural(g.records, 'record')} left · run ${sanitize(g.runId)} (${formatTimestamp(g.deletedAt)})`;
+
 export function EnrollmentsScreen() {
   const app = useScreen(HINTS, (k) => {
     const list = getTab() === 'individual' ? individual : groups;
-    if (prompt.open) return prompt.handleKey(k);
+    if (prompt.open) {
+      // Up/Down pick one of the groups that runs deleted with records left; typing still works.
+      const offered = getOffered();
+      if ((k.name === 'up' || k.name === 'down') && offered.length > 0) {
+        const at = offered.findIndex((g) => g.groupId === prompt.typed);
+        const next = k.name === 'down' ? (at + 1) % offered.length : at <= 0 ? offered.length - 1 : at - 1;
+        prompt.fill(offered[next].groupId);
+        return true;
+      }
+      return prompt.handleKey(k);
+    }
     if (list.filtering && list.handleKey(k)) return true;
     setNote(undefined);
     if (getTab() === 'groups' && isChar(k, 'o')) {
       prompt.ask('ID of a deleted enrollment group whose registration records remain (Enter; Esc cancels):');
+      setOffered([]);
+      const existing = new Set(
+        (loaded.status === 'ready' ? loaded.value.groups : []).map((g) => g.enrollmentGroupId),
+      );
+      void app.backend
+        .groupsLeftWithRecords?.()
+        .then((left) => setOffered(left.filter((g) => !existing.has(g.groupId))))
+        .catch(() => setOffered([]));
       return true;
     }
     if (k.name === 'tab' || k.name === 'left' || k.name === 'right') {
@@ -104,6 +129,8 @@ export function EnrollmentsScreen() {
   });
   const [tab, setTab, getTab] = useRefState<Tab>('individual');
   const [note, setNote] = useRefState<string | undefined>(undefined);
+  /** Groups journaled runs deleted with registration records left (offered while the `o` prompt is open). */
+  const [offered, setOffered, getOffered] = useRefState<GroupLeftWithRecords[]>([]);
   const prompt = useTextPrompt((typed) => {
     const groupId = typed.trim();
     if (groupId === '') return;
@@ -130,7 +157,13 @@ export function EnrollmentsScreen() {
       actions: ORPHANED_RECORDS_ACTIONS,
     });
   });
-  const listHeight = Math.max(1, bodyRows - 3 - (prompt.open || note ? 2 : 0));
+  // The window of offered groups follows the one picked.
+  const picked = offered.findIndex((g) => g.groupId === prompt.typed);
+  const offeredStart = picked >= OFFERED_ROWS ? picked - OFFERED_ROWS + 1 : 0;
+  const offeredShown = prompt.open ? offered.slice(offeredStart, offeredStart + OFFERED_ROWS) : [];
+  const offeredRows =
+    offeredShown.length > 0 ? offeredShown.length + 1 + (offered.length > OFFERED_ROWS ? 1 : 0) : 0;
+  const listHeight = Math.max(1, bodyRows - 3 - (prompt.open || note ? 2 : 0) - offeredRows);
   const ready = loaded.status === 'ready' ? loaded.value : undefined;
   const individual = useListState<IndividualEnrollment>(ready?.enrollments ?? NONE, {
     searchText: (e) => individualCells(e).join(' '),
@@ -205,6 +238,24 @@ export function EnrollmentsScreen() {
       {body}
       {ready ? <ListStatus list={isIndividual ? individual : groups} /> : null}
       {prompt.open ? <TextPrompt state={prompt} columns={columns} /> : null}
+      {offeredRows > 0 ? (
+        <Box flexDirection="column">
+          <Line text="Deleted by runs with records left (↑↓ picks one):" tone="dim" />
+          {offeredShown.map((g) => (
+            <Line
+              key={g.groupId}
+              text={`${g.groupId === prompt.typed ? '›' : ' '} ${offeredText(g)}`}
+              tone={g.groupId === prompt.typed ? 'accent' : 'plain'}
+            />
+          ))}
+          {offered.length > OFFERED_ROWS ? (
+            <Line
+              text={`  ${plural(offered.length - OFFERED_ROWS, 'more group')} (↑↓, or type the ID)`}
+              tone="dim"
+            />
+          ) : null}
+        </Box>
+      ) : null}
       {!prompt.open && note
         ? wrapText(note, columns)
             .slice(0, 2)

@@ -6,7 +6,7 @@
 import { Box } from 'ink';
 import { PHASES, type Phase, type Plan } from '../core/plan-types.js';
 import type { PhaseProgress, RunProgress } from '../core/run-events.js';
-import { formatDuration, sanitize } from '../core/text.js';
+import { formatDuration, plural, sanitize } from '../core/text.js';
 import { fitWidth, progressBar, textWidth } from '../terminal/text.js';
 import type { RunHandle } from '../services/backend.js';
 import { Line } from './components/Line.js';
@@ -132,7 +132,7 @@ export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
   return (
     <Box flexDirection="column">
       <Line
-        text={`Run ${sanitize(handle.runId)} · ${plan.counts.devices} devices · ${status.text}`}
+        text={`Run ${sanitize(handle.runId)} · ${plural(plan.counts.devices, 'device')} · ${status.text}`}
         tone={status.tone}
         bold
       />

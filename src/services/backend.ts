@@ -19,6 +19,7 @@ import type { JournalContents } from './journal/reader.js';
 import type { DeviceParts } from '../core/selection.js';
 import type { SearchProgress } from './session/device-search.js';
 import type { RunListing } from './journal/runs.js';
+import type { GroupLeftWithRecords } from './journal/leftovers.js';
 import type { RegistrationOutcome } from './device/register.js';
 import type { SendOutcome } from './device/send.js';
 
@@ -77,6 +78,11 @@ export interface RunSummary {
   restoreUndoes?: string;
   /** Set when the journal could not be written: the run stopped (aborted) to stay recoverable. */
   journalError?: string;
+  /**
+   * Set when a service refused a changing call for the credential or a missing permission (401/403):
+   * the run stopped there (aborted) before any other change; what was refused and what to grant.
+   */
+  refusal?: string;
 }
 
 /**
@@ -129,6 +135,11 @@ export interface Backend {
   findDevices?(ids: string[], onProgress?: (p: SearchProgress) => void): Promise<DeviceParts>;
   /** The journaled runs, newest first (the TUI's Runs screen); absent when the backend keeps no journals. */
   listRuns?(): Promise<RunListing[]>;
+  /**
+   * The enrollment groups journaled runs on this DPS deleted while their registration records were left
+   * (orphaned records), newest first: offered for cleanup. Absent when the backend keeps no journals.
+   */
+  groupsLeftWithRecords?(): Promise<GroupLeftWithRecords[]>;
   /** One journaled run read back (its plan, its steps' outcomes). */
   readRun?(journalPath: string): Promise<JournalContents>;
   /** Finishes a recorded run from its journal (steps already settled are not redone). */

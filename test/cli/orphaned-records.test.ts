@@ -39,6 +39,23 @@ describe('orphaned registration records of a deleted group', () => {
     for (const id of ids) expect(f.emulator.store.dps.registrations.has(id), id).toBe(true);
   });
 
+  it('runs names the group deleted with records left, the run that did it, and the command to review deleting them', async () => {
+    const runs = await f.cli(['runs'], { target: false });
+    expect(runs.code).toBe(0);
+    const text = runs.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('Enrollment groups deleted with registration records left');
+    expect(text).toMatch(
+      new RegExp(
+        `${ids.length} records of group ${group}, deleted by run \\d{8}T\\d{6}Z-[0-9a-f]{6} on DPS \\S+`,
+      ),
+    );
+    expect(text).toContain(`plan --orphaned-records ${group}`);
+    const json = JSON.parse((await f.cli(['runs', '--json'], { target: false })).stdout);
+    expect(json.groupsLeftWithRecords).toEqual([
+      expect.objectContaining({ groupId: group, records: ids.length, runId: json.runs[0].runId }),
+    ]);
+  });
+
   it('plan --orphaned-records lists a DELETE per record and the count against the quota; nothing changes', async () => {
     const plan = await f.cli(['plan', '--orphaned-records', group]);
     expect(plan.code).toBe(0);
@@ -90,5 +107,12 @@ describe('orphaned registration records of a deleted group', () => {
     const again = await f.cli(['plan', '--orphaned-records', group]);
     expect(again.code).not.toBe(0);
     expect(again.stdout + again.stderr).toContain(`No enrollment group "${group}"`);
+
+    // Cleaned up: runs no longer names the group.
+    const runs = await f.cli(['runs', '--json'], { target: false });
+    expect(JSON.parse(runs.stdout).groupsLeftWithRecords).toEqual([]);
+    expect((await f.cli(['runs'], { target: false })).stdout).not.toContain(
+      'deleted with registration records left',
+    );
   });
 });

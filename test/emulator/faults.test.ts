@@ -88,4 +88,31 @@ describe('emulator: injected faults', () => {
     expect((await controlRequest(em, 'DELETE', '/_emulator/stats')).status).toBe(204);
     expect(em.stats().operations).toEqual({});
   });
+
+  it('answers 429 with the Retry-After asked for, without applying the operation, until cleared', async () => {
+    em = await startEmulator({ throttle: false });
+    const registry = hubClient(em);
+    await registry.addDevices([{ deviceId: 'd-1' }] as any);
+    expect(
+      (await controlRequest(em, 'PUT', '/_emulator/faults', { throttleRate: 1, retryAfterSeconds: -1 }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await controlRequest(em, 'PUT', '/_emulator/faults', {
+          throttleRate: 1,
+          retryAfterSeconds: 600,
+          only: ['hub'],
+        })
+      ).status,
+    ).toBe(200);
+    const err = await failure(registry.delete('d-1'));
+    expect(err.name).toBe('ThrottlingError');
+    expect(err.response?.headers?.['retry-after']).toBe('600');
+    // DPS is not affected.
+    expect((await failure(dpsClient(em).getIndividualEnrollment('x'))).name).not.toBe('ThrottlingError');
+    em.setFaults(undefined);
+    expect((await registry.get('d-1')).responseBody.deviceId).toBe('d-1'); // the delete was never applied
+    expect(em.stats().operations['hub:deleteDevice']).toEqual({ '429': 1 });
+  });
 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EmulatorHandle } from '../../src/services/emulator/index.js';
+import { policiesOf } from '../../src/services/emulator/store.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LAUNCHER = join(PROJECT_ROOT, 'bin', 'iot-deprovision.js');
@@ -110,7 +111,8 @@ export function targetArgs(emulator: EmulatorHandle, hubs?: string[]): string[] 
 /** Every key of the emulator's access policies: none may appear in any output. */
 export function policyKeys(emulator: EmulatorHandle): string[] {
   const { store } = emulator;
-  const policies = [store.dps.policy, ...[...store.hubs.values()].map((h) => h.policy)];
+  const services = [store.dps, ...store.hubs.values()];
+  const policies = services.flatMap((s) => policiesOf(s));
   return policies.flatMap((p) => [p.primaryKey, p.secondaryKey]);
 }
 

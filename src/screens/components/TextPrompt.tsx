@@ -16,6 +16,8 @@ export interface TextPromptState {
   /** Opens the prompt with `question` (already printable), empty answer. */
   ask(question: string): void;
   close(): void;
+  /** Replaces the answer so far (a suggestion picked from a list). */
+  fill(text: string): void;
   handleKey: KeyHandler;
   question: string;
   typed: string;
@@ -45,6 +47,7 @@ export function useTextPrompt(onSubmit: (text: string) => void): TextPromptState
     typed: state.typed,
     ask: (question) => setState({ open: true, question, typed: '' }),
     close: () => setState({ ...getState(), open: false }),
+    fill: (typed) => setState({ ...getState(), typed }),
     handleKey,
   };
 }

@@ -6,6 +6,7 @@
  * its parent. So a status change first reads each identity and writes it back whole, with only the
  * status changed, under its ETag (UpdateIfMatchETag). Keys stay inside this module.
  */
+import { randomUUID } from 'node:crypto';
 import { isServiceError, ServiceError } from '../../core/errors.js';
 import type { HubDevice, HubDeviceStatus } from '../../core/model.js';
 import type {
@@ -39,6 +40,9 @@ export interface HubAdapterOptions {
 
 /** What a prepared status write sends back: the identity as read (keys included), never outside this module. */
 const preparedIdentities = new WeakMap<PreparedStatusWrite, Json>();
+/** How long the write-permission check waits for its answer. */
+const WRITE_CHECK_TIMEOUT_MS = 10_000;
+
 export class AzureHubAdapter implements HubPort {
   private readonly timeoutMs: number;
   private readonly access: 'sas' | 'entra' | undefined;
@@ -247,6 +251,32 @@ export class AzureHubAdapter implements HubPort {
         results.set(r.id, r);
     }
     return devices.map((d) => results.get(d.deviceId) as BulkItemResult);
+  }
+
+  /**
+   * A write that cannot change anything: one bulk call in mode DeleteIfMatchETag for a device ID that no
+   * hub has (random) with an ETag no identity has. IoT Hub documents this mode as deleting an existing
+   * device only when its ETag matches and failing per device (DeviceNotFound) for a missing one, so the
+   * answer is a per-device failure; a credential without registry write permission is refused (401/403)
+   * before any device is looked at, as authorization is checked for the request as a whole.
+   */
+  async checkWritePermission(): Promise<void> {
+    const deviceId = `iotd-write-check-${randomUUID()}`;
+    const action = 'check registry write permission (a delete, if its ETag matches, of an absent device)';
+    // Bounded: a hub slow to answer only skips the check (the run then meets the hub as it is).
+    const ctx = { ...this.ctx(action), timeoutMs: Math.min(this.timeoutMs, WRITE_CHECK_TIMEOUT_MS) };
+    try {
+      await sdkCall(ctx, () =>
+        this.registry.removeDevices(
+          sdkBody<DeviceDescriptions>([{ deviceId, eTag: 'iotd-write-check' }]),
+          false,
+        ),
+      );
+    } catch (e) {
+      // Only a refusal of the credential answers the question: the per-device failure (or any other
+      // answer) says the request as a whole was allowed.
+      if (isServiceError(e) && (e.kind === 'unauthorized' || e.kind === 'forbidden')) throw e;
+    }
   }
 
   private checkBatch(devices: { deviceId: string }[], action: string): void {

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ServiceError } from './errors.js';
-import type { SharedAccessPolicy } from './types.js';
+import type { PolicyRight, SharedAccessPolicy } from './types.js';
 
 export interface AuthTarget {
   host: string;
@@ -36,18 +36,21 @@ function sign(key: string, sr: string, se: string): Buffer {
   return createHmac('sha256', Buffer.from(key, 'base64')).update(`${sr}\n${se}`).digest();
 }
 
-/** Throws a 401 ServiceError unless the Authorization header grants access to the target. */
+/**
+ * Throws a 401 ServiceError unless the Authorization header grants access to the target. Returns the
+ * policy whose key signed the token (undefined for a bearer token, which the emulator lets do anything).
+ */
 export function authorize(
   header: string | undefined,
   target: AuthTarget,
   bearerTokens: ReadonlySet<string>,
   nowSeconds: number,
-): void {
+): SharedAccessPolicy | undefined {
   if (!header)
     throw new ServiceError('unauthorized', 'Unauthorized: the request has no Authorization header');
   if (/^Bearer\s+/i.test(header)) {
     const token = header.replace(/^Bearer\s+/i, '').trim();
-    if (bearerTokens.has(token)) return;
+    if (bearerTokens.has(token)) return undefined;
     throw new ServiceError('unauthorized', 'Unauthorized: the bearer token is not valid for this resource');
   }
   const sas = parseSas(header);
@@ -77,8 +80,36 @@ export function authorize(
   for (const key of [policy.primaryKey, policy.secondaryKey]) {
     for (const sr of forms) {
       const expected = sign(key, sr, sas.se);
-      if (expected.length === given.length && timingSafeEqual(expected, given)) return;
+      if (expected.length === given.length && timingSafeEqual(expected, given)) return policy;
     }
   }
   throw new ServiceError('unauthorized', 'Unauthorized: the SAS signature does not match the policy key');
+}
+
+/** The right a service call needs: writes (any method but GET, except queries and reads by POST) need the write right. */
+export function requiredRight(service: 'dps' | 'hub', method: string, path: string): PolicyRight {
+  const read =
+    method === 'GET' ||
+    (method === 'POST' && (/\/query$/i.test(path) || /\/attestationmechanism$/i.test(path)));
+  if (service === 'hub') return read ? 'RegistryRead' : 'RegistryWrite';
+  if (/^\/registrations(\/|$)/i.test(path))
+    return read ? 'RegistrationStatusRead' : 'RegistrationStatusWrite';
+  return read ? 'EnrollmentRead' : 'EnrollmentWrite';
+}
+
+const IMPLIED: Partial<Record<PolicyRight, PolicyRight>> = {
+  RegistryRead: 'RegistryWrite',
+  EnrollmentRead: 'EnrollmentWrite',
+  RegistrationStatusRead: 'RegistrationStatusWrite',
+};
+
+/** Throws a 401 naming the permission the policy lacks (IoT Hub answers a missing right with 401). */
+export function checkRight(policy: SharedAccessPolicy | undefined, needed: PolicyRight): void {
+  if (!policy?.rights) return;
+  const implied = IMPLIED[needed];
+  if (policy.rights.includes(needed) || (implied && policy.rights.includes(implied))) return;
+  throw new ServiceError(
+    'unauthorized',
+    `Unauthorized: the shared access policy ${policy.name} does not have the ${needed} permission`,
+  );
 }

@@ -9,7 +9,8 @@ export type FaultDecision =
   | { kind: 'hang'; latencyMs: number }
   | { kind: 'reset'; latencyMs: number }
   | { kind: 'resetAfter'; latencyMs: number }
-  | { kind: 'error'; status: 500 | 503; latencyMs: number };
+  | { kind: 'error'; status: 500 | 503; latencyMs: number }
+  | { kind: 'throttled'; retryAfterSeconds: number; latencyMs: number };
 
 /** mulberry32: small, fast, good enough to spread faults evenly. */
 function mulberry32(seed: number): () => number {
@@ -26,7 +27,13 @@ function mulberry32(seed: number): () => number {
 const rate = (x: number | undefined): number => (x && x > 0 ? Math.min(1, x) : 0);
 
 export function validateFaultSpec(spec: FaultSpec): string | undefined {
-  const rates: (keyof FaultSpec)[] = ['error5xxRate', 'resetRate', 'resetAfterRate', 'hangRate'];
+  const rates: (keyof FaultSpec)[] = [
+    'error5xxRate',
+    'resetRate',
+    'resetAfterRate',
+    'hangRate',
+    'throttleRate',
+  ];
   for (const k of rates) {
     const v = spec[k];
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1)))
@@ -36,6 +43,12 @@ export function validateFaultSpec(spec: FaultSpec): string | undefined {
   if (total > 1) return 'the fault rates add up to more than 1';
   if (spec.latencyMs !== undefined && !(typeof spec.latencyMs === 'number' && spec.latencyMs >= 0)) {
     return 'latencyMs must be a number of milliseconds, 0 or more';
+  }
+  if (
+    spec.retryAfterSeconds !== undefined &&
+    !(Number.isInteger(spec.retryAfterSeconds) && spec.retryAfterSeconds >= 0)
+  ) {
+    return 'retryAfterSeconds must be a whole number of seconds, 0 or more';
   }
   if (spec.seed !== undefined && !Number.isInteger(spec.seed)) return 'seed must be an integer';
   if (
@@ -81,6 +94,8 @@ export class FaultInjector {
     if (r < edge) return { kind: 'resetAfter', latencyMs };
     edge += rate(s.error5xxRate);
     if (r < edge) return { kind: 'error', status: this.random() < 0.5 ? 500 : 503, latencyMs };
+    edge += rate(s.throttleRate);
+    if (r < edge) return { kind: 'throttled', retryAfterSeconds: s.retryAfterSeconds ?? 1, latencyMs };
     return { kind: 'none', latencyMs };
   }
 }

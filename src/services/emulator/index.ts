@@ -17,7 +17,7 @@ import { seedDemo } from './seed-demo.js';
 import { seedLarge } from './seed-large.js';
 import { type ResolvedService, type RunningServer, startServer } from './server.js';
 import { StatsRecorder } from './stats.js';
-import { EmulatorStore } from './store.js';
+import { EmulatorStore, readOnlyPolicy } from './store.js';
 import { Throttle } from './throttle.js';
 import type { EmulatorOptions, EmulatorStats, FaultSpec } from './types.js';
 
@@ -38,8 +38,9 @@ export interface EmulatorHandle {
   port: number;
   /** The HTTPS listener's CA certificate (PEM), when https. */
   ca?: string;
-  dps: { host: string; idScope: string; connectionString: string };
-  hubs: { name: string; host: string; connectionString: string }[];
+  /** `readOnlyConnectionString`: the service's read-only policy (reads everything, changes nothing). */
+  dps: { host: string; idScope: string; connectionString: string; readOnlyConnectionString: string };
+  hubs: { name: string; host: string; connectionString: string; readOnlyConnectionString: string }[];
   /** Same as GET /_emulator/stats. */
   stats(): EmulatorStats;
   resetStats(): void;
@@ -162,11 +163,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         host: store.dps.host,
         idScope: store.dps.idScope,
         connectionString: connectionString(store.dps.host, store.dps.policy),
+        readOnlyConnectionString: connectionString(store.dps.host, readOnlyPolicy(store.dps)),
       },
       hubs: [...store.hubs.values()].map((h) => ({
         name: h.name,
         host: h.host,
         connectionString: connectionString(h.host, h.policy),
+        readOnlyConnectionString: connectionString(h.host, readOnlyPolicy(h)),
       })),
       device: { host: GLOBAL_DEVICE_HOST, idScope: store.dps.idScope },
       deviceEndpoint,

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { authorize } from './auth.js';
+import { authorize, checkRight, requiredRight } from './auth.js';
 import { renderError, ServiceError } from './errors.js';
 import {
   type EmulatorContext,
@@ -16,7 +16,7 @@ import {
   type RouteTable,
   type ServiceName,
 } from './router.js';
-import type { HubState } from './store.js';
+import { type HubState, policiesOf } from './store.js';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -154,6 +154,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         answer(errorReply(service, new ServiceError(kind, 'injected fault: the service could not answer')));
         return;
       }
+      if (fault.kind === 'throttled') {
+        const headers = { 'retry-after': String(fault.retryAfterSeconds) };
+        answer(
+          errorReply(
+            service,
+            new ServiceError('throttled', 'Throttled: the request rate is over the limit of this instance', {
+              headers,
+            }),
+          ),
+        );
+        return;
+      }
       try {
         const reply = await run(ctx, match);
         if (fault.kind === 'resetAfter') {
@@ -192,13 +204,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const route = match.route;
     ctx.params = match.params;
     if ((route.auth ?? 'service') === 'service') {
-      const policy = ctx.hub?.policy ?? context.store.dps.policy;
-      authorize(
+      const policies = ctx.hub ? policiesOf(ctx.hub) : policiesOf(context.store.dps);
+      const signer = authorize(
         headerString(ctx.headers.authorization),
-        { host: ctx.host, policies: [policy] },
+        { host: ctx.host, policies },
         context.bearerTokens,
         Math.floor(Date.now() / 1000),
       );
+      if (ctx.service === 'dps' || ctx.service === 'hub')
+        checkRight(signer, requiredRight(ctx.service as 'dps' | 'hub', ctx.method, ctx.path));
     }
     if (!route.rawBody && ctx.rawBody.length > 0 && ctx.body === undefined && isJsonRequest(ctx)) {
       throw new ServiceError('badRequest', 'the request body is not valid JSON');

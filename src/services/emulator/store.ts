@@ -67,6 +67,33 @@ export interface StoreSnapshot {
 
 export const newKey = (): string => randomBytes(32).toString('base64');
 
+/** The read-only policy each service also has (it can read everything and change nothing). */
+export const READ_ONLY_POLICY = { dps: 'enrollmentread', hub: 'registryRead' } as const;
+
+const derivedKey = (ownerKey: string, label: string): string =>
+  createHmac('sha256', Buffer.from(ownerKey, 'base64')).update(label).digest('base64');
+
+/**
+ * A service's read-only policy: its keys derived from the owner policy's, so the state file needs no
+ * more secrets. DPS: EnrollmentRead + RegistrationStatusRead; a hub: RegistryRead.
+ */
+export function readOnlyPolicy(state: HubState | DpsState): SharedAccessPolicy {
+  const dps = 'idScope' in state;
+  const name = dps ? READ_ONLY_POLICY.dps : READ_ONLY_POLICY.hub;
+  return {
+    name,
+    primaryKey: derivedKey(state.policy.primaryKey, `${name}:primary`),
+    secondaryKey: derivedKey(state.policy.secondaryKey, `${name}:secondary`),
+    rights: dps ? ['EnrollmentRead', 'RegistrationStatusRead'] : ['RegistryRead'],
+  };
+}
+
+/** Every policy a service accepts: its owner policy (all rights), then its read-only one. */
+export const policiesOf = (state: HubState | DpsState): SharedAccessPolicy[] => [
+  state.policy,
+  readOnlyPolicy(state),
+];
+
 function newPolicy(name: string): SharedAccessPolicy {
   return { name, primaryKey: newKey(), secondaryKey: newKey() };
 }

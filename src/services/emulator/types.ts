@@ -17,6 +17,13 @@ export interface FaultSpec {
   resetAfterRate?: number;
   /** Share of requests never answered (until the emulator stops). */
   hangRate?: number;
+  /**
+   * Share of requests answered 429 (throttled, the operation not applied) with `Retry-After:
+   * retryAfterSeconds`, as a service over its limit answers: a run held by the service, on demand.
+   */
+  throttleRate?: number;
+  /** The Retry-After of an injected 429, in seconds (default 1). */
+  retryAfterSeconds?: number;
   /** Latency added to every request of the affected services. */
   latencyMs?: number;
   /** Services affected; default both. */
@@ -166,7 +173,21 @@ export interface SharedAccessPolicy {
   name: string;
   primaryKey: string;
   secondaryKey: string;
+  /** What the policy allows; undefined: everything (the owner policies). */
+  rights?: PolicyRight[];
 }
+
+/**
+ * Shared access policy permissions as the services name them. A write right includes its read right
+ * (as IoT Hub's RegistryWrite does).
+ */
+export type PolicyRight =
+  | 'RegistryRead'
+  | 'RegistryWrite'
+  | 'EnrollmentRead'
+  | 'EnrollmentWrite'
+  | 'RegistrationStatusRead'
+  | 'RegistrationStatusWrite';
 
 /** Private material of demo devices, so the sandbox can later register them through the device API. */
 export interface DemoSecrets {

@@ -13,6 +13,7 @@ import { createRunActor, isFinal, mayStartSteps, progressOf, stateOf } from '../
 import { STEP_STATUS } from '../../core/run-progress.js';
 import type { RunSummary } from '../backend.js';
 import { scrubSecrets } from '../journal/redact.js';
+import { isServiceError } from '../../core/errors.js';
 import type { RunJournal } from '../journal/writer.js';
 import type { Clock } from './clock.js';
 import { buildDependencies } from './dependencies.js';
@@ -82,6 +83,11 @@ export class RunEngine {
   private stop = new AbortController();
   private finished = false;
   private journalError: string | undefined;
+  /**
+   * Set when a service refused a changing call for the credential or its permission (401/403): the run
+   * stops there (no other change starts; calls in flight finish) and ends with this reason.
+   */
+  private refusal: string | undefined;
   private settleDone!: (s: RunSummary) => void;
   private finishing: Promise<void> = Promise.resolve();
   done: Promise<RunSummary>;
@@ -361,6 +367,12 @@ export class RunEngine {
       });
     } catch (e) {
       if (!(e instanceof StoppedError)) execution = failureOf(step, e, this.priorDevices.get(i));
+      if (step.destructive && isServiceError(e) && (e.kind === 'unauthorized' || e.kind === 'forbidden')) {
+        // A permission the run needs is missing: every other change would be refused too, or would leave
+        // the run half done. Stop before any other change.
+        this.refusal ??= scrubSecrets(e.message);
+        this.abort();
+      }
     }
     if (!execution) {
       // Stopped between calls: no outcome. If a call's effect is unknown (an intent without its answer),
@@ -479,6 +491,7 @@ export class RunEngine {
       results: this.results,
       verdicts: this.verdicts,
       journalError: this.journalError,
+      refusal: this.refusal,
     });
   }
 }

@@ -82,6 +82,7 @@ export const summarize = (r: {
   results: readonly (StepResult | undefined)[];
   verdicts: ReadonlyMap<string, ReenrollmentVerdict[]>;
   journalError: string | undefined;
+  refusal?: string | undefined;
 }): RunSummary => {
   const temporary = r.plan.steps.some(
     (s, i) => TEMPORARY.has(s.op.kind) && r.results[i]?.outcome === 'succeeded',
@@ -101,5 +102,6 @@ export const summarize = (r: {
         }
       : {}),
     ...(r.journalError ? { journalError: r.journalError } : {}),
+    ...(r.refusal ? { refusal: r.refusal } : {}),
   };
 };

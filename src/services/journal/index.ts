@@ -19,3 +19,4 @@ export {
   type RunJournal,
   reopenJournal,
 } from './writer.js';
+export { type GroupLeftWithRecords, groupsDeletedWithRecordsLeft, groupsLeftBy } from './leftovers.js';

@@ -33,6 +33,8 @@ import type {
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
 import { listRuns } from '../journal/runs.js';
+import { preflightWrites } from '../preflight.js';
+import { groupsDeletedWithRecordsLeft } from '../journal/leftovers.js';
 import {
   planRestore,
   restoreReads,
@@ -383,6 +385,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async run(plan: Plan, before?: KnownState): Promise<RunHandle> {
       await checkHubCredentials();
+      await preflightWrites(plan, options.hubs);
       const journal = await openJournal(
         {
           target: {
@@ -410,6 +413,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
     async resume(journalPath, opts = {}) {
       const contents = await readJournal(journalPath);
       await checkHubCredentials();
+      if (contents.plan) await preflightWrites(contents.plan, options.hubs);
       const handle = await resumeRun(journalPath, {
         dps: options.dps,
         hubs: options.hubs,
@@ -491,6 +495,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
         now: new Date(),
       }),
     listRuns: () => listRuns(options.env),
+    groupsLeftWithRecords: () => groupsDeletedWithRecordsLeft(options.env, options.target.dpsHost),
     readRun: (journalPath) => readJournal(journalPath),
 
     close: async () => {
