@@ -21,6 +21,7 @@ import { hubOpsPerMinute, type RunLimits } from './limits.js';
 import {
   type CallFn,
   type DeviceResult,
+  type PriorJob,
   type Execution,
   performStep,
   queryServiceOf,
@@ -57,6 +58,8 @@ export interface PriorState {
   verdicts: Map<string, ReenrollmentVerdict[]>;
   /** Devices that earlier tries of failed bulk steps settled well. */
   priorDevices: Map<string, DeviceResult[]>;
+  /** Hub import/export jobs that steps without an outcome created, by step: re-attached to, not started again. */
+  jobs?: Map<string, PriorJob[]>;
 }
 
 const LOCAL_IN_FLIGHT = 2;
@@ -72,6 +75,7 @@ export class RunEngine {
   private readonly verdicts: Map<string, ReenrollmentVerdict[]>;
   private readonly recheck = new Set<number>();
   private readonly priorDevices = new Map<number, Map<string, DeviceResult>>();
+  private readonly priorJobs = new Map<number, PriorJob[]>();
   private readonly baseAttempts: Map<string, number>;
   private readonly listeners = new Set<(p: RunProgress) => void>();
   /** Operations each unsettled step still has to spend, and their sum per service (the ETA). */
@@ -121,6 +125,10 @@ export class RunEngine {
     for (const [id, devices] of prior?.priorDevices ?? []) {
       const i = indexOf.get(id);
       if (i !== undefined) this.priorDevices.set(i, new Map(devices.map((x) => [x.id, x])));
+    }
+    for (const [id, jobs] of prior?.jobs ?? []) {
+      const i = indexOf.get(id);
+      if (i !== undefined) this.priorJobs.set(i, jobs);
     }
     this.actor = createRunActor({ steps: this.steps, startedAtMs: d.clock.now(), settled: prior?.results });
     const { limits } = d;
@@ -354,6 +362,19 @@ export class RunEngine {
         jobStorage: this.d.jobStorage,
         jobPollMs: this.d.jobPollMs,
         signal: this.stop.signal,
+        priorJobs: this.priorJobs.get(i),
+        jobStarted: async (job) => {
+          const jobs = this.priorJobs.get(i) ?? [];
+          jobs.push({ type: job.type, jobId: job.jobId });
+          this.priorJobs.set(i, jobs);
+          if (this.journalOpen)
+            await this.journal.appendJob(step.id, {
+              hub: job.hub,
+              jobId: job.jobId,
+              jobType: job.type,
+              blobs: job.blobs,
+            });
+        },
         ensureSnapshot: async () => {
           if (!this.journal.hasSnapshot) await this.journal.appendSnapshot(this.plan.snapshot);
           return this.plan.snapshot.length;
@@ -391,6 +412,7 @@ export class RunEngine {
     this.spent(i);
     this.recheck.delete(i);
     this.priorDevices.delete(i);
+    this.priorJobs.delete(i);
     if (x.outcome === 'failed' && x.devices && step.registrationIds.length > 0) {
       const failed = failedRegistrationIds(this.plan, step, x.devices);
       if (failed) this.scheduler.setFailedRegistrations(i, failed);

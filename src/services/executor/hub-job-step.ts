@@ -44,7 +44,33 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 class JobFailed extends Error {}
 
-/** Creates a job (waiting while another job is active on the hub), journals it, and waits for its end. */
+/**
+ * A job of this step that an earlier process created (journaled), when the hub still has it active or
+ * completed: the step re-attaches to it instead of starting a second one. A job the hub no longer knows,
+ * or one that failed or was cancelled, is not re-attached (the step starts afresh).
+ */
+const reattach = async (
+  env: StepEnv,
+  jobs: HubJobsPort,
+  service: string,
+  type: 'export' | 'import',
+): Promise<HubJobInfo | undefined> => {
+  const prior = [...(env.priorJobs ?? [])].reverse().find((j) => j.type === type);
+  if (!prior) return undefined;
+  let job: HubJobInfo;
+  try {
+    job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(prior.jobId));
+  } catch (e) {
+    if (isServiceError(e) && e.kind === 'notFound') return undefined;
+    throw e;
+  }
+  return ACTIVE.has(job.status) || job.status === 'completed' ? job : undefined;
+};
+
+/**
+ * Creates a job (waiting while another job is active on the hub), journals it, and waits for its end;
+ * `attached`: a job an earlier process created, waited for instead.
+ */
 const runJob = async (
   env: StepEnv,
   jobs: HubJobsPort,
@@ -52,9 +78,12 @@ const runJob = async (
   hub: string,
   type: 'export' | 'import',
   create: () => Promise<HubJobInfo>,
+  attached?: HubJobInfo,
 ): Promise<HubJobInfo> => {
-  const poll = env.jobPollMs ?? 2000;
-  let created: HubJobInfo | undefined;
+  // The first reads come soon (a small job ends in seconds), then every jobPollMs.
+  const most = env.jobPollMs ?? 2000;
+  let poll = Math.min(most, 250);
+  let created: HubJobInfo | undefined = attached;
   while (!created) {
     try {
       created = await env.call(jobServiceOf(service), 1, true, create);
@@ -62,17 +91,19 @@ const runJob = async (
       // One import/export job at a time per hub: another one is active, wait for it.
       if (!(isServiceError(e) && e.kind === 'conflict')) throw e;
       env.jobWaiting?.(`another import/export job is active on ${hub}: waiting for it to end`);
-      await sleep(poll, env.signal);
+      await sleep(most, env.signal);
     }
   }
   let job: HubJobInfo = created;
-  await env.jobStarted?.({ hub, jobId: job.jobId, type, blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB] });
+  if (attached) env.jobWaiting?.(`${type} job on ${hub}: re-attached (${job.status})`);
+  else await env.jobStarted?.({ hub, jobId: job.jobId, type, blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB] });
   while (ACTIVE.has(job.status)) {
     await sleep(poll, env.signal);
+    poll = Math.min(most, poll * 2);
     const id: string = job.jobId;
     job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(id));
     env.jobWaiting?.(
-      `${type} job on ${hub}: ${job.status}${job.progress !== undefined ? ` ${job.progress}%` : ''}`,
+      `${type} job on ${hub}: ${job.status}${job.progress !== undefined && ACTIVE.has(job.status) ? ` ${job.progress}%` : ''}`,
     );
   }
   if (job.status !== 'completed') {
@@ -90,6 +121,34 @@ const parseLines = (text: string | undefined): Record<string, unknown>[] =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /**
+ * The hub's identities (keys included: a status change sends each identity whole) from an export job:
+ * the one an earlier process created when it is still there, else a new one.
+ */
+const exportedDevices = async (
+  env: StepEnv,
+  jobs: HubJobsPort,
+  service: string,
+  hub: string,
+  storage: JobStorage,
+): Promise<Map<string, Record<string, unknown>>> => {
+  const attached = await reattach(env, jobs, service, 'export');
+  let text: string | undefined;
+  if (attached) {
+    await runJob(env, jobs, service, hub, 'export', () => jobs.exportDevices(storage.url, false), attached);
+    text = await storage.readText(DEVICES_BLOB);
+  }
+  // An export whose file is gone, or was already replaced by the import's input, is done again.
+  if (text === undefined || parseLines(text).some((d) => 'importMode' in d)) {
+    await storage.delete(DEVICES_BLOB);
+    await runJob(env, jobs, service, hub, 'export', () => jobs.exportDevices(storage.url, false));
+    text = await storage.readText(DEVICES_BLOB);
+    if (text === undefined) throw new JobFailed(`the export job on ${hub} wrote no ${DEVICES_BLOB}`);
+  }
+  await storage.delete(DEVICES_BLOB);
+  return new Map(parseLines(text).map((d) => [String(d.id), d]));
+};
+
+/**
  * `callPath`: finishes these devices of the hub on the call path (read, then write under the ETag),
  * putting their results in the map.
  */
@@ -97,7 +156,11 @@ export const hubJobStep = async (
   env: StepEnv,
   op: HubJobOp,
   hub: HubPort,
-  callPath: (ids: string[], results: Map<string, DeviceResult>) => Promise<void>,
+  callPath: (
+    ids: string[],
+    status: 'enabled' | 'disabled',
+    results: Map<string, DeviceResult>,
+  ) => Promise<void>,
 ): Promise<Execution> => {
   const storage: JobStorage | undefined = env.jobStorage;
   const fail = (message: string): Execution => ({
@@ -112,47 +175,67 @@ export const hubJobStep = async (
   if (!hub.jobs) return fail(`hub ${op.hub} takes no import/export jobs here: give --hub-path calls`);
   const jobs = hub.jobs;
   const service = hub.host.toLowerCase();
-  const want = op.action === 'delete' ? 'deleted' : 'disabled';
+  const action = op.action;
+  const status = action === 'enable' ? 'enabled' : 'disabled';
+  const want = action === 'delete' ? 'deleted' : status;
   const results = new Map<string, DeviceResult>();
   for (const [id, r] of env.priorDone ?? []) if (op.deviceIds.includes(id)) results.set(id, r);
   const todo = op.deviceIds.filter((id) => !results.has(id));
   const retryOnCalls: string[] = [];
+  /** Devices journaled before the import job started (not in its input). */
+  const settledEarly = new Set<string>();
   try {
     if (todo.length > 0) {
+      // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
+      const importJob = await reattach(env, jobs, service, 'import');
       const input: string[] = [];
-      if (op.action === 'disable') {
-        await storage.delete(DEVICES_BLOB);
-        await runJob(env, jobs, service, op.hub, 'export', () => jobs.exportDevices(storage.url, false));
-        const exported = new Map(
-          parseLines(await storage.readText(DEVICES_BLOB)).map((d) => [String(d.id), d]),
-        );
-        await storage.delete(DEVICES_BLOB);
+      if (!importJob && action !== 'delete') {
+        const exported = await exportedDevices(env, jobs, service, op.hub, storage);
+        const settledNow: DeviceResult[] = [];
         for (const id of todo) {
           const d = exported.get(id);
-          if (!d) results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
-          else if (d.status === 'disabled')
-            results.set(id, { id, outcome: 'alreadyDone', message: 'already disabled' });
-          else input.push(JSON.stringify({ ...d, status: 'disabled', importMode: 'updateIfMatchETag' }));
+          let r: DeviceResult | undefined;
+          if (!d) r = { id, outcome: 'alreadyDone', message: 'not on the hub' };
+          else if (d.status === status) r = { id, outcome: 'alreadyDone', message: `already ${status}` };
+          else input.push(JSON.stringify({ ...d, status, importMode: 'updateIfMatchETag' }));
+          if (r) {
+            results.set(id, r);
+            settledNow.push(r);
+            settledEarly.add(id);
+          }
         }
-      } else {
+        // Journaled before the import starts: a resume re-attached to it knows these were not in it.
+        if (settledNow.length > 0) await env.settled?.(settledNow);
+      } else if (!importJob) {
         for (const id of todo) input.push(JSON.stringify({ id, importMode: 'delete' }));
       }
-      if (input.length > 0) {
-        await storage.delete(IMPORT_ERRORS_BLOB);
-        await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
-        await runJob(env, jobs, service, op.hub, 'import', () =>
-          jobs.importDevices(storage.url, storage.url),
+      if (importJob || input.length > 0) {
+        if (!importJob) {
+          await storage.delete(IMPORT_ERRORS_BLOB);
+          await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
+        }
+        await runJob(
+          env,
+          jobs,
+          service,
+          op.hub,
+          'import',
+          () => jobs.importDevices(storage.url, storage.url),
+          importJob,
         );
-        const errors = new Map(
-          parseLines(await storage.readText(IMPORT_ERRORS_BLOB)).map((e) => [String(e.deviceId), e]),
-        );
+        const log = await storage.readText(IMPORT_ERRORS_BLOB);
+        if (log === undefined)
+          throw new JobFailed(
+            `the import job on ${op.hub} left no ${IMPORT_ERRORS_BLOB}: its results are unknown`,
+          );
+        const errors = new Map(parseLines(log).map((e) => [String(e.deviceId), e]));
         for (const id of todo) {
           if (results.has(id)) continue;
           const e = errors.get(id);
           if (!e) results.set(id, { id, outcome: 'succeeded' });
-          else if (e.errorCode === 'DeviceNotFound' && op.action === 'delete')
+          else if (e.errorCode === 'DeviceNotFound' && action === 'delete')
             results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
-          else if (e.errorCode === 'PreconditionFailed' && op.action === 'disable') retryOnCalls.push(id);
+          else if (e.errorCode === 'PreconditionFailed' && action !== 'delete') retryOnCalls.push(id);
           else
             results.set(id, {
               id,
@@ -163,7 +246,11 @@ export const hubJobStep = async (
             });
         }
       }
-      await env.settled?.(todo.filter((id) => results.has(id)).map((id) => results.get(id) as DeviceResult));
+      // The job's results, journaled once: a resume does not read them again.
+      const fromJob = todo
+        .filter((id) => results.has(id) && !settledEarly.has(id))
+        .map((id) => results.get(id) as DeviceResult);
+      if (fromJob.length > 0) await env.settled?.(fromJob);
     }
   } catch (e) {
     if (e instanceof StoppedError) throw e;
@@ -181,7 +268,7 @@ export const hubJobStep = async (
     });
   }
   if (retryOnCalls.length > 0) {
-    await callPath(retryOnCalls, results);
+    await callPath(retryOnCalls, status, results);
     for (const id of retryOnCalls) {
       const r = results.get(id);
       if (r && r.outcome !== 'failed') r.message = 'changed since the export: finished on the call path';

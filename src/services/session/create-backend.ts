@@ -497,7 +497,10 @@ export function createBackend(options: BackendOptions): SessionBackend {
         };
       }
       const context = await restoreContext(contents, contents.plan);
-      return planRestore(runId, contents.plan, [...contents.results.values()], context);
+      return planRestore(runId, contents.plan, [...contents.results.values()], {
+        ...context,
+        hubPath: hubPathOptions(options.hubPath ?? 'auto'),
+      });
     },
 
     async verify(given: Selection): Promise<ReenrollmentVerdict[]> {
