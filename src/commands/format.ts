@@ -122,7 +122,8 @@ export function formatProgress(p: RunProgress, now = Date.now()): string {
   const waitS = p.throttled ? Math.ceil((p.throttled.untilMs - now) / 1000) : 0;
   const throttled =
     p.throttled && waitS > 0 ? `  [throttled by ${sanitize(p.throttled.service)}, waiting ${waitS}s]` : '';
-  return `${p.state}: ${parts.join(', ')}${throttled}`;
+  const jobs = p.jobs?.length ? `  [${p.jobs.map(sanitize).join('; ')}]` : '';
+  return `${p.state}: ${parts.join(', ')}${throttled}${jobs}`;
 }
 
 export function formatVerdicts(verdicts: ReenrollmentVerdict[]): string {

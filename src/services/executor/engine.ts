@@ -76,6 +76,8 @@ export class RunEngine {
   private readonly recheck = new Set<number>();
   private readonly priorDevices = new Map<number, Map<string, DeviceResult>>();
   private readonly priorJobs = new Map<number, PriorJob[]>();
+  /** Per jobs step (by index), its job's latest state in words, for the progress line. */
+  private readonly jobStates = new Map<number, string>();
   private readonly baseAttempts: Map<string, number>;
   private readonly listeners = new Set<(p: RunProgress) => void>();
   /** Operations each unsettled step still has to spend, and their sum per service (the ETA). */
@@ -171,7 +173,8 @@ export class RunEngine {
     return this.withEta(progressOf(this.actor.getSnapshot()));
   }
 
-  private withEta(p: RunProgress): RunProgress {
+  private withEta(given: RunProgress): RunProgress {
+    const p = this.jobStates.size > 0 ? { ...given, jobs: [...this.jobStates.values()] } : given;
     if (isFinal(this.actor.getSnapshot())) return p;
     const now = this.d.clock.now();
     const loads = [...this.serviceOps].map(([service, ops]) => ({
@@ -363,6 +366,12 @@ export class RunEngine {
         jobPollMs: this.d.jobPollMs,
         signal: this.stop.signal,
         priorJobs: this.priorJobs.get(i),
+        jobWaiting: (text) => {
+          this.jobStates.set(i, text);
+          // No machine event comes while a job runs: the listeners are told here.
+          const p = this.progress();
+          for (const l of this.listeners) l(p);
+        },
         jobStarted: async (job) => {
           const jobs = this.priorJobs.get(i) ?? [];
           jobs.push({ type: job.type, jobId: job.jobId });

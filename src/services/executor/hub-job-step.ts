@@ -102,9 +102,9 @@ const runJob = async (
     poll = Math.min(most, poll * 2);
     const id: string = job.jobId;
     job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(id));
-    env.jobWaiting?.(
-      `${type} job on ${hub}: ${job.status}${job.progress !== undefined && ACTIVE.has(job.status) ? ` ${job.progress}%` : ''}`,
-    );
+    const percent = job.progress !== undefined && ACTIVE.has(job.status) ? ` ${job.progress}%` : '';
+    const reason = job.failureReason ? `: ${scrubSecrets(job.failureReason)}` : '';
+    env.jobWaiting?.(`${type} job on ${hub}: ${job.status}${percent}${reason}`);
   }
   if (job.status !== 'completed') {
     throw new JobFailed(

@@ -215,7 +215,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
     );
     for (const step of plan.steps) {
       const op = step.op;
-      const enables = op.kind === 'enableHubDevices' || (op.kind === 'hubJobDevices' && op.action === 'enable');
+      const enables =
+        op.kind === 'enableHubDevices' || (op.kind === 'hubJobDevices' && op.action === 'enable');
       if (!enables) continue;
       for (const [i, deviceId] of op.deviceIds.entries()) {
         hubOf.set(step.registrationIds[i] ?? deviceId, { hub: op.hub, deviceId });
