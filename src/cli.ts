@@ -51,18 +51,22 @@ function addTargetOptions<A extends unknown[], O extends OptionValues, G extends
 }
 
 /** How hub steps go: device by device, or through the hubs' import/export jobs (fleet scale). */
+function addJobStorageOption<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
+  return cmd.option(
+    '--job-storage <url>',
+    'blob container URL with a SAS (read, write, list, delete) for import/export jobs (or IOT_DEPROVISION_JOB_STORAGE)',
+  );
+}
+
 function addJobOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
   cmd: Command<A, O, G>,
 ) {
-  return cmd
-    .option(
-      '--hub-path <path>',
-      "hub steps: calls (device by device), jobs (the hub's import/export jobs) or auto (default: jobs where faster, given job storage)",
-    )
-    .option(
-      '--job-storage <url>',
-      'blob container URL with a SAS (read, write, list, delete) for import/export jobs (or IOT_DEPROVISION_JOB_STORAGE)',
-    );
+  return addJobStorageOption(cmd).option(
+    '--hub-path <path>',
+    "hub steps: calls (device by device), jobs (the hub's import/export jobs) or auto (default: jobs where faster, given job storage)",
+  );
 }
 
 function addSelectorOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
@@ -251,7 +255,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .command('resume')
     .description('finish an interrupted run from its journal')
     .argument('[run-id]');
-  addJobOptions(addTargetOptions(resume))
+  addJobStorageOption(addTargetOptions(resume))
     .option('--retry-failed', 'also run again the steps that failed')
     .option('--json', 'JSON lines');
   resume.action(async (runId, opts) => {
