@@ -179,3 +179,95 @@ describe(`${DEVICES.toLocaleString('en-US')} devices on one S1 hub through impor
     expectNoSecret('the outputs', f.outputs.join('\n'));
   }, 600_000);
 });
+
+describe('through jobs, smaller groups on the other hubs', () => {
+  const SMALL = 5000;
+
+  it('a device changed between the export and the import is caught by its ETag and finished on the call path', async () => {
+    const group = buildOneHubFleet(f.emulator, 'jobs-etag', SMALL, 'hub-us');
+    const hubUs = f.emulator.hubs.find((h) => h.name === 'hub-us')?.host as string;
+    const last = group[group.length - 1];
+    const importsBefore = f.emulator.jobsCreated()['hub-us']?.import ?? 0;
+    // As soon as the import job exists (its input already written with the exported ETags), someone
+    // changes the last device: the import applies it last, after the others' chunks.
+    let changed = false;
+    const watch = setInterval(() => {
+      if (changed || (f.emulator.jobsCreated()['hub-us']?.import ?? 0) === importsBefore) return;
+      const hub = [...f.emulator.store.hubs.values()].find((h) => h.name === 'hub-us');
+      const d = hub?.devices.get(last);
+      if (d) {
+        d.etag = f.emulator.store.newHubEtag();
+        changed = true;
+      }
+    }, 5);
+    const r = await f.cli([
+      'run',
+      '--group',
+      'jobs-etag',
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+      '--hub-path',
+      'jobs',
+      '--job-storage',
+      storage,
+      '--yes',
+      '--json',
+      ...CLIENT,
+    ]);
+    clearInterval(watch);
+    expect(changed).toBe(true);
+    expect(r.code).toBe(0);
+    const summary = jsonLines(r.stdout).find((l) => l.event === 'summary') as any;
+    expect(summary.state).toBe('completed');
+    expect(group.filter((id) => deviceOn(f.emulator, hubUs, id)?.status !== 'disabled')).toEqual([]);
+    const started = jsonLines(r.stdout).find((l) => l.event === 'started') as { journal: string };
+    const journal = readFileSync(started.journal, 'utf8');
+    expect(journal).toContain('changed since the export: finished on the call path');
+    expect(f.emulator.jobsCreated()['hub-us']?.import).toBe(importsBefore + 1);
+    expect(await azurite.blobs('fleet-jobs')).toEqual([]);
+  }, 300_000);
+
+  it('a delete goes through one import job (no export); its restore says the identities cannot come back', async () => {
+    const group = buildOneHubFleet(f.emulator, 'jobs-delete', SMALL, 'hub-asia');
+    const hubAsia = f.emulator.hubs.find((h) => h.name === 'hub-asia')?.host as string;
+    const before = { export: 0, import: 0, ...f.emulator.jobsCreated()['hub-asia'] };
+    const r = await f.cli([
+      'run',
+      '--group',
+      'jobs-delete',
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'delete',
+      '--hub-path',
+      'jobs',
+      '--job-storage',
+      storage,
+      '--yes',
+      ...CLIENT,
+    ]);
+    expect(r.stderr).not.toMatch(/iot-deprovision:/);
+    expect(r.code).toBe(0);
+    expect(group.filter((id) => deviceOn(f.emulator, hubAsia, id) !== undefined)).toEqual([]);
+    expect(f.emulator.jobsCreated()['hub-asia']).toEqual({
+      export: before.export,
+      import: before.import + 1,
+    });
+    const deleteRun = /restore (\S+) --yes/.exec(r.stdout)?.[1] as string;
+    const undo = await f.cli(['restore', deleteRun, '--yes', '--job-storage', storage, ...CLIENT]);
+    expect(undo.code).toBe(0);
+    expect(`${undo.stdout}${undo.stderr}`).toMatch(
+      /5,000 hub device identities on [^:]*hub-asia[^:]*: deletions cannot be restored/,
+    );
+    // The group comes back enabled; the identities do not, and no job ran for them.
+    expect(f.emulator.store.dps.groups.get('jobs-delete')?.provisioningStatus).toBe('enabled');
+    expect(f.emulator.jobsCreated()['hub-asia']).toEqual({
+      export: before.export,
+      import: before.import + 1,
+    });
+    expect(await azurite.blobs('fleet-jobs')).toEqual([]);
+    expectNoSecret('the outputs', f.outputs.join('\n'));
+  }, 300_000);
+});
