@@ -218,7 +218,8 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     const open = () => {
       session = import('./commands/session.js').then(({ hasConfiguredTarget, openSession }) => {
         const sandbox = opts.sandbox || !hasConfiguredTarget(opts, io.env);
-        return openSession({ ...opts, sandbox }, { signal, env: io.env });
+        // The TUI's screens do not show import/export job steps yet: its hub steps go by calls.
+        return openSession({ ...opts, sandbox, hubPath: 'calls' }, { signal, env: io.env });
       });
       return session;
     };

@@ -232,7 +232,8 @@ describe('through jobs, smaller groups on the other hubs', () => {
   it('a delete goes through one import job (no export); its restore says the identities cannot come back', async () => {
     const group = buildOneHubFleet(f.emulator, 'jobs-delete', SMALL, 'hub-asia');
     const hubAsia = f.emulator.hubs.find((h) => h.name === 'hub-asia')?.host as string;
-    const before = { export: 0, import: 0, ...f.emulator.jobsCreated()['hub-asia'] };
+    const counted = f.emulator.jobsCreated()['hub-asia'];
+    const before = { export: counted?.export ?? 0, import: counted?.import ?? 0 };
     const r = await f.cli([
       'run',
       '--group',
