@@ -184,6 +184,9 @@ export const hubJobStep = async (
   const retryOnCalls: string[] = [];
   /** Devices journaled before the import job started (not in its input). */
   const settledEarly = new Set<string>();
+  /** True while an import job of this step may be reading its input (created, not seen ended). */
+  let importActive = false;
+  let stopped = false;
   try {
     if (todo.length > 0) {
       // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
@@ -214,6 +217,7 @@ export const hubJobStep = async (
           await storage.delete(IMPORT_ERRORS_BLOB);
           await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
         }
+        importActive = true;
         await runJob(
           env,
           jobs,
@@ -223,6 +227,7 @@ export const hubJobStep = async (
           () => jobs.importDevices(storage.url, storage.url),
           importJob,
         );
+        importActive = false;
         const log = await storage.readText(IMPORT_ERRORS_BLOB);
         if (log === undefined)
           throw new JobFailed(
@@ -253,19 +258,30 @@ export const hubJobStep = async (
       if (fromJob.length > 0) await env.settled?.(fromJob);
     }
   } catch (e) {
-    if (e instanceof StoppedError) throw e;
+    if (e instanceof StoppedError) {
+      stopped = true;
+      throw e;
+    }
     if (!(e instanceof JobFailed || e instanceof JobStorageError || isServiceError(e))) throw e;
     const message = scrubSecrets(e.message);
     for (const id of todo) if (!results.has(id)) results.set(id, { id, outcome: 'failed', message });
   } finally {
-    // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
-    await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
-      for (const id of todo) {
-        const r = results.get(id);
-        if (r && r.outcome !== 'failed')
-          r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
-      }
-    });
+    if (stopped && importActive) {
+      // Stopped while the hub may still read the input: it stays for the job; the resume re-attaches to
+      // the job and deletes the blobs when the step ends.
+      env.jobWaiting?.(
+        `stopped during the import job on ${op.hub}: its blobs stay in ${storage.display} until the run is resumed`,
+      );
+    } else {
+      // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
+      await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
+        for (const id of todo) {
+          const r = results.get(id);
+          if (r && r.outcome !== 'failed')
+            r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
+        }
+      });
+    }
   }
   if (retryOnCalls.length > 0) {
     await callPath(retryOnCalls, status, results);
