@@ -17,6 +17,7 @@ import { sanitize } from '../core/text.js';
 import type { HubPathChoice } from '../core/hub-path.js';
 import { type JobStorage, JobStorageError, openJobStorage } from '../services/storage/job-storage.js';
 import { registerSecret } from '../services/secrets.js';
+import { defaultConfigPath, loadConfigFile } from '../services/azure/config.js';
 
 export interface TargetFlags {
   sandbox?: boolean;
@@ -73,7 +74,13 @@ export function jobOptionsOf(
     );
   }
   const hubPath = given as HubPathChoice;
-  const raw = flags.jobStorage ?? (env.IOT_DEPROVISION_JOB_STORAGE?.trim() || undefined);
+  const fromEnv = env.IOT_DEPROVISION_JOB_STORAGE?.trim() || undefined;
+  const configPath = defaultConfigPath(env);
+  const fromFile =
+    flags.jobStorage === undefined && fromEnv === undefined
+      ? loadConfigFile(configPath)?.jobStorage
+      : undefined;
+  const raw = flags.jobStorage ?? fromEnv ?? fromFile;
   let jobStorage: JobStorage | undefined;
   if (raw !== undefined) {
     try {
@@ -86,14 +93,19 @@ export function jobOptionsOf(
       jobStorage = openJobStorage(raw);
     } catch (e) {
       if (!(e instanceof JobStorageError)) throw e;
-      const from = flags.jobStorage === undefined ? ' (from IOT_DEPROVISION_JOB_STORAGE)' : '';
+      const from =
+        flags.jobStorage !== undefined
+          ? ''
+          : fromEnv !== undefined
+            ? ' (from IOT_DEPROVISION_JOB_STORAGE)'
+            : ` (jobStorage in config file ${configPath})`;
       throw new UserError(`${e.message}${from}`);
     }
   }
   if (hubPath === 'jobs' && !jobStorage) {
     throw new UserError(
       "--hub-path jobs needs job storage for the hub's import/export jobs: give --job-storage with a blob " +
-        'container URL and its SAS (read, write, list, delete), or set IOT_DEPROVISION_JOB_STORAGE',
+        'container URL and its SAS (read, write, list, delete), or set IOT_DEPROVISION_JOB_STORAGE (or jobStorage in the config file)',
     );
   }
   return { hubPath, ...(jobStorage ? { jobStorage } : {}) };

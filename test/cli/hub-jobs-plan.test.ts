@@ -3,6 +3,8 @@
  * the estimate of each path; a hub whose path is jobs gets ONE import/export job step; bad values are
  * bad input (exit 2, nothing changed) and the SAS of the job storage is never printed.
  */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
 import { jsonLines } from '../support/cli.js';
@@ -97,6 +99,39 @@ describe('plan: the hub path per hub', () => {
     expect(r.stdout).toMatch(/: calls \(--hub-path calls\)/);
     const auto = await f.cli([...planArgs], { env: { IOT_DEPROVISION_JOB_STORAGE: storage } });
     expect(auto.stdout).toMatch(/: jobs \(calls would take longer/);
+  });
+});
+
+describe('job storage from the config file', () => {
+  const configFile = () => join(f.stateHome, 'iot-deprovision', 'config.json');
+  const writeConfig = (jobStorage: string) => {
+    mkdirSync(join(f.stateHome, 'iot-deprovision'), { recursive: true });
+    writeFileSync(configFile(), JSON.stringify({ jobStorage }));
+  };
+
+  it('"jobStorage" in the config file is job storage: auto takes jobs, the SAS never printed', async () => {
+    writeConfig(storage);
+    try {
+      const r = await f.cli([...planArgs]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/: jobs \(calls would take longer/);
+      expect(r.stdout).toContain(`job storage: ${storage.split('?')[0]}`);
+      expect(r.stdout).not.toContain(sig);
+    } finally {
+      rmSync(configFile(), { force: true });
+    }
+  });
+
+  it('a bad one is bad input naming the config file, without its SAS', async () => {
+    writeConfig(storage.replace(/sig=[^&]+/, 'sv=1'));
+    try {
+      const r = await f.cli([...planArgs]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/carries no SAS.*\(jobStorage in config file .*config\.json\)/);
+      expect(r.stderr).not.toContain(sig);
+    } finally {
+      rmSync(configFile(), { force: true });
+    }
   });
 });
 
