@@ -3,7 +3,7 @@
  * real SDK clients: a step on a hub busy with another import/export job waits for it (one job at a time
  * per hub), and a run stopped during its import job resumes by re-attaching to that job.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,5 +159,38 @@ describe('import/export jobs: waits', () => {
     });
     expect(await statuses()).toEqual({ disabled: N });
     expect(await azurite.blobs('stopped')).toEqual([]);
+  }, 60_000);
+
+  it('an import job the journal missed (died between creating and journaling it) is found again, not repeated', async () => {
+    enableAll();
+    const before = created();
+    const opts = await options('unjournaled');
+    const journal = await openJournal(
+      { target: { dpsHost: sb.target.dps.host, hubHosts: [host] }, plan: disablePlan() } as any,
+      opts.journalOptions,
+    );
+    const handle = execute(disablePlan(), { ...opts, journal });
+    const unsubscribe = handle.subscribe((p) => {
+      if (p.jobs?.some((t) => t.startsWith('import job on'))) handle.abort();
+    });
+    expect((await handle.done).state).toBe('aborted');
+    unsubscribe();
+    // As if the process died before the import job's record was written.
+    const text = await readFile(handle.journalPath, 'utf8');
+    const without = text
+      .split('\n')
+      .filter((l) => !(l.includes('"type":"job"') && l.includes('"jobType":"import"')))
+      .join('\n');
+    expect(without).not.toBe(text);
+    await writeFile(handle.journalPath, without);
+
+    const summary = await (await resumeRun(handle.journalPath, opts)).done;
+    expect(summary.state).toBe('completed');
+    const step = summary.results.find((r) => r.stepId === 'deregister:0');
+    // Disabled by this run (restore re-enables them), not found "already disabled" by a new export.
+    expect(step?.devices?.filter((d) => d.outcome === 'succeeded')).toHaveLength(N);
+    expect(created()).toEqual({ export: before.export + 1, import: before.import + 1 });
+    expect(await statuses()).toEqual({ disabled: N });
+    expect(await azurite.blobs('unjournaled')).toEqual([]);
   }, 60_000);
 });

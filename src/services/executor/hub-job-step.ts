@@ -68,6 +68,30 @@ const reattach = async (
 };
 
 /**
+ * An import job of this step the journal missed: the process died between creating it and journaling
+ * it (its intent is journaled, so the step is re-checked). The container still holds this step's input
+ * (every line with an importMode, every device to do in it): with an importErrors.log beside it (deleted
+ * before the input was written) the import completed; else an import job still active on the hub is it.
+ */
+const unjournaledImport = async (
+  env: StepEnv,
+  jobs: HubJobsPort,
+  service: string,
+  storage: JobStorage,
+  todo: string[],
+): Promise<HubJobInfo | undefined> => {
+  if (!env.recheck) return undefined;
+  const lines = parseLines(await storage.readText(DEVICES_BLOB));
+  if (lines.length === 0 || !lines.every((l) => 'importMode' in l)) return undefined;
+  const input = new Set(lines.map((l) => String(l.id)));
+  if (!todo.every((id) => input.has(id))) return undefined;
+  if ((await storage.readText(IMPORT_ERRORS_BLOB)) !== undefined)
+    return { jobId: '(not journaled)', type: 'import', status: 'completed' };
+  const listed = await env.call(jobServiceOf(service), 1, false, () => jobs.listJobs());
+  return listed.find((j) => j.type.toLowerCase() === 'import' && ACTIVE.has(j.status));
+};
+
+/**
  * Creates a job (waiting while another job is active on the hub), journals it, and waits for its end;
  * `attached`: a job an earlier process created, waited for instead.
  */
@@ -190,7 +214,9 @@ export const hubJobStep = async (
   try {
     if (todo.length > 0) {
       // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
-      const importJob = await reattach(env, jobs, service, 'import');
+      const importJob =
+        (await reattach(env, jobs, service, 'import')) ??
+        (await unjournaledImport(env, jobs, service, storage, todo));
       const input: string[] = [];
       if (!importJob && action !== 'delete') {
         const exported = await exportedDevices(env, jobs, service, op.hub, storage);
