@@ -50,6 +50,25 @@ function addTargetOptions<A extends unknown[], O extends OptionValues, G extends
     );
 }
 
+/** How hub steps go: device by device, or through the hubs' import/export jobs (fleet scale). */
+function addJobStorageOption<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
+  return cmd.option(
+    '--job-storage <url>',
+    'blob container URL with a SAS (read, write, list, delete) for import/export jobs (or IOT_DEPROVISION_JOB_STORAGE)',
+  );
+}
+
+function addJobOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
+  return addJobStorageOption(cmd).option(
+    '--hub-path <path>',
+    "hub steps: calls (device by device), jobs (the hub's import/export jobs) or auto (default: jobs where faster, given job storage)",
+  );
+}
+
 function addSelectorOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
   cmd: Command<A, O, G>,
 ) {
@@ -199,7 +218,8 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     const open = () => {
       session = import('./commands/session.js').then(({ hasConfiguredTarget, openSession }) => {
         const sandbox = opts.sandbox || !hasConfiguredTarget(opts, io.env);
-        return openSession({ ...opts, sandbox }, { signal, env: io.env });
+        // The TUI's screens do not show import/export job steps yet: its hub steps go by calls.
+        return openSession({ ...opts, sandbox, hubPath: 'calls' }, { signal, env: io.env });
       });
       return session;
     };
@@ -214,14 +234,17 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   });
 
   const plan = program.command('plan').description('print the plan for a selection; change nothing');
-  addActionOptions(addSelectorOptions(addTargetOptions(plan))).option('--json', 'print the plan as JSON');
+  addJobOptions(addActionOptions(addSelectorOptions(addTargetOptions(plan)))).option(
+    '--json',
+    'print the plan as JSON',
+  );
   plan.action(async (opts) => {
     const { planCommand } = await commands();
     await withSession(opts, async (b) => planCommand(b, { ...opts, ...(await selectorFlags(opts)) }, io));
   });
 
   const run = program.command('run').description('execute a plan without the TUI (needs --yes)');
-  addActionOptions(addSelectorOptions(addTargetOptions(run)))
+  addJobOptions(addActionOptions(addSelectorOptions(addTargetOptions(run))))
     .option('--yes', 'confirm: execute without asking')
     .option('--json', 'JSON lines: started, progress, summary');
   run.action(async (opts) => {
@@ -233,7 +256,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .command('resume')
     .description('finish an interrupted run from its journal')
     .argument('[run-id]');
-  addTargetOptions(resume)
+  addJobStorageOption(addTargetOptions(resume))
     .option('--retry-failed', 'also run again the steps that failed')
     .option('--json', 'JSON lines');
   resume.action(async (runId, opts) => {
@@ -245,7 +268,9 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     .command('restore')
     .description('undo the temporary (disable) actions of a run')
     .argument('<run-id>');
-  addTargetOptions(restore).option('--yes', 'confirm: execute without asking').option('--json', 'JSON lines');
+  addJobOptions(addTargetOptions(restore))
+    .option('--yes', 'confirm: execute without asking')
+    .option('--json', 'JSON lines');
   restore.action(async (runId, opts) => {
     const { restoreCommand } = await commands();
     await withRunSession(runId, opts, (b, id) => restoreCommand(b, id ?? runId, opts, io));

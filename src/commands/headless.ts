@@ -106,7 +106,7 @@ export function printProgress(handle: RunHandle, io: Io, json: boolean | undefin
     lastAt = now;
     if (json)
       io.stdout(
-        `${safeJson({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled })}\n`,
+        `${safeJson({ event: 'progress', state: p.state, phase: p.phase, phases: p.phases, throttled: p.throttled, ...(p.jobs ? { jobs: p.jobs } : {}) })}\n`,
       );
     else io.stderr(`${line}\n`);
   };

@@ -14,6 +14,10 @@ import {
   targetOf,
 } from '../services/journal/index.js';
 import { sanitize } from '../core/text.js';
+import type { HubPathChoice } from '../core/hub-path.js';
+import { type JobStorage, JobStorageError, openJobStorage } from '../services/storage/job-storage.js';
+import { registerSecret } from '../services/secrets.js';
+import { defaultConfigPath, loadConfigFile } from '../services/azure/config.js';
 
 export interface TargetFlags {
   sandbox?: boolean;
@@ -28,6 +32,10 @@ export interface TargetFlags {
   hubUnits?: string;
   /** Hubs on which the selected devices' IDs are not looked up (--skip-hub-lookup, repeatable). */
   skipHubLookup?: string[];
+  /** --hub-path: calls, jobs or auto (default auto). */
+  hubPath?: string;
+  /** --job-storage: a blob container URL with a SAS (or IOT_DEPROVISION_JOB_STORAGE). */
+  jobStorage?: string;
 }
 
 export interface SessionOptions {
@@ -52,6 +60,57 @@ function limitsOf(flags: TargetFlags): Partial<RunLimits> {
   return limits;
 }
 
+const HUB_PATHS: HubPathChoice[] = ['calls', 'jobs', 'auto'];
+
+/** --hub-path and --job-storage (or IOT_DEPROVISION_JOB_STORAGE): bad values are bad input (exit 2). */
+export function jobOptionsOf(
+  flags: TargetFlags,
+  env: Record<string, string | undefined>,
+): { hubPath: HubPathChoice; jobStorage?: JobStorage } {
+  const given = flags.hubPath?.trim().toLowerCase() ?? 'auto';
+  if (!HUB_PATHS.includes(given as HubPathChoice)) {
+    throw new UserError(
+      `--hub-path "${printable(flags.hubPath ?? '')}": expected calls (device by device), jobs (the hub's import/export jobs) or auto`,
+    );
+  }
+  const hubPath = given as HubPathChoice;
+  const fromEnv = env.IOT_DEPROVISION_JOB_STORAGE?.trim() || undefined;
+  const configPath = defaultConfigPath(env);
+  const fromFile =
+    flags.jobStorage === undefined && fromEnv === undefined
+      ? loadConfigFile(configPath)?.jobStorage
+      : undefined;
+  const raw = flags.jobStorage ?? fromEnv ?? fromFile;
+  let jobStorage: JobStorage | undefined;
+  if (raw !== undefined) {
+    try {
+      // Its signature is a secret from here on: redacted wherever it could show up.
+      registerSecret(new URL(raw).searchParams.get('sig') ?? undefined);
+    } catch {
+      // Not a URL: parseJobStorageUrl says so.
+    }
+    try {
+      jobStorage = openJobStorage(raw);
+    } catch (e) {
+      if (!(e instanceof JobStorageError)) throw e;
+      const from =
+        flags.jobStorage !== undefined
+          ? ''
+          : fromEnv !== undefined
+            ? ' (from IOT_DEPROVISION_JOB_STORAGE)'
+            : ` (jobStorage in config file ${configPath})`;
+      throw new UserError(`${e.message}${from}`);
+    }
+  }
+  if (hubPath === 'jobs' && !jobStorage) {
+    throw new UserError(
+      "--hub-path jobs needs job storage for the hub's import/export jobs: give --job-storage with a blob " +
+        'container URL and its SAS (read, write, list, delete), or set IOT_DEPROVISION_JOB_STORAGE (or jobStorage in the config file)',
+    );
+  }
+  return { hubPath, ...(jobStorage ? { jobStorage } : {}) };
+}
+
 export async function openSession(
   flags: TargetFlags,
   options: SessionOptions = {},
@@ -59,6 +118,7 @@ export async function openSession(
 ): Promise<SessionBackend> {
   const env = options.env ?? process.env;
   const limits = limitsOf(flags);
+  const jobs = jobOptionsOf(flags, env);
   if (flags.sandbox) {
     if (flags.dps || flags.hub?.length || flags.endpoint) {
       throw new UserError('--sandbox works on the embedded emulator: leave out --dps, --hub and --endpoint');
@@ -70,6 +130,7 @@ export async function openSession(
       limits,
       skipHubLookup: flags.skipHubLookup,
       onNotice: options.notice,
+      ...jobs,
     });
     return backend as SessionBackend;
   }
@@ -100,6 +161,7 @@ export async function openSession(
     signal: options.signal,
     skipHubLookup: flags.skipHubLookup,
     onNotice: options.notice,
+    ...jobs,
   });
 }
 

@@ -14,8 +14,12 @@ import { type DeviceParts, enrolledIds, type Selection } from './selection.js';
 export function hubStepsOf(plan: Plan | undefined): Map<string, { hub: string; deviceId: string }[]> {
   const out = new Map<string, { hub: string; deviceId: string }[]>();
   for (const step of plan?.steps ?? []) {
-    if (step.op.kind !== 'disableHubDevices' && step.op.kind !== 'deleteHubDevices') continue;
-    const { hub, deviceIds } = step.op;
+    const op = step.op;
+    const jobs = op.kind === 'hubJobDevices' && op.action !== 'enable';
+    if (op.kind !== 'disableHubDevices' && op.kind !== 'deleteHubDevices' && op.kind !== 'hubJobDevices')
+      continue;
+    if (op.kind === 'hubJobDevices' && !jobs) continue;
+    const { hub, deviceIds } = op;
     deviceIds.forEach((deviceId, i) => {
       const id = step.registrationIds[i] ?? deviceId;
       const list = out.get(id) ?? [];

@@ -26,9 +26,12 @@ export interface HubPathDecision {
   jobsSeconds: number;
 }
 
+/** What a hub step does to each identity: a status change (disable, enable) or a delete. */
+export type HubAction = 'disable' | 'enable' | 'delete';
+
 export const estimateCallsSeconds = (
   devices: number,
-  action: 'disable' | 'delete',
+  action: HubAction,
   tier: HubTierName,
   units: number,
 ): number =>
@@ -37,10 +40,10 @@ export const estimateCallsSeconds = (
 
 export const estimateJobsSeconds = (
   devices: number,
-  action: 'disable' | 'delete',
+  action: HubAction,
   model: JobModel = DEFAULT_JOB_MODEL,
 ): number => {
-  // Disable: an export of the hub's devices, then an import of the selected ones; delete: the import only.
+  // A status change: an export of the hub's devices, then an import of the selected ones; delete: the import only.
   const jobs = action === 'delete' ? 1 : 2;
   return jobs * model.overheadSeconds + (devices * jobs * 60) / model.devicesPerMinute;
 };
@@ -48,7 +51,7 @@ export const estimateJobsSeconds = (
 export const chooseHubPath = (input: {
   choice: HubPathChoice;
   devices: number;
-  action: 'disable' | 'delete';
+  action: HubAction;
   tier: HubTierName;
   units: number;
   storageConfigured: boolean;

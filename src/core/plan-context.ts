@@ -11,6 +11,7 @@ import {
   type RegistrationRecord,
 } from './model.js';
 import type { PlanBuilder } from './plan-builder.js';
+import type { HubPathOptions } from './plan-hub-path.js';
 
 export interface PlanOptions {
   /** Recorded in the tag of the blockers this plan writes. */
@@ -19,6 +20,8 @@ export interface PlanOptions {
   certificates?: Record<string, ParsedCertificate[]>;
   /** The time certificates are checked against (the planner reads no clock); no date check without it. */
   now?: Date;
+  /** How each hub's step goes (calls or import/export jobs); absent: the call path, no choice shown. */
+  hubPath?: HubPathOptions;
 }
 
 /** A plan before its re-enrollment warnings: the steps, and the devices whose fate they decide. */

@@ -51,10 +51,10 @@ export type StepOperation =
   | { kind: 'deleteHubDevices'; hub: string; deviceIds: string[]; edgeChildrenOf?: string }
   /**
    * One hub's devices through its import/export jobs (fleet scale): disable = an export job, then an
-   * import job (updateIfMatchETag); delete = an import job. Devices changed since the export are finished
-   * on the call path.
+   * import job (updateIfMatchETag); enable (restore) the same with status enabled; delete = an import job.
+   * Devices changed since the export are finished on the call path.
    */
-  | { kind: 'hubJobDevices'; hub: string; action: 'disable' | 'delete'; deviceIds: string[] }
+  | { kind: 'hubJobDevices'; hub: string; action: 'disable' | 'enable' | 'delete'; deviceIds: string[] }
   | { kind: 'deleteRegistration'; registrationId: string }
   /** Read back and re-run the re-enrollment analysis for these registration IDs (no change). */
   | { kind: 'verify'; registrationIds: string[] };
@@ -157,6 +157,18 @@ export interface PlanRefusal {
   advice?: AdvicePart[];
 }
 
+/** Per hub: which path its step takes (calls or import/export jobs), why, and the estimate of each path. */
+export interface HubPathInfo {
+  hub: string;
+  devices: number;
+  action: 'disable' | 'enable' | 'delete';
+  path: 'calls' | 'jobs';
+  reason: string;
+  /** Estimated seconds on each path (the call path at the hub's identity throttle; jobs per the job model). */
+  callsSeconds: number;
+  jobsSeconds: number;
+}
+
 /** Per hub: the identities the plan deregisters there, and how they were found. */
 export interface HubIdentityCount {
   hub: string;
@@ -192,6 +204,10 @@ export interface Plan {
   };
   /** Per hub: identities found (by record, by lookup) and what the lookup cost. Absent: no hub step planned. */
   hubIdentities?: HubIdentityCount[];
+  /** Per hub with a hub step: the path it takes and why (absent in plans made before the choice existed). */
+  hubPaths?: HubPathInfo[];
+  /** The job storage a jobs step uses, as the container URL without its SAS (never the SAS). */
+  jobStorage?: string;
   /** Set for a restore plan: the run it undoes. */
   restoreOf?: string;
   /**

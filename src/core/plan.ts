@@ -8,6 +8,7 @@ import { type AdvicePart, advise } from './advice.js';
 import type { AttestationType, KnownState } from './model.js';
 import { priorOf } from './evidence.js';
 import { Refusal } from './plan-builder.js';
+import { applyHubPaths } from './plan-hub-path.js';
 import { type Draft, PlanContext, type PlanOptions } from './plan-context.js';
 import { planDevices } from './plan-devices.js';
 import { planGroupDevices } from './plan-group-devices.js';
@@ -194,6 +195,7 @@ export function planDeprovision(
       draft.devices ?? draft.evidence.length,
     );
     plan.warnings.push(...reenrollmentWarnings(plan, draft, state));
+    if (opts.hubPath) applyHubPaths(plan, opts.hubPath);
     return { ok: true, plan, before: state };
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, refusal: e.refusal };

@@ -13,6 +13,7 @@
  */
 import type { EnrollmentGroup, HubDevice, IndividualEnrollment, RegistrationRecord } from './model.js';
 import { PlanBuilder, sampleIds } from './plan-builder.js';
+import { applyHubPaths, type HubPathOptions } from './plan-hub-path.js';
 import { plural } from './text.js';
 import { HUB_BULK_MAX, type Plan, type PlanResult, type PlanStep, type StepResult } from './plan-types.js';
 
@@ -36,6 +37,11 @@ export interface RestoreContext {
   laterRuns?: ReadonlyMap<string, string[]>;
   /** When each step's outcome was journaled (ISO), by step ID. */
   outcomeAt?: ReadonlyMap<string, string>;
+  /**
+   * The hub path (--hub-path): `auto` follows the run (jobs where its hub step went through jobs, else
+   * calls); calls or jobs are taken as given. Absent: the call path, no choice shown.
+   */
+  hubPath?: HubPathOptions;
 }
 
 /** What a restore must read now, to compare with what the run left. */
@@ -78,8 +84,13 @@ function devicesThatChanged(
   result: StepResult,
   outcome: 'succeeded' | 'alreadyDone',
 ): number[] {
-  if (step.op.kind !== 'disableHubDevices' && step.op.kind !== 'deleteHubDevices') return [];
-  const ids = step.op.deviceIds;
+  const op = step.op;
+  const hubStep =
+    op.kind === 'disableHubDevices' ||
+    op.kind === 'deleteHubDevices' ||
+    (op.kind === 'hubJobDevices' && op.action !== 'enable');
+  if (!hubStep) return [];
+  const ids = op.deviceIds;
   if (result.devices && result.devices.length > 0) {
     const byId = new Map(result.devices.map((d) => [d.id, d.outcome]));
     return ids.flatMap((id, i) => (byId.get(id) === outcome ? [i] : []));
@@ -89,6 +100,22 @@ function devicesThatChanged(
 
 const registrationIdAt = (step: PlanStep, i: number, deviceId: string): string =>
   step.registrationIds[i] ?? deviceId;
+
+/**
+ * A hub step through import/export jobs changes the same identities as its call-path twin: restore reads
+ * it as that (and restores through jobs where the run went through jobs).
+ */
+const asCallStep = (op: PlanStep['op']): PlanStep['op'] => {
+  if (op.kind !== 'hubJobDevices') return op;
+  const { hub, deviceIds } = op;
+  if (op.action === 'disable') return { kind: 'disableHubDevices', hub, deviceIds };
+  if (op.action === 'delete') return { kind: 'deleteHubDevices', hub, deviceIds };
+  return { kind: 'enableHubDevices', hub, deviceIds };
+};
+
+/** Hubs (lower case) whose step in this plan went through import/export jobs. */
+export const hubsThroughJobs = (plan: Plan): Set<string> =>
+  new Set(plan.steps.flatMap((s) => (s.op.kind === 'hubJobDevices' ? [s.op.hub.toLowerCase()] : [])));
 
 /** A retried step is recorded more than once: its last result is the one that counts. */
 const lastResults = (results: StepResult[]): Map<string, StepResult> => {
@@ -113,7 +140,7 @@ function changesOf(plan: Plan, results: StepResult[]): Changes {
   for (const step of plan.steps) {
     const result = resultOf.get(step.id);
     if (!result) continue;
-    const op = step.op;
+    const op = asCallStep(step.op);
     const succeeded = result.outcome === 'succeeded';
     const etag = result.etag ? { etag: result.etag } : {};
     switch (op.kind) {
@@ -219,7 +246,7 @@ export function targetsActedOn(
   for (const step of plan.steps) {
     const result = results.get(step.id);
     if (!unknown.has(step.id) && (!result || result.outcome === 'skipped')) continue;
-    const op = step.op;
+    const op = asCallStep(step.op);
     switch (op.kind) {
       case 'disableEnrollment':
       case 'enableEnrollment':
@@ -529,5 +556,18 @@ export function planRestore(
     restored.length,
   );
   restoredPlan.restoreOf = runId;
+  if (ctx.hubPath) {
+    const given = ctx.hubPath.choice;
+    const viaJobs = hubsThroughJobs(plan);
+    const choiceOf = (hub: string) => (typeof given === 'function' ? given(hub) : given);
+    const follows = (hub: string) => choiceOf(hub) === 'auto';
+    applyHubPaths(restoredPlan, {
+      ...ctx.hubPath,
+      choice: (hub) => (follows(hub) ? (viaJobs.has(hub.toLowerCase()) ? 'jobs' : 'calls') : choiceOf(hub)),
+    });
+    for (const info of restoredPlan.hubPaths ?? []) {
+      if (follows(info.hub)) info.reason = `run ${runId} went through ${info.path} on this hub`;
+    }
+  }
   return { ok: true, plan: restoredPlan };
 }

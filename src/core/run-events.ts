@@ -76,4 +76,9 @@ export interface RunProgress {
    * the run goes and once it ended).
    */
   eta?: { remainingMs: number; atMs: number };
+  /**
+   * Hub import/export jobs, one line per jobs step: its job's latest state in words ("import job on HUB:
+   * running 45%", "... completed", "... failed: REASON", another job active on the hub). Absent: none.
+   */
+  jobs?: string[];
 }

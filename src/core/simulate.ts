@@ -110,6 +110,11 @@ class Simulation {
       case 'deleteHubDevices':
         for (const id of op.deviceIds) this.hubDevices.delete(hubDeviceKey(op.hub, id));
         return;
+      case 'hubJobDevices':
+        if (op.action === 'delete')
+          for (const id of op.deviceIds) this.hubDevices.delete(hubDeviceKey(op.hub, id));
+        else this.setHubDevices(op.hub, op.deviceIds, op.action === 'disable' ? 'disabled' : 'enabled');
+        return;
       case 'deleteRegistration':
         this.registrations.delete(op.registrationId);
         return;

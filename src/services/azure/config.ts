@@ -1,6 +1,6 @@
 /**
  * The optional config file `$XDG_CONFIG_HOME/iot-deprovision/config.json` (default ~/.config/...):
- * `{ "dps": "...", "hubs": ["..."], "endpoint": "http://127.0.0.1:PORT" }`.
+ * `{ "dps": "...", "hubs": ["..."], "endpoint": "http://127.0.0.1:PORT", "jobStorage": "https://...?sv=...&sig=..." }`.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -13,6 +13,8 @@ export const FileConfigSchema = z
     dps: z.string().min(1).optional(),
     hubs: z.array(z.string().min(1)).default([]),
     endpoint: z.string().min(1).optional(),
+    /** Job storage for hub import/export jobs: a blob container URL with a SAS (like --job-storage). */
+    jobStorage: z.string().min(1).optional(),
   })
   .strict();
 

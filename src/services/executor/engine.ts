@@ -22,6 +22,7 @@ import { hubOpsPerMinute, type RunLimits } from './limits.js';
 import {
   type CallFn,
   type DeviceResult,
+  type PriorJob,
   type Execution,
   performStep,
   queryServiceOf,
@@ -58,6 +59,8 @@ export interface PriorState {
   verdicts: Map<string, ReenrollmentVerdict[]>;
   /** Devices that earlier tries of failed bulk steps settled well. */
   priorDevices: Map<string, DeviceResult[]>;
+  /** Hub import/export jobs that steps without an outcome created, by step: re-attached to, not started again. */
+  jobs?: Map<string, PriorJob[]>;
 }
 
 const LOCAL_IN_FLIGHT = 2;
@@ -73,6 +76,9 @@ export class RunEngine {
   private readonly verdicts: Map<string, ReenrollmentVerdict[]>;
   private readonly recheck = new Set<number>();
   private readonly priorDevices = new Map<number, Map<string, DeviceResult>>();
+  private readonly priorJobs = new Map<number, PriorJob[]>();
+  /** Per jobs step (by index), its job's latest state in words, for the progress line. */
+  private readonly jobStates = new Map<number, string>();
   private readonly baseAttempts: Map<string, number>;
   private readonly listeners = new Set<(p: RunProgress) => void>();
   /** Operations each unsettled step still has to spend, and their sum per service (the ETA). */
@@ -128,6 +134,10 @@ export class RunEngine {
       const i = indexOf.get(id);
       if (i !== undefined) this.priorDevices.set(i, new Map(devices.map((x) => [x.id, x])));
     }
+    for (const [id, jobs] of prior?.jobs ?? []) {
+      const i = indexOf.get(id);
+      if (i !== undefined) this.priorJobs.set(i, jobs);
+    }
     this.actor = createRunActor({ steps: this.steps, startedAtMs: d.clock.now(), settled: prior?.results });
     const { limits } = d;
     this.limiter = new ServiceLimiter(
@@ -169,7 +179,8 @@ export class RunEngine {
     return this.withEta(progressOf(this.actor.getSnapshot()));
   }
 
-  private withEta(p: RunProgress): RunProgress {
+  private withEta(given: RunProgress): RunProgress {
+    const p = this.jobStates.size > 0 ? { ...given, jobs: [...this.jobStates.values()] } : given;
     if (isFinal(this.actor.getSnapshot())) return p;
     const now = this.d.clock.now();
     const loads = [...this.serviceOps].map(([service, ops]) => ({
@@ -360,6 +371,25 @@ export class RunEngine {
         jobStorage: this.d.jobStorage,
         jobPollMs: this.d.jobPollMs,
         signal: this.stop.signal,
+        priorJobs: this.priorJobs.get(i),
+        jobWaiting: (text) => {
+          this.jobStates.set(i, text);
+          // No machine event comes while a job runs: the listeners are told here.
+          const p = this.progress();
+          for (const l of this.listeners) l(p);
+        },
+        jobStarted: async (job) => {
+          const jobs = this.priorJobs.get(i) ?? [];
+          jobs.push({ type: job.type, jobId: job.jobId });
+          this.priorJobs.set(i, jobs);
+          if (this.journalOpen)
+            await this.journal.appendJob(step.id, {
+              hub: job.hub,
+              jobId: job.jobId,
+              jobType: job.type,
+              blobs: job.blobs,
+            });
+        },
         ensureSnapshot: async () => {
           if (!this.journal.hasSnapshot) await this.journal.appendSnapshot(this.plan.snapshot);
           return this.plan.snapshot.length;
@@ -403,6 +433,7 @@ export class RunEngine {
     this.spent(i);
     this.recheck.delete(i);
     this.priorDevices.delete(i);
+    this.priorJobs.delete(i);
     if (x.outcome === 'failed' && x.devices && step.registrationIds.length > 0) {
       const failed = failedRegistrationIds(this.plan, step, x.devices);
       if (failed) this.scheduler.setFailedRegistrations(i, failed);

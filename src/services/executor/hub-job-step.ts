@@ -44,7 +44,57 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 class JobFailed extends Error {}
 
-/** Creates a job (waiting while another job is active on the hub), journals it, and waits for its end. */
+/**
+ * A job of this step that an earlier process created (journaled), when the hub still has it active or
+ * completed: the step re-attaches to it instead of starting a second one. A job the hub no longer knows,
+ * or one that failed or was cancelled, is not re-attached (the step starts afresh).
+ */
+const reattach = async (
+  env: StepEnv,
+  jobs: HubJobsPort,
+  service: string,
+  type: 'export' | 'import',
+): Promise<HubJobInfo | undefined> => {
+  const prior = [...(env.priorJobs ?? [])].reverse().find((j) => j.type === type);
+  if (!prior) return undefined;
+  let job: HubJobInfo;
+  try {
+    job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(prior.jobId));
+  } catch (e) {
+    if (isServiceError(e) && e.kind === 'notFound') return undefined;
+    throw e;
+  }
+  return ACTIVE.has(job.status) || job.status === 'completed' ? job : undefined;
+};
+
+/**
+ * An import job of this step the journal missed: the process died between creating it and journaling
+ * it (its intent is journaled, so the step is re-checked). The container still holds this step's input
+ * (every line with an importMode, every device to do in it): with an importErrors.log beside it (deleted
+ * before the input was written) the import completed; else an import job still active on the hub is it.
+ */
+const unjournaledImport = async (
+  env: StepEnv,
+  jobs: HubJobsPort,
+  service: string,
+  storage: JobStorage,
+  todo: string[],
+): Promise<HubJobInfo | undefined> => {
+  if (!env.recheck) return undefined;
+  const lines = parseLines(await storage.readText(DEVICES_BLOB));
+  if (lines.length === 0 || !lines.every((l) => 'importMode' in l)) return undefined;
+  const input = new Set(lines.map((l) => String(l.id)));
+  if (!todo.every((id) => input.has(id))) return undefined;
+  if ((await storage.readText(IMPORT_ERRORS_BLOB)) !== undefined)
+    return { jobId: '(not journaled)', type: 'import', status: 'completed' };
+  const listed = await env.call(jobServiceOf(service), 1, false, () => jobs.listJobs());
+  return listed.find((j) => j.type.toLowerCase() === 'import' && ACTIVE.has(j.status));
+};
+
+/**
+ * Creates a job (waiting while another job is active on the hub), journals it, and waits for its end;
+ * `attached`: a job an earlier process created, waited for instead.
+ */
 const runJob = async (
   env: StepEnv,
   jobs: HubJobsPort,
@@ -52,9 +102,12 @@ const runJob = async (
   hub: string,
   type: 'export' | 'import',
   create: () => Promise<HubJobInfo>,
+  attached?: HubJobInfo,
 ): Promise<HubJobInfo> => {
-  const poll = env.jobPollMs ?? 2000;
-  let created: HubJobInfo | undefined;
+  // The first reads come soon (a small job ends in seconds), then every jobPollMs.
+  const most = env.jobPollMs ?? 2000;
+  let poll = Math.min(most, 250);
+  let created: HubJobInfo | undefined = attached;
   while (!created) {
     try {
       created = await env.call(jobServiceOf(service), 1, true, create);
@@ -62,18 +115,20 @@ const runJob = async (
       // One import/export job at a time per hub: another one is active, wait for it.
       if (!(isServiceError(e) && e.kind === 'conflict')) throw e;
       env.jobWaiting?.(`another import/export job is active on ${hub}: waiting for it to end`);
-      await sleep(poll, env.signal);
+      await sleep(most, env.signal);
     }
   }
   let job: HubJobInfo = created;
-  await env.jobStarted?.({ hub, jobId: job.jobId, type, blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB] });
+  if (attached) env.jobWaiting?.(`${type} job on ${hub}: re-attached (${job.status})`);
+  else await env.jobStarted?.({ hub, jobId: job.jobId, type, blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB] });
   while (ACTIVE.has(job.status)) {
     await sleep(poll, env.signal);
+    poll = Math.min(most, poll * 2);
     const id: string = job.jobId;
     job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(id));
-    env.jobWaiting?.(
-      `${type} job on ${hub}: ${job.status}${job.progress !== undefined ? ` ${job.progress}%` : ''}`,
-    );
+    const percent = job.progress !== undefined && ACTIVE.has(job.status) ? ` ${job.progress}%` : '';
+    const reason = job.failureReason ? `: ${scrubSecrets(job.failureReason)}` : '';
+    env.jobWaiting?.(`${type} job on ${hub}: ${job.status}${percent}${reason}`);
   }
   if (job.status !== 'completed') {
     throw new JobFailed(
@@ -90,6 +145,34 @@ const parseLines = (text: string | undefined): Record<string, unknown>[] =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /**
+ * The hub's identities (keys included: a status change sends each identity whole) from an export job:
+ * the one an earlier process created when it is still there, else a new one.
+ */
+const exportedDevices = async (
+  env: StepEnv,
+  jobs: HubJobsPort,
+  service: string,
+  hub: string,
+  storage: JobStorage,
+): Promise<Map<string, Record<string, unknown>>> => {
+  const attached = await reattach(env, jobs, service, 'export');
+  let text: string | undefined;
+  if (attached) {
+    await runJob(env, jobs, service, hub, 'export', () => jobs.exportDevices(storage.url, false), attached);
+    text = await storage.readText(DEVICES_BLOB);
+  }
+  // An export whose file is gone, or was already replaced by the import's input, is done again.
+  if (text === undefined || parseLines(text).some((d) => 'importMode' in d)) {
+    await storage.delete(DEVICES_BLOB);
+    await runJob(env, jobs, service, hub, 'export', () => jobs.exportDevices(storage.url, false));
+    text = await storage.readText(DEVICES_BLOB);
+    if (text === undefined) throw new JobFailed(`the export job on ${hub} wrote no ${DEVICES_BLOB}`);
+  }
+  await storage.delete(DEVICES_BLOB);
+  return new Map(parseLines(text).map((d) => [String(d.id), d]));
+};
+
+/**
  * `callPath`: finishes these devices of the hub on the call path (read, then write under the ETag),
  * putting their results in the map.
  */
@@ -97,7 +180,11 @@ export const hubJobStep = async (
   env: StepEnv,
   op: HubJobOp,
   hub: HubPort,
-  callPath: (ids: string[], results: Map<string, DeviceResult>) => Promise<void>,
+  callPath: (
+    ids: string[],
+    status: 'enabled' | 'disabled',
+    results: Map<string, DeviceResult>,
+  ) => Promise<void>,
 ): Promise<Execution> => {
   const storage: JobStorage | undefined = env.jobStorage;
   const fail = (message: string): Execution => ({
@@ -112,47 +199,74 @@ export const hubJobStep = async (
   if (!hub.jobs) return fail(`hub ${op.hub} takes no import/export jobs here: give --hub-path calls`);
   const jobs = hub.jobs;
   const service = hub.host.toLowerCase();
-  const want = op.action === 'delete' ? 'deleted' : 'disabled';
+  const action = op.action;
+  const status = action === 'enable' ? 'enabled' : 'disabled';
+  const want = action === 'delete' ? 'deleted' : status;
   const results = new Map<string, DeviceResult>();
   for (const [id, r] of env.priorDone ?? []) if (op.deviceIds.includes(id)) results.set(id, r);
   const todo = op.deviceIds.filter((id) => !results.has(id));
   const retryOnCalls: string[] = [];
+  /** Devices journaled before the import job started (not in its input). */
+  const settledEarly = new Set<string>();
+  /** True while an import job of this step may be reading its input (created, not seen ended). */
+  let importActive = false;
+  let stopped = false;
   try {
     if (todo.length > 0) {
+      // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
+      const importJob =
+        (await reattach(env, jobs, service, 'import')) ??
+        (await unjournaledImport(env, jobs, service, storage, todo));
       const input: string[] = [];
-      if (op.action === 'disable') {
-        await storage.delete(DEVICES_BLOB);
-        await runJob(env, jobs, service, op.hub, 'export', () => jobs.exportDevices(storage.url, false));
-        const exported = new Map(
-          parseLines(await storage.readText(DEVICES_BLOB)).map((d) => [String(d.id), d]),
-        );
-        await storage.delete(DEVICES_BLOB);
+      if (!importJob && action !== 'delete') {
+        const exported = await exportedDevices(env, jobs, service, op.hub, storage);
+        const settledNow: DeviceResult[] = [];
         for (const id of todo) {
           const d = exported.get(id);
-          if (!d) results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
-          else if (d.status === 'disabled')
-            results.set(id, { id, outcome: 'alreadyDone', message: 'already disabled' });
-          else input.push(JSON.stringify({ ...d, status: 'disabled', importMode: 'updateIfMatchETag' }));
+          let r: DeviceResult | undefined;
+          if (!d) r = { id, outcome: 'alreadyDone', message: 'not on the hub' };
+          else if (d.status === status) r = { id, outcome: 'alreadyDone', message: `already ${status}` };
+          else input.push(JSON.stringify({ ...d, status, importMode: 'updateIfMatchETag' }));
+          if (r) {
+            results.set(id, r);
+            settledNow.push(r);
+            settledEarly.add(id);
+          }
         }
-      } else {
+        // Journaled before the import starts: a resume re-attached to it knows these were not in it.
+        if (settledNow.length > 0) await env.settled?.(settledNow);
+      } else if (!importJob) {
         for (const id of todo) input.push(JSON.stringify({ id, importMode: 'delete' }));
       }
-      if (input.length > 0) {
-        await storage.delete(IMPORT_ERRORS_BLOB);
-        await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
-        await runJob(env, jobs, service, op.hub, 'import', () =>
-          jobs.importDevices(storage.url, storage.url),
+      if (importJob || input.length > 0) {
+        if (!importJob) {
+          await storage.delete(IMPORT_ERRORS_BLOB);
+          await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
+        }
+        importActive = true;
+        await runJob(
+          env,
+          jobs,
+          service,
+          op.hub,
+          'import',
+          () => jobs.importDevices(storage.url, storage.url),
+          importJob,
         );
-        const errors = new Map(
-          parseLines(await storage.readText(IMPORT_ERRORS_BLOB)).map((e) => [String(e.deviceId), e]),
-        );
+        importActive = false;
+        const log = await storage.readText(IMPORT_ERRORS_BLOB);
+        if (log === undefined)
+          throw new JobFailed(
+            `the import job on ${op.hub} left no ${IMPORT_ERRORS_BLOB}: its results are unknown`,
+          );
+        const errors = new Map(parseLines(log).map((e) => [String(e.deviceId), e]));
         for (const id of todo) {
           if (results.has(id)) continue;
           const e = errors.get(id);
           if (!e) results.set(id, { id, outcome: 'succeeded' });
-          else if (e.errorCode === 'DeviceNotFound' && op.action === 'delete')
+          else if (e.errorCode === 'DeviceNotFound' && action === 'delete')
             results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
-          else if (e.errorCode === 'PreconditionFailed' && op.action === 'disable') retryOnCalls.push(id);
+          else if (e.errorCode === 'PreconditionFailed' && action !== 'delete') retryOnCalls.push(id);
           else
             results.set(id, {
               id,
@@ -163,25 +277,40 @@ export const hubJobStep = async (
             });
         }
       }
-      await env.settled?.(todo.filter((id) => results.has(id)).map((id) => results.get(id) as DeviceResult));
+      // The job's results, journaled once: a resume does not read them again.
+      const fromJob = todo
+        .filter((id) => results.has(id) && !settledEarly.has(id))
+        .map((id) => results.get(id) as DeviceResult);
+      if (fromJob.length > 0) await env.settled?.(fromJob);
     }
   } catch (e) {
-    if (e instanceof StoppedError) throw e;
+    if (e instanceof StoppedError) {
+      stopped = true;
+      throw e;
+    }
     if (!(e instanceof JobFailed || e instanceof JobStorageError || isServiceError(e))) throw e;
     const message = scrubSecrets(e.message);
     for (const id of todo) if (!results.has(id)) results.set(id, { id, outcome: 'failed', message });
   } finally {
-    // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
-    await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
-      for (const id of todo) {
-        const r = results.get(id);
-        if (r && r.outcome !== 'failed')
-          r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
-      }
-    });
+    if (stopped && importActive) {
+      // Stopped while the hub may still read the input: it stays for the job; the resume re-attaches to
+      // the job and deletes the blobs when the step ends.
+      env.jobWaiting?.(
+        `stopped during the import job on ${op.hub}: its blobs stay in ${storage.display} until the run is resumed`,
+      );
+    } else {
+      // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
+      await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
+        for (const id of todo) {
+          const r = results.get(id);
+          if (r && r.outcome !== 'failed')
+            r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
+        }
+      });
+    }
   }
   if (retryOnCalls.length > 0) {
-    await callPath(retryOnCalls, results);
+    await callPath(retryOnCalls, status, results);
     for (const id of retryOnCalls) {
       const r = results.get(id);
       if (r && r.outcome !== 'failed') r.message = 'changed since the export: finished on the call path';

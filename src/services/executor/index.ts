@@ -142,5 +142,11 @@ export const resumeRun = async (journalPath: string, options: ResumeOptions): Pr
     attempts: contents.attempts,
     verdicts: contents.verdicts,
     priorDevices,
+    jobs: new Map(
+      [...(contents.jobs ?? [])].map(([id, jobs]) => [
+        id,
+        jobs.map((j) => ({ type: j.jobType, jobId: j.jobId })),
+      ]),
+    ),
   });
 };

@@ -23,6 +23,12 @@ import { hubJobStep, jobServiceOf } from './hub-job-step.js';
 
 export type VerifyFn = (registrationIds: string[]) => Promise<ReenrollmentVerdict[]>;
 
+/** A hub import/export job a step created (journaled). */
+export interface PriorJob {
+  type: 'export' | 'import';
+  jobId: string;
+}
+
 export interface DeviceResult {
   id: string;
   outcome: StepOutcome;
@@ -80,7 +86,9 @@ export interface StepEnv {
   /** Stops waiting on a job (abort). */
   signal?: AbortSignal;
   /** Journals a job the step created: its ID and blob names (never the container's SAS). */
-  jobStarted?(job: { hub: string; jobId: string; type: string; blobs: string[] }): Promise<void>;
+  jobStarted?(job: { hub: string; jobId: string; type: 'export' | 'import'; blobs: string[] }): Promise<void>;
+  /** Jobs this step created before (an earlier process, journaled): re-attached to, not started again. */
+  priorJobs?: readonly PriorJob[];
   /** What a jobs step is waiting on, in words (a job's state, another job active on the hub). */
   jobWaiting?(text: string): void;
 }
@@ -472,8 +480,8 @@ export const performStep = async (step: PlanStep, env: StepEnv): Promise<Executi
           devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })),
         };
       }
-      return hubJobStep(env, op, hub, (ids, results) =>
-        changeHubStatus(env, hub, hub.host.toLowerCase(), ids, 'disabled', results),
+      return hubJobStep(env, op, hub, (ids, status, results) =>
+        changeHubStatus(env, hub, hub.host.toLowerCase(), ids, status, results),
       );
     }
     case 'verify':

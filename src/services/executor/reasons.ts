@@ -13,7 +13,11 @@ export const notDoneBecause = (step: PlanStep): string => {
     case 'deleteHubDevices':
       return 'not deleted on the hub';
     case 'hubJobDevices':
-      return op.action === 'delete' ? 'not deleted on the hub' : 'not disabled on the hub';
+      return op.action === 'delete'
+        ? 'not deleted on the hub'
+        : op.action === 'enable'
+          ? 'not re-enabled on the hub'
+          : 'not disabled on the hub';
     case 'deleteRegistration':
       return `registration record ${op.registrationId} not deleted`;
     case 'deleteGroup':

@@ -55,8 +55,15 @@ const TEMPORARY = new Set(['disableEnrollment', 'disableGroup', 'disableHubDevic
 
 /** What `restore` of this run will undo, in words: exactly what planRestore does. */
 export const restoreWords = (plan: Plan, results: readonly (StepResult | undefined)[]): string => {
+  // A hub step through import/export jobs counts as its call-path twin.
+  const kindOf = (op: Plan['steps'][number]['op']): string =>
+    op.kind !== 'hubJobDevices'
+      ? op.kind
+      : op.action === 'delete'
+        ? 'deleteHubDevices'
+        : `${op.action}HubDevices`;
   const done = (kinds: string[]) =>
-    plan.steps.filter((s, i) => kinds.includes(s.op.kind) && results[i]?.outcome === 'succeeded');
+    plan.steps.filter((s, i) => kinds.includes(kindOf(s.op)) && results[i]?.outcome === 'succeeded');
   const parts: string[] = [];
   if (done(['disableEnrollment', 'disableGroup', 'disableHubDevices']).length > 0) {
     parts.push('re-enables what this run disabled (not what was disabled before it)');

@@ -5,6 +5,7 @@ import type { ReenrollmentVerdict, RegistrationRecord } from '../../core/model.j
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import {
   type HeaderRecord,
+  type JobRecord,
   journalError,
   type JournalRecord,
   type PlanRecord,
@@ -31,6 +32,11 @@ export interface JournalContents {
    * does not redo those that ended well.
    */
   progress: Map<string, StepResult['devices'] & object>;
+  /**
+   * Hub import/export jobs of steps without an outcome, by step, oldest first: a resume re-attaches to
+   * them. A step's outcome ends its jobs (a later try starts its own).
+   */
+  jobs?: Map<string, JobRecord[]>;
   /** Attempts journaled per step (intents), over the whole run. */
   attempts: Map<string, number>;
   /** Verify results, by step. */
@@ -66,6 +72,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
   const resultAt = new Map<string, string>();
   const pendingIntent = new Set<string>();
   const attempts = new Map<string, number>();
+  const jobs = new Map<string, JobRecord[]>();
   const verdicts = new Map<string, ReenrollmentVerdict[]>();
   const progress = new Map<string, Map<string, NonNullable<StepResult['devices']>[number]>>();
   let endState: RunEndState | undefined;
@@ -109,6 +116,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
         pendingIntent.delete(record.result.stepId);
         results.set(record.result.stepId, record.result);
         progress.delete(record.result.stepId);
+        jobs.delete(record.result.stepId);
         if (typeof record.at === 'string') resultAt.set(record.result.stepId, record.at);
         break;
       case 'progress': {
@@ -121,6 +129,9 @@ export const parseJournal = (path: string, text: string): JournalContents => {
         for (const d of record.devices) devices.set(d.id, d);
         break;
       }
+      case 'job':
+        jobs.set(record.stepId, [...(jobs.get(record.stepId) ?? []), record]);
+        break;
       case 'verify':
         verdicts.set(record.stepId, record.verdicts);
         break;
@@ -160,6 +171,7 @@ export const parseJournal = (path: string, text: string): JournalContents => {
     resultAt,
     unknownSteps: [...pendingIntent],
     progress: new Map([...progress].map(([id, m]) => [id, [...m.values()]])),
+    jobs,
     attempts,
     verdicts,
     torn: tornLines.length > 0,

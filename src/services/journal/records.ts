@@ -72,6 +72,20 @@ export interface ProgressRecord {
   devices: { id: string; outcome: StepResult['outcome']; message?: string }[];
 }
 
+/**
+ * Written (durably) when a step created a hub import/export job: its ID and the blob names it reads and
+ * writes (never the container's SAS). A resume re-attaches to the job instead of starting a second one.
+ */
+export interface JobRecord {
+  type: 'job';
+  at: string;
+  stepId: string;
+  hub: string;
+  jobId: string;
+  jobType: 'export' | 'import';
+  blobs: string[];
+}
+
 export interface VerifyRecord {
   type: 'verify';
   at: string;
@@ -100,6 +114,7 @@ export type JournalRecord =
   | IntentRecord
   | OutcomeRecord
   | ProgressRecord
+  | JobRecord
   | VerifyRecord
   | MarkRecord
   | EndRecord;

@@ -82,6 +82,14 @@ const SCHEMAS: Record<string, z.ZodType> = {
     stepId: str,
     devices: z.array(z.looseObject({ id: str, outcome, message: str.optional() })),
   }),
+  job: z.looseObject({
+    at: str,
+    stepId: str,
+    hub: str,
+    jobId: str,
+    jobType: z.enum(['export', 'import']),
+    blobs: z.array(str),
+  }),
   verify: z.looseObject({
     at: str,
     stepId: str,

@@ -14,6 +14,7 @@ import { type Env, journalPathFor, newRunId } from './paths.js';
 import {
   JOURNAL_VERSION,
   journalError,
+  type JobRecord,
   type JournalRecord,
   type JournalTarget,
   type RunEndState,
@@ -37,6 +38,8 @@ export interface RunJournal {
   /** Durable: devices of a bulk step that settled while the step goes on (or stops). */
   appendProgress(stepId: string, devices: StepResult['devices'] & object): Promise<void>;
   appendVerify(stepId: string, verdicts: ReenrollmentVerdict[]): Promise<void>;
+  /** Durable: a hub import/export job a step created (its ID and blob names, never a SAS). */
+  appendJob(stepId: string, job: Omit<JobRecord, 'type' | 'at' | 'stepId'>): Promise<void>;
   appendMark(mark: RunMark): Promise<void>;
   /** Durable. */
   appendEnd(state: RunEndState): Promise<void>;
@@ -268,6 +271,10 @@ class JsonlJournal implements RunJournal {
 
   appendProgress(stepId: string, devices: StepResult['devices'] & object): Promise<void> {
     return this.append({ type: 'progress', at: this.at(), stepId, devices }, true);
+  }
+
+  appendJob(stepId: string, job: Omit<JobRecord, 'type' | 'at' | 'stepId'>): Promise<void> {
+    return this.append({ type: 'job', at: this.at(), stepId, ...job }, true);
   }
 
   appendVerify(stepId: string, verdicts: ReenrollmentVerdict[]): Promise<void> {

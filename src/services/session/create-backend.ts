@@ -54,6 +54,10 @@ import { cleanIds, findDevices } from './device-search.js';
 import { hubIdentityChecks, hubQueriesPerMinute } from '../../core/hub-lookup.js';
 import { shortHost } from '../../core/text.js';
 import { UserError } from '../../core/errors.js';
+import type { HubPathChoice } from '../../core/hub-path.js';
+import { standardTier } from '../../core/hub-tier.js';
+import type { HubPathOptions } from '../../core/plan-hub-path.js';
+import type { JobStorage } from '../storage/job-storage.js';
 import {
   collect,
   type LookupOptions,
@@ -93,6 +97,10 @@ export interface BackendOptions {
   skipHubLookup?: string[];
   /** Told what a long hub lookup costs before it starts (headless commands: stderr). */
   onNotice?: (text: string) => void;
+  /** --hub-path: how each hub's step goes (default auto: jobs where faster, when job storage is given). */
+  hubPath?: HubPathChoice;
+  /** Where the hubs' import/export jobs read and write (--job-storage). */
+  jobStorage?: JobStorage;
 }
 
 /** The configured hubs the person named to skip, as host names; a name that is no configured hub is bad input. */
@@ -209,7 +217,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
     );
     for (const step of plan.steps) {
       const op = step.op;
-      if (op.kind !== 'enableHubDevices') continue;
+      const enables =
+        op.kind === 'enableHubDevices' || (op.kind === 'hubJobDevices' && op.action === 'enable');
+      if (!enables) continue;
       for (const [i, deviceId] of op.deviceIds.entries()) {
         hubOf.set(step.registrationIds[i] ?? deviceId, { hub: op.hub, deviceId });
       }
@@ -337,6 +347,24 @@ export function createBackend(options: BackendOptions): SessionBackend {
     return { ...selection, ids: cleanIds(selection.ids), parts };
   };
 
+  /** The planner's hub-path choice: the hubs' capacity as the limits give it. */
+  const hubPathOptions = (choice: HubPathOptions['choice']): HubPathOptions => ({
+    choice,
+    storageConfigured: options.jobStorage !== undefined,
+    ...(options.jobStorage ? { storageDisplay: options.jobStorage.display } : {}),
+    capacity: (hub) => {
+      const c = options.limits?.hubs?.[hub.toLowerCase()] ?? options.limits?.defaultHub;
+      return { tier: standardTier(c?.tier ?? 'S1'), units: c?.units ?? 1 };
+    },
+  });
+  /** A plan with job steps runs only with job storage: said before anything runs (bad input, exit 2). */
+  const needJobStorage = (plan: Plan | undefined): void => {
+    if (options.jobStorage || !plan?.steps.some((s) => s.op.kind === 'hubJobDevices')) return;
+    throw new UserError(
+      "this run's hub steps go through the hubs' import/export jobs: give --job-storage with the blob " +
+        'container URL and its SAS (or set IOT_DEPROVISION_JOB_STORAGE); nothing changed',
+    );
+  };
   const backend: SessionBackend = {
     target: options.target,
 
@@ -380,10 +408,12 @@ export function createBackend(options: BackendOptions): SessionBackend {
       return planDeprovision(selection, actions, state, {
         certificates: chainsOf(selection, held),
         now: new Date(),
+        hubPath: hubPathOptions(options.hubPath ?? 'auto'),
       });
     },
 
     async run(plan: Plan, before?: KnownState): Promise<RunHandle> {
+      needJobStorage(plan);
       await checkHubCredentials();
       await preflightWrites(plan, options.hubs);
       const journal = await openJournal(
@@ -404,6 +434,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
         journal,
         limits: options.limits,
         signal: options.signal,
+        jobStorage: options.jobStorage,
         verify: plan.restoreOf
           ? verifyRestore(plan, priorFromPlan(plan))
           : verifyFor(plan.selection, before ?? priorFromPlan(plan), plan),
@@ -412,6 +443,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async resume(journalPath, opts = {}) {
       const contents = await readJournal(journalPath);
+      needJobStorage(contents.plan);
       await checkHubCredentials();
       if (contents.plan) await preflightWrites(contents.plan, options.hubs);
       const handle = await resumeRun(journalPath, {
@@ -419,6 +451,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
         hubs: options.hubs,
         limits: options.limits,
         signal: options.signal,
+        jobStorage: options.jobStorage,
         retryFailed: opts.retryFailed,
         verify: contents.plan?.restoreOf
           ? verifyRestore(contents.plan, priorFromPlan(contents.plan))
@@ -470,7 +503,10 @@ export function createBackend(options: BackendOptions): SessionBackend {
         };
       }
       const context = await restoreContext(contents, contents.plan);
-      return planRestore(runId, contents.plan, [...contents.results.values()], context);
+      return planRestore(runId, contents.plan, [...contents.results.values()], {
+        ...context,
+        hubPath: hubPathOptions(options.hubPath ?? 'auto'),
+      });
     },
 
     async verify(given: Selection): Promise<ReenrollmentVerdict[]> {

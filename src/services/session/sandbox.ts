@@ -17,6 +17,8 @@ import { isUserError, UserError } from '../../core/errors.js';
 import type { RunLimits } from '../executor/index.js';
 import { type Env, stateDir } from '../journal/paths.js';
 import { createBackend } from './create-backend.js';
+import type { HubPathChoice } from '../../core/hub-path.js';
+import type { JobStorage } from '../storage/job-storage.js';
 
 export interface SandboxOptions {
   /** State file; default $XDG_STATE_HOME/iot-deprovision/sandbox.json so runs can be restored later. */
@@ -29,6 +31,9 @@ export interface SandboxOptions {
   /** Hubs on which the selected devices' IDs are not looked up. */
   skipHubLookup?: string[];
   onNotice?: (text: string) => void;
+  /** --hub-path and --job-storage, as for any target. */
+  hubPath?: HubPathChoice;
+  jobStorage?: JobStorage;
 }
 
 /**
@@ -103,6 +108,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       attemptRegistration: attemptWithHeldCredentials(emulator),
       skipHubLookup: options.skipHubLookup,
       onNotice: options.onNotice,
+      hubPath: options.hubPath,
+      jobStorage: options.jobStorage,
     });
     return { backend, emulator };
   } catch (e) {

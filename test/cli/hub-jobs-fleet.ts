@@ -1,0 +1,42 @@
+/**
+ * A symmetric-key enrollment group whose devices all sit on ONE hub (the fleet-scale case: an S1 hub
+ * with tens of thousands of devices), built straight into the emulator's store.
+ */
+import type { EmulatorHandle } from '../../src/services/emulator/index.js';
+import { enrollmentCommon, provision } from '../../src/services/emulator/seed-shared.js';
+import { newKey } from '../../src/services/emulator/store.js';
+
+/** Adds group `groupId` with `count` devices `${groupId}-00001`... on the hub named `hubName`; their IDs. */
+export function buildOneHubFleet(
+  emulator: EmulatorHandle,
+  groupId: string,
+  count: number,
+  hubName: string,
+): string[] {
+  const { store } = emulator;
+  const at = new Date().toISOString();
+  store.dps.groups.set(groupId, {
+    enrollmentGroupId: groupId,
+    ...enrollmentCommon(
+      store,
+      { type: 'symmetricKey', symmetricKey: { primaryKey: newKey(), secondaryKey: newKey() } },
+      at,
+    ),
+  });
+  const hub = [...store.hubs.values()].find((h) => h.name === hubName);
+  if (!hub) throw new Error(`no hub ${hubName}`);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const registrationId = `${groupId}-${String(i + 1).padStart(5, '0')}`;
+    provision(store, {
+      registrationId,
+      enrollment: { kind: 'group', id: groupId },
+      hub,
+      authType: 'sas',
+      at,
+    });
+    ids.push(registrationId);
+  }
+  store.touch();
+  return ids;
+}

@@ -1,0 +1,172 @@
+/**
+ * `--hub-path` and `--job-storage` on the command line: the plan shows per hub the path taken, why, and
+ * the estimate of each path; a hub whose path is jobs gets ONE import/export job step; bad values are
+ * bad input (exit 2, nothing changed) and the SAS of the job storage is never printed.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
+import { jsonLines } from '../support/cli.js';
+import { type CliFixture, startCliFixture, stateOf } from './fixture.js';
+import { buildOneHubFleet } from './hub-jobs-fleet.js';
+
+const GROUP = 'big-eu';
+const DEVICES = 2000;
+let f: CliFixture;
+let azurite: AzuriteHandle;
+let storage: string;
+let sig: string;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  storage = await azurite.container('plan-jobs');
+  sig = new URL(storage).searchParams.get('sig') as string;
+  f = await startCliFixture({ tier: 'S1', units: 1 }, { extraSecrets: [sig] });
+  buildOneHubFleet(f.emulator, GROUP, DEVICES, 'hub-eu');
+}, 60_000);
+
+afterAll(async () => {
+  await f?.close();
+  await azurite?.stop();
+});
+
+// Looking 2,000 IDs up on three S1 hubs costs minutes of their query budget: the records name the hub.
+const SKIP_LOOKUP = ['hub-eu', 'hub-us', 'hub-asia'].flatMap((h) => ['--skip-hub-lookup', h]);
+const planArgs = [
+  'plan',
+  '--group',
+  GROUP,
+  '--disenroll',
+  'disable',
+  '--deregister',
+  'disable',
+  ...SKIP_LOOKUP,
+];
+const hubEu = () => f.emulator.hubs.find((h) => h.name === 'hub-eu')?.host as string;
+
+describe('plan: the hub path per hub', () => {
+  it('auto with job storage takes jobs on an S1 hub for 2,000 devices, and says why with both estimates', async () => {
+    const r = await f.cli([...planArgs, '--job-storage', storage]);
+    expect(r.stderr).not.toMatch(/iot-deprovision:/);
+    expect(r.code).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.includes(`${hubEu()}: jobs`));
+    expect(line).toMatch(/calls would take longer than jobs on S1 x1/);
+    // 2,000 devices x 2 operations at 100 a minute: 40 minutes on the call path.
+    expect(line).toMatch(/estimated calls ~40 min, jobs ~\d+ (s|min)/);
+    // The storage is shown without its SAS.
+    expect(r.stdout).toContain(`job storage: ${storage.split('?')[0]}`);
+    expect(r.stdout).not.toContain(sig);
+    // One job step instead of 20 batches of 100.
+    expect(r.stdout).toMatch(
+      /export job, then import job \(updateIfMatchETag, status=disabled, 2,000 devices\)/,
+    );
+    expect(r.stdout).not.toMatch(/bulk update status=disabled/);
+  });
+
+  it('--json: hubPaths per hub and one hubJobDevices step with every device', async () => {
+    const r = await f.cli([...planArgs, '--job-storage', storage, '--json']);
+    expect(r.code).toBe(0);
+    const plan = jsonLines(r.stdout)[0] as any;
+    expect(plan.hubPaths).toEqual([
+      expect.objectContaining({ hub: hubEu(), devices: DEVICES, action: 'disable', path: 'jobs' }),
+    ]);
+    expect(plan.hubPaths[0].callsSeconds).toBeGreaterThan(plan.hubPaths[0].jobsSeconds);
+    const jobSteps = plan.steps.filter((s: any) => s.op.kind === 'hubJobDevices');
+    expect(jobSteps).toHaveLength(1);
+    expect(jobSteps[0].op.deviceIds).toHaveLength(DEVICES);
+    expect(jobSteps[0].registrationIds).toHaveLength(DEVICES);
+    expect(plan.steps.filter((s: any) => s.op.kind === 'disableHubDevices')).toEqual([]);
+    // Step IDs stay numbered per phase.
+    const deregister = plan.steps.filter((s: any) => s.phase === 'deregister').map((s: any) => s.id);
+    expect(deregister).toEqual(deregister.map((_: string, i: number) => `deregister:${i + 1}`));
+    expect(plan.jobStorage).toBe(storage.split('?')[0]);
+    expect(r.stdout).not.toContain(sig);
+  });
+
+  it('auto without job storage keeps the call path and says so', async () => {
+    const r = await f.cli([...planArgs]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: calls \(no job storage configured \(--job-storage\)\)/);
+    expect(r.stdout).toMatch(/bulk update status=disabled, 100 devices/);
+  });
+
+  it('--hub-path calls keeps the call path even with job storage; the storage also comes from the environment', async () => {
+    const r = await f.cli([...planArgs, '--hub-path', 'calls'], {
+      env: { IOT_DEPROVISION_JOB_STORAGE: storage },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: calls \(--hub-path calls\)/);
+    const auto = await f.cli([...planArgs], { env: { IOT_DEPROVISION_JOB_STORAGE: storage } });
+    expect(auto.stdout).toMatch(/: jobs \(calls would take longer/);
+  });
+});
+
+describe('job storage from the config file', () => {
+  const configFile = () => join(f.stateHome, 'iot-deprovision', 'config.json');
+  const writeConfig = (jobStorage: string) => {
+    mkdirSync(join(f.stateHome, 'iot-deprovision'), { recursive: true });
+    writeFileSync(configFile(), JSON.stringify({ jobStorage }));
+  };
+
+  it('"jobStorage" in the config file is job storage: auto takes jobs, the SAS never printed', async () => {
+    writeConfig(storage);
+    try {
+      const r = await f.cli([...planArgs]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/: jobs \(calls would take longer/);
+      expect(r.stdout).toContain(`job storage: ${storage.split('?')[0]}`);
+      expect(r.stdout).not.toContain(sig);
+    } finally {
+      rmSync(configFile(), { force: true });
+    }
+  });
+
+  it('a bad one is bad input naming the config file, without its SAS', async () => {
+    writeConfig(storage.replace(/sig=[^&]+/, 'sv=1'));
+    try {
+      const r = await f.cli([...planArgs]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/carries no SAS.*\(jobStorage in config file .*config\.json\)/);
+      expect(r.stderr).not.toContain(sig);
+    } finally {
+      rmSync(configFile(), { force: true });
+    }
+  });
+});
+
+describe('bad --hub-path and --job-storage values: exit 2, a clear message, nothing changed, no SAS', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown path', ['--hub-path', 'fast'], /--hub-path "fast": expected calls .*, jobs .* or auto/],
+    [
+      'jobs without storage',
+      ['--hub-path', 'jobs'],
+      /--hub-path jobs needs job storage .*--job-storage .*IOT_DEPROVISION_JOB_STORAGE/,
+    ],
+    ['a storage that is no URL', ['--job-storage', 'not a url'], /--job-storage is not a URL/],
+    [
+      'a storage URL without a SAS',
+      ['--job-storage', 'https://acct.blob.core.windows.net/jobs'],
+      /carries no SAS: give the container URL with a SAS allowing read, write, list and delete/,
+    ],
+  ];
+  it.each(cases)('%s', async (_what, flags, message) => {
+    const before = stateOf(f.emulator);
+    for (const verb of [planArgs, ['run', ...planArgs.slice(1), '--yes']]) {
+      const r = await f.cli([...verb, ...flags]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(stateOf(f.emulator)).toBe(before);
+  });
+
+  it('an account URL (not a container) is refused, naming the URL without its SAS', async () => {
+    const account = storage.replace('/plan-jobs?', '/plan-jobs/blob.txt?');
+    const r = await f.cli([...planArgs, '--job-storage', account]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/does not name one container/);
+    expect(r.stderr).toContain(account.split('?')[0]);
+    expect(r.stderr).not.toContain(sig);
+  });
+});
