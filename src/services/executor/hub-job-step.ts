@@ -211,8 +211,22 @@ export const hubJobStep = async (
   /** True while an import job of this step may be reading its input (created, not seen ended). */
   let importActive = false;
   let stopped = false;
+  let release: ((keep?: boolean) => Promise<void>) | undefined;
   try {
     if (todo.length > 0) {
+      // The jobs' blob names are fixed: one step at a time in a container (this run's other hubs, or
+      // another run anywhere), else a hub would read another hub's export or errors as its own.
+      release = await storage
+        .claim({
+          holder: `${env.runId} ${op.hub} ${op.action}`,
+          signal: env.signal,
+          retryMs: Math.min(env.jobPollMs ?? 1000, 1000),
+          waiting: () =>
+            env.jobWaiting?.(`${storage.display} is in use by another job step: ${op.hub} waits for it`),
+        })
+        .catch((e) => {
+          throw env.signal?.aborted ? new StoppedError() : e;
+        });
       // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
       const importJob =
         (await reattach(env, jobs, service, 'import')) ??
@@ -294,7 +308,9 @@ export const hubJobStep = async (
   } finally {
     if (stopped && importActive) {
       // Stopped while the hub may still read the input: it stays for the job; the resume re-attaches to
-      // the job and deletes the blobs when the step ends.
+      // the job and deletes the blobs when the step ends. The claim is left to expire (a minute), not
+      // given up while the hub may still read the input.
+      await release?.(true);
       env.jobWaiting?.(
         `stopped during the import job on ${op.hub}: its blobs stay in ${storage.display} until the run is resumed`,
       );
@@ -307,6 +323,7 @@ export const hubJobStep = async (
             r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
         }
       });
+      await release?.();
     }
   }
   if (retryOnCalls.length > 0) {

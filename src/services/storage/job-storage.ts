@@ -3,6 +3,7 @@
  * container URL with a SAS (read, write, list, delete). The blobs hold device keys: the tool deletes
  * what it wrote when a step ends, and shows the container only without its SAS.
  */
+import { createHash } from 'node:crypto';
 import { ContainerClient } from '@azure/storage-blob';
 
 export interface JobStorage {
@@ -17,7 +18,31 @@ export interface JobStorage {
   delete(blob: string): Promise<void>;
   /** Blob names in the container (for tests and clean-up checks). */
   list(): Promise<string[]>;
+  /**
+   * Takes the container for one job step: the hub's jobs read and write fixed blob names, so two steps
+   * (two hubs of this run, or another run on any machine) must not use one container at once. A lease
+   * on a marker blob, renewed while held; `waiting` is told while another holder has it. Resolves to
+   * the release (which deletes the marker); `keep` leaves the lease to expire on its own instead.
+   */
+  claim(options: ClaimOptions): Promise<(keep?: boolean) => Promise<void>>;
 }
+
+export interface ClaimOptions {
+  /**
+   * Who claims (a run's step): the lease ID is made from it, so the same step resumed after a stop or a
+   * crash takes back its own lease at once, while anyone else waits for it to be released or expire.
+   */
+  holder: string;
+  signal?: AbortSignal;
+  waiting?: () => void;
+  /** How often to ask again while the container is taken (default 1 s). */
+  retryMs?: number;
+}
+
+/** The marker blob whose lease says which job step has the container. */
+export const CLAIM_BLOB = 'iot-deprovision.claim';
+/** Lease length (s): a holder that dies frees the container this long after its last renewal. */
+const LEASE_SECONDS = 60;
 
 export class JobStorageError extends Error {}
 
@@ -55,7 +80,66 @@ export function parseJobStorageUrl(raw: string): { url: string; display: string 
   return { url: raw, display };
 }
 
-const notFound = (e: unknown): boolean => (e as { statusCode?: number })?.statusCode === 404;
+const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
+const notFound = (e: unknown): boolean => statusOf(e) === 404;
+
+/** Waits, or rejects with the signal's reason when it is aborted first. */
+const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** A lease ID (a GUID, as Azure asks) made from the holder's name. */
+const leaseIdOf = (holder: string): string => {
+  const h = createHash('sha256').update(holder).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
+
+async function claimContainer(
+  container: ContainerClient,
+  options: ClaimOptions,
+): Promise<(keep?: boolean) => Promise<void>> {
+  const marker = container.getBlockBlobClient(CLAIM_BLOB);
+  for (let told = false; ; ) {
+    try {
+      await marker.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+    } catch (e) {
+      // 409/412: the marker is there already (held, or left by a holder that died).
+      if (statusOf(e) !== 409 && statusOf(e) !== 412) throw e;
+    }
+    const lease = marker.getBlobLeaseClient(leaseIdOf(options.holder));
+    try {
+      await lease.acquireLease(LEASE_SECONDS);
+      const renew = setInterval(
+        () => {
+          lease.renewLease().catch(() => {});
+        },
+        (LEASE_SECONDS * 1000) / 3,
+      );
+      renew.unref();
+      return async (keep = false) => {
+        clearInterval(renew);
+        if (keep) return;
+        await marker.delete({ conditions: { leaseId: lease.leaseId } }).catch(() => {});
+      };
+    } catch (e) {
+      // 409: another step holds it; 404: its holder just released (deleted) it. Ask again.
+      if (statusOf(e) !== 409 && statusOf(e) !== 404) throw e;
+    }
+    if (!told) options.waiting?.();
+    told = true;
+    await pause(options.retryMs ?? 1000, options.signal);
+  }
+}
 
 /** Storage errors may quote the URL: never with its SAS. */
 export function storageMessage(e: unknown): string {
@@ -96,6 +180,15 @@ export function openJobStorage(raw: string): JobStorage {
       wrap(`deleting ${blob}`, async () => {
         await container.getBlockBlobClient(blob).deleteIfExists();
       }),
+    claim: async (options) => {
+      try {
+        return await claimContainer(container, options);
+      } catch (e) {
+        // Stopped while waiting for the container: the caller's stop, not a storage failure.
+        if (options.signal?.aborted) throw e;
+        throw new JobStorageError(`taking ${display} for a job failed: ${storageMessage(e)}`);
+      }
+    },
     list: () =>
       wrap('listing blobs', async () => {
         const names: string[] = [];
