@@ -10,7 +10,7 @@ import { type CliFixture, groupDevices, startCliFixture } from './fixture.js';
 const group = 'legacy-sensors';
 
 /** A demo fleet whose group `legacy-sensors` was deleted without --delete-registrations. */
-async function withDeletedGroup(): Promise<{ f: CliFixture; ids: string[]; deleted: { code: number } }> {
+async function withDeletedGroup(): Promise<{ f: CliFixture; ids: string[]; deleted: { code: number | null } }> {
   const f = await startCliFixture({ seed: 'demo', timeScale: 120 });
   const ids = groupDevices(f.emulator, group);
   const deleted = await f.cli([
@@ -31,7 +31,7 @@ async function withDeletedGroup(): Promise<{ f: CliFixture; ids: string[]; delet
 // test that deletes the records has a fleet of its own.
 let f: CliFixture;
 let ids: string[] = [];
-let deleted: { code: number };
+let deleted: { code: number | null };
 
 beforeAll(async () => {
   ({ f, ids, deleted } = await withDeletedGroup());

@@ -18,6 +18,12 @@ export interface SessionPorts extends Backend {
   planRestore?(journalPath: string): Promise<PlanResult>;
 }
 
+/** What a plan is asked for: the devices chosen and what to do to them. */
+export interface PlanRequest {
+  selection: Selection;
+  actions: Actions;
+}
+
 export type SessionEvent =
   /** Read what the plan needs and plan (changes nothing). */
   | { type: 'PLAN'; selection: Selection; actions: Actions }
@@ -39,6 +45,8 @@ export type SessionEvent =
   | { type: 'VERIFY'; selection: Selection };
 
 export interface SessionContext {
+  /** The choices the plan (or the planning going on, its refusal, its failure) is for: set by PLAN. */
+  request?: PlanRequest;
   plan?: Plan;
   /** The state the plan was made from (its verify needs what the run's deletions take away). */
   before?: KnownState;
@@ -111,7 +119,9 @@ export function createSessionMachine(backend: SessionPorts) {
       ),
     },
     actions: {
-      takeGivenResult: assign(({ event }) => (event.type === 'PLANNED' ? fromResult(event.result) : {})),
+      takeGivenResult: assign(({ event }) =>
+        event.type === 'PLANNED' ? { ...fromResult(event.result), request: undefined } : {},
+      ),
       abortRun: ({ context }) => context.handle?.abort(),
       retryRun: ({ context }) => context.handle?.retryFailed(),
     },
@@ -133,7 +143,18 @@ export function createSessionMachine(backend: SessionPorts) {
         },
       },
       planning: {
-        entry: assign({ plan: undefined, before: undefined, refusal: undefined, error: undefined }),
+        entry: assign(({ event }) => {
+          const e = event as Extract<SessionEvent, { type: 'PLAN' }>;
+          return {
+            request: { selection: e.selection, actions: e.actions },
+            plan: undefined,
+            before: undefined,
+            refusal: undefined,
+            error: undefined,
+          };
+        }),
+        /** Choices changed while planning: the plan in progress is dropped, the latest choices planned. */
+        on: { PLAN: { target: 'planning', reenter: true } },
         invoke: {
           src: 'plan',
           input: ({ event }) => {
@@ -145,7 +166,13 @@ export function createSessionMachine(backend: SessionPorts) {
         },
       },
       planningRestore: {
-        entry: assign({ plan: undefined, before: undefined, refusal: undefined, error: undefined }),
+        entry: assign({
+          request: undefined,
+          plan: undefined,
+          before: undefined,
+          refusal: undefined,
+          error: undefined,
+        }),
         invoke: {
           src: 'planRestore',
           input: ({ event }) => ({
@@ -187,7 +214,13 @@ export function createSessionMachine(backend: SessionPorts) {
         on: { ABORT: { actions: assign({ abortRequested: true }) } },
       },
       resuming: {
-        entry: assign({ abortRequested: false, handle: undefined, summary: undefined, followed: undefined }),
+        entry: assign({
+          abortRequested: false,
+          handle: undefined,
+          summary: undefined,
+          followed: undefined,
+          request: undefined,
+        }),
         invoke: {
           src: 'resume',
           input: ({ event }) => {
@@ -238,6 +271,7 @@ export function createSessionMachine(backend: SessionPorts) {
       interrupted: { on: { CANCEL: { target: 'idle' } } },
       startFailed: { on: { CONFIRM: { target: 'starting' }, CANCEL: { target: 'idle' } } },
       verifying: {
+        entry: assign({ request: undefined }),
         invoke: {
           src: 'verify',
           input: ({ event }) => ({
@@ -291,6 +325,54 @@ export interface SessionView {
   context: SessionContext;
 }
 
+/** States that take PLAN as it comes (the others rest on a run's outcome: CANCEL first). */
+const TAKES_PLAN: ReadonlySet<SessionStateName> = new Set(['idle', 'planning', 'planned', 'refused', 'failed']);
+
+/** States where a run (or a read of its outcome) is going: a preview waits for the person to come back. */
+const BUSY: ReadonlySet<SessionStateName> = new Set([
+  'starting',
+  'resuming',
+  'running',
+  'retrying',
+  'verifying',
+  'planningRestore',
+]);
+
+const sameActions = (a: Actions, b: Actions): boolean => {
+  if (a === b) return true;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Actions>;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
+};
+
+/** True when `request` asks for these choices (the same selection, equal actions). */
+export function isRequest(request: PlanRequest | undefined, selection: Selection, actions: Actions): boolean {
+  if (!request) return false;
+  const sameSelection =
+    request.selection === selection || JSON.stringify(request.selection) === JSON.stringify(selection);
+  return sameSelection && sameActions(request.actions, actions);
+}
+
+/** What the session holds for these choices, as a screen shows it. */
+export type Preview =
+  | { status: 'checking' }
+  | { status: 'planned'; plan: Plan }
+  | { status: 'refused'; refusal: PlanRefusal }
+  | { status: 'error'; message: string };
+
+/**
+ * The session's plan for these choices: planned, refused, failed, or still being made. A session that
+ * holds another request (or none) is "checking" too: `preview` asks it for these choices.
+ */
+export function previewOf(view: SessionView, selection: Selection, actions: Actions): Preview {
+  const { state, context } = view;
+  if (!isRequest(context.request, selection, actions)) return { status: 'checking' };
+  if (state === 'planned' && context.plan) return { status: 'planned', plan: context.plan };
+  if (state === 'refused' && context.refusal) return { status: 'refused', refusal: context.refusal };
+  if (state === 'failed') return { status: 'error', message: context.error ?? 'planning failed' };
+  return { status: 'checking' };
+}
+
 /** One session: the machine's actor, its events, and ways to wait for where it goes. */
 export class DeprovisionSession {
   private readonly actor;
@@ -307,6 +389,22 @@ export class DeprovisionSession {
 
   send(event: SessionEvent): void {
     this.actor.send(event);
+  }
+
+  /**
+   * Plan these choices for the person to see and confirm, unless the session already plans them or
+   * holds their plan (the plan shown is then the one CONFIRM runs). Newer choices replace a planning
+   * in progress; a finished run's outcome is set aside (its summary stays in the context). While a run
+   * is going nothing is planned: returns false.
+   */
+  preview(selection: Selection, actions: Actions): boolean {
+    const { state, context } = this.view;
+    if (BUSY.has(state)) return false;
+    const held = state === 'planning' || state === 'planned' || state === 'refused';
+    if (held && isRequest(context.request, selection, actions)) return true;
+    if (!TAKES_PLAN.has(state)) this.send({ type: 'CANCEL' });
+    this.send({ type: 'PLAN', selection, actions });
+    return true;
   }
 
   /** Called on every change of state (not on the run's progress: follow `context.handle` for that). */
