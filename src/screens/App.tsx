@@ -14,7 +14,14 @@ import type { Backend, RunSummary } from '../services/backend.js';
 import { DeprovisionSession } from '../services/session/deprovision-session.js';
 import { Footer, Header, HelpOverlay } from './components/Chrome.js';
 import { Line } from './components/Line.js';
-import { type AppServices, AppContext, type KeyHandler, type KeyHint, RouteIdContext } from './context.js';
+import {
+  type AppServices,
+  AppContext,
+  type KeyHandler,
+  type KeyHint,
+  RouteIdContext,
+  TopRouteContext,
+} from './context.js';
 import { type Keystroke, isChar, isCtrl, toKeystrokes } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import { useScreenSize } from './hooks/use-screen-size.js';
@@ -42,6 +49,8 @@ export interface AppProps {
   controller?: TuiController;
   /** Start somewhere else than the target screen (component tests). */
   initialRoutes?: Route[];
+  /** The session to drive (tests watch it); by default one on `backend`. */
+  session?: DeprovisionSession;
 }
 
 type Prompt = undefined | 'quitDuringRun';
@@ -49,7 +58,7 @@ type Prompt = undefined | 'quitDuringRun';
 let nextRouteId = 1;
 const entry = (route: Route): RouteEntry => ({ id: nextRouteId++, route });
 
-export function App({ backend, color = true, onExit, controller, initialRoutes }: AppProps) {
+export function App({ backend, color = true, onExit, controller, initialRoutes, session: given }: AppProps) {
   const ink = useInkApp();
   const { columns, rows } = useScreenSize();
   const [stack, setStack, getStack] = useRefState<RouteEntry[]>(() =>
@@ -62,7 +71,7 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
   const handlers = useRef(new Map<number, { current: KeyHandler }>());
   const queue = useRef<Keystroke[]>([]);
   /** The session owns the run's lifecycle (plan -> confirm -> run -> retry); the App routes and draws. */
-  const session = useMemo(() => new DeprovisionSession(backend), [backend]);
+  const session = useMemo(() => given ?? new DeprovisionSession(backend), [given, backend]);
   useEffect(() => () => session.stop(), [session]);
   /** Quit once the run (starting or going) has stopped: asked by q + y, Ctrl-C or a signal. */
   const exitWhenDone = useRef(false);
@@ -124,20 +133,27 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
     });
   }, [session, push, setStack, finish]);
 
-  /** A run (new, or a recorded one resumed) from wherever the session rests: the last run's summary is left. */
+  /**
+   * A run from wherever the session rests: the plan it holds (confirmed as shown), or a recorded run's
+   * plan given here (resumed or restored). The last run's summary is left.
+   */
   const launch = useCallback(
     async (
-      plan: Plan,
       go: { type: 'CONFIRM' } | { type: 'RESUME'; journalPath: string },
-      before?: KnownState,
+      plan: { recorded: Plan; before?: KnownState } | { shown: Plan },
     ) => {
       exitWhenDone.current = false;
       const { state } = session.view;
       if (state === 'running' || state === 'retrying' || state === 'starting' || state === 'resuming') {
         throw new Error('a run is still going: wait for it to finish');
       }
-      if (state !== 'idle') session.send({ type: 'CANCEL' });
-      session.send({ type: 'PLANNED', result: { ok: true, plan, before } });
+      if ('recorded' in plan) {
+        if (state !== 'idle') session.send({ type: 'CANCEL' });
+        session.send({ type: 'PLANNED', result: { ok: true, plan: plan.recorded, before: plan.before } });
+      } else if (state !== 'planned' || session.view.context.plan !== plan.shown) {
+        // Confirmed is what was shown: a plan the session no longer holds is not run.
+        throw new Error('the plan changed since it was shown: go back and review it again');
+      }
       session.send(go);
       const started = await session.when('running', 'startFailed', 'settled', 'failed');
       if (started.state === 'failed') throw started.context.failure ?? new Error(started.context.error);
@@ -148,12 +164,13 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
     },
     [session, finish],
   );
-  const startRun = useCallback(
-    (plan: Plan, before?: KnownState) => launch(plan, { type: 'CONFIRM' }, before),
+  const confirmRun = useCallback((shown: Plan) => launch({ type: 'CONFIRM' }, { shown }), [launch]);
+  const startRecorded = useCallback(
+    (plan: Plan, before?: KnownState) => launch({ type: 'CONFIRM' }, { recorded: plan, before }),
     [launch],
   );
   const resumeRun = useCallback(
-    (plan: Plan, journalPath: string) => launch(plan, { type: 'RESUME', journalPath }),
+    (plan: Plan, journalPath: string) => launch({ type: 'RESUME', journalPath }, { recorded: plan }),
     [launch],
   );
 
@@ -253,12 +270,12 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
 
   const bodyRows = Math.max(4, rows - 4);
   const nav = useMemo(
-    () => ({ push, back, restart, startRun, resumeRun, retryRun }),
-    [push, back, restart, startRun, resumeRun, retryRun],
+    () => ({ push, back, restart, confirmRun, startRecorded, resumeRun, retryRun }),
+    [push, back, restart, confirmRun, startRecorded, resumeRun, retryRun],
   );
   const services: AppServices = useMemo(
-    () => ({ backend, color, columns, bodyRows, nav, registerScreen, setHints }),
-    [backend, color, columns, bodyRows, nav, registerScreen, setHints],
+    () => ({ backend, session, color, columns, bodyRows, nav, registerScreen, setHints }),
+    [backend, session, color, columns, bodyRows, nav, registerScreen, setHints],
   );
 
   const top = stack.at(-1) as RouteEntry;
@@ -266,30 +283,32 @@ export function App({ backend, color = true, onExit, controller, initialRoutes }
   const topHints = hints[top.id] ?? [];
   return (
     <AppContext.Provider value={services}>
-      <Box flexDirection="column" width={columns} height={rows - 1}>
-        <Header sandbox={backend.target.kind === 'sandbox'} crumbs={crumbs} />
-        <Box flexDirection="column" height={bodyRows} overflow="hidden">
-          {help ? <HelpOverlay hints={topHints} height={bodyRows} /> : null}
-          {stack.map((e) => (
-            <Box key={e.id} flexDirection="column" display={!help && e === top ? 'flex' : 'none'}>
-              <RouteIdContext.Provider value={e.id}>
-                <RouteView route={e.route} />
-              </RouteIdContext.Provider>
-            </Box>
-          ))}
+      <TopRouteContext.Provider value={top.id}>
+        <Box flexDirection="column" width={columns} height={rows - 1}>
+          <Header sandbox={backend.target.kind === 'sandbox'} crumbs={crumbs} />
+          <Box flexDirection="column" height={bodyRows} overflow="hidden">
+            {help ? <HelpOverlay hints={topHints} height={bodyRows} /> : null}
+            {stack.map((e) => (
+              <Box key={e.id} flexDirection="column" display={!help && e === top ? 'flex' : 'none'}>
+                <RouteIdContext.Provider value={e.id}>
+                  <RouteView route={e.route} />
+                </RouteIdContext.Provider>
+              </Box>
+            ))}
+          </Box>
+          {prompt === 'quitDuringRun' ? (
+            <Line
+              text="A run is going. Abort it safely (in-flight calls finish) and quit? y/n"
+              tone="caution"
+              bold
+            />
+          ) : status ? (
+            <Line text={status} tone="caution" bold />
+          ) : (
+            <Footer hints={topHints} />
+          )}
         </Box>
-        {prompt === 'quitDuringRun' ? (
-          <Line
-            text="A run is going. Abort it safely (in-flight calls finish) and quit? y/n"
-            tone="caution"
-            bold
-          />
-        ) : status ? (
-          <Line text={status} tone="caution" bold />
-        ) : (
-          <Footer hints={topHints} />
-        )}
-      </Box>
+      </TopRouteContext.Provider>
     </AppContext.Provider>
   );
 }

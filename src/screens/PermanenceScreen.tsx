@@ -1,11 +1,12 @@
 /**
  * Step 4: how permanent each action is. Safe defaults (disable at DPS, disable on the hub, keep the
- * registration records and the group); every change re-plans and shows the plan's warnings with the
- * recommended choice, in words.
+ * registration records and the group); every change asks the session to plan the choices, and the
+ * screen shows the session's plan: its warnings with the recommended choice, in words. The review
+ * then shows (and confirms) that same plan.
  */
 import { Box } from 'ink';
-import { useEffect, useRef, useState } from 'react';
-import type { PlanResult } from '../core/plan-types.js';
+import { useEffect, useRef } from 'react';
+import { type Preview, previewOf } from '../services/session/deprovision-session.js';
 import { type Actions, SAFE_ACTIONS } from '../core/selection.js';
 import { sanitize } from '../core/text.js';
 import { fitWidth, wrapText } from '../terminal/text.js';
@@ -13,7 +14,7 @@ import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { warningLines } from './components/warning-lines.js';
 import { type AnyChoice, choicesFor, EDGE_CHILDREN, LABEL_WIDTH } from './choices.js';
-import { type KeyHint, useScreen } from './context.js';
+import { type KeyHint, useIsTop, useScreen, useSessionView } from './context.js';
 import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import type { SelectionInfo } from './routes.js';
@@ -40,12 +41,12 @@ export function isPermanent(a: Actions): boolean {
  * Which blockers the plan writes: X.509 ones (from a device certificate) or the symmetric-key
  * fallback, counted from the plan itself (the sandbox attaches the certificates it holds).
  */
-export function blockerText(plan: PlanState): string {
+export function blockerText(plan: Preview): string {
   const base = 'a DISABLED blocker enrollment per device';
-  if (plan.status !== 'done' || !plan.result.ok) return base;
+  if (plan.status !== 'planned') return base;
   let x509 = 0;
   let key = 0;
-  for (const step of plan.result.plan.steps) {
+  for (const step of plan.plan.steps) {
     if (step.op.kind !== 'createBlocker') continue;
     if (step.op.attestation === 'x509') x509++;
     else key++;
@@ -56,16 +57,9 @@ export function blockerText(plan: PlanState): string {
   return `DISABLED blockers: ${x509} X.509, ${key} symmetric-key`;
 }
 
-type PlanState =
-  | { status: 'checking' }
-  | { status: 'done'; result: PlanResult }
-  | { status: 'error'; message: string };
-
 /** True when the plan found IoT Edge gateways with children among the devices (the control then shows). */
-const hasEdgeChildren = (plan: PlanState): boolean =>
-  plan.status === 'done' &&
-  plan.result.ok &&
-  plan.result.plan.warnings.some((w) => w.code === 'edge-children');
+const hasEdgeChildren = (plan: Preview): boolean =>
+  plan.status === 'planned' && plan.plan.warnings.some((w) => w.code === 'edge-children');
 
 export function PermanenceScreen({ info }: { info: SelectionInfo }) {
   const app = useScreen(HINTS, (k) => {
@@ -85,19 +79,17 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
       });
     } else if (k.name === 'pageDown') setScroll((s) => Math.min(s + windowRows, maxScroll));
     else if (k.name === 'pageUp') setScroll((s) => Math.max(0, Math.min(s, maxScroll) - windowRows));
-    else if (k.name === 'return') {
-      const current = getActions();
-      const result = planFor.current?.actions === current ? planFor.current.result : undefined;
-      app.nav.push({ screen: 'review', info, actions: current, planResult: result });
-    } else return false;
+    else if (k.name === 'return') app.nav.push({ screen: 'review', info, actions: getActions() });
+    else return false;
     return true;
   });
-  const { backend, columns, bodyRows } = app;
+  const { session, columns, bodyRows } = app;
   const [row, setRow, getRow] = useRefState(0);
   const [actions, setActions, getActions] = useRefState<Actions>(SAFE_ACTIONS);
   const [scroll, setScroll] = useRefState(0);
-  const [plan, setPlan] = useState<PlanState>({ status: 'checking' });
-  const planFor = useRef<{ actions: Actions; result: PlanResult } | undefined>(undefined);
+  const view = useSessionView(session);
+  const plan = previewOf(view, info.selection, actions);
+  const top = useIsTop();
   // The Edge control stays once shown (while the plan is re-checked) and whenever children were chosen.
   const edgeSeen = useRef(false);
   if (hasEdgeChildren(plan) || actions.includeChildren) edgeSeen.current = true;
@@ -106,23 +98,10 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
       ? [...choicesFor(info), EDGE_CHILDREN]
       : choicesFor(info);
 
+  // The session plans these choices (again when the person comes back here from another plan).
   useEffect(() => {
-    let current = true;
-    setPlan({ status: 'checking' });
-    backend.plan(info.selection, actions).then(
-      (result) => {
-        if (!current) return;
-        planFor.current = { actions, result };
-        setPlan({ status: 'done', result });
-      },
-      (err: unknown) => {
-        if (current) setPlan({ status: 'error', message: err instanceof Error ? err.message : String(err) });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, info.selection, actions]);
+    if (top) session.preview(info.selection, actions);
+  }, [session, top, info.selection, actions]);
 
   const labelWidth = LABEL_WIDTH;
   const title = wrapText(`Deprovision ${info.targetLabel}: ${info.scope}`, columns).slice(0, 3);
@@ -133,20 +112,20 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
   if (plan.status === 'checking') lines = [{ text: 'Checking the plan for these choices…', tone: 'dim' }];
   else if (plan.status === 'error') {
     lines = [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
-  } else if (!plan.result.ok) {
+  } else if (plan.status === 'refused') {
     lines = warningLines(
       [
         {
           severity: 'danger',
-          message: `The tool will not do this: ${plan.result.refusal.message}`,
-          advice: plan.result.refusal.advice,
+          message: `The tool will not do this: ${plan.refusal.message}`,
+          advice: plan.refusal.advice,
         },
       ],
       columns - 2,
     );
-  } else if (plan.result.plan.warnings.length === 0) {
+  } else if (plan.plan.warnings.length === 0) {
     lines = [{ text: 'No warnings for these choices.', tone: 'ok' }];
-  } else lines = warningLines(plan.result.plan.warnings, columns - 2);
+  } else lines = warningLines(plan.plan.warnings, columns - 2);
   // More lines than room: the last row says where the window is, so nothing is cut without a word.
   const overflow = lines.length > warningHeight;
   const windowRows = overflow ? warningHeight - 1 : warningHeight;

@@ -2,9 +2,13 @@
  * Step 5: the plan, step by step, and a confirmation scaled to risk: y/n when everything can be
  * undone, the enrollment's or group's ID typed exactly when anything is deleted (DangerousConfirmation). A refusal by the
  * planner leaves only the way back.
+ *
+ * The plan shown is the session's (planned from the permanence screen's choices): confirming runs
+ * exactly that plan. A recorded run's plan (its resume or restore, from the Runs screen) comes with the
+ * route instead.
  */
 import { Box } from 'ink';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { Plan, PlanResult } from '../core/plan-types.js';
 import type { Actions } from '../core/selection.js';
 import { sanitize } from '../core/text.js';
@@ -14,18 +18,15 @@ import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { planLines } from './components/plan-lines.js';
 import { screenAdvice } from './components/warning-lines.js';
-import { type KeyHint, useScreen } from './context.js';
+import { previewOf } from '../services/session/deprovision-session.js';
+import { type KeyHint, useApp, useIsTop, useScreen, useSessionView } from './context.js';
 import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import { isPermanent } from './PermanenceScreen.js';
 import type { SelectionInfo } from './routes.js';
 
-type Phase =
-  | { step: 'planning' }
-  | { step: 'planError'; message: string }
-  | { step: 'confirming' }
-  | { step: 'starting' }
-  | { step: 'startError'; message: string };
+/** Where the confirmation is (the plan's own state is the session's). */
+type Phase = { step: 'confirming' } | { step: 'starting' } | { step: 'startError'; message: string };
 
 const SCROLL_HINTS: KeyHint[] = [
   { keys: '↑↓ PgUp/PgDn', does: 'scroll the plan', footer: true },
@@ -48,10 +49,13 @@ export function ReviewScreen({
   resumeOf?: string;
 }) {
   const permanent = isPermanent(actions);
-  const [result, setResult] = useState<PlanResult | undefined>(planResult);
-  const [phase, setPhase, getPhase] = useRefState<Phase>(
-    planResult ? { step: 'confirming' } : { step: 'planning' },
-  );
+  const { session } = useApp();
+  const view = useSessionView(session);
+  const top = useIsTop();
+  const preview = planResult ? recorded(planResult) : previewOf(view, info.selection, actions);
+  const plan = preview.status === 'planned' ? preview.plan : undefined;
+  const refusal = preview.status === 'refused' ? preview.refusal : undefined;
+  const [phase, setPhase, getPhase] = useRefState<Phase>({ step: 'confirming' });
   const [scroll, setScroll, getScroll] = useRefState(0);
   const confirmId = sanitize(info.confirmId);
   const confirmation = useDangerousConfirmation({
@@ -62,7 +66,7 @@ export function ReviewScreen({
     onCancel: () => app.nav.back(),
   });
 
-  const hints: KeyHint[] = !result?.ok
+  const hints: KeyHint[] = !plan
     ? SCROLL_HINTS
     : permanent
       ? [{ keys: 'type ID + Enter', does: 'confirm', footer: true }, ...SCROLL_HINTS]
@@ -93,42 +97,29 @@ export function ReviewScreen({
     else return false;
     return true;
   });
-  const { backend, columns, bodyRows } = app;
+  const { columns, bodyRows } = app;
 
+  // The session plans these choices unless it holds their plan already (made on the permanence screen).
   useEffect(() => {
-    if (planResult) return;
-    let current = true;
-    backend.plan(info.selection, actions).then(
-      (r) => {
-        if (!current) return;
-        setResult(r);
-        setPhase({ step: 'confirming' });
-      },
-      (err: unknown) => {
-        if (current)
-          setPhase({ step: 'planError', message: err instanceof Error ? err.message : String(err) });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, info.selection, actions, planResult, setPhase]);
+    if (!planResult && top) session.preview(info.selection, actions);
+  }, [session, top, info.selection, actions, planResult]);
 
   const start = (p: Plan) => {
     setPhase({ step: 'starting' });
-    const started = resumeOf
-      ? app.nav.resumeRun(p, resumeOf)
-      : app.nav.startRun(p, result?.ok ? result.before : undefined);
+    const started = !planResult
+      ? app.nav.confirmRun(p)
+      : resumeOf
+        ? app.nav.resumeRun(p, resumeOf)
+        : app.nav.startRecorded(p, planResult.ok ? planResult.before : undefined);
     started.catch((err: unknown) => {
       setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
     });
   };
 
-  const plan = result?.ok ? result.plan : undefined;
   const lines = useMemo(() => {
-    if (result && !result.ok) {
-      const advice = screenAdvice(result.refusal);
-      const text = `The tool will not do this: ${result.refusal.message}${advice ? ` ${advice}` : ''}`;
+    if (refusal) {
+      const advice = screenAdvice(refusal);
+      const text = `The tool will not do this: ${refusal.message}${advice ? ` ${advice}` : ''}`;
       return wrapText(sanitize(text), columns).map((text) => ({
         text,
         tone: 'danger' as const,
@@ -136,7 +127,7 @@ export function ReviewScreen({
       }));
     }
     return plan ? planLines(info, plan, columns - 2) : [];
-  }, [result, plan, info, columns]);
+  }, [refusal, plan, info, columns]);
 
   let prompt: {
     text: string;
@@ -145,10 +136,15 @@ export function ReviewScreen({
     /** The typed-ID confirmation draws the prompt itself. */
     confirming?: boolean;
   };
-  if (phase.step === 'planning') prompt = { text: 'Reading what the plan needs and planning…', tone: 'dim' };
-  else if (phase.step === 'planError') {
-    prompt = { text: `Could not plan: ${sanitize(phase.message)}`, tone: 'danger', second: 'Esc: go back.' };
-  } else if (result && !result.ok) {
+  if (preview.status === 'checking') {
+    prompt = { text: 'Reading what the plan needs and planning…', tone: 'dim' };
+  } else if (preview.status === 'error') {
+    prompt = {
+      text: `Could not plan: ${sanitize(preview.message)}`,
+      tone: 'danger',
+      second: 'Esc: go back.',
+    };
+  } else if (refusal) {
     prompt = { text: 'Nothing can run. Esc: go back and change the choices.', tone: 'danger' };
   } else if (phase.step === 'starting') prompt = { text: 'Confirmed. Starting the run…', tone: 'accent' };
   else if (phase.step === 'startError') {
@@ -189,4 +185,11 @@ export function ReviewScreen({
       ))}
     </Box>
   );
+}
+
+/** A recorded run's plan (resume, restore) as the review shows it. */
+function recorded(result: PlanResult): ReturnType<typeof previewOf> {
+  return result.ok
+    ? { status: 'planned', plan: result.plan }
+    : { status: 'refused', refusal: result.refusal };
 }

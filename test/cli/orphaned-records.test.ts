@@ -10,7 +10,11 @@ import { type CliFixture, groupDevices, startCliFixture } from './fixture.js';
 const group = 'legacy-sensors';
 
 /** A demo fleet whose group `legacy-sensors` was deleted without --delete-registrations. */
-async function withDeletedGroup(): Promise<{ f: CliFixture; ids: string[]; deleted: { code: number | null } }> {
+async function withDeletedGroup(): Promise<{
+  f: CliFixture;
+  ids: string[];
+  deleted: { code: number | null };
+}> {
   const f = await startCliFixture({ seed: 'demo', timeScale: 120 });
   const ids = groupDevices(f.emulator, group);
   const deleted = await f.cli([

@@ -326,7 +326,13 @@ export interface SessionView {
 }
 
 /** States that take PLAN as it comes (the others rest on a run's outcome: CANCEL first). */
-const TAKES_PLAN: ReadonlySet<SessionStateName> = new Set(['idle', 'planning', 'planned', 'refused', 'failed']);
+const TAKES_PLAN: ReadonlySet<SessionStateName> = new Set([
+  'idle',
+  'planning',
+  'planned',
+  'refused',
+  'failed',
+]);
 
 /** States where a run (or a read of its outcome) is going: a preview waits for the person to come back. */
 const BUSY: ReadonlySet<SessionStateName> = new Set([
@@ -361,15 +367,17 @@ export type Preview =
   | { status: 'error'; message: string };
 
 /**
- * The session's plan for these choices: planned, refused, failed, or still being made. A session that
- * holds another request (or none) is "checking" too: `preview` asks it for these choices.
+ * The session's plan for these choices: planned (or confirmed and running), refused, failed, or still
+ * being made. A session that holds another request (or none) is "checking" too: `preview` asks it for
+ * these choices.
  */
 export function previewOf(view: SessionView, selection: Selection, actions: Actions): Preview {
   const { state, context } = view;
-  if (!isRequest(context.request, selection, actions)) return { status: 'checking' };
-  if (state === 'planned' && context.plan) return { status: 'planned', plan: context.plan };
-  if (state === 'refused' && context.refusal) return { status: 'refused', refusal: context.refusal };
+  if (!isRequest(context.request, selection, actions) || state === 'planning') return { status: 'checking' };
   if (state === 'failed') return { status: 'error', message: context.error ?? 'planning failed' };
+  // Planned, and also while it starts and runs: the plan stays the one that was confirmed.
+  if (context.plan) return { status: 'planned', plan: context.plan };
+  if (context.refusal) return { status: 'refused', refusal: context.refusal };
   return { status: 'checking' };
 }
 
