@@ -14,7 +14,7 @@ import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { warningLines } from './components/warning-lines.js';
 import { type AnyChoice, choicesFor, EDGE_CHILDREN, LABEL_WIDTH } from './choices.js';
-import { type KeyHint, useIsTop, useScreen, useSessionView } from './context.js';
+import { type KeyHint, useApp, useIsTop, useScreen, useSessionView } from './context.js';
 import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import type { SelectionInfo } from './routes.js';
@@ -61,6 +61,75 @@ export function blockerText(plan: Preview): string {
 const hasEdgeChildren = (plan: Preview): boolean =>
   plan.status === 'planned' && plan.plan.warnings.some((w) => w.code === 'edge-children');
 
+/** The choices after `choice` turned one option forward (or back, `step` -1). */
+function turned(choice: AnyChoice, a: Actions, step: number): Actions {
+  const n = choice.options.length;
+  const next = choice.options[(optionIndex(choice, a) + step + n) % n];
+  const changed: Actions = { ...a, [choice.key]: next?.value };
+  // No hub action: no children to include either (the plan and the journal then say nothing of them).
+  if (changed.deregister === 'none') delete changed.includeChildren;
+  return changed;
+}
+
+/** The controls shown: the Edge control stays once shown (while the plan is re-checked) and whenever children were chosen. */
+function useChoices(info: SelectionInfo, actions: Actions, plan: Preview): AnyChoice[] {
+  const edgeSeen = useRef(false);
+  if (hasEdgeChildren(plan) || actions.includeChildren) edgeSeen.current = true;
+  return edgeSeen.current && actions.deregister !== 'none'
+    ? [...choicesFor(info), EDGE_CHILDREN]
+    : choicesFor(info);
+}
+
+/** The session's plan for these choices; it plans them (again when the person comes back here). */
+function useChoicesPlan(info: SelectionInfo, actions: Actions): Preview {
+  const { session } = useApp();
+  const view = useSessionView(session);
+  const top = useIsTop();
+  useEffect(() => {
+    if (top) session.preview(info.selection, actions);
+  }, [session, top, info.selection, actions]);
+  return previewOf(view, info.selection, actions);
+}
+
+/** The plan's warnings (or its refusal, or where planning is) in words. */
+function planWarningLines(plan: Preview, width: number): ReturnType<typeof warningLines> {
+  if (plan.status === 'checking') return [{ text: 'Checking the plan for these choices…', tone: 'dim' }];
+  if (plan.status === 'error') {
+    return [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
+  }
+  if (plan.status === 'refused') {
+    const { message, advice } = plan.refusal;
+    return warningLines(
+      [{ severity: 'danger', message: `The tool will not do this: ${message}`, advice }],
+      width,
+    );
+  }
+  if (plan.plan.warnings.length === 0) return [{ text: 'No warnings for these choices.', tone: 'ok' }];
+  return warningLines(plan.plan.warnings, width);
+}
+
+/** One control: its label and its option, highlighted when chosen, red when permanent. */
+function ChoiceLine({
+  choice,
+  actions,
+  selected,
+}: {
+  choice: AnyChoice;
+  actions: Actions;
+  selected: boolean;
+}) {
+  const option = choice.options[optionIndex(choice, actions)];
+  const permanent = option?.text.includes('DELETE') ?? false;
+  return (
+    <Line
+      text={`${selected ? '›' : ' '} ${fitWidth(choice.label, LABEL_WIDTH)}‹ ${option?.text ?? ''} ›`}
+      inverse={selected}
+      tone={permanent ? 'danger' : 'plain'}
+      bold={permanent}
+    />
+  );
+}
+
 export function PermanenceScreen({ info }: { info: SelectionInfo }) {
   const app = useScreen(HINTS, (k) => {
     const row = getRow();
@@ -68,64 +137,24 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
     if (k.name === 'up' || isChar(k, 'k')) setRow(Math.max(0, row - 1));
     else if (k.name === 'down' || isChar(k, 'j')) setRow(Math.min(choices.length - 1, row + 1));
     else if (k.name === 'right' || k.name === 'left' || isChar(k, ' ')) {
-      const step = k.name === 'left' ? -1 : 1;
-      setActions((a) => {
-        const n = choice.options.length;
-        const next = choice.options[(optionIndex(choice, a) + step + n) % n];
-        const changed: Actions = { ...a, [choice.key]: next?.value };
-        // No hub action: no children to include either (the plan and the journal then say nothing of them).
-        if (changed.deregister === 'none') delete changed.includeChildren;
-        return changed;
-      });
+      setActions((a) => turned(choice, a, k.name === 'left' ? -1 : 1));
     } else if (k.name === 'pageDown') setScroll((s) => Math.min(s + windowRows, maxScroll));
     else if (k.name === 'pageUp') setScroll((s) => Math.max(0, Math.min(s, maxScroll) - windowRows));
     else if (k.name === 'return') app.nav.push({ screen: 'review', info, actions: getActions() });
     else return false;
     return true;
   });
-  const { session, columns, bodyRows } = app;
+  const { columns, bodyRows } = app;
   const [row, setRow, getRow] = useRefState(0);
   const [actions, setActions, getActions] = useRefState<Actions>(SAFE_ACTIONS);
   const [scroll, setScroll] = useRefState(0);
-  const view = useSessionView(session);
-  const plan = previewOf(view, info.selection, actions);
-  const top = useIsTop();
-  // The Edge control stays once shown (while the plan is re-checked) and whenever children were chosen.
-  const edgeSeen = useRef(false);
-  if (hasEdgeChildren(plan) || actions.includeChildren) edgeSeen.current = true;
-  const choices: AnyChoice[] =
-    edgeSeen.current && actions.deregister !== 'none'
-      ? [...choicesFor(info), EDGE_CHILDREN]
-      : choicesFor(info);
-
-  // The session plans these choices (again when the person comes back here from another plan).
-  useEffect(() => {
-    if (top) session.preview(info.selection, actions);
-  }, [session, top, info.selection, actions]);
-
-  const labelWidth = LABEL_WIDTH;
+  const plan = useChoicesPlan(info, actions);
+  const choices = useChoices(info, actions, plan);
   const title = wrapText(`Deprovision ${info.targetLabel}: ${info.scope}`, columns).slice(0, 3);
   const fixedLines =
     title.length + 1 + 1 + choices.length + (info.selection.kind === 'groupDevices' ? 1 : 0) + 1 + 1 + 1;
   const warningHeight = Math.max(2, bodyRows - fixedLines);
-  let lines: ReturnType<typeof warningLines>;
-  if (plan.status === 'checking') lines = [{ text: 'Checking the plan for these choices…', tone: 'dim' }];
-  else if (plan.status === 'error') {
-    lines = [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
-  } else if (plan.status === 'refused') {
-    lines = warningLines(
-      [
-        {
-          severity: 'danger',
-          message: `The tool will not do this: ${plan.refusal.message}`,
-          advice: plan.refusal.advice,
-        },
-      ],
-      columns - 2,
-    );
-  } else if (plan.plan.warnings.length === 0) {
-    lines = [{ text: 'No warnings for these choices.', tone: 'ok' }];
-  } else lines = warningLines(plan.plan.warnings, columns - 2);
+  const lines = planWarningLines(plan, columns - 2);
   // More lines than room: the last row says where the window is, so nothing is cut without a word.
   const overflow = lines.length > warningHeight;
   const windowRows = overflow ? warningHeight - 1 : warningHeight;
@@ -140,38 +169,48 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
       <Line text={`Attestation: ${info.attestation}`} />
       <Line text=" " />
       {info.selection.kind === 'groupDevices' ? (
-        <Line text={`  ${fitWidth('DPS (disenroll)', labelWidth)}${blockerText(plan)}`} />
+        <Line text={`  ${fitWidth('DPS (disenroll)', LABEL_WIDTH)}${blockerText(plan)}`} />
       ) : null}
-      {choices.map((c, i) => {
-        const option = c.options[optionIndex(c, actions)];
-        const selected = i === row;
-        const permanent = option?.text.includes('DELETE') ?? false;
-        return (
-          <Line
-            key={c.key}
-            text={`${selected ? '›' : ' '} ${fitWidth(c.label, labelWidth)}‹ ${option?.text ?? ''} ›`}
-            inverse={selected}
-            tone={permanent ? 'danger' : 'plain'}
-            bold={permanent}
-          />
-        );
-      })}
+      {choices.map((c, i) => (
+        <ChoiceLine key={c.key} choice={c} actions={actions} selected={i === row} />
+      ))}
       <Line text=" " />
-      <Line
-        text={
-          isPermanent(actions) ? '! Permanent actions chosen: they cannot be undone. Warnings:' : 'Warnings:'
-        }
-        tone={isPermanent(actions) ? 'danger' : 'plain'}
-        bold
+      <Warnings
+        lines={lines}
+        offset={offset}
+        height={windowRows}
+        overflow={overflow}
+        permanent={isPermanent(actions)}
       />
-      <WindowedList rows={lines} offset={offset} height={windowRows} index={-1} render={(l) => l} />
-      {overflow ? (
-        <Line
-          text={`  lines ${offset + 1}-${Math.min(lines.length, offset + windowRows)} of ${lines.length} · PgDn/PgUp scroll the warnings`}
-          tone="dim"
-        />
-      ) : null}
       <Line text="Enter: review the plan (nothing changes until you confirm there)." tone="accent" />
     </Box>
+  );
+}
+
+/** The warnings' heading and window; when they overflow, a last row says where the window is. */
+function Warnings({
+  lines,
+  offset,
+  height,
+  overflow,
+  permanent,
+}: {
+  lines: ReturnType<typeof warningLines>;
+  offset: number;
+  height: number;
+  overflow: boolean;
+  permanent: boolean;
+}) {
+  const where = `lines ${offset + 1}-${Math.min(lines.length, offset + height)} of ${lines.length}`;
+  return (
+    <>
+      <Line
+        text={permanent ? '! Permanent actions chosen: they cannot be undone. Warnings:' : 'Warnings:'}
+        tone={permanent ? 'danger' : 'plain'}
+        bold
+      />
+      <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
+      {overflow ? <Line text={`  ${where} · PgDn/PgUp scroll the warnings`} tone="dim" /> : null}
+    </>
   );
 }
