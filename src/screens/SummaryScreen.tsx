@@ -160,22 +160,28 @@ export function summaryLayout(
     }
     blocks.push({ first, last: lines.length - 1 });
   }
+  for (const line of failedStepLines(plan, summary, width)) lines.push(line);
+  return { lines, blocks };
+}
+
+/** The failed steps in detail: the call, why, how many attempts, and each failed device of a batch. */
+function failedStepLines(plan: Plan, summary: RunSummary, width: number): ListRow[] {
+  const lines: ListRow[] = [];
   const callOf = new Map(plan.steps.map((s) => [s.id, s.call]));
   const failed = summary.results.filter((r) => r.outcome === 'failed');
-  if (failed.length > 0) {
-    lines.push({ text: ' ' });
-    lines.push({ text: `Failed steps (${failed.length}):`, bold: true, tone: 'danger' });
-    for (const r of failed) {
-      const call = sanitize(callOf.get(r.stepId) ?? r.stepId);
-      const text = `✗ ${call}: ${sanitize(r.message ?? 'failed')} (${plural(r.attempts, 'attempt')})`;
-      for (const l of wrapText(text, width)) lines.push({ text: l, tone: 'danger' });
-      for (const d of r.devices ?? []) {
-        if (d.outcome !== 'failed') continue;
-        lines.push({ text: `    ${sanitize(d.id)}: ${sanitize(d.message ?? 'failed')}`, tone: 'danger' });
-      }
+  if (failed.length === 0) return lines;
+  lines.push({ text: ' ' });
+  lines.push({ text: `Failed steps (${failed.length}):`, bold: true, tone: 'danger' });
+  for (const r of failed) {
+    const call = sanitize(callOf.get(r.stepId) ?? r.stepId);
+    const text = `✗ ${call}: ${sanitize(r.message ?? 'failed')} (${plural(r.attempts, 'attempt')})`;
+    for (const l of wrapText(text, width)) lines.push({ text: l, tone: 'danger' });
+    for (const d of r.devices ?? []) {
+      if (d.outcome !== 'failed') continue;
+      lines.push({ text: `    ${sanitize(d.id)}: ${sanitize(d.message ?? 'failed')}`, tone: 'danger' });
     }
   }
-  return { lines, blocks };
+  return lines;
 }
 
 const STATE_TEXT: Record<RunSummary['state'], { text: string; tone: 'ok' | 'danger' | 'caution' }> = {
