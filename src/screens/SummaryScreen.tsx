@@ -218,23 +218,7 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
   const devices = summary.verify;
   const canTry = attempts.available && devices.length > 0;
   const failedCount = summary.results.filter((r) => r.outcome === 'failed').length;
-  const hints: KeyHint[] = [
-    ...(failedCount > 0 ? [{ keys: 'r', does: `retry the ${failedCount} failed`, footer: true }] : []),
-    ...(canTry
-      ? [
-          { keys: 't', does: 'try to register now', footer: true },
-          { keys: 'T', does: `try all (≤${TRY_ALL_LIMIT})`, footer: true },
-          { keys: '↑↓', does: 'move', footer: true },
-          { keys: 'j/k', does: 'move, like ↑↓' },
-          { keys: 'PgUp/PgDn', does: 'page up / down' },
-          { keys: 'Home/End g/G', does: 'top / bottom' },
-        ]
-      : [{ keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true }]),
-    { keys: 'Esc', does: 'start over', footer: true },
-    // q before R: on a narrow footer the way out stays visible (R is in ? help too).
-    { keys: 'q', does: 'quit', footer: true },
-    ...(hasRuns ? [{ keys: 'R', does: 'runs', footer: true }] : []),
-  ];
+  const hints = summaryHints(failedCount, canTry, hasRuns);
   const app = useScreen(hints, (k) => {
     if (isChar(k, 'r') && failedCount > 0) app.nav.retryRun();
     else if (isChar(k, 'R') && hasRuns) app.nav.push({ screen: 'runs' });
@@ -297,45 +281,11 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
     return true;
   };
 
-  const pinned: ListRow[] = [];
-  if (canTry) pinned.push(attemptStatus(attempts, devices));
-  if (summary.journalError) {
-    const text = `! The journal could not be written: ${sanitize(summary.journalError)}. The run stopped.`;
-    for (const line of wrapText(text, columns)) pinned.push({ text: line, tone: 'danger', bold: true });
-  }
-  for (const text of wrapText(`Journal: ${sanitize(summary.journalPath)}`, columns)) pinned.push({ text });
-  if (summary.restoreCommand) {
-    pinned.push({ text: 'To undo the temporary actions, run:', bold: true });
-    for (const text of wrapText(sanitize(summary.restoreCommand), columns - 2))
-      pinned.push({ text: `  ${text}`, tone: 'accent' });
-    if (summary.restoreUndoes)
-      for (const text of wrapText(sanitize(summary.restoreUndoes), columns))
-        pinned.push({ text, tone: 'dim' });
-  } else pinned.push({ text: 'Nothing to restore: no temporary actions were done.', tone: 'dim' });
-  if (summary.state === 'aborted') {
-    pinned.push({
-      text: `Finish it later with: ${commandLine('resume', sanitize(summary.runId))}`,
-      tone: 'caution',
-    });
-  }
-  const top = phaseTable(plan, summary);
-  if (failedCount > 0) {
-    top.push({
-      text: `✗ ${plural(failedCount, 'step')} failed: listed below the devices; r retries them.`,
-      tone: 'danger',
-      bold: true,
-    });
-  }
+  const pinned = pinnedLines(summary, columns, canTry ? attemptStatus(attempts, devices) : undefined);
+  const top = topLines(plan, summary, failedCount);
   // The highlighted device's whole reason, under the list (its line there is one line, cut to fit).
   const at = canTry ? devices[clamp(view.cursor, 0, Math.max(0, devices.length - 1))] : undefined;
-  const detail: ListRow[] = at
-    ? wrapText(
-        `${sanitize(at.registrationId)}: ${sanitize(at.reason)}${at.path ? ` [${sanitize(at.path)}]` : ''}`,
-        columns,
-      )
-        .slice(0, 3)
-        .map((text) => ({ text, tone: 'dim' as const }))
-    : [];
+  const detail = at ? reasonLines(at, columns) : [];
   const height = Math.max(2, bodyRows - 1 - top.length - detail.length - pinned.length);
   const maxScroll = Math.max(0, lines.length - height);
   const cursor = clamp(view.cursor, 0, Math.max(0, devices.length - 1));
@@ -372,6 +322,75 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
       ))}
     </Box>
   );
+}
+
+function summaryHints(failedCount: number, canTry: boolean, hasRuns: boolean): KeyHint[] {
+  return [
+    ...(failedCount > 0 ? [{ keys: 'r', does: `retry the ${failedCount} failed`, footer: true }] : []),
+    ...(canTry
+      ? [
+          { keys: 't', does: 'try to register now', footer: true },
+          { keys: 'T', does: `try all (≤${TRY_ALL_LIMIT})`, footer: true },
+          { keys: '↑↓', does: 'move', footer: true },
+          { keys: 'j/k', does: 'move, like ↑↓' },
+          { keys: 'PgUp/PgDn', does: 'page up / down' },
+          { keys: 'Home/End g/G', does: 'top / bottom' },
+        ]
+      : [{ keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true }]),
+    { keys: 'Esc', does: 'start over', footer: true },
+    // q before R: on a narrow footer the way out stays visible (R is in ? help too).
+    { keys: 'q', does: 'quit', footer: true },
+    ...(hasRuns ? [{ keys: 'R', does: 'runs', footer: true }] : []),
+  ];
+}
+
+/** The lines pinned under the list: attempts, the journal, the restore command, how to resume. */
+function pinnedLines(summary: RunSummary, columns: number, attemptLine: ListRow | undefined): ListRow[] {
+  const pinned: ListRow[] = [];
+  if (attemptLine) pinned.push(attemptLine);
+  if (summary.journalError) {
+    const text = `! The journal could not be written: ${sanitize(summary.journalError)}. The run stopped.`;
+    for (const line of wrapText(text, columns)) pinned.push({ text: line, tone: 'danger', bold: true });
+  }
+  for (const text of wrapText(`Journal: ${sanitize(summary.journalPath)}`, columns)) pinned.push({ text });
+  if (summary.restoreCommand) {
+    pinned.push({ text: 'To undo the temporary actions, run:', bold: true });
+    for (const text of wrapText(sanitize(summary.restoreCommand), columns - 2))
+      pinned.push({ text: `  ${text}`, tone: 'accent' });
+    if (summary.restoreUndoes)
+      for (const text of wrapText(sanitize(summary.restoreUndoes), columns))
+        pinned.push({ text, tone: 'dim' });
+  } else pinned.push({ text: 'Nothing to restore: no temporary actions were done.', tone: 'dim' });
+  if (summary.state === 'aborted') {
+    pinned.push({
+      text: `Finish it later with: ${commandLine('resume', sanitize(summary.runId))}`,
+      tone: 'caution',
+    });
+  }
+  return pinned;
+}
+
+/** The phases' table, and a line when steps failed. */
+function topLines(plan: Plan, summary: RunSummary, failedCount: number): ListRow[] {
+  const top = phaseTable(plan, summary);
+  if (failedCount > 0) {
+    top.push({
+      text: `✗ ${plural(failedCount, 'step')} failed: listed below the devices; r retries them.`,
+      tone: 'danger',
+      bold: true,
+    });
+  }
+  return top;
+}
+
+/** A device's whole reason (at most three lines). */
+function reasonLines(at: RunSummary['verify'][number], columns: number): ListRow[] {
+  return wrapText(
+    `${sanitize(at.registrationId)}: ${sanitize(at.reason)}${at.path ? ` [${sanitize(at.path)}]` : ''}`,
+    columns,
+  )
+    .slice(0, 3)
+    .map((text) => ({ text, tone: 'dim' as const }));
 }
 
 /** One line under the list: what is registering now, or what the attempts found so far. */
