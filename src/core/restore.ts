@@ -15,7 +15,10 @@ import type { EnrollmentGroup, HubDevice, IndividualEnrollment, RegistrationReco
 import { PlanBuilder, sampleIds } from './plan-builder.js';
 import { applyHubPaths, type HubPathOptions } from './plan-hub-path.js';
 import { plural } from './text.js';
-import { HUB_BULK_MAX, type Plan, type PlanResult, type PlanStep, type StepResult } from './plan-types.js';
+import { HUB_BULK_MAX, type Plan, type PlanResult, type StepResult } from './plan-types.js';
+import { asCallStep, type Changes, changesOf, hubsThroughJobs } from './restore-changes.js';
+
+export { hubsThroughJobs };
 
 /** A status change on a hub this long after the run's outcome was journaled counts as a change since. */
 export const CLOCK_TOLERANCE_MS = 10_000;
@@ -49,175 +52,6 @@ export interface RestoreReads {
   enrollments: string[];
   groups: string[];
   hubDevices: { hub: string; deviceId: string }[];
-}
-
-interface Change {
-  stepId: string;
-  etag?: string;
-}
-interface HubChange extends Change {
-  hub: string;
-  deviceId: string;
-  registrationId: string;
-  /** A child of an IoT Edge gateway the run deregistered with it (--include-children). */
-  edgeChild?: boolean;
-}
-interface BlockerChange extends Change {
-  registrationId: string;
-  groupId: string;
-  /** alreadyDone: an earlier attempt of this run may have written it (its tag tells). */
-  certain: boolean;
-}
-
-interface Changes {
-  enrollments: (Change & { registrationId: string })[];
-  groups: (Change & { groupId: string })[];
-  hubs: HubChange[];
-  blockers: BlockerChange[];
-  wasDisabled: { what: string; registrationIds: string[] }[];
-  deleted: { what: string; registrationIds: string[] }[];
-}
-
-/** Devices of a hub step that this run itself changed (per-device outcome, or the whole step). */
-function devicesThatChanged(
-  step: PlanStep,
-  result: StepResult,
-  outcome: 'succeeded' | 'alreadyDone',
-): number[] {
-  const op = step.op;
-  const hubStep =
-    op.kind === 'disableHubDevices' ||
-    op.kind === 'deleteHubDevices' ||
-    (op.kind === 'hubJobDevices' && op.action !== 'enable');
-  if (!hubStep) return [];
-  const ids = op.deviceIds;
-  if (result.devices && result.devices.length > 0) {
-    const byId = new Map(result.devices.map((d) => [d.id, d.outcome]));
-    return ids.flatMap((id, i) => (byId.get(id) === outcome ? [i] : []));
-  }
-  return result.outcome === outcome ? ids.map((_, i) => i) : [];
-}
-
-const registrationIdAt = (step: PlanStep, i: number, deviceId: string): string =>
-  step.registrationIds[i] ?? deviceId;
-
-/**
- * A hub step through import/export jobs changes the same identities as its call-path twin: restore reads
- * it as that (and restores through jobs where the run went through jobs).
- */
-const asCallStep = (op: PlanStep['op']): PlanStep['op'] => {
-  if (op.kind !== 'hubJobDevices') return op;
-  const { hub, deviceIds } = op;
-  if (op.action === 'disable') return { kind: 'disableHubDevices', hub, deviceIds };
-  if (op.action === 'delete') return { kind: 'deleteHubDevices', hub, deviceIds };
-  return { kind: 'enableHubDevices', hub, deviceIds };
-};
-
-/** Hubs (lower case) whose step in this plan went through import/export jobs. */
-export const hubsThroughJobs = (plan: Plan): Set<string> =>
-  new Set(plan.steps.flatMap((s) => (s.op.kind === 'hubJobDevices' ? [s.op.hub.toLowerCase()] : [])));
-
-/** A retried step is recorded more than once: its last result is the one that counts. */
-const lastResults = (results: StepResult[]): Map<string, StepResult> => {
-  const resultOf = new Map<string, StepResult>();
-  for (const r of results) resultOf.set(r.stepId, r);
-  return resultOf;
-};
-
-function changesOf(plan: Plan, results: StepResult[]): Changes {
-  const resultOf = lastResults(results);
-  const c: Changes = { enrollments: [], groups: [], hubs: [], blockers: [], wasDisabled: [], deleted: [] };
-  const deletedGroups = new Set<string>();
-  for (const step of plan.steps) {
-    const result = resultOf.get(step.id);
-    if (
-      step.op.kind === 'deleteGroup' &&
-      (result?.outcome === 'succeeded' || result?.outcome === 'alreadyDone')
-    ) {
-      deletedGroups.add(step.op.groupId);
-    }
-  }
-  for (const step of plan.steps) {
-    const result = resultOf.get(step.id);
-    if (!result) continue;
-    const op = asCallStep(step.op);
-    const succeeded = result.outcome === 'succeeded';
-    const etag = result.etag ? { etag: result.etag } : {};
-    switch (op.kind) {
-      case 'disableEnrollment':
-        if (succeeded) c.enrollments.push({ registrationId: op.registrationId, stepId: step.id, ...etag });
-        else if (result.outcome === 'alreadyDone')
-          c.wasDisabled.push({
-            what: `enrollments/${op.registrationId}`,
-            registrationIds: [op.registrationId],
-          });
-        break;
-      case 'disableGroup':
-        if (succeeded && !deletedGroups.has(op.groupId))
-          c.groups.push({ groupId: op.groupId, stepId: step.id, ...etag });
-        else if (result.outcome === 'alreadyDone')
-          c.wasDisabled.push({ what: `enrollmentGroups/${op.groupId}`, registrationIds: [] });
-        break;
-      case 'disableHubDevices': {
-        for (const i of devicesThatChanged(step, result, 'succeeded')) {
-          const deviceId = op.deviceIds[i];
-          c.hubs.push({
-            hub: op.hub,
-            deviceId,
-            registrationId: registrationIdAt(step, i, deviceId),
-            stepId: step.id,
-            ...(op.edgeChildrenOf ? { edgeChild: true } : {}),
-          });
-        }
-        const before = devicesThatChanged(step, result, 'alreadyDone');
-        if (before.length > 0) {
-          c.wasDisabled.push({
-            what: `${plural(before.length, 'hub device')} on ${op.hub}`,
-            registrationIds: before.map((i) => registrationIdAt(step, i, op.deviceIds[i])),
-          });
-        }
-        break;
-      }
-      case 'deleteHubDevices': {
-        const gone = devicesThatChanged(step, result, 'succeeded');
-        if (gone.length > 0) {
-          c.deleted.push({
-            what: `${plural(gone.length, 'hub device identity', 'hub device identities')} on ${op.hub}`,
-            registrationIds: gone.map((i) => registrationIdAt(step, i, op.deviceIds[i])),
-          });
-        }
-        break;
-      }
-      case 'deleteEnrollment':
-        if (succeeded)
-          c.deleted.push({ what: `enrollments/${op.registrationId}`, registrationIds: [op.registrationId] });
-        break;
-      case 'deleteGroup':
-        if (succeeded) c.deleted.push({ what: `enrollmentGroups/${op.groupId}`, registrationIds: [] });
-        break;
-      case 'deleteRegistration':
-        if (succeeded)
-          c.deleted.push({
-            what: `registrations/${op.registrationId}`,
-            registrationIds: [op.registrationId],
-          });
-        break;
-      case 'createBlocker':
-        if (succeeded || result.outcome === 'alreadyDone') {
-          c.blockers.push({
-            registrationId: op.registrationId,
-            groupId: op.groupId,
-            stepId: step.id,
-            certain: succeeded,
-            ...etag,
-          });
-        }
-        break;
-      default:
-        break;
-    }
-  }
-  return c;
 }
 
 /** The targets a restore of this run reads before it plans: what the run changed. */
@@ -310,6 +144,20 @@ function changedSince(
 const lookup = <T>(map: ReadonlyMap<string, T | null> | undefined, key: string) =>
   map?.has(key) ? { read: true, value: map.get(key) ?? undefined } : { read: false, value: undefined };
 
+/** What a restore is planning with: the run, what is there now, the plan so far, what it leaves. */
+interface RestoreWork {
+  runId: string;
+  ctx: RestoreContext;
+  builder: PlanBuilder;
+  /** Targets left as they are, with the reason. */
+  left: { what: string; reason: string; registrationIds: string[] }[];
+  /** Per device: false once some change of the run to it is left as it is (it is then not verified). */
+  whole: Map<string, boolean>;
+}
+
+const mark = (w: RestoreWork, id: string, restored: boolean) =>
+  w.whole.set(id, (w.whole.get(id) ?? true) && restored);
+
 export function planRestore(
   runId: string,
   plan: Plan,
@@ -317,16 +165,42 @@ export function planRestore(
   ctx: RestoreContext = {},
 ): PlanResult {
   const c = changesOf(plan, results);
-  const left: { what: string; reason: string; registrationIds: string[] }[] = [];
-  /** Per device: false once some change of the run to it is left as it is (it is then not verified). */
-  const whole = new Map<string, boolean>();
-  const mark = (id: string, restored: boolean) => whole.set(id, (whole.get(id) ?? true) && restored);
+  const w: RestoreWork = { runId, ctx, builder: new PlanBuilder(), left: [], whole: new Map() };
+  enableHubDevices(w, c.hubs);
+  enableEnrollments(w, c.enrollments);
+  enableGroups(w, c.groups, plan.snapshot);
+  const deletedBlockers = deleteBlockers(w, c.blockers);
 
-  const builder = new PlanBuilder();
+  const { builder } = w;
+  const restored = [...w.whole].filter(([, ok]) => ok).map(([id]) => id);
+  if (builder.steps.length > 0) builder.addVerifySteps(restored, `run ${runId}`);
+  warnRestore(w, c, deletedBlockers);
+  const restoredPlan = builder.build(
+    { selection: plan.selection, actions: plan.actions, snapshot: plan.snapshot },
+    restored.length,
+  );
+  restoredPlan.restoreOf = runId;
+  if (ctx.hubPath) {
+    const given = ctx.hubPath.choice;
+    const viaJobs = hubsThroughJobs(plan);
+    const choiceOf = (hub: string) => (typeof given === 'function' ? given(hub) : given);
+    const follows = (hub: string) => choiceOf(hub) === 'auto';
+    applyHubPaths(restoredPlan, {
+      ...ctx.hubPath,
+      choice: (hub) => (follows(hub) ? (viaJobs.has(hub.toLowerCase()) ? 'jobs' : 'calls') : choiceOf(hub)),
+    });
+    for (const info of restoredPlan.hubPaths ?? []) {
+      if (follows(info.hub)) info.reason = `run ${runId} went through ${info.path} on this hub`;
+    }
+  }
+  return { ok: true, plan: restoredPlan };
+}
 
-  // Hub identities.
+/** Hub identities the run disabled, re-enabled in bulk batches per hub (first: see the header). */
+function enableHubDevices(w: RestoreWork, changed: Changes['hubs']): void {
+  const { runId, ctx, builder } = w;
   const hubs = new Map<string, { hub: string; deviceIds: string[]; registrationIds: string[] }>();
-  for (const h of c.hubs) {
+  for (const h of changed) {
     const key = hubDeviceKey(h.hub, h.deviceId);
     const now = lookup(ctx.hubDevices, key);
     const reason = changedSince(
@@ -342,9 +216,9 @@ export function planRestore(
       { status: 'disabled', at: ctx.outcomeAt?.get(h.stepId) },
     );
     // An Edge gateway's child has no DPS selection of its own here: re-enabled, not verified at DPS.
-    if (!h.edgeChild) mark(h.registrationId, reason === undefined);
+    if (!h.edgeChild) mark(w, h.registrationId, reason === undefined);
     if (reason) {
-      left.push({
+      w.left.push({
         what: `hub device ${h.deviceId} on ${h.hub}`,
         reason,
         registrationIds: [h.registrationId],
@@ -368,9 +242,12 @@ export function planRestore(
       );
     }
   }
+}
 
-  // Individual enrollments.
-  for (const e of c.enrollments) {
+/** Individual enrollments the run disabled, enabled again. */
+function enableEnrollments(w: RestoreWork, changed: Changes['enrollments']): void {
+  const { runId, ctx } = w;
+  for (const e of changed) {
     const key = enrollmentKey(e.registrationId);
     const now = lookup(ctx.enrollments, e.registrationId);
     const reason = changedSince(
@@ -385,21 +262,24 @@ export function planRestore(
       },
       { status: 'disabled', etag: e.etag },
     );
-    mark(e.registrationId, reason === undefined);
+    mark(w, e.registrationId, reason === undefined);
     if (reason) {
-      left.push({ what: `enrollments/${e.registrationId}`, reason, registrationIds: [e.registrationId] });
+      w.left.push({ what: `enrollments/${e.registrationId}`, reason, registrationIds: [e.registrationId] });
       continue;
     }
-    builder.add(
+    w.builder.add(
       'cleanup',
       { kind: 'enableEnrollment', registrationId: e.registrationId },
       `PUT enrollments/${e.registrationId} provisioningStatus=enabled`,
       [e.registrationId],
     );
   }
+}
 
-  // Groups: every device of the group comes back through it.
-  for (const g of c.groups) {
+/** Groups the run disabled, enabled again: every device of the group comes back through it. */
+function enableGroups(w: RestoreWork, changed: Changes['groups'], snapshot: RegistrationRecord[]): void {
+  const { runId, ctx } = w;
+  for (const g of changed) {
     const key = groupKey(g.groupId);
     const now = lookup(ctx.groups, g.groupId);
     const reason = changedSince(
@@ -414,64 +294,80 @@ export function planRestore(
       },
       { status: 'disabled', etag: g.etag },
     );
-    const devices = plan.snapshot
-      .filter((s: RegistrationRecord) => s.enrollmentGroupId === g.groupId)
-      .map((r) => r.registrationId);
-    for (const id of devices) mark(id, reason === undefined);
+    const devices = snapshot.filter((s) => s.enrollmentGroupId === g.groupId).map((r) => r.registrationId);
+    for (const id of devices) mark(w, id, reason === undefined);
     if (reason) {
-      left.push({ what: `enrollmentGroups/${g.groupId}`, reason, registrationIds: devices });
+      w.left.push({ what: `enrollmentGroups/${g.groupId}`, reason, registrationIds: devices });
       continue;
     }
     // No registration IDs: the group lets every device in at once, so it waits for every hub step.
-    builder.add(
+    w.builder.add(
       'cleanup',
       { kind: 'enableGroup', groupId: g.groupId },
       `PUT enrollmentGroups/${g.groupId} provisioningStatus=enabled`,
       [],
     );
   }
+}
 
-  // Blockers this run wrote: deleting one lets its device provision again through its group.
-  const deletedBlockers = new Map<string, string[]>();
-  for (const b of c.blockers) {
+/** Why a blocker the run wrote is not this run's to delete now, if it is not. */
+function blockerLeftReason(
+  w: RestoreWork,
+  b: Changes['blockers'][number],
+  now: { read: boolean; value: IndividualEnrollment | undefined },
+): string | undefined {
+  const { runId, ctx } = w;
+  const current = now.value;
+  const reason = changedSince(
+    runId,
+    enrollmentKey(b.registrationId),
+    ctx,
+    {
+      read: now.read,
+      present: current !== undefined,
+      status: current?.provisioningStatus,
+      etag: current?.etag,
+    },
+    { status: 'disabled', etag: b.etag },
+  );
+  if (reason) return reason;
+  if (current && !current.blocker) return `it is no longer a blocker: it changed since run ${runId}`;
+  if (current?.blocker?.runId && current.blocker.runId !== runId) {
+    return `it is the blocker of run ${current.blocker.runId}, not of run ${runId}`;
+  }
+  return undefined;
+}
+
+/**
+ * Blockers this run wrote, deleted (If-Match on the ETag it left): deleting one lets its device
+ * provision again through its group. Returns the deleted blockers per group.
+ */
+function deleteBlockers(w: RestoreWork, changed: Changes['blockers']): Map<string, string[]> {
+  const { runId, ctx } = w;
+  const deleted = new Map<string, string[]>();
+  for (const b of changed) {
     const key = enrollmentKey(b.registrationId);
     const now = lookup(ctx.enrollments, b.registrationId);
     const current = now.value;
     // A blocker found already there (resume) is this run's only when its tag names this run.
     if (!b.certain && (!now.read || current?.blocker?.runId !== runId)) continue;
-    let reason = changedSince(
-      runId,
-      key,
-      ctx,
-      {
-        read: now.read,
-        present: current !== undefined,
-        status: current?.provisioningStatus,
-        etag: current?.etag,
-      },
-      { status: 'disabled', etag: b.etag },
-    );
-    if (!reason && current && !current.blocker)
-      reason = `it is no longer a blocker: it changed since run ${runId}`;
-    if (!reason && current?.blocker?.runId && current.blocker.runId !== runId) {
-      reason = `it is the blocker of run ${current.blocker.runId}, not of run ${runId}`;
-    }
+    const reason = blockerLeftReason(w, b, now);
     if (reason && now.read && current === undefined && !ctx.laterRuns?.get(key)?.length) {
       // Gone already: nothing to undo, and the device is as it was before the run.
-      left.push({
+      w.left.push({
         what: `blocker ${b.registrationId}`,
         reason: `it is already deleted`,
         registrationIds: [b.registrationId],
       });
       continue;
     }
-    mark(b.registrationId, reason === undefined);
+    mark(w, b.registrationId, reason === undefined);
     if (reason) {
-      left.push({ what: `blocker ${b.registrationId}`, reason, registrationIds: [b.registrationId] });
+      w.left.push({ what: `blocker ${b.registrationId}`, reason, registrationIds: [b.registrationId] });
       continue;
     }
     const etag = b.etag ?? current?.etag;
-    builder.add(
+    w.builder.add(
       'cleanup',
       {
         kind: 'deleteBlocker',
@@ -483,12 +379,14 @@ export function planRestore(
       `DELETE enrollments/${b.registrationId}${etag ? ` (If-Match: ${etag})` : ''}: the blocker run ${runId} wrote`,
       [b.registrationId],
     );
-    deletedBlockers.set(b.groupId, [...(deletedBlockers.get(b.groupId) ?? []), b.registrationId]);
+    deleted.set(b.groupId, [...(deleted.get(b.groupId) ?? []), b.registrationId]);
   }
+  return deleted;
+}
 
-  const restored = [...whole].filter(([, ok]) => ok).map(([id]) => id);
-  if (builder.steps.length > 0) builder.addVerifySteps(restored, `run ${runId}`);
-
+/** The restore's warnings: blockers deleted, targets left (one warning per reason), what cannot come back. */
+function warnRestore(w: RestoreWork, c: Changes, deletedBlockers: Map<string, string[]>): void {
+  const { runId, builder } = w;
   for (const [groupId, ids] of deletedBlockers) {
     const one = ids.length === 1;
     builder.warn({
@@ -501,7 +399,12 @@ export function planRestore(
       path: `enrollmentGroups/${groupId}`,
     });
   }
-  // Targets left as they are, one warning per reason.
+  warnLeft(builder, w.left);
+  warnNotRestored(w, c);
+}
+
+/** Targets left as they are, one warning per reason. */
+function warnLeft(builder: PlanBuilder, left: RestoreWork['left']): void {
   const byReason = new Map<string, typeof left>();
   for (const l of left) byReason.set(l.reason, [...(byReason.get(l.reason) ?? []), l]);
   for (const [reason, items] of byReason) {
@@ -516,6 +419,10 @@ export function planRestore(
       registrationIds: [...new Set(items.flatMap((i) => i.registrationIds))],
     });
   }
+}
+
+/** What the restore cannot bring back: deletions, targets disabled before the run, or nothing at all. */
+function warnNotRestored({ runId, builder }: RestoreWork, c: Changes): void {
   if (c.deleted.length > 0) {
     builder.warn({
       code: 'not-restorable',
@@ -551,23 +458,4 @@ export function planRestore(
       registrationIds: [],
     });
   }
-  const restoredPlan = builder.build(
-    { selection: plan.selection, actions: plan.actions, snapshot: plan.snapshot },
-    restored.length,
-  );
-  restoredPlan.restoreOf = runId;
-  if (ctx.hubPath) {
-    const given = ctx.hubPath.choice;
-    const viaJobs = hubsThroughJobs(plan);
-    const choiceOf = (hub: string) => (typeof given === 'function' ? given(hub) : given);
-    const follows = (hub: string) => choiceOf(hub) === 'auto';
-    applyHubPaths(restoredPlan, {
-      ...ctx.hubPath,
-      choice: (hub) => (follows(hub) ? (viaJobs.has(hub.toLowerCase()) ? 'jobs' : 'calls') : choiceOf(hub)),
-    });
-    for (const info of restoredPlan.hubPaths ?? []) {
-      if (follows(info.hub)) info.reason = `run ${runId} went through ${info.path} on this hub`;
-    }
-  }
-  return { ok: true, plan: restoredPlan };
 }

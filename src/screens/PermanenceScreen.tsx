@@ -1,11 +1,12 @@
 /**
  * Step 4: how permanent each action is. Safe defaults (disable at DPS, disable on the hub, keep the
- * registration records and the group); every change re-plans and shows the plan's warnings with the
- * recommended choice, in words.
+ * registration records and the group); every change asks the session to plan the choices, and the
+ * screen shows the session's plan: its warnings with the recommended choice, in words. The review
+ * then shows (and confirms) that same plan.
  */
 import { Box } from 'ink';
-import { useEffect, useRef, useState } from 'react';
-import type { PlanResult } from '../core/plan-types.js';
+import { useEffect, useRef } from 'react';
+import { type Preview, previewOf } from '../services/session/deprovision-session.js';
 import { type Actions, SAFE_ACTIONS } from '../core/selection.js';
 import { sanitize } from '../core/text.js';
 import { fitWidth, wrapText } from '../terminal/text.js';
@@ -13,7 +14,7 @@ import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { warningLines } from './components/warning-lines.js';
 import { type AnyChoice, choicesFor, EDGE_CHILDREN, LABEL_WIDTH } from './choices.js';
-import { type KeyHint, useScreen } from './context.js';
+import { type KeyHint, useApp, useIsTop, useScreen, useSessionView } from './context.js';
 import { isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import type { SelectionInfo } from './routes.js';
@@ -40,12 +41,12 @@ export function isPermanent(a: Actions): boolean {
  * Which blockers the plan writes: X.509 ones (from a device certificate) or the symmetric-key
  * fallback, counted from the plan itself (the sandbox attaches the certificates it holds).
  */
-export function blockerText(plan: PlanState): string {
+export function blockerText(plan: Preview): string {
   const base = 'a DISABLED blocker enrollment per device';
-  if (plan.status !== 'done' || !plan.result.ok) return base;
+  if (plan.status !== 'planned') return base;
   let x509 = 0;
   let key = 0;
-  for (const step of plan.result.plan.steps) {
+  for (const step of plan.plan.steps) {
     if (step.op.kind !== 'createBlocker') continue;
     if (step.op.attestation === 'x509') x509++;
     else key++;
@@ -56,16 +57,78 @@ export function blockerText(plan: PlanState): string {
   return `DISABLED blockers: ${x509} X.509, ${key} symmetric-key`;
 }
 
-type PlanState =
-  | { status: 'checking' }
-  | { status: 'done'; result: PlanResult }
-  | { status: 'error'; message: string };
-
 /** True when the plan found IoT Edge gateways with children among the devices (the control then shows). */
-const hasEdgeChildren = (plan: PlanState): boolean =>
-  plan.status === 'done' &&
-  plan.result.ok &&
-  plan.result.plan.warnings.some((w) => w.code === 'edge-children');
+const hasEdgeChildren = (plan: Preview): boolean =>
+  plan.status === 'planned' && plan.plan.warnings.some((w) => w.code === 'edge-children');
+
+/** The choices after `choice` turned one option forward (or back, `step` -1). */
+function turned(choice: AnyChoice, a: Actions, step: number): Actions {
+  const n = choice.options.length;
+  const next = choice.options[(optionIndex(choice, a) + step + n) % n];
+  const changed: Actions = { ...a, [choice.key]: next?.value };
+  // No hub action: no children to include either (the plan and the journal then say nothing of them).
+  if (changed.deregister === 'none') delete changed.includeChildren;
+  return changed;
+}
+
+/** The controls shown: the Edge control stays once shown (while the plan is re-checked) and whenever children were chosen. */
+function useChoices(info: SelectionInfo, actions: Actions, plan: Preview): AnyChoice[] {
+  const edgeSeen = useRef(false);
+  if (hasEdgeChildren(plan) || actions.includeChildren) edgeSeen.current = true;
+  return edgeSeen.current && actions.deregister !== 'none'
+    ? [...choicesFor(info), EDGE_CHILDREN]
+    : choicesFor(info);
+}
+
+/** The session's plan for these choices; it plans them (again when the person comes back here). */
+function useChoicesPlan(info: SelectionInfo, actions: Actions): Preview {
+  const { session } = useApp();
+  const view = useSessionView(session);
+  const top = useIsTop();
+  useEffect(() => {
+    if (top) session.preview(info.selection, actions);
+  }, [session, top, info.selection, actions]);
+  return previewOf(view, info.selection, actions);
+}
+
+/** The plan's warnings (or its refusal, or where planning is) in words. */
+function planWarningLines(plan: Preview, width: number): ReturnType<typeof warningLines> {
+  if (plan.status === 'checking') return [{ text: 'Checking the plan for these choices…', tone: 'dim' }];
+  if (plan.status === 'error') {
+    return [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
+  }
+  if (plan.status === 'refused') {
+    const { message, advice } = plan.refusal;
+    return warningLines(
+      [{ severity: 'danger', message: `The tool will not do this: ${message}`, advice }],
+      width,
+    );
+  }
+  if (plan.plan.warnings.length === 0) return [{ text: 'No warnings for these choices.', tone: 'ok' }];
+  return warningLines(plan.plan.warnings, width);
+}
+
+/** One control: its label and its option, highlighted when chosen, red when permanent. */
+function ChoiceLine({
+  choice,
+  actions,
+  selected,
+}: {
+  choice: AnyChoice;
+  actions: Actions;
+  selected: boolean;
+}) {
+  const option = choice.options[optionIndex(choice, actions)];
+  const permanent = option?.text.includes('DELETE') ?? false;
+  return (
+    <Line
+      text={`${selected ? '›' : ' '} ${fitWidth(choice.label, LABEL_WIDTH)}‹ ${option?.text ?? ''} ›`}
+      inverse={selected}
+      tone={permanent ? 'danger' : 'plain'}
+      bold={permanent}
+    />
+  );
+}
 
 export function PermanenceScreen({ info }: { info: SelectionInfo }) {
   const app = useScreen(HINTS, (k) => {
@@ -74,79 +137,24 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
     if (k.name === 'up' || isChar(k, 'k')) setRow(Math.max(0, row - 1));
     else if (k.name === 'down' || isChar(k, 'j')) setRow(Math.min(choices.length - 1, row + 1));
     else if (k.name === 'right' || k.name === 'left' || isChar(k, ' ')) {
-      const step = k.name === 'left' ? -1 : 1;
-      setActions((a) => {
-        const n = choice.options.length;
-        const next = choice.options[(optionIndex(choice, a) + step + n) % n];
-        const changed: Actions = { ...a, [choice.key]: next?.value };
-        // No hub action: no children to include either (the plan and the journal then say nothing of them).
-        if (changed.deregister === 'none') delete changed.includeChildren;
-        return changed;
-      });
+      setActions((a) => turned(choice, a, k.name === 'left' ? -1 : 1));
     } else if (k.name === 'pageDown') setScroll((s) => Math.min(s + windowRows, maxScroll));
     else if (k.name === 'pageUp') setScroll((s) => Math.max(0, Math.min(s, maxScroll) - windowRows));
-    else if (k.name === 'return') {
-      const current = getActions();
-      const result = planFor.current?.actions === current ? planFor.current.result : undefined;
-      app.nav.push({ screen: 'review', info, actions: current, planResult: result });
-    } else return false;
+    else if (k.name === 'return') app.nav.push({ screen: 'review', info, actions: getActions() });
+    else return false;
     return true;
   });
-  const { backend, columns, bodyRows } = app;
+  const { columns, bodyRows } = app;
   const [row, setRow, getRow] = useRefState(0);
   const [actions, setActions, getActions] = useRefState<Actions>(SAFE_ACTIONS);
   const [scroll, setScroll] = useRefState(0);
-  const [plan, setPlan] = useState<PlanState>({ status: 'checking' });
-  const planFor = useRef<{ actions: Actions; result: PlanResult } | undefined>(undefined);
-  // The Edge control stays once shown (while the plan is re-checked) and whenever children were chosen.
-  const edgeSeen = useRef(false);
-  if (hasEdgeChildren(plan) || actions.includeChildren) edgeSeen.current = true;
-  const choices: AnyChoice[] =
-    edgeSeen.current && actions.deregister !== 'none'
-      ? [...choicesFor(info), EDGE_CHILDREN]
-      : choicesFor(info);
-
-  useEffect(() => {
-    let current = true;
-    setPlan({ status: 'checking' });
-    backend.plan(info.selection, actions).then(
-      (result) => {
-        if (!current) return;
-        planFor.current = { actions, result };
-        setPlan({ status: 'done', result });
-      },
-      (err: unknown) => {
-        if (current) setPlan({ status: 'error', message: err instanceof Error ? err.message : String(err) });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, info.selection, actions]);
-
-  const labelWidth = LABEL_WIDTH;
+  const plan = useChoicesPlan(info, actions);
+  const choices = useChoices(info, actions, plan);
   const title = wrapText(`Deprovision ${info.targetLabel}: ${info.scope}`, columns).slice(0, 3);
   const fixedLines =
     title.length + 1 + 1 + choices.length + (info.selection.kind === 'groupDevices' ? 1 : 0) + 1 + 1 + 1;
   const warningHeight = Math.max(2, bodyRows - fixedLines);
-  let lines: ReturnType<typeof warningLines>;
-  if (plan.status === 'checking') lines = [{ text: 'Checking the plan for these choices…', tone: 'dim' }];
-  else if (plan.status === 'error') {
-    lines = [{ text: `Could not check the plan: ${sanitize(plan.message)}`, tone: 'danger' }];
-  } else if (!plan.result.ok) {
-    lines = warningLines(
-      [
-        {
-          severity: 'danger',
-          message: `The tool will not do this: ${plan.result.refusal.message}`,
-          advice: plan.result.refusal.advice,
-        },
-      ],
-      columns - 2,
-    );
-  } else if (plan.result.plan.warnings.length === 0) {
-    lines = [{ text: 'No warnings for these choices.', tone: 'ok' }];
-  } else lines = warningLines(plan.result.plan.warnings, columns - 2);
+  const lines = planWarningLines(plan, columns - 2);
   // More lines than room: the last row says where the window is, so nothing is cut without a word.
   const overflow = lines.length > warningHeight;
   const windowRows = overflow ? warningHeight - 1 : warningHeight;
@@ -161,38 +169,48 @@ export function PermanenceScreen({ info }: { info: SelectionInfo }) {
       <Line text={`Attestation: ${info.attestation}`} />
       <Line text=" " />
       {info.selection.kind === 'groupDevices' ? (
-        <Line text={`  ${fitWidth('DPS (disenroll)', labelWidth)}${blockerText(plan)}`} />
+        <Line text={`  ${fitWidth('DPS (disenroll)', LABEL_WIDTH)}${blockerText(plan)}`} />
       ) : null}
-      {choices.map((c, i) => {
-        const option = c.options[optionIndex(c, actions)];
-        const selected = i === row;
-        const permanent = option?.text.includes('DELETE') ?? false;
-        return (
-          <Line
-            key={c.key}
-            text={`${selected ? '›' : ' '} ${fitWidth(c.label, labelWidth)}‹ ${option?.text ?? ''} ›`}
-            inverse={selected}
-            tone={permanent ? 'danger' : 'plain'}
-            bold={permanent}
-          />
-        );
-      })}
+      {choices.map((c, i) => (
+        <ChoiceLine key={c.key} choice={c} actions={actions} selected={i === row} />
+      ))}
       <Line text=" " />
-      <Line
-        text={
-          isPermanent(actions) ? '! Permanent actions chosen: they cannot be undone. Warnings:' : 'Warnings:'
-        }
-        tone={isPermanent(actions) ? 'danger' : 'plain'}
-        bold
+      <Warnings
+        lines={lines}
+        offset={offset}
+        height={windowRows}
+        overflow={overflow}
+        permanent={isPermanent(actions)}
       />
-      <WindowedList rows={lines} offset={offset} height={windowRows} index={-1} render={(l) => l} />
-      {overflow ? (
-        <Line
-          text={`  lines ${offset + 1}-${Math.min(lines.length, offset + windowRows)} of ${lines.length} · PgDn/PgUp scroll the warnings`}
-          tone="dim"
-        />
-      ) : null}
       <Line text="Enter: review the plan (nothing changes until you confirm there)." tone="accent" />
     </Box>
+  );
+}
+
+/** The warnings' heading and window; when they overflow, a last row says where the window is. */
+function Warnings({
+  lines,
+  offset,
+  height,
+  overflow,
+  permanent,
+}: {
+  lines: ReturnType<typeof warningLines>;
+  offset: number;
+  height: number;
+  overflow: boolean;
+  permanent: boolean;
+}) {
+  const where = `lines ${offset + 1}-${Math.min(lines.length, offset + height)} of ${lines.length}`;
+  return (
+    <>
+      <Line
+        text={permanent ? '! Permanent actions chosen: they cannot be undone. Warnings:' : 'Warnings:'}
+        tone={permanent ? 'danger' : 'plain'}
+        bold
+      />
+      <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
+      {overflow ? <Line text={`  ${where} · PgDn/PgUp scroll the warnings`} tone="dim" /> : null}
+    </>
   );
 }

@@ -2,30 +2,31 @@
  * Step 5: the plan, step by step, and a confirmation scaled to risk: y/n when everything can be
  * undone, the enrollment's or group's ID typed exactly when anything is deleted (DangerousConfirmation). A refusal by the
  * planner leaves only the way back.
+ *
+ * The plan shown is the session's (planned from the permanence screen's choices): confirming runs
+ * exactly that plan. A recorded run's plan (its resume or restore, from the Runs screen) comes with the
+ * route instead.
  */
 import { Box } from 'ink';
-import { useEffect, useMemo, useState } from 'react';
-import type { Plan, PlanResult } from '../core/plan-types.js';
+import { useEffect, useMemo } from 'react';
+import type { Plan, PlanRefusal, PlanResult } from '../core/plan-types.js';
 import type { Actions } from '../core/selection.js';
 import { sanitize } from '../core/text.js';
 import { wrapText } from '../terminal/text.js';
 import { type ConfirmationLine, useDangerousConfirmation } from './components/DangerousConfirmation.js';
 import { Line } from './components/Line.js';
-import { WindowedList } from './components/WindowedList.js';
+import { type ListRow, WindowedList } from './components/WindowedList.js';
 import { planLines } from './components/plan-lines.js';
 import { screenAdvice } from './components/warning-lines.js';
-import { type KeyHint, useScreen } from './context.js';
-import { isChar } from './hooks/keys.js';
+import { type Preview, previewOf } from '../services/session/deprovision-session.js';
+import { type KeyHint, type Navigator, useApp, useIsTop, useScreen, useSessionView } from './context.js';
+import { isChar, type Keystroke } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import { isPermanent } from './PermanenceScreen.js';
 import type { SelectionInfo } from './routes.js';
 
-type Phase =
-  | { step: 'planning' }
-  | { step: 'planError'; message: string }
-  | { step: 'confirming' }
-  | { step: 'starting' }
-  | { step: 'startError'; message: string };
+/** Where the confirmation is (the plan's own state is the session's). */
+type Phase = { step: 'confirming' } | { step: 'starting' } | { step: 'startError'; message: string };
 
 const SCROLL_HINTS: KeyHint[] = [
   { keys: '↑↓ PgUp/PgDn', does: 'scroll the plan', footer: true },
@@ -36,22 +37,20 @@ const SCROLL_HINTS: KeyHint[] = [
 const positionText = (offset: number, height: number, total: number): string =>
   `lines ${offset + 1}-${Math.min(total, offset + height)} of ${total} · ↓ PgDn more`;
 
-export function ReviewScreen({
-  info,
-  actions,
-  planResult,
-  resumeOf,
-}: {
+export interface ReviewProps {
   info: SelectionInfo;
   actions: Actions;
+  /** A recorded run's plan (its resume or restore); without it the session's plan is shown. */
   planResult?: PlanResult;
   resumeOf?: string;
-}) {
+}
+
+export function ReviewScreen({ info, actions, planResult, resumeOf }: ReviewProps) {
   const permanent = isPermanent(actions);
-  const [result, setResult] = useState<PlanResult | undefined>(planResult);
-  const [phase, setPhase, getPhase] = useRefState<Phase>(
-    planResult ? { step: 'confirming' } : { step: 'planning' },
-  );
+  const preview = useReviewPlan(info, actions, planResult);
+  const plan = preview.status === 'planned' ? preview.plan : undefined;
+  const refusal = preview.status === 'refused' ? preview.refusal : undefined;
+  const [phase, setPhase, getPhase] = useRefState<Phase>({ step: 'confirming' });
   const [scroll, setScroll, getScroll] = useRefState(0);
   const confirmId = sanitize(info.confirmId);
   const confirmation = useDangerousConfirmation({
@@ -62,7 +61,130 @@ export function ReviewScreen({
     onCancel: () => app.nav.back(),
   });
 
-  const hints: KeyHint[] = !result?.ok
+  const app = useScreen(hintsFor(!!plan, permanent), (k) => {
+    const s = getScroll();
+    const scrolled = scrollBy(k, s, Math.max(1, height - 1), maxScroll, false);
+    if (scrolled !== undefined) setScroll(scrolled);
+    else if (getPhase().step !== 'confirming' || !plan) return false;
+    else if (permanent) return confirmation.handleKey(k);
+    else if (isChar(k, 'y') || isChar(k, 'Y')) start(plan);
+    else if (isChar(k, 'n') || isChar(k, 'N')) app.nav.back();
+    else {
+      // Letters scroll only when no ID is being typed.
+      const byLetter = scrollBy(k, s, Math.max(1, height - 1), maxScroll, true);
+      if (byLetter === undefined) return false;
+      setScroll(byLetter);
+    }
+    return true;
+  });
+  const { columns, bodyRows } = app;
+
+  const start = (p: Plan) => {
+    setPhase({ step: 'starting' });
+    startPlan(app.nav, p, planResult, resumeOf).catch((err: unknown) => {
+      setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
+    });
+  };
+
+  const lines = useMemo(() => reviewLines(info, plan, refusal, columns), [refusal, plan, info, columns]);
+
+  const prompt = promptFor(preview, phase, permanent, !!resumeOf);
+
+  // The prompt wraps (a long ID must not push "or Esc to go back" off the line); the plan gets the rest.
+  const promptRows: ConfirmationLine[] = prompt.confirming
+    ? confirmation.lines(columns)
+    : promptLines(prompt, columns);
+  const height = Math.max(3, bodyRows - 1 - promptRows.length);
+  const maxScroll = Math.max(0, lines.length - height);
+  const offset = Math.min(scroll, maxScroll);
+  return <ReviewView lines={lines} offset={offset} height={height} promptRows={promptRows} />;
+}
+
+/** The plan's window, where it is in the plan, and the prompt under it. */
+function ReviewView({
+  lines,
+  offset,
+  height,
+  promptRows,
+}: {
+  lines: ListRow[];
+  offset: number;
+  height: number;
+  promptRows: ConfirmationLine[];
+}) {
+  return (
+    <Box flexDirection="column">
+      <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
+      <Line text={lines.length > height ? positionText(offset, height, lines.length) : ' '} tone="dim" />
+      {promptRows.map((line, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the prompt's lines, re-created as a whole
+        <Line key={`p${i}`} text={line.text} tone={line.tone} bold={line.bold} />
+      ))}
+    </Box>
+  );
+}
+
+const promptLines = (prompt: Prompt, columns: number): ConfirmationLine[] => [
+  ...wrapText(prompt.text, columns).map((text) => ({ text, tone: prompt.tone, bold: true })),
+  ...wrapText(prompt.second ?? ' ', columns).map((text) => ({ text, tone: 'plain' as const })),
+];
+
+/**
+ * The plan shown: the session's for these choices (it plans them unless it holds their plan already,
+ * made on the permanence screen), or a recorded run's given with the route.
+ */
+function useReviewPlan(info: SelectionInfo, actions: Actions, planResult: PlanResult | undefined): Preview {
+  const { session } = useApp();
+  const view = useSessionView(session);
+  const top = useIsTop();
+  useEffect(() => {
+    if (!planResult && top) session.preview(info.selection, actions);
+  }, [session, top, info.selection, actions, planResult]);
+  return planResult ? recorded(planResult) : previewOf(view, info.selection, actions);
+}
+
+/** Runs the plan shown: the session's as confirmed, or a recorded run's (resumed, or its restore). */
+function startPlan(nav: Navigator, p: Plan, planResult?: PlanResult, resumeOf?: string): Promise<void> {
+  if (!planResult) return nav.confirmRun(p);
+  if (resumeOf) return nav.resumeRun(p, resumeOf);
+  return nav.startRecorded(p, planResult.ok ? planResult.before : undefined);
+}
+
+/** The new scroll offset for a scrolling key (arrows, pages, Home/End; with `letters`, j/k g/G). */
+function scrollBy(k: Keystroke, s: number, page: number, max: number, letters: boolean): number | undefined {
+  if (letters) {
+    if (isChar(k, 'j')) return Math.min(max, s + 1);
+    if (isChar(k, 'k')) return Math.max(0, s - 1);
+    if (isChar(k, 'g')) return 0;
+    if (isChar(k, 'G')) return max;
+    return undefined;
+  }
+  if (k.name === 'up') return Math.max(0, s - 1);
+  if (k.name === 'down') return Math.min(max, s + 1);
+  if (k.name === 'pageUp') return Math.max(0, s - page);
+  if (k.name === 'pageDown') return Math.min(max, s + page);
+  if (k.name === 'home') return 0;
+  if (k.name === 'end') return max;
+  return undefined;
+}
+
+/** The plan's lines, or the planner's refusal in words. */
+function reviewLines(
+  info: SelectionInfo,
+  plan: Plan | undefined,
+  refusal: PlanRefusal | undefined,
+  columns: number,
+): ListRow[] {
+  if (refusal) {
+    const advice = screenAdvice(refusal);
+    const text = `The tool will not do this: ${refusal.message}${advice ? ` ${advice}` : ''}`;
+    return wrapText(sanitize(text), columns).map((text) => ({ text, tone: 'danger' as const, bold: true }));
+  }
+  return plan ? planLines(info, plan, columns - 2) : [];
+}
+
+const hintsFor = (canRun: boolean, permanent: boolean): KeyHint[] =>
+  !canRun
     ? SCROLL_HINTS
     : permanent
       ? [{ keys: 'type ID + Enter', does: 'confirm', footer: true }, ...SCROLL_HINTS]
@@ -73,120 +195,44 @@ export function ReviewScreen({
           ...SCROLL_HINTS,
         ];
 
-  const app = useScreen(hints, (k) => {
-    const s = getScroll();
-    const page = Math.max(1, height - 1);
-    if (k.name === 'up') setScroll(Math.max(0, s - 1));
-    else if (k.name === 'down') setScroll(Math.min(maxScroll, s + 1));
-    else if (k.name === 'pageUp') setScroll(Math.max(0, s - page));
-    else if (k.name === 'pageDown') setScroll(Math.min(maxScroll, s + page));
-    else if (k.name === 'home') setScroll(0);
-    else if (k.name === 'end') setScroll(maxScroll);
-    else if (getPhase().step !== 'confirming' || !plan) return false;
-    else if (permanent) return confirmation.handleKey(k);
-    else if (isChar(k, 'y') || isChar(k, 'Y')) start(plan);
-    else if (isChar(k, 'n') || isChar(k, 'N')) app.nav.back();
-    else if (isChar(k, 'j')) setScroll(Math.min(maxScroll, s + 1));
-    else if (isChar(k, 'k')) setScroll(Math.max(0, s - 1));
-    else if (isChar(k, 'g')) setScroll(0);
-    else if (isChar(k, 'G')) setScroll(maxScroll);
-    else return false;
-    return true;
-  });
-  const { backend, columns, bodyRows } = app;
+interface Prompt {
+  text: string;
+  tone: 'danger' | 'caution' | 'accent' | 'plain' | 'dim';
+  second?: string;
+  /** The typed-ID confirmation draws the prompt itself. */
+  confirming?: boolean;
+}
 
-  useEffect(() => {
-    if (planResult) return;
-    let current = true;
-    backend.plan(info.selection, actions).then(
-      (r) => {
-        if (!current) return;
-        setResult(r);
-        setPhase({ step: 'confirming' });
-      },
-      (err: unknown) => {
-        if (current)
-          setPhase({ step: 'planError', message: err instanceof Error ? err.message : String(err) });
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [backend, info.selection, actions, planResult, setPhase]);
-
-  const start = (p: Plan) => {
-    setPhase({ step: 'starting' });
-    const started = resumeOf
-      ? app.nav.resumeRun(p, resumeOf)
-      : app.nav.startRun(p, result?.ok ? result.before : undefined);
-    started.catch((err: unknown) => {
-      setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
-    });
-  };
-
-  const plan = result?.ok ? result.plan : undefined;
-  const lines = useMemo(() => {
-    if (result && !result.ok) {
-      const advice = screenAdvice(result.refusal);
-      const text = `The tool will not do this: ${result.refusal.message}${advice ? ` ${advice}` : ''}`;
-      return wrapText(sanitize(text), columns).map((text) => ({
-        text,
-        tone: 'danger' as const,
-        bold: true,
-      }));
-    }
-    return plan ? planLines(info, plan, columns - 2) : [];
-  }, [result, plan, info, columns]);
-
-  let prompt: {
-    text: string;
-    tone: 'danger' | 'caution' | 'accent' | 'plain' | 'dim';
-    second?: string;
-    /** The typed-ID confirmation draws the prompt itself. */
-    confirming?: boolean;
-  };
-  if (phase.step === 'planning') prompt = { text: 'Reading what the plan needs and planning…', tone: 'dim' };
-  else if (phase.step === 'planError') {
-    prompt = { text: `Could not plan: ${sanitize(phase.message)}`, tone: 'danger', second: 'Esc: go back.' };
-  } else if (result && !result.ok) {
-    prompt = { text: 'Nothing can run. Esc: go back and change the choices.', tone: 'danger' };
-  } else if (phase.step === 'starting') prompt = { text: 'Confirmed. Starting the run…', tone: 'accent' };
-  else if (phase.step === 'startError') {
-    prompt = {
+/** The line under the plan: where planning and confirming are, and what the person can do. */
+function promptFor(preview: Preview, phase: Phase, permanent: boolean, resuming: boolean): Prompt {
+  if (preview.status === 'checking')
+    return { text: 'Reading what the plan needs and planning…', tone: 'dim' };
+  if (preview.status === 'error') {
+    return { text: `Could not plan: ${sanitize(preview.message)}`, tone: 'danger', second: 'Esc: go back.' };
+  }
+  if (preview.status === 'refused') {
+    return { text: 'Nothing can run. Esc: go back and change the choices.', tone: 'danger' };
+  }
+  if (phase.step === 'starting') return { text: 'Confirmed. Starting the run…', tone: 'accent' };
+  if (phase.step === 'startError') {
+    return {
       text: `Could not start the run: ${sanitize(phase.message)}`,
       tone: 'danger',
       second: 'Esc: go back.',
     };
-  } else if (permanent) {
-    prompt = { text: '', tone: 'danger', confirming: true };
-  } else {
-    prompt = {
-      text: resumeOf
-        ? 'Nothing is deleted (no permanent action). Finish this run? y: yes   n or Esc: go back'
-        : 'Nothing is deleted (no permanent action). Run it? y: yes   n or Esc: go back',
-      tone: 'caution',
-    };
   }
+  if (permanent) return { text: '', tone: 'danger', confirming: true };
+  return {
+    text: resuming
+      ? 'Nothing is deleted (no permanent action). Finish this run? y: yes   n or Esc: go back'
+      : 'Nothing is deleted (no permanent action). Run it? y: yes   n or Esc: go back',
+    tone: 'caution',
+  };
+}
 
-  // The prompt wraps (a long ID must not push "or Esc to go back" off the line); the plan gets the rest.
-  const promptRows: ConfirmationLine[] = prompt.confirming
-    ? confirmation.lines(columns)
-    : [
-        ...wrapText(prompt.text, columns).map((text) => ({ text, tone: prompt.tone, bold: true })),
-        ...wrapText(prompt.second ?? ' ', columns).map((text) => ({ text, tone: 'plain' as const })),
-      ];
-  const height = Math.max(3, bodyRows - 1 - promptRows.length);
-  const maxScroll = Math.max(0, lines.length - height);
-  const offset = Math.min(scroll, maxScroll);
-
-  return (
-    <Box flexDirection="column">
-      <WindowedList rows={lines} offset={offset} height={height} index={-1} render={(l) => l} />
-      <Line text={maxScroll > 0 ? positionText(offset, height, lines.length) : ' '} tone="dim" />
-      {promptRows.map((line, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: the prompt's lines, re-created as a whole
-        <Line key={`p${i}`} text={line.text} tone={line.tone} bold={line.bold} />
-      ))}
-    </Box>
-  );
+/** A recorded run's plan (resume, restore) as the review shows it. */
+function recorded(result: PlanResult): Preview {
+  return result.ok
+    ? { status: 'planned', plan: result.plan }
+    : { status: 'refused', refusal: result.refusal };
 }

@@ -7,176 +7,18 @@
 import { commandLine } from '../core/invocation.js';
 import { Box } from 'ink';
 import { useMemo } from 'react';
-import { PHASES, type Phase, type Plan, type StepOutcome, type StepResult } from '../core/plan-types.js';
-import { plural, sanitize, shortHost } from '../core/text.js';
-import { fitWidth, textWidth, truncate, wrapText } from '../terminal/text.js';
+import type { Plan } from '../core/plan-types.js';
+import { plural, sanitize } from '../core/text.js';
+import { wrapText } from '../terminal/text.js';
 import type { RunSummary } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { type ListRow, WindowedList } from './components/WindowedList.js';
-import { type AttemptState, attemptText, tallyAttempts, tallyText } from './components/attempt-lines.js';
+import { tallyAttempts, tallyText } from './components/attempt-lines.js';
 import { type KeyHint, useApp, useScreen } from './context.js';
 import { type Keystroke, isChar } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import { type RegistrationAttempts, useRegistrationAttempts } from './hooks/use-registration-attempts.js';
-import { verdictLabel } from './words.js';
-
-type Counts = Record<StepOutcome, number>;
-
-const zero = (): Counts => ({ succeeded: 0, alreadyDone: 0, failed: 0, skipped: 0 });
-
-export function countsPerPhase(plan: Plan, results: readonly StepResult[]): Record<Phase, Counts> {
-  const phaseOf = new Map(plan.steps.map((s) => [s.id, s.phase]));
-  const out = Object.fromEntries(PHASES.map((p) => [p, zero()])) as Record<Phase, Counts>;
-  for (const r of results) {
-    const phase = phaseOf.get(r.stepId) ?? (r.stepId.split(':')[0] as Phase);
-    const counts = out[phase];
-    if (counts) counts[r.outcome]++;
-  }
-  return out;
-}
-
-/** The first and last line of one device's verdict (and attempt) in the summary's lines. */
-export interface DeviceBlock {
-  first: number;
-  last: number;
-}
-
-const VERDICT_WIDTH = 12;
-
-/** The phase table: kept above the device list, never scrolled away. */
-export function phaseTable(plan: Plan, summary: RunSummary): ListRow[] {
-  const counts = countsPerPhase(plan, summary.results);
-  const cols = [11, 8, 9, 8, 8];
-  const rows: ListRow[] = [
-    {
-      text: ['PHASE', 'DONE', 'ALREADY', 'FAILED', 'SKIPPED']
-        .map((h, i) => fitWidth(h, cols[i] ?? 8))
-        .join(' '),
-      bold: true,
-    },
-  ];
-  for (const phase of PHASES) {
-    const c = counts[phase];
-    const cells = [phase, String(c.succeeded), String(c.alreadyDone), String(c.failed), String(c.skipped)];
-    rows.push({
-      text: cells.map((v, i) => fitWidth(v, cols[i] ?? 8)).join(' '),
-      tone: c.failed > 0 ? 'danger' : 'plain',
-    });
-  }
-  return rows;
-}
-
-/**
- * What this run did to each device's hub identities, from its own deregister steps and their
- * per-device outcomes: e.g. "hub-us: disabled", "hub-eu: FAILED", "hub: kept".
- */
-export function hubStatusByDevice(plan: Plan, summary: RunSummary): Map<string, string> {
-  const results = new Map(summary.results.map((r) => [r.stepId, r]));
-  const out = new Map<string, string[]>();
-  for (const step of plan.steps) {
-    const op = step.op;
-    if (op.kind !== 'disableHubDevices' && op.kind !== 'deleteHubDevices') continue;
-    const result = results.get(step.id);
-    const perDevice = new Map((result?.devices ?? []).map((d) => [d.id, d.outcome]));
-    op.deviceIds.forEach((deviceId, i) => {
-      const registrationId = step.registrationIds[i] ?? deviceId;
-      const outcome = perDevice.get(deviceId) ?? result?.outcome;
-      const done = op.kind === 'disableHubDevices' ? 'disabled' : 'deleted';
-      const word =
-        outcome === 'succeeded' || outcome === 'alreadyDone'
-          ? done
-          : outcome === 'failed'
-            ? 'FAILED'
-            : outcome === 'skipped'
-              ? 'skipped'
-              : 'not done';
-      const list = out.get(registrationId) ?? [];
-      list.push(`${shortHost(sanitize(op.hub))}: ${word}`);
-      out.set(registrationId, list);
-    });
-  }
-  return new Map([...out].map(([id, list]) => [id, list.join(', ')]));
-}
-
-export function summaryLines(
-  plan: Plan,
-  summary: RunSummary,
-  width: number,
-  attempts?: ReadonlyMap<string, AttemptState>,
-): ListRow[] {
-  return summaryLayout(plan, summary, width, attempts).lines;
-}
-
-/**
- * The scrolling part of the summary: one line per device (verdict, ID, hub status, why), an attempt's
- * answer under its device, then the failed steps in detail (below the devices: a long list of failures
- * never pushes the verdicts away).
- */
-export function summaryLayout(
-  plan: Plan,
-  summary: RunSummary,
-  width: number,
-  attempts?: ReadonlyMap<string, AttemptState>,
-): { lines: ListRow[]; blocks: DeviceBlock[] } {
-  const lines: ListRow[] = [];
-  const blocks: DeviceBlock[] = [];
-  const tally = { blocked: 0, possible: 0, allowed: 0 };
-  for (const v of summary.verify) tally[v.verdict]++;
-  lines.push({
-    text:
-      'Verify: could each device provision again? ' +
-      `${tally.blocked} blocked, ${tally.possible} possible, ${tally.allowed} allowed`,
-    bold: true,
-    tone: tally.allowed > 0 ? 'danger' : tally.possible > 0 ? 'caution' : 'ok',
-  });
-  if (summary.verify.length === 0) lines.push({ text: '  No verify results.', tone: 'dim' });
-  const hubOf = hubStatusByDevice(plan, summary);
-  const kept = plan.actions.deregister === 'none' ? 'hub: kept' : 'hub: -';
-  const idWidth = Math.min(
-    32,
-    Math.max(8, ...summary.verify.map((v) => textWidth(sanitize(v.registrationId)))),
-  );
-  for (const v of summary.verify) {
-    const first = lines.length;
-    const { marker, tone } = verdictLabel(v.verdict);
-    // What the hub says now (verify read it back) when known, else what the run did there.
-    const hub = v.hubs?.length
-      ? v.hubs.map((h) => `${shortHost(sanitize(h.hub))}: ${h.status}`).join(' ')
-      : (hubOf.get(v.registrationId) ?? kept);
-    const why = `${sanitize(v.reason)}${v.path ? ` [${sanitize(v.path)}]` : ''}`;
-    const text = `${fitWidth(marker, VERDICT_WIDTH - 1)} ${fitWidth(sanitize(v.registrationId), idWidth)}  ${hub}  ${why}`;
-    lines.push({
-      text: truncate(text, width),
-      tone: hub.includes('FAILED') && tone === 'ok' ? 'danger' : tone,
-    });
-    const attempt = attemptText(v.verdict, attempts?.get(v.registrationId));
-    if (attempt) {
-      wrapText(attempt.text, width - VERDICT_WIDTH - 2).forEach((line, i) => {
-        lines.push({
-          text: `${' '.repeat(VERDICT_WIDTH)}${i === 0 ? '→ ' : '  '}${line}`,
-          tone: attempt.tone,
-        });
-      });
-    }
-    blocks.push({ first, last: lines.length - 1 });
-  }
-  const callOf = new Map(plan.steps.map((s) => [s.id, s.call]));
-  const failed = summary.results.filter((r) => r.outcome === 'failed');
-  if (failed.length > 0) {
-    lines.push({ text: ' ' });
-    lines.push({ text: `Failed steps (${failed.length}):`, bold: true, tone: 'danger' });
-    for (const r of failed) {
-      const call = sanitize(callOf.get(r.stepId) ?? r.stepId);
-      const text = `✗ ${call}: ${sanitize(r.message ?? 'failed')} (${plural(r.attempts, 'attempt')})`;
-      for (const l of wrapText(text, width)) lines.push({ text: l, tone: 'danger' });
-      for (const d of r.devices ?? []) {
-        if (d.outcome !== 'failed') continue;
-        lines.push({ text: `    ${sanitize(d.id)}: ${sanitize(d.message ?? 'failed')}`, tone: 'danger' });
-      }
-    }
-  }
-  return { lines, blocks };
-}
+import { type DeviceBlock, phaseTable, summaryLayout } from './components/summary-lines.js';
 
 const STATE_TEXT: Record<RunSummary['state'], { text: string; tone: 'ok' | 'danger' | 'caution' }> = {
   completed: { text: 'completed', tone: 'ok' },
@@ -212,23 +54,7 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
   const devices = summary.verify;
   const canTry = attempts.available && devices.length > 0;
   const failedCount = summary.results.filter((r) => r.outcome === 'failed').length;
-  const hints: KeyHint[] = [
-    ...(failedCount > 0 ? [{ keys: 'r', does: `retry the ${failedCount} failed`, footer: true }] : []),
-    ...(canTry
-      ? [
-          { keys: 't', does: 'try to register now', footer: true },
-          { keys: 'T', does: `try all (≤${TRY_ALL_LIMIT})`, footer: true },
-          { keys: '↑↓', does: 'move', footer: true },
-          { keys: 'j/k', does: 'move, like ↑↓' },
-          { keys: 'PgUp/PgDn', does: 'page up / down' },
-          { keys: 'Home/End g/G', does: 'top / bottom' },
-        ]
-      : [{ keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true }]),
-    { keys: 'Esc', does: 'start over', footer: true },
-    // q before R: on a narrow footer the way out stays visible (R is in ? help too).
-    { keys: 'q', does: 'quit', footer: true },
-    ...(hasRuns ? [{ keys: 'R', does: 'runs', footer: true }] : []),
-  ];
+  const hints = summaryHints(failedCount, canTry, hasRuns);
   const app = useScreen(hints, (k) => {
     if (isChar(k, 'r') && failedCount > 0) app.nav.retryRun();
     else if (isChar(k, 'R') && hasRuns) app.nav.push({ screen: 'runs' });
@@ -291,45 +117,11 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
     return true;
   };
 
-  const pinned: ListRow[] = [];
-  if (canTry) pinned.push(attemptStatus(attempts, devices));
-  if (summary.journalError) {
-    const text = `! The journal could not be written: ${sanitize(summary.journalError)}. The run stopped.`;
-    for (const line of wrapText(text, columns)) pinned.push({ text: line, tone: 'danger', bold: true });
-  }
-  for (const text of wrapText(`Journal: ${sanitize(summary.journalPath)}`, columns)) pinned.push({ text });
-  if (summary.restoreCommand) {
-    pinned.push({ text: 'To undo the temporary actions, run:', bold: true });
-    for (const text of wrapText(sanitize(summary.restoreCommand), columns - 2))
-      pinned.push({ text: `  ${text}`, tone: 'accent' });
-    if (summary.restoreUndoes)
-      for (const text of wrapText(sanitize(summary.restoreUndoes), columns))
-        pinned.push({ text, tone: 'dim' });
-  } else pinned.push({ text: 'Nothing to restore: no temporary actions were done.', tone: 'dim' });
-  if (summary.state === 'aborted') {
-    pinned.push({
-      text: `Finish it later with: ${commandLine('resume', sanitize(summary.runId))}`,
-      tone: 'caution',
-    });
-  }
-  const top = phaseTable(plan, summary);
-  if (failedCount > 0) {
-    top.push({
-      text: `✗ ${plural(failedCount, 'step')} failed: listed below the devices; r retries them.`,
-      tone: 'danger',
-      bold: true,
-    });
-  }
+  const pinned = pinnedLines(summary, columns, canTry ? attemptStatus(attempts, devices) : undefined);
+  const top = topLines(plan, summary, failedCount);
   // The highlighted device's whole reason, under the list (its line there is one line, cut to fit).
   const at = canTry ? devices[clamp(view.cursor, 0, Math.max(0, devices.length - 1))] : undefined;
-  const detail: ListRow[] = at
-    ? wrapText(
-        `${sanitize(at.registrationId)}: ${sanitize(at.reason)}${at.path ? ` [${sanitize(at.path)}]` : ''}`,
-        columns,
-      )
-        .slice(0, 3)
-        .map((text) => ({ text, tone: 'dim' as const }))
-    : [];
+  const detail = at ? reasonLines(at, columns) : [];
   const height = Math.max(2, bodyRows - 1 - top.length - detail.length - pinned.length);
   const maxScroll = Math.max(0, lines.length - height);
   const cursor = clamp(view.cursor, 0, Math.max(0, devices.length - 1));
@@ -366,6 +158,75 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
       ))}
     </Box>
   );
+}
+
+function summaryHints(failedCount: number, canTry: boolean, hasRuns: boolean): KeyHint[] {
+  return [
+    ...(failedCount > 0 ? [{ keys: 'r', does: `retry the ${failedCount} failed`, footer: true }] : []),
+    ...(canTry
+      ? [
+          { keys: 't', does: 'try to register now', footer: true },
+          { keys: 'T', does: `try all (≤${TRY_ALL_LIMIT})`, footer: true },
+          { keys: '↑↓', does: 'move', footer: true },
+          { keys: 'j/k', does: 'move, like ↑↓' },
+          { keys: 'PgUp/PgDn', does: 'page up / down' },
+          { keys: 'Home/End g/G', does: 'top / bottom' },
+        ]
+      : [{ keys: '↑↓ PgUp/PgDn', does: 'scroll', footer: true }]),
+    { keys: 'Esc', does: 'start over', footer: true },
+    // q before R: on a narrow footer the way out stays visible (R is in ? help too).
+    { keys: 'q', does: 'quit', footer: true },
+    ...(hasRuns ? [{ keys: 'R', does: 'runs', footer: true }] : []),
+  ];
+}
+
+/** The lines pinned under the list: attempts, the journal, the restore command, how to resume. */
+function pinnedLines(summary: RunSummary, columns: number, attemptLine: ListRow | undefined): ListRow[] {
+  const pinned: ListRow[] = [];
+  if (attemptLine) pinned.push(attemptLine);
+  if (summary.journalError) {
+    const text = `! The journal could not be written: ${sanitize(summary.journalError)}. The run stopped.`;
+    for (const line of wrapText(text, columns)) pinned.push({ text: line, tone: 'danger', bold: true });
+  }
+  for (const text of wrapText(`Journal: ${sanitize(summary.journalPath)}`, columns)) pinned.push({ text });
+  if (summary.restoreCommand) {
+    pinned.push({ text: 'To undo the temporary actions, run:', bold: true });
+    for (const text of wrapText(sanitize(summary.restoreCommand), columns - 2))
+      pinned.push({ text: `  ${text}`, tone: 'accent' });
+    if (summary.restoreUndoes)
+      for (const text of wrapText(sanitize(summary.restoreUndoes), columns))
+        pinned.push({ text, tone: 'dim' });
+  } else pinned.push({ text: 'Nothing to restore: no temporary actions were done.', tone: 'dim' });
+  if (summary.state === 'aborted') {
+    pinned.push({
+      text: `Finish it later with: ${commandLine('resume', sanitize(summary.runId))}`,
+      tone: 'caution',
+    });
+  }
+  return pinned;
+}
+
+/** The phases' table, and a line when steps failed. */
+function topLines(plan: Plan, summary: RunSummary, failedCount: number): ListRow[] {
+  const top = phaseTable(plan, summary);
+  if (failedCount > 0) {
+    top.push({
+      text: `✗ ${plural(failedCount, 'step')} failed: listed below the devices; r retries them.`,
+      tone: 'danger',
+      bold: true,
+    });
+  }
+  return top;
+}
+
+/** A device's whole reason (at most three lines). */
+function reasonLines(at: RunSummary['verify'][number], columns: number): ListRow[] {
+  return wrapText(
+    `${sanitize(at.registrationId)}: ${sanitize(at.reason)}${at.path ? ` [${sanitize(at.path)}]` : ''}`,
+    columns,
+  )
+    .slice(0, 3)
+    .map((text) => ({ text, tone: 'dim' as const }));
 }
 
 /** One line under the list: what is registering now, or what the attempts found so far. */

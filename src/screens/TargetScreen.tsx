@@ -5,7 +5,8 @@ import { layoutColumns, formatRow } from '../terminal/text.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { type KeyHint, useScreen } from './context.js';
-import { isChar } from './hooks/keys.js';
+import { isChar, type Keystroke } from './hooks/keys.js';
+import type { Backend } from '../services/backend.js';
 import { useListState } from './hooks/use-list-state.js';
 
 const HINTS: KeyHint[] = [
@@ -19,21 +20,28 @@ const HINTS: KeyHint[] = [
 
 type Hub = { host: string; auth: string; hasCredentials: boolean };
 
+/** Where a key on this screen leads: Enter the enrollments, f find devices, r the recorded runs. */
+function nextScreen(k: Keystroke, backend: Backend): 'enrollments' | 'findDevices' | 'runs' | undefined {
+  if (k.name === 'return') return 'enrollments';
+  if (isChar(k, 'f') && backend.findDevices) return 'findDevices';
+  if ((isChar(k, 'r') || isChar(k, 'R')) && backend.listRuns) return 'runs';
+  return undefined;
+}
+
+function TargetBanner({ sandbox }: { sandbox: boolean }) {
+  return sandbox ? (
+    <Line text="[SANDBOX] A local emulator with demo data: nothing here touches Azure." tone="caution" bold />
+  ) : (
+    <Line text="AZURE: changes made here affect real devices." tone="danger" bold />
+  );
+}
+
 export function TargetScreen() {
   const app = useScreen(HINTS, (k) => {
-    if (k.name === 'return') {
-      app.nav.push({ screen: 'enrollments' });
-      return true;
-    }
-    if (isChar(k, 'f') && app.backend.findDevices) {
-      app.nav.push({ screen: 'findDevices' });
-      return true;
-    }
-    if ((isChar(k, 'r') || isChar(k, 'R')) && app.backend.listRuns) {
-      app.nav.push({ screen: 'runs' });
-      return true;
-    }
-    return list.handleKey(k);
+    const next = nextScreen(k, app.backend);
+    if (!next) return list.handleKey(k);
+    app.nav.push({ screen: next });
+    return true;
   });
   const { backend, columns, bodyRows } = app;
   const target = backend.target;
@@ -50,15 +58,7 @@ export function TargetScreen() {
   const widths = layoutColumns(specs, columns - 4);
   return (
     <Box flexDirection="column">
-      {sandbox ? (
-        <Line
-          text="[SANDBOX] A local emulator with demo data: nothing here touches Azure."
-          tone="caution"
-          bold
-        />
-      ) : (
-        <Line text="AZURE: changes made here affect real devices." tone="danger" bold />
-      )}
+      <TargetBanner sandbox={sandbox} />
       {target.endpoint ? <Line text={`Endpoint  ${sanitize(target.endpoint)}`} /> : null}
       <Line text={`DPS       ${sanitize(target.dpsHost)}   auth: ${sanitize(target.dpsAuth)}`} />
       <Line text=" " />

@@ -2,10 +2,11 @@
  * What every screen gets from the App: the backend, the screen size, colour on/off, navigation, and
  * the key router (one `useInput` in the App; the top screen's handler gets each keystroke first).
  */
-import { createContext, useContext, useLayoutEffect, useRef } from 'react';
+import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { KnownState } from '../core/model.js';
 import type { Plan } from '../core/plan-types.js';
 import type { Backend } from '../services/backend.js';
+import type { DeprovisionSession, SessionView } from '../services/session/deprovision-session.js';
 import type { Keystroke } from './hooks/keys.js';
 import type { Route } from './routes.js';
 
@@ -23,8 +24,13 @@ export interface Navigator {
   back(): void;
   /** Start over at the enrollments list (fresh reads). */
   restart(): void;
-  /** Execute the plan; the App owns the run so that quit and Ctrl-C can stop it safely. */
-  startRun(plan: Plan, before?: KnownState): Promise<void>;
+  /**
+   * Run the plan the session holds, which must be `shown` (the one the review shows); the App owns
+   * the run so that quit and Ctrl-C can stop it safely.
+   */
+  confirmRun(shown: Plan): Promise<void>;
+  /** Run a plan made from a recorded run (its restore), shown and confirmed on the review. */
+  startRecorded(plan: Plan, before?: KnownState): Promise<void>;
   /** Finish a recorded run (its plan shown and confirmed on the review) through the same session. */
   resumeRun(plan: Plan, journalPath: string): Promise<void>;
   /** Show the run screen again after "retry failed". */
@@ -33,6 +39,8 @@ export interface Navigator {
 
 export interface AppServices {
   backend: Backend;
+  /** The application layer: screens send it their choices and show the plan it holds. */
+  session: DeprovisionSession;
   color: boolean;
   columns: number;
   /** Rows the screen body may use (header and footer excluded). */
@@ -44,6 +52,23 @@ export interface AppServices {
 
 export const AppContext = createContext<AppServices | null>(null);
 export const RouteIdContext = createContext<number>(0);
+/** The id of the route on top (the screen the person sees). */
+export const TopRouteContext = createContext<number>(0);
+
+/** True while this screen is the one on top. */
+export function useIsTop(): boolean {
+  return useContext(RouteIdContext) === useContext(TopRouteContext);
+}
+
+/** The session's view, redrawn on each of its changes. */
+export function useSessionView(session: DeprovisionSession): SessionView {
+  const [view, setView] = useState(() => session.view);
+  useEffect(() => {
+    setView(session.view);
+    return session.subscribe(setView);
+  }, [session]);
+  return view;
+}
 
 /** What the chrome and lines need to draw: colour on/off and the width to fit. */
 export interface Look {

@@ -43,6 +43,10 @@ export interface RouteEntry {
   route: Route;
 }
 
+let nextRouteId = 1;
+/** A route on the stack, with an id of its own (its screen's key handler and hints are kept by it). */
+export const routeEntry = (route: Route): RouteEntry => ({ id: nextRouteId++, route });
+
 export const sourceId = (s: DeviceSource): string =>
   sanitize(s.kind === 'enrollment' ? s.enrollment.registrationId : s.group.enrollmentGroupId);
 

@@ -79,6 +79,25 @@ export function outcomeText(outcome: TuiOutcome): string {
   return `${lines.join('\n')}\n`;
 }
 
+const once = (f: () => void) => {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
+};
+
+/** The backend, made only when `start` is called (after the first frame); a ready one as it is. */
+function deferred(source: BackendSource): { backend: Backend | Promise<Backend>; start: () => void } {
+  if (typeof source !== 'function') return { backend: source, start: () => {} };
+  let start = () => {};
+  const backend = new Promise<Backend>((resolve, reject) => {
+    start = () => void Promise.resolve().then(source).then(resolve, reject);
+  });
+  return { backend, start };
+}
+
 /**
  * Runs the TUI until the person quits; resolves to the exit code. Rejects with the backend's start-up
  * error (after leaving the alternate screen) when the backend could not start.
@@ -92,22 +111,11 @@ export async function runTui(source: BackendSource, opts: RunTuiOptions = {}): P
     return EXIT.usage;
   }
   const noColor = opts.noColor ?? Boolean(process.env.NO_COLOR);
-  let left = false;
-  const leave = () => {
-    if (left) return;
-    left = true;
-    stdout.write(LEAVE_ALTERNATE_SCREEN);
-  };
+  const leave = once(() => stdout.write(LEAVE_ALTERNATE_SCREEN));
   const controller: TuiController = {};
   let outcome: TuiOutcome = {};
   let startFailure: { error: unknown } | undefined;
-  let start: (() => void) | undefined;
-  const backend =
-    typeof source === 'function'
-      ? new Promise<Backend>((resolve, reject) => {
-          start = () => void Promise.resolve().then(source).then(resolve, reject);
-        })
-      : source;
+  const { backend, start } = deferred(source);
   let unmount: (() => void) | undefined;
   const onSignal = () => {
     if (controller.interrupt) controller.interrupt();
@@ -135,7 +143,7 @@ export async function runTui(source: BackendSource, opts: RunTuiOptions = {}): P
     );
     unmount = instance.unmount;
     // render() has written the first frame; only now load what the backend needs.
-    start?.();
+    start();
     await instance.waitUntilExit();
   } catch (err) {
     outcome = { ...outcome, error: err instanceof Error ? err.message : String(err) };

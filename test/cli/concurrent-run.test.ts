@@ -39,6 +39,28 @@ const RUN = [
 ];
 const runsDir = () => join(f.stateHome, 'iot-deprovision', 'runs');
 
+/**
+ * The emulator's state once the stopped run's last requests (sent before SIGSTOP, still on their way
+ * on a loaded machine) are answered: every request received is answered and the state stays the same.
+ */
+async function quiet(): Promise<string> {
+  const answeredAll = () => {
+    const { requests, operations } = f.emulator.stats();
+    const answered = Object.values(operations).reduce(
+      (sum, outcomes) => sum + Object.values(outcomes).reduce((a, b) => a + b, 0),
+      0,
+    );
+    return answered === requests;
+  };
+  let last = stateOf(f.emulator);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = stateOf(f.emulator);
+    if (now === last && answeredAll()) return now;
+    last = now;
+  }
+}
+
 describe('two runs on the same group at once', () => {
   it('the second is refused with the holder pid and run ID; the first completes', async () => {
     const fleet = buildFleet(f.emulator, GROUP, 300);
@@ -47,7 +69,7 @@ describe('two runs on the same group at once', () => {
     // The first run holds its lock; stopped (not dead), it cannot finish before the second tries.
     first.child.kill('SIGSTOP');
     try {
-      const before = stateOf(f.emulator);
+      const before = await quiet();
       const writes = JSON.stringify(destructiveCounts(f.emulator));
       const second = await f.cli(RUN);
       expect(second.code).toBe(2);

@@ -4,16 +4,41 @@
  * with the usual --yes; against the emulator, which keeps a deleted group's records like DPS does.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type CliFixture, groupDevices, startCliFixture } from './fixture.js';
 
-let f: CliFixture;
 const group = 'legacy-sensors';
+
+/** A demo fleet whose group `legacy-sensors` was deleted without --delete-registrations. */
+async function withDeletedGroup(): Promise<{
+  f: CliFixture;
+  ids: string[];
+  deleted: { code: number | null };
+}> {
+  const f = await startCliFixture({ seed: 'demo', timeScale: 120 });
+  const ids = groupDevices(f.emulator, group);
+  const deleted = await f.cli([
+    'run',
+    '--group',
+    group,
+    '--disenroll',
+    'delete',
+    '--deregister',
+    'none',
+    '--delete-group',
+    '--yes',
+  ]);
+  return { f, ids, deleted };
+}
+
+// Each test stands alone, in any order: the reading tests share one fleet (they change nothing), the
+// test that deletes the records has a fleet of its own.
+let f: CliFixture;
 let ids: string[] = [];
+let deleted: { code: number | null };
 
 beforeAll(async () => {
-  f = await startCliFixture({ seed: 'demo', timeScale: 120 });
-  ids = groupDevices(f.emulator, group);
+  ({ f, ids, deleted } = await withDeletedGroup());
 });
 
 afterAll(async () => {
@@ -23,18 +48,7 @@ afterAll(async () => {
 describe('orphaned registration records of a deleted group', () => {
   it('deleting the group without --delete-registrations leaves its records (the emulator keeps them)', async () => {
     expect(ids.length).toBeGreaterThan(0);
-    const run = await f.cli([
-      'run',
-      '--group',
-      group,
-      '--disenroll',
-      'delete',
-      '--deregister',
-      'none',
-      '--delete-group',
-      '--yes',
-    ]);
-    expect(run.code).toBe(0);
+    expect(deleted.code).toBe(0);
     expect(f.emulator.store.dps.groups.has(group)).toBe(false);
     for (const id of ids) expect(f.emulator.store.dps.registrations.has(id), id).toBe(true);
   });
@@ -86,6 +100,10 @@ describe('orphaned registration records of a deleted group', () => {
   });
 
   it('run --orphaned-records needs --yes, then deletes every record (journaled), and a second run finds none', async () => {
+    const own = await withDeletedGroup();
+    onTestFinished(() => own.f.close());
+    const { f, ids } = own;
+    expect(own.deleted.code).toBe(0);
     const unconfirmed = await f.cli(['run', '--orphaned-records', group]);
     expect(unconfirmed.code).toBe(2);
     for (const id of ids) expect(f.emulator.store.dps.registrations.has(id), id).toBe(true);

@@ -37,8 +37,11 @@ const asPrinted = (argv: string[]) => f.cli(argv, { target: false });
 describe('printed commands run as printed', () => {
   let runId = '';
   let printed = '';
-
-  it('the summary prints the complete restore command (no secret, the invocation of this install)', async () => {
+  let code: number | null = null;
+  let statusAfterRun: string | undefined;
+  // Both tests start from this run (each stands alone, in any order): one reads what it printed, one
+  // runs the printed command.
+  beforeAll(async () => {
     const run = await f.cli([
       'run',
       '--enrollment',
@@ -49,14 +52,19 @@ describe('printed commands run as printed', () => {
       'disable',
       '--yes',
     ]);
-    expect(run.code).toBe(0);
+    code = run.code;
     runId = /^Run (\S+): completed$/m.exec(run.stdout)?.[1] ?? '';
     printed = run.stdout;
+    statusAfterRun = f.emulator.store.dps.enrollments.get('pump-0007')?.provisioningStatus;
+  });
+
+  it('the summary prints the complete restore command (no secret, the invocation of this install)', async () => {
+    expect(code).toBe(0);
     // The child's PATH has no iot-deprovision of this install: from the clone, npx runs it.
-    expect(run.stdout).toContain(
+    expect(printed).toContain(
       `Undo the temporary actions with: npx iot-deprovision restore ${runId} --yes\n`,
     );
-    expect(f.emulator.store.dps.enrollments.get('pump-0007')?.provisioningStatus).toBe('disabled');
+    expect(statusAfterRun).toBe('disabled');
   });
 
   it('the printed restore command, run as printed with credentials from the config file, restores (exit 0)', async () => {

@@ -30,7 +30,9 @@ const runIds: { group?: string; enrollment?: string } = {};
 
 const statusOf = (id: string) => findDevice(f.emulator, id)?.device.status;
 
-describe('restore after a temporary run', () => {
+// A story: each test continues the last (run, the restore's plan, the restore, the list of both), so its
+// tests keep their order in the shuffled pass (the file still runs at any point among the others).
+describe('restore after a temporary run', { shuffle: false }, () => {
   it('run --json prints parseable JSON lines: started, progress, summary', async () => {
     expect(statusOf(DISABLED_BEFORE)).toBe('disabled');
     const plan = await f.cli([

@@ -66,9 +66,12 @@ const onOtherDps = (h: Record<string, unknown>) => {
 
 describe('a run acts only on its own target', () => {
   const ids: Record<string, string> = {};
+  // Every test starts from this run (each stands alone, in any order): it copies and edits its journal.
+  beforeAll(async () => {
+    ids.pump = await runEnrollment('pump-0007');
+  });
 
   it('the journal header records DPS host, hub hosts and sandbox or not, and no secret', async () => {
-    ids.pump = await runEnrollment('pump-0007');
     const header = JSON.parse((await readFile(journalPath(ids.pump), 'utf8')).split('\n')[0]);
     expect({ ...header.target, hubHosts: [...header.target.hubHosts].sort() }).toEqual({
       dpsHost: f.emulator.dps.host,
@@ -111,7 +114,8 @@ describe('a run acts only on its own target', () => {
   });
 
   it('with only runs of other targets unfinished, resume refuses (exit 2) and names them', async () => {
-    // The run of this target is finished now; the other DPS's runs are still unfinished.
+    // This target's runs are finished (the resume test finishes the copy it makes); another DPS's run is not.
+    await rewrite(ids.pump, '20990101T000000Z-0000ac', { header: onOtherDps, dropEnd: true });
     const requests = f.emulator.stats().requests;
     const resume = await f.cli(['resume']);
     expect(resume.code).toBe(2);
@@ -121,6 +125,7 @@ describe('a run acts only on its own target', () => {
   });
 
   it('runs shows each run target, selection and actions in 80 columns; --json carries them', async () => {
+    await rewrite(ids.pump, '20200101T000000Z-0000af', { header: onOtherDps });
     const runs = await f.cli(['runs'], { target: false });
     expect(runs.code).toBe(0);
     for (const line of runs.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);

@@ -92,6 +92,7 @@ export async function renderApp(backend: FakeBackend, opts: AppOptions = {}): Pr
       color={opts.color ?? true}
       initialRoutes={opts.routes}
       controller={opts.controller}
+      session={opts.session}
       onExit={(o) => {
         outcome = o;
       }}

@@ -4,7 +4,7 @@ import type { KnownState } from '../../src/core/model.js';
 import type { Plan, PlanResult } from '../../src/core/plan-types.js';
 import type { Actions, Selection } from '../../src/core/selection.js';
 import type { RunHandle } from '../../src/services/backend.js';
-import { DeprovisionSession } from '../../src/services/session/deprovision-session.js';
+import { DeprovisionSession, previewOf } from '../../src/services/session/deprovision-session.js';
 import { FakeBackend, type FakeRun } from '../support/fake-backend.js';
 
 const BEFORE: KnownState = {
@@ -116,5 +116,66 @@ describe('DeprovisionSession: plan -> confirm -> run -> verify as one machine', 
     expect(failed.state).toBe('failed');
     expect(failed.context.failure).toBe(wrongKey);
     expect(failing.runs).toHaveLength(0);
+  });
+
+  it('preview: the latest choices win over a planning in progress; choices already held are not planned again', async () => {
+    const backend = new Backend();
+    let open = () => {};
+    const slow = new Promise<void>((r) => {
+      open = r;
+    });
+    const plan = backend.plan.bind(backend);
+    backend.plan = async (selection, actions) => {
+      const result = await plan(selection, actions);
+      if (actions.deregister === 'none') await slow;
+      return result;
+    };
+    const session = new DeprovisionSession(backend);
+    const other: Actions = { ...DISABLE, deregister: 'disable' };
+    session.preview(GROUP, DISABLE);
+    session.preview(GROUP, other);
+    const planned = await session.rest();
+    expect(planned.state).toBe('planned');
+    expect(planned.context.plan?.actions).toEqual(other);
+    open();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(session.view.context.plan?.actions).toEqual(other);
+    expect(previewOf(session.view, GROUP, other)).toMatchObject({ status: 'planned' });
+    expect(previewOf(session.view, GROUP, DISABLE)).toEqual({ status: 'checking' });
+    session.preview(GROUP, { ...other });
+    expect(session.view.state).toBe('planned');
+    expect(backend.planCalls).toHaveLength(2);
+  });
+
+  it('preview plans nothing while a run goes; after it settles it plans anew and the summary stays', async () => {
+    const backend = new Backend();
+    const session = new DeprovisionSession(backend);
+    session.preview(GROUP, DISABLE);
+    await session.rest();
+    session.send({ type: 'CONFIRM' });
+    await session.when('running');
+    expect(session.preview(GROUP, DISABLE)).toBe(false);
+    expect(session.view.state).toBe('running');
+    // The confirmed plan is what the screens still show for these choices while it runs.
+    expect(previewOf(session.view, GROUP, DISABLE)).toEqual({
+      status: 'planned',
+      plan: backend.given[0].plan,
+    });
+    (backend.runs[0] as FakeRun).advance(10);
+    await session.when('settled');
+    expect(session.preview(GROUP, DISABLE)).toBe(true);
+    const again = await session.rest();
+    expect(again.state).toBe('planned');
+    expect(again.context.summary?.state).toBe('completed');
+    expect(backend.planCalls).toHaveLength(2);
+  });
+
+  it('previewOf says a failed planning of these choices in words', async () => {
+    const backend = new Backend();
+    backend.failPlan = new Error('DPS answered 503');
+    const session = new DeprovisionSession(backend);
+    session.preview(GROUP, DISABLE);
+    await session.rest();
+    expect(previewOf(session.view, GROUP, DISABLE)).toEqual({ status: 'error', message: 'DPS answered 503' });
   });
 });

@@ -73,17 +73,7 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
   const file: FileConfig | undefined = configPath ? loadConfigFile(configPath) : undefined;
   const fileLabel = `config file ${configPath}`;
 
-  const endpointSource = inputs.endpoint
-    ? '--endpoint'
-    : env[ENV.endpoint]
-      ? ENV.endpoint
-      : file?.endpoint
-        ? `${fileLabel}: endpoint`
-        : undefined;
-  const endpointValue = inputs.endpoint || env[ENV.endpoint] || file?.endpoint;
-  const endpoint = endpointValue
-    ? toEndpoint(endpointValue, inputs.endpointCa, endpointSource as string)
-    : undefined;
+  const endpoint = endpointOf(inputs, env, file, fileLabel);
 
   let shared: TokenCredential | undefined;
   const credential = (source: string) => () => {
@@ -102,34 +92,15 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
     source,
   });
 
-  const dpsCandidates: [string | undefined, string][] = [
+  const dpsPick = [
     [inputs.dps, '--dps'],
     [env[ENV.dps], ENV.dps],
     [file?.dps, `${fileLabel}: dps`],
     [inputs.recorded?.dpsHost, "the run's journal"],
-  ];
-  const dpsPick = dpsCandidates.find(([value]) => value !== undefined && value.trim() !== '');
+  ].find(([value]) => value !== undefined && value.trim() !== '');
   if (!dpsPick) throw new UserError(NO_DPS_MESSAGE, { code: 'noTarget' });
-  const dps = parse(dpsPick[0] as string, 'dps', dpsPick[1]);
-
-  const hubs = new Map<string, Resolved>();
-  const hubSources: [string[], string][] = [
-    [(inputs.hubs ?? []).filter((h) => h.trim() !== ''), '--hub'],
-    [env[ENV.hub]?.trim() ? [env[ENV.hub] as string] : [], ENV.hub],
-    [file?.hubs ?? [], `${fileLabel}: hubs`],
-    // Entra ID tokens never go to an --endpoint: there, a recorded hub needs its connection string.
-    [endpoint && !inputs.credential ? [] : (inputs.recorded?.hubHosts ?? []), "the run's journal"],
-  ];
-  for (const [values, source] of hubSources) {
-    const seen = new Set<string>();
-    for (const value of values) {
-      const hub = parse(value, 'hub', source);
-      const host = hub.auth.host; // lower case since parsing: host names are normalized once, there
-      if (seen.has(host)) throw new UserError(`${source}: hub ${host} is given twice`);
-      seen.add(host);
-      if (!hubs.has(host)) hubs.set(host, hub);
-    }
-  }
+  const dps = parse(dpsPick[0] as string, 'dps', dpsPick[1] as string);
+  const hubs = hubsOf(inputs, env, file, fileLabel, endpoint, (value, source) => parse(value, 'hub', source));
 
   const kind = inputs.kind ?? 'azure';
   return {
@@ -151,6 +122,57 @@ export function resolveTarget(inputs: TargetInputs = {}): ResolvedTarget {
       endpoint: endpoint?.url.origin,
     }),
   };
+}
+
+/** The --endpoint (or its variable, or the config file's), with where it came from. */
+function endpointOf(
+  inputs: TargetInputs,
+  env: NodeJS.ProcessEnv,
+  file: FileConfig | undefined,
+  fileLabel: string,
+): ReturnType<typeof toEndpoint> | undefined {
+  const endpointSource = inputs.endpoint
+    ? '--endpoint'
+    : env[ENV.endpoint]
+      ? ENV.endpoint
+      : file?.endpoint
+        ? `${fileLabel}: endpoint`
+        : undefined;
+  const endpointValue = inputs.endpoint || env[ENV.endpoint] || file?.endpoint;
+  return endpointValue ? toEndpoint(endpointValue, inputs.endpointCa, endpointSource as string) : undefined;
+}
+
+/**
+ * The hubs by host, from every source in order (flags, the variable, the config file, the run's
+ * journal): the first source to name a hub gives its credentials; one source naming it twice is refused.
+ */
+function hubsOf(
+  inputs: TargetInputs,
+  env: NodeJS.ProcessEnv,
+  file: FileConfig | undefined,
+  fileLabel: string,
+  endpoint: ReturnType<typeof toEndpoint> | undefined,
+  parse: (value: string, source: string) => Resolved,
+): Map<string, Resolved> {
+  const hubs = new Map<string, Resolved>();
+  const hubSources: [string[], string][] = [
+    [(inputs.hubs ?? []).filter((h) => h.trim() !== ''), '--hub'],
+    [env[ENV.hub]?.trim() ? [env[ENV.hub] as string] : [], ENV.hub],
+    [file?.hubs ?? [], `${fileLabel}: hubs`],
+    // Entra ID tokens never go to an --endpoint: there, a recorded hub needs its connection string.
+    [endpoint && !inputs.credential ? [] : (inputs.recorded?.hubHosts ?? []), "the run's journal"],
+  ];
+  for (const [values, source] of hubSources) {
+    const seen = new Set<string>();
+    for (const value of values) {
+      const hub = parse(value, source);
+      const host = hub.auth.host; // lower case since parsing: host names are normalized once, there
+      if (seen.has(host)) throw new UserError(`${source}: hub ${host} is given twice`);
+      seen.add(host);
+      if (!hubs.has(host)) hubs.set(host, hub);
+    }
+  }
+  return hubs;
 }
 
 function authLabel(r: Resolved, injected: TokenCredential | undefined): string {

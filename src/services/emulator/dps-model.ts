@@ -56,79 +56,97 @@ export function parseAttestation(
 ): StoredAttestation {
   if (!isObject(raw)) throw bad('attestation is required');
   const type = raw.type;
-  if (type === 'tpm') {
-    if (forGroup) throw bad('enrollment groups support X.509 and symmetric key attestation, not TPM');
-    const tpm = raw.tpm;
-    if (!isObject(tpm) || typeof tpm.endorsementKey !== 'string' || !tpm.endorsementKey) {
-      throw bad('attestation.tpm.endorsementKey is required');
-    }
-    return {
-      type,
-      tpm: {
-        endorsementKey: tpm.endorsementKey,
-        ...(typeof tpm.storageRootKey === 'string' ? { storageRootKey: tpm.storageRootKey } : {}),
-      },
-    };
-  }
-  if (type === 'symmetricKey') {
-    const sk = isObject(raw.symmetricKey) ? raw.symmetricKey : {};
-    const valid = (k: unknown) => typeof k === 'string' && Buffer.from(k, 'base64').length >= 16;
-    for (const k of ['primaryKey', 'secondaryKey']) {
-      if (sk[k] && !valid(sk[k])) throw bad(`attestation.symmetricKey.${k} must be base64, 16 to 64 bytes`);
-    }
-    // Keys left out are generated, on updates too: a client must send the keys to keep them.
-    return {
-      type,
-      symmetricKey: { primaryKey: sk.primaryKey || newKey(), secondaryKey: sk.secondaryKey || newKey() },
-    };
-  }
-  if (type === 'x509') {
-    const x = isObject(raw.x509) ? raw.x509 : {};
-    const old = existing?.type === 'x509' ? existing.x509 : undefined;
-    const client = parsePair(
-      x.clientCertificates,
-      'attestation.x509.clientCertificates',
-      old?.clientCertificates,
-    );
-    const signing = parsePair(
-      x.signingCertificates,
-      'attestation.x509.signingCertificates',
-      old?.signingCertificates,
-    );
-    let caReferences: { primary?: string; secondary?: string } | undefined;
-    if (isObject(x.caReferences) && x.caReferences.primary) {
-      caReferences = {};
-      for (const slot of ['primary', 'secondary'] as const) {
-        const name = x.caReferences[slot];
-        if (!name) continue;
-        if (!store.dps.caCertificates.has(String(name))) {
-          throw bad(`attestation.x509.caReferences.${slot}: no verified CA certificate is named "${name}"`);
-        }
-        caReferences[slot] = String(name);
-      }
-    }
-    const count = [client, signing, caReferences].filter(Boolean).length;
-    if (count !== 1) {
-      throw bad(
-        forGroup
-          ? 'an X.509 enrollment group needs exactly one of signingCertificates or caReferences'
-          : 'an X.509 individual enrollment needs clientCertificates (or caReferences)',
-      );
-    }
-    if (forGroup && client)
-      throw bad('enrollment groups use signingCertificates or caReferences, not clientCertificates');
-    if (!forGroup && signing)
-      throw bad('individual enrollments use clientCertificates, not signingCertificates');
-    return {
-      type,
-      x509: {
-        ...(client ? { clientCertificates: client } : {}),
-        ...(signing ? { signingCertificates: signing } : {}),
-        ...(caReferences ? { caReferences } : {}),
-      },
-    };
-  }
+  if (type === 'tpm') return parseTpm(raw, forGroup);
+  if (type === 'symmetricKey') return parseSymmetricKey(raw);
+  if (type === 'x509') return parseX509(raw, forGroup, existing, store);
   throw bad(`attestation.type must be tpm, x509 or symmetricKey, not ${JSON.stringify(type)}`);
+}
+
+function parseTpm(raw: Json, forGroup: boolean): StoredAttestation {
+  if (forGroup) throw bad('enrollment groups support X.509 and symmetric key attestation, not TPM');
+  const tpm = raw.tpm;
+  if (!isObject(tpm) || typeof tpm.endorsementKey !== 'string' || !tpm.endorsementKey) {
+    throw bad('attestation.tpm.endorsementKey is required');
+  }
+  return {
+    type: 'tpm',
+    tpm: {
+      endorsementKey: tpm.endorsementKey,
+      ...(typeof tpm.storageRootKey === 'string' ? { storageRootKey: tpm.storageRootKey } : {}),
+    },
+  };
+}
+
+function parseSymmetricKey(raw: Json): StoredAttestation {
+  const sk = isObject(raw.symmetricKey) ? raw.symmetricKey : {};
+  const valid = (k: unknown) => typeof k === 'string' && Buffer.from(k, 'base64').length >= 16;
+  for (const k of ['primaryKey', 'secondaryKey']) {
+    if (sk[k] && !valid(sk[k])) throw bad(`attestation.symmetricKey.${k} must be base64, 16 to 64 bytes`);
+  }
+  // Keys left out are generated, on updates too: a client must send the keys to keep them.
+  return {
+    type: 'symmetricKey',
+    symmetricKey: { primaryKey: sk.primaryKey || newKey(), secondaryKey: sk.secondaryKey || newKey() },
+  };
+}
+
+function parseX509(
+  raw: Json,
+  forGroup: boolean,
+  existing: StoredAttestation | undefined,
+  store: EmulatorStore,
+): StoredAttestation {
+  const x = isObject(raw.x509) ? raw.x509 : {};
+  const old = existing?.type === 'x509' ? existing.x509 : undefined;
+  const client = parsePair(
+    x.clientCertificates,
+    'attestation.x509.clientCertificates',
+    old?.clientCertificates,
+  );
+  const signing = parsePair(
+    x.signingCertificates,
+    'attestation.x509.signingCertificates',
+    old?.signingCertificates,
+  );
+  const caReferences = parseCaReferences(x.caReferences, store);
+  const count = [client, signing, caReferences].filter(Boolean).length;
+  if (count !== 1) {
+    throw bad(
+      forGroup
+        ? 'an X.509 enrollment group needs exactly one of signingCertificates or caReferences'
+        : 'an X.509 individual enrollment needs clientCertificates (or caReferences)',
+    );
+  }
+  if (forGroup && client)
+    throw bad('enrollment groups use signingCertificates or caReferences, not clientCertificates');
+  if (!forGroup && signing)
+    throw bad('individual enrollments use clientCertificates, not signingCertificates');
+  return {
+    type: 'x509',
+    x509: {
+      ...(client ? { clientCertificates: client } : {}),
+      ...(signing ? { signingCertificates: signing } : {}),
+      ...(caReferences ? { caReferences } : {}),
+    },
+  };
+}
+
+/** CA references name verified CA certificates of the instance. */
+function parseCaReferences(
+  raw: unknown,
+  store: EmulatorStore,
+): { primary?: string; secondary?: string } | undefined {
+  if (!isObject(raw) || !raw.primary) return undefined;
+  const caReferences: { primary?: string; secondary?: string } = {};
+  for (const slot of ['primary', 'secondary'] as const) {
+    const name = raw[slot];
+    if (!name) continue;
+    if (!store.dps.caCertificates.has(String(name))) {
+      throw bad(`attestation.x509.caReferences.${slot}: no verified CA certificate is named "${name}"`);
+    }
+    caReferences[slot] = String(name);
+  }
+  return caReferences;
 }
 
 function parseCommon(

@@ -83,64 +83,109 @@ export function connectionString(host: string, policy: { name: string; primaryKe
   return `HostName=${host};SharedAccessKeyName=${policy.name};SharedAccessKey=${policy.primaryKey}`;
 }
 
+/** The store: from the state file, or new (seeded as asked). `seeded`: it is new. */
+async function openStore(opts: EmulatorOptions): Promise<{ store: EmulatorStore; seeded: boolean }> {
+  const snapshot = opts.statePath ? loadState(opts.statePath) : undefined;
+  let store: EmulatorStore;
+  try {
+    store = snapshot ? EmulatorStore.fromSnapshot(snapshot) : EmulatorStore.create();
+  } catch (e) {
+    // Valid JSON of another shape: plain words, whatever the parser tripped on.
+    throw stateFileError(
+      opts.statePath as string,
+      e instanceof TypeError ? new Error('is not an emulator state') : e,
+      'read',
+    );
+  }
+  if (!snapshot && opts.seed === 'demo') await seedDemo(store);
+  else if (!snapshot && typeof opts.seed === 'number' && opts.seed > 0) await seedLarge(store, opts.seed);
+  return { store, seeded: !snapshot };
+}
+
+/** With a state file: its saver (a new store is written at once). */
+async function openSaver(
+  opts: EmulatorOptions,
+  store: EmulatorStore,
+  isNew: boolean,
+): Promise<StateSaver | undefined> {
+  if (!opts.statePath) return undefined;
+  const saver = new StateSaver(opts.statePath, store);
+  if (isNew) {
+    saver.markDirty();
+    await saver.flush().catch((e) => {
+      throw stateFileError(opts.statePath as string, e, 'written');
+    });
+  }
+  return saver;
+}
+
+function emulatorContext(opts: EmulatorOptions, store: EmulatorStore): EmulatorContext {
+  return {
+    store,
+    stats: new StatsRecorder(),
+    faults: new FaultInjector(opts.faults),
+    throttle: new Throttle({
+      enabled: opts.throttle ?? true,
+      tier: opts.tier ?? 'S1',
+      units: opts.units ?? 1,
+      timeScale: opts.timeScale ?? 1,
+    }),
+    bearerTokens: new Set(opts.bearerTokens ?? []),
+    jobs: new HubJobs({ jobRate: opts.jobRate, timeScale: opts.timeScale ?? 1 }),
+  };
+}
+
+const allRoutes = () =>
+  new RouteTable().add(
+    ...controlRoutes(),
+    ...dpsRoutes(),
+    ...hubRoutes(),
+    ...hubJobRoutes(),
+    ...hubDeviceRoutes(),
+    ...deviceRoutes(),
+  );
+
+/** Which service a Host header names: the DPS, the global device endpoint, or a hub. */
+const resolverFor =
+  (store: EmulatorStore) =>
+  (host: string): ResolvedService | undefined => {
+    if (host === store.dps.host) return { service: 'dps' };
+    if (host === GLOBAL_DEVICE_HOST) return { service: 'device' };
+    const hub = store.hubByHost(host);
+    return hub ? { service: 'hub', hub } : undefined;
+  };
+
+/** The instances a client is given: hosts, ID scope and connection strings. */
+function instancesOf(store: EmulatorStore): Pick<EmulatorHandle, 'dps' | 'hubs' | 'device'> {
+  return {
+    dps: {
+      host: store.dps.host,
+      idScope: store.dps.idScope,
+      connectionString: connectionString(store.dps.host, store.dps.policy),
+      readOnlyConnectionString: connectionString(store.dps.host, readOnlyPolicy(store.dps)),
+    },
+    hubs: [...store.hubs.values()].map((h) => ({
+      name: h.name,
+      host: h.host,
+      connectionString: connectionString(h.host, h.policy),
+      readOnlyConnectionString: connectionString(h.host, readOnlyPolicy(h)),
+    })),
+    device: { host: GLOBAL_DEVICE_HOST, idScope: store.dps.idScope },
+  };
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<EmulatorHandle> {
   validate(opts);
   const release = opts.statePath ? acquireLock(opts.statePath) : () => {};
   let saver: StateSaver | undefined;
   try {
-    const snapshot = opts.statePath ? loadState(opts.statePath) : undefined;
-    let store: EmulatorStore;
-    try {
-      store = snapshot ? EmulatorStore.fromSnapshot(snapshot) : EmulatorStore.create();
-    } catch (e) {
-      // Valid JSON of another shape: plain words, whatever the parser tripped on.
-      throw stateFileError(
-        opts.statePath as string,
-        e instanceof TypeError ? new Error('is not an emulator state') : e,
-        'read',
-      );
-    }
-    if (!snapshot && opts.seed === 'demo') await seedDemo(store);
-    else if (!snapshot && typeof opts.seed === 'number' && opts.seed > 0) await seedLarge(store, opts.seed);
-    if (opts.statePath) {
-      saver = new StateSaver(opts.statePath, store);
-      if (!snapshot) {
-        saver.markDirty();
-        await saver.flush().catch((e) => {
-          throw stateFileError(opts.statePath as string, e, 'written');
-        });
-      }
-    }
-    const stats = new StatsRecorder();
-    const faults = new FaultInjector(opts.faults);
-    const context: EmulatorContext = {
-      store,
-      stats,
-      faults,
-      throttle: new Throttle({
-        enabled: opts.throttle ?? true,
-        tier: opts.tier ?? 'S1',
-        units: opts.units ?? 1,
-        timeScale: opts.timeScale ?? 1,
-      }),
-      bearerTokens: new Set(opts.bearerTokens ?? []),
-      jobs: new HubJobs({ jobRate: opts.jobRate, timeScale: opts.timeScale ?? 1 }),
-    };
-    const routes = new RouteTable().add(
-      ...controlRoutes(),
-      ...dpsRoutes(),
-      ...hubRoutes(),
-      ...hubJobRoutes(),
-      ...hubDeviceRoutes(),
-      ...deviceRoutes(),
-    );
+    const { store, seeded } = await openStore(opts);
+    saver = await openSaver(opts, store, seeded);
+    const context = emulatorContext(opts, store);
+    const { stats, faults } = context;
+    const routes = allRoutes();
     const tls = opts.https ? await createServerCertificate() : undefined;
-    const resolve = (host: string): ResolvedService | undefined => {
-      if (host === store.dps.host) return { service: 'dps' };
-      if (host === GLOBAL_DEVICE_HOST) return { service: 'device' };
-      const hub = store.hubByHost(host);
-      return hub ? { service: 'hub', hub } : undefined;
-    };
+    const resolve = resolverFor(store);
     const server = await startServer({ port: opts.port ?? 0, tls, routes, context, resolve });
     const url = `${tls ? 'https' : 'http'}://127.0.0.1:${server.port}`;
     let stopping: Promise<void> | undefined;
@@ -159,19 +204,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       url,
       port: server.port,
       ...(tls ? { ca: tls.ca } : {}),
-      dps: {
-        host: store.dps.host,
-        idScope: store.dps.idScope,
-        connectionString: connectionString(store.dps.host, store.dps.policy),
-        readOnlyConnectionString: connectionString(store.dps.host, readOnlyPolicy(store.dps)),
-      },
-      hubs: [...store.hubs.values()].map((h) => ({
-        name: h.name,
-        host: h.host,
-        connectionString: connectionString(h.host, h.policy),
-        readOnlyConnectionString: connectionString(h.host, readOnlyPolicy(h)),
-      })),
-      device: { host: GLOBAL_DEVICE_HOST, idScope: store.dps.idScope },
+      ...instancesOf(store),
       deviceEndpoint,
       stats: () => stats.snapshot(),
       resetStats: () => stats.reset(),
