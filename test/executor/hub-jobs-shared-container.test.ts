@@ -28,7 +28,6 @@ beforeAll(async () => {
   sb = await startSandbox({ jobRate: 600_000 });
   hosts = sb.emulator.hubs.slice(0, 2).map((h) => h.host);
   for (const [i, host] of hosts.entries()) {
-    // biome-ignore lint/suspicious/noExplicitAny: the sandbox's hub target is the SDK's connection input
     const registry = createRegistry(sb.target.hubs.get(host) as any, sb.target.endpoint);
     await registry.addDevices(
       idsOf(i)
@@ -60,9 +59,7 @@ describe('job steps of several hubs sharing one container', () => {
     '%s: every device of both hubs is really done, none called done by mistake',
     async (action) => {
       const plan: Plan = planOf(
-        // biome-ignore lint/suspicious/noExplicitAny: a made-up target for a hand-built plan
         { kind: 'group', groupId: 'g1' } as any,
-        // biome-ignore lint/suspicious/noExplicitAny: the choices do not steer a hand-built plan
         { dps: 'none', hub: action } as any,
         hosts.map((host, i) => ({
           phase: 'deregister' as const,
@@ -74,7 +71,6 @@ describe('job steps of several hubs sharing one container', () => {
       const container = await azurite.container(`shared-${action}`);
       const env = { XDG_STATE_HOME: root };
       const journal = await openJournal(
-        // biome-ignore lint/suspicious/noExplicitAny: the journal header of a hand-built plan
         { target: { dpsHost: sb.target.dps.host, hubHosts: hosts }, plan } as any,
         { env },
       );
