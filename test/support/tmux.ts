@@ -3,6 +3,7 @@
  * with a deadline (never fixed sleeps).
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
 export interface TerminalOptions {
@@ -19,8 +20,13 @@ export type ScreenMatch = string | RegExp | ((screen: string) => boolean);
 const matches = (screen: string, m: ScreenMatch): boolean =>
   typeof m === 'string' ? screen.includes(m) : m instanceof RegExp ? m.test(screen) : m(screen);
 
-function tmux(args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
+/**
+ * Each terminal has its own tmux server (its own socket, `-L`): on the shared default server, one test
+ * closing the last session stops the server while another test's new-session connects to it ("server
+ * exited unexpectedly"), as happened when the e2e files ran in another order.
+ */
+function tmux(socket: string, args: string[]): string {
+  return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -28,6 +34,8 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export class Terminal {
   readonly name = `iotd-${randomBytes(4).toString('hex')}`;
   private closed = false;
+  /** The server's socket file (removed on close: a stopped server leaves it behind). */
+  private socketPath = '';
 
   constructor(argv: string[], opts: TerminalOptions = {}) {
     const env = { ...opts.env };
@@ -48,7 +56,7 @@ export class Terminal {
       .map(([k, v]) => `${k}=${shellQuote(v as string)}`);
     // Keep the pane after the program exits so its last screen and exit code can be read.
     const command = `env ${unset.map((u) => `-u ${u}`).join(' ')} ${assignments.join(' ')} ${argv.map(shellQuote).join(' ')}; echo "[exit $?]"; sleep 600`;
-    tmux([
+    tmux(this.name, [
       'new-session',
       '-d',
       '-s',
@@ -60,45 +68,46 @@ export class Terminal {
       ...(opts.cwd ? ['-c', opts.cwd] : []),
       command,
     ]);
+    this.socketPath = tmux(this.name, ['display-message', '-p', '#{socket_path}']).trim();
   }
 
   /** Keys in tmux's names (Down, Enter, Escape, C-c) or literal text with `literal`. */
   send(...keys: string[]): void {
-    tmux(['send-keys', '-t', this.name, ...keys]);
+    tmux(this.name, ['send-keys', '-t', this.name, ...keys]);
   }
 
   type(text: string): void {
-    tmux(['send-keys', '-t', this.name, '-l', text]);
+    tmux(this.name, ['send-keys', '-t', this.name, '-l', text]);
   }
 
   /** Writes raw bytes in one burst, as a slow SSH link delivers buffered keys. */
   burst(bytes: string): void {
     const hex = [...Buffer.from(bytes, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
-    tmux(['send-keys', '-t', this.name, '-H', ...hex]);
+    tmux(this.name, ['send-keys', '-t', this.name, '-H', ...hex]);
   }
 
   screen(): string {
-    return tmux(['capture-pane', '-t', this.name, '-p']);
+    return tmux(this.name, ['capture-pane', '-t', this.name, '-p']);
   }
 
   /** Screen with colours and attributes as escape sequences (for NO_COLOR checks). */
   screenWithEscapes(): string {
-    return tmux(['capture-pane', '-t', this.name, '-p', '-e']);
+    return tmux(this.name, ['capture-pane', '-t', this.name, '-p', '-e']);
   }
 
   /** The screen with wrapped lines joined: a line longer than the pane is wide was wrapped by the terminal. */
   screenJoined(): string {
-    return tmux(['capture-pane', '-t', this.name, '-p', '-J']);
+    return tmux(this.name, ['capture-pane', '-t', this.name, '-p', '-J']);
   }
 
   /** True while the program draws on the alternate screen. */
   alternateOn(): boolean {
-    return tmux(['display-message', '-p', '-t', this.name, '#{alternate_on}']).trim() === '1';
+    return tmux(this.name, ['display-message', '-p', '-t', this.name, '#{alternate_on}']).trim() === '1';
   }
 
   /** Resizes the terminal, as a person dragging the window or an SSH client does. */
   resize(cols: number, rows: number): void {
-    tmux(['resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows)]);
+    tmux(this.name, ['resize-window', '-t', this.name, '-x', String(cols), '-y', String(rows)]);
   }
 
   async waitFor(pattern: ScreenMatch, timeoutMs = 20_000): Promise<string> {
@@ -122,9 +131,10 @@ export class Terminal {
     if (this.closed) return;
     this.closed = true;
     try {
-      tmux(['kill-session', '-t', this.name]);
+      tmux(this.name, ['kill-server']);
     } catch {
       // already gone
     }
+    if (this.socketPath) rmSync(this.socketPath, { force: true });
   }
 }
