@@ -17,8 +17,9 @@ import { planOf } from './plans.js';
 let azurite: AzuriteHandle;
 let sb: Sandbox;
 const N = 120;
-const idsOf = (hub: number) =>
-  Array.from({ length: N }, (_, i) => `shared-${hub}-${String(i).padStart(3, '0')}`);
+/** Each test its own devices (the tests run in any order). */
+const idsOf = (action: string, hub: number) =>
+  Array.from({ length: N }, (_, i) => `${action}-${hub}-${String(i).padStart(3, '0')}`);
 let hosts: string[];
 let root: string;
 
@@ -27,25 +28,21 @@ beforeAll(async () => {
   azurite = await startAzurite();
   sb = await startSandbox({ jobRate: 600_000 });
   hosts = sb.emulator.hubs.slice(0, 2).map((h) => h.host);
-  for (const [i, host] of hosts.entries()) {
-    const registry = createRegistry(sb.target.hubs.get(host) as any, sb.target.endpoint);
-    await registry.addDevices(
-      idsOf(i)
-        .slice(0, 100)
-        .map((deviceId) => ({ deviceId, status: 'enabled' })),
-    );
-    await registry.addDevices(
-      idsOf(i)
-        .slice(100)
-        .map((deviceId) => ({ deviceId, status: 'enabled' })),
-    );
-  }
 }, 60_000);
 afterAll(async () => {
   await sb?.emulator.stop();
   await azurite?.stop();
   if (root) await rm(root, { recursive: true, force: true });
 });
+
+const seed = async (action: string): Promise<void> => {
+  for (const [i, host] of hosts.entries()) {
+    const registry = createRegistry(sb.target.hubs.get(host) as any, sb.target.endpoint);
+    const ids = idsOf(action, i);
+    for (let at = 0; at < ids.length; at += 100)
+      await registry.addDevices(ids.slice(at, at + 100).map((deviceId) => ({ deviceId, status: 'enabled' })));
+  }
+};
 
 const statusesOn = async (host: string): Promise<Map<string, string>> => {
   const out = new Map<string, string>();
@@ -58,13 +55,14 @@ describe('job steps of several hubs sharing one container', () => {
   it.each(['disable', 'delete'] as const)(
     '%s: every device of both hubs is really done, none called done by mistake',
     async (action) => {
+      await seed(action);
       const plan: Plan = planOf(
         { kind: 'group', groupId: 'g1' } as any,
         { dps: 'none', hub: action } as any,
         hosts.map((host, i) => ({
           phase: 'deregister' as const,
-          op: { kind: 'hubJobDevices' as const, hub: host, action, deviceIds: idsOf(i) },
-          registrationIds: idsOf(i),
+          op: { kind: 'hubJobDevices' as const, hub: host, action, deviceIds: idsOf(action, i) },
+          registrationIds: idsOf(action, i),
         })),
         [],
       );
@@ -86,7 +84,7 @@ describe('job steps of several hubs sharing one container', () => {
       const summary = await handle.done;
       for (const [i, host] of hosts.entries()) {
         const statuses = await statusesOn(host);
-        for (const id of idsOf(i)) {
+        for (const id of idsOf(action, i)) {
           if (action === 'delete') expect(statuses.has(id), `${id} on ${host}`).toBe(false);
           else expect(statuses.get(id), `${id} on ${host}`).toBe('disabled');
         }

@@ -91,7 +91,9 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-describe('import/export jobs: waits', () => {
+// One story over one fleet (each test starts from what the one before left): the tests keep their
+// order in the shuffled pass; the file still runs at any point among the others.
+describe('import/export jobs: waits', { shuffle: false }, () => {
   it('a step on a hub busy with another job waits for it, saying why, then runs its own', async () => {
     const other = await azurite.container('someone-else');
     await raw.exportDevicesToBlob(other, true);
