@@ -1,7 +1,8 @@
 /**
- * Azurite's blob service for the benchmarks: a child process on a loopback port, in memory, with a
- * container SAS URL (read, write, list, delete) per container. The same start as the tests'
- * (test/support/azurite.ts), kept here because the build compiles bench/ without test/.
+ * Azurite's blob service as a child process on a loopback port (in memory), with a container SAS URL
+ * (read, write, list, delete) per container for hub jobs. Stop it after use. The one start for the
+ * benchmarks and the tests (test/support/azurite.ts re-exports it): it lives in bench/ because the build
+ * compiles bench/ and not test/.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,18 +21,22 @@ const ACCOUNT = 'devstoreaccount1';
 const ACCOUNT_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export interface BenchAzurite {
+export interface AzuriteHandle {
+  /** http://127.0.0.1:PORT/devstoreaccount1 */
+  blobUrl: string;
   /** A new container and its SAS URL. */
   container(name: string): Promise<string>;
-  /** Blob names left in a container (read with the account key, not the SAS). */
+  /** Blob names in a container (read with the account key, not the SAS). */
   blobs(container: string): Promise<string[]>;
+  /** The text of every blob in a container. */
+  texts(container: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
-export async function startBenchAzurite(): Promise<BenchAzurite> {
+export async function startAzurite(): Promise<AzuriteHandle> {
   const require = createRequire(import.meta.url);
   const main = require.resolve('azurite/dist/src/blob/main.js');
-  const location = mkdtempSync(join(tmpdir(), 'azurite-bench-'));
+  const location = mkdtempSync(join(tmpdir(), 'azurite-'));
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -44,6 +49,7 @@ export async function startBenchAzurite(): Promise<BenchAzurite> {
       '--skipApiVersionCheck',
       '--disableTelemetry',
     ],
+    // Its working folder: whatever it may write beside its memory goes there, not into the clone.
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: location },
   );
   let port: number;
@@ -73,6 +79,7 @@ export async function startBenchAzurite(): Promise<BenchAzurite> {
   const credential = new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY);
   const service = new BlobServiceClient(blobUrl, credential);
   return {
+    blobUrl,
     async container(name) {
       await service.getContainerClient(name).createIfNotExists();
       const sas = generateBlobSASQueryParameters(
@@ -89,6 +96,13 @@ export async function startBenchAzurite(): Promise<BenchAzurite> {
       const names: string[] = [];
       for await (const b of service.getContainerClient(container).listBlobsFlat()) names.push(b.name);
       return names;
+    },
+    async texts(container) {
+      const c = service.getContainerClient(container);
+      const out: string[] = [];
+      for await (const b of c.listBlobsFlat())
+        out.push((await c.getBlockBlobClient(b.name).downloadToBuffer()).toString('utf8'));
+      return out;
     },
     async stop() {
       if (child.exitCode === null) {

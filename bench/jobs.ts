@@ -38,7 +38,7 @@ import type { HubDirectory, HubJobInfo, HubJobsPort, HubPort } from '../src/core
 import { execute } from '../src/services/executor/index.js';
 import { openJournal, type RunJournal } from '../src/services/journal/index.js';
 import { type JobStorage, openJobStorage } from '../src/services/storage/job-storage.js';
-import { type BenchAzurite, startBenchAzurite } from './azurite.js';
+import { type AzuriteHandle, startAzurite } from './azurite.js';
 import type { BenchRow } from './report.js';
 
 /** Service minutes per wall minute: the emulator's throttles and job runner, and the executor's limits. */
@@ -235,7 +235,7 @@ export interface CaseOptions {
   /** XDG_STATE_HOME for the journals. */
   stateHome: string;
   /** Job storage (jobs path). */
-  azurite?: BenchAzurite;
+  azurite?: AzuriteHandle;
   /**
    * Jobs path: one run per hub, each with its own container, all at once, instead of one run of every
    * hub's step sharing one container (which is how the tool runs today).
@@ -556,7 +556,7 @@ export async function benchJobs(): Promise<BenchRow[]> {
   const load = () => loadavg()[0].toFixed(1);
   const loadBefore = load();
   const stateHome = mkdtempSync(join(tmpdir(), 'jobs-bench-'));
-  const azurite = await startBenchAzurite();
+  const azurite = await startAzurite();
   try {
     for (const hubs of [1, 3]) {
       for (const action of ['disable', 'delete'] as const) {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BenchAzurite, startBenchAzurite } from '../../bench/azurite.js';
+import { type AzuriteHandle, startAzurite } from '../../bench/azurite.js';
 import { accountOperations, callsFloorMinutes, runCase } from '../../bench/jobs.js';
 import type { EmulatorStats } from '../../src/services/emulator/index.js';
 
@@ -69,12 +69,12 @@ describe('accountOperations', () => {
 });
 
 describe('runCase on tiny fleets (executor + emulator + Azurite)', () => {
-  let azurite: BenchAzurite;
+  let azurite: AzuriteHandle;
   let stateHome: string;
   const base = { devices: 40, timeScale: 1000 };
   beforeAll(async () => {
     stateHome = await mkdtemp(join(tmpdir(), 'jobs-bench-test-'));
-    azurite = await startBenchAzurite();
+    azurite = await startAzurite();
   }, 60_000);
   afterAll(async () => {
     await azurite?.stop();

@@ -2,6 +2,7 @@
 import { commandLine } from '../../core/invocation.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
+import { asCallStep } from '../../core/restore-changes.js';
 import { describeStep } from '../../core/run-progress.js';
 import type { RunSummary } from '../backend.js';
 import { scrubSecrets } from '../journal/redact.js';
@@ -55,13 +56,8 @@ const TEMPORARY = new Set(['disableEnrollment', 'disableGroup', 'disableHubDevic
 
 /** What `restore` of this run will undo, in words: exactly what planRestore does. */
 export const restoreWords = (plan: Plan, results: readonly (StepResult | undefined)[]): string => {
-  // A hub step through import/export jobs counts as its call-path twin.
-  const kindOf = (op: Plan['steps'][number]['op']): string =>
-    op.kind !== 'hubJobDevices'
-      ? op.kind
-      : op.action === 'delete'
-        ? 'deleteHubDevices'
-        : `${op.action}HubDevices`;
+  // A hub step through import/export jobs counts as its call-path twin (as restore reads it).
+  const kindOf = (op: Plan['steps'][number]['op']): string => asCallStep(op).kind;
   const done = (kinds: string[]) =>
     plan.steps.filter((s, i) => kinds.includes(kindOf(s.op)) && results[i]?.outcome === 'succeeded');
   const parts: string[] = [];
