@@ -55,7 +55,7 @@ export function App({ backend, color = true, onExit, controller, initialRoutes, 
   const session = useMemo(() => given ?? new DeprovisionSession(backend), [given, backend]);
   useEffect(() => () => session.stop(), [session]);
   const run = useSessionRun({ session, onExit, exit: ink.exit, controller, push, setStack, setPrompt });
-  const { status, confirmRun, startRecorded, resumeRun, retryRun, abortAndQuit, requestQuit } = run;
+  const { status, confirmRun, resumeRun, retryRun, abortAndQuit, requestQuit } = run;
 
   const registerScreen = useKeyRouter({
     getStack,
@@ -75,8 +75,8 @@ export function App({ backend, color = true, onExit, controller, initialRoutes, 
 
   const bodyRows = Math.max(4, rows - 4);
   const nav = useMemo(
-    () => ({ push, back, restart, confirmRun, startRecorded, resumeRun, retryRun }),
-    [push, back, restart, confirmRun, startRecorded, resumeRun, retryRun],
+    () => ({ push, back, restart, confirmRun, resumeRun, retryRun }),
+    [push, back, restart, confirmRun, resumeRun, retryRun],
   );
   const services: AppServices = useMemo(
     () => ({ backend, session, color, columns, bodyRows, nav, registerScreen, setHints }),

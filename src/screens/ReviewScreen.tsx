@@ -3,9 +3,9 @@
  * undone, the enrollment's or group's ID typed exactly when anything is deleted (DangerousConfirmation). A refusal by the
  * planner leaves only the way back.
  *
- * The plan shown is the session's (planned from the permanence screen's choices): confirming runs
- * exactly that plan. A recorded run's plan (its resume or restore, from the Runs screen) comes with the
- * route instead.
+ * The plan shown is the session's (planned from the permanence screen's choices, or the restore of a
+ * recorded run chosen on the Runs screen): confirming runs exactly that plan. A recorded run's own plan
+ * (to resume it, from the Runs screen) comes with the route instead.
  */
 import { Box } from 'ink';
 import { useEffect, useMemo } from 'react';
@@ -18,7 +18,7 @@ import { Line } from './components/Line.js';
 import { type ListRow, WindowedList } from './components/WindowedList.js';
 import { planLines } from './components/plan-lines.js';
 import { screenAdvice } from './components/warning-lines.js';
-import { type Preview, previewOf } from '../services/session/deprovision-session.js';
+import { type Preview, previewOf, previewRestoreOf } from '../services/session/deprovision-session.js';
 import { type KeyHint, type Navigator, useApp, useIsTop, useScreen, useSessionView } from './context.js';
 import { isChar, type Keystroke } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
@@ -40,14 +40,16 @@ const positionText = (offset: number, height: number, total: number): string =>
 export interface ReviewProps {
   info: SelectionInfo;
   actions: Actions;
-  /** A recorded run's plan (its resume or restore); without it the session's plan is shown. */
+  /** A recorded run's plan, to resume it (resumeOf: its journal); without it the session's plan is shown. */
   planResult?: PlanResult;
   resumeOf?: string;
+  /** The recorded run (its journal) whose restore the session plans and this screen shows. */
+  restoreOf?: string;
 }
 
-export function ReviewScreen({ info, actions, planResult, resumeOf }: ReviewProps) {
+export function ReviewScreen({ info, actions, planResult, resumeOf, restoreOf }: ReviewProps) {
   const permanent = isPermanent(actions);
-  const preview = useReviewPlan(info, actions, planResult);
+  const preview = useReviewPlan(info, actions, planResult, restoreOf);
   const plan = preview.status === 'planned' ? preview.plan : undefined;
   const refusal = preview.status === 'refused' ? preview.refusal : undefined;
   const [phase, setPhase, getPhase] = useRefState<Phase>({ step: 'confirming' });
@@ -131,23 +133,31 @@ const promptLines = (prompt: Prompt, columns: number): ConfirmationLine[] => [
 
 /**
  * The plan shown: the session's for these choices (it plans them unless it holds their plan already,
- * made on the permanence screen), or a recorded run's given with the route.
+ * made on the permanence screen) or for the restore of a recorded run, or a recorded run's own plan
+ * given with the route (to resume it).
  */
-function useReviewPlan(info: SelectionInfo, actions: Actions, planResult: PlanResult | undefined): Preview {
+function useReviewPlan(
+  info: SelectionInfo,
+  actions: Actions,
+  planResult: PlanResult | undefined,
+  restoreOf: string | undefined,
+): Preview {
   const { session } = useApp();
   const view = useSessionView(session);
   const top = useIsTop();
   useEffect(() => {
-    if (!planResult && top) session.preview(info.selection, actions);
-  }, [session, top, info.selection, actions, planResult]);
-  return planResult ? recorded(planResult) : previewOf(view, info.selection, actions);
+    if (planResult || !top) return;
+    if (restoreOf) session.previewRestore(restoreOf);
+    else session.preview(info.selection, actions);
+  }, [session, top, info.selection, actions, planResult, restoreOf]);
+  if (planResult) return recorded(planResult);
+  return restoreOf ? previewRestoreOf(view, restoreOf) : previewOf(view, info.selection, actions);
 }
 
-/** Runs the plan shown: the session's as confirmed, or a recorded run's (resumed, or its restore). */
+/** Runs the plan shown: the session's as confirmed (choices or a restore), or a recorded run's, resumed. */
 function startPlan(nav: Navigator, p: Plan, planResult?: PlanResult, resumeOf?: string): Promise<void> {
-  if (!planResult) return nav.confirmRun(p);
-  if (resumeOf) return nav.resumeRun(p, resumeOf);
-  return nav.startRecorded(p, planResult.ok ? planResult.before : undefined);
+  if (planResult && resumeOf) return nav.resumeRun(p, resumeOf);
+  return nav.confirmRun(p);
 }
 
 /** The new scroll offset for a scrolling key (arrows, pages, Home/End; with `letters`, j/k g/G). */

@@ -27,6 +27,7 @@ export function RouteView({ route }: { route: Route }) {
           actions={route.actions}
           planResult={route.planResult}
           resumeOf={route.resumeOf}
+          restoreOf={route.restoreOf}
         />
       );
     case 'runs':

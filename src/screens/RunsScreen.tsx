@@ -4,6 +4,7 @@
  * through the same review and confirmation as a new run (the App's session runs it).
  */
 import { Box } from 'ink';
+import { useState } from 'react';
 import { PHASES, type Plan } from '../core/plan-types.js';
 import { type Actions, devicesLabel, SAFE_ACTIONS, type Selection } from '../core/selection.js';
 import { formatTimestamp, plural, sanitize, shortHost } from '../core/text.js';
@@ -178,7 +179,8 @@ function infoFor(plan: Pick<Plan, 'selection'>, listing: RunListing, restore: bo
   };
 }
 
-type Action = { step: 'idle' } | { step: 'working'; text: string } | { step: 'error'; text: string };
+/** Why `c` could not continue the run (the restore's own outcome shows on the review). */
+type Action = { step: 'idle' } | { step: 'error'; text: string };
 
 export function RunDetailScreen({ listing }: { listing: RunListing }) {
   const { backend: session } = useApp();
@@ -192,7 +194,7 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
     { keys: 'q', does: 'quit', footer: true },
   ];
   const [scroll, setScroll, getScroll] = useRefState(0);
-  const [action, setAction, getAction] = useRefState<Action>({ step: 'idle' });
+  const [action, setAction] = useState<Action>({ step: 'idle' });
   const app = useScreen(hints, (k) => {
     const s = getScroll();
     const page = Math.max(1, height - 1);
@@ -200,7 +202,6 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
     else if (k.name === 'down' || isChar(k, 'j')) setScroll(Math.min(maxScroll, s + 1));
     else if (k.name === 'pageUp') setScroll(Math.max(0, s - page));
     else if (k.name === 'pageDown') setScroll(Math.min(maxScroll, s + page));
-    else if (getAction().step === 'working') return k.name !== 'escape';
     else if (isChar(k, 'c') && canResume) resume();
     else if (isChar(k, 'u') && canRestore) restore();
     else return false;
@@ -228,43 +229,31 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
     });
   };
 
-  const restore = () => {
-    if (!backend.planRestore) return;
-    setAction({ step: 'working', text: 'Reading what the run changed and planning its restore…' });
-    backend.planRestore(listing.path).then(
-      (result) => {
-        setAction({ step: 'idle' });
-        const plan = result.ok ? result.plan : undefined;
-        const info = infoFor(plan ?? { selection: listing.selection }, listing, true);
-        // A restore re-enables what the run disabled: nothing in it is permanent (y/n confirmation).
-        app.nav.push({ screen: 'review', info, actions: SAFE_ACTIONS, planResult: result });
-      },
-      (err: unknown) =>
-        setAction({
-          step: 'error',
-          text: `Could not plan the restore: ${err instanceof Error ? err.message : String(err)}`,
-        }),
-    );
-  };
+  /** The session plans the restore; the review shows it and asks (a restore is temporary: y/n). */
+  const restore = () =>
+    app.nav.push({
+      screen: 'review',
+      info: infoFor({ selection: listing.selection }, listing, true),
+      actions: SAFE_ACTIONS,
+      restoreOf: listing.path,
+    });
 
   const lines = detailLines(listing, loaded.status === 'ready' ? loaded.value : undefined, columns - 2);
   if (loaded.status === 'loading') lines.push({ text: 'Reading the journal…', tone: 'dim' });
   if (loaded.status === 'error')
     lines.push({ text: `Could not read the journal: ${sanitize(loaded.message)}`, tone: 'danger' });
   const prompt: ListRow =
-    action.step === 'working'
-      ? { text: action.text, tone: 'accent' }
-      : action.step === 'error'
-        ? { text: sanitize(action.text), tone: 'danger', bold: true }
-        : canResume || canRestore
-          ? {
-              text: [canResume ? 'c: continue this run' : '', canRestore ? 'u: undo (restore) it' : '']
-                .filter(Boolean)
-                .join('   '),
-              tone: 'caution',
-              bold: true,
-            }
-          : { text: ' ' };
+    action.step === 'error'
+      ? { text: sanitize(action.text), tone: 'danger', bold: true }
+      : canResume || canRestore
+        ? {
+            text: [canResume ? 'c: continue this run' : '', canRestore ? 'u: undo (restore) it' : '']
+              .filter(Boolean)
+              .join('   '),
+            tone: 'caution',
+            bold: true,
+          }
+        : { text: ' ' };
   const promptRows = wrapText(prompt.text, columns).map((text) => ({ ...prompt, text }));
   const height = Math.max(3, bodyRows - 1 - promptRows.length);
   const maxScroll = Math.max(0, lines.length - height);

@@ -3,7 +3,6 @@
  * the key router (one `useInput` in the App; the top screen's handler gets each keystroke first).
  */
 import { createContext, useContext, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { KnownState } from '../core/model.js';
 import type { Plan } from '../core/plan-types.js';
 import type { Backend } from '../services/backend.js';
 import type { DeprovisionSession, SessionView } from '../services/session/deprovision-session.js';
@@ -29,8 +28,6 @@ export interface Navigator {
    * the run so that quit and Ctrl-C can stop it safely.
    */
   confirmRun(shown: Plan): Promise<void>;
-  /** Run a plan made from a recorded run (its restore), shown and confirmed on the review. */
-  startRecorded(plan: Plan, before?: KnownState): Promise<void>;
   /** Finish a recorded run (its plan shown and confirmed on the review) through the same session. */
   resumeRun(plan: Plan, journalPath: string): Promise<void>;
   /** Show the run screen again after "retry failed". */

@@ -31,7 +31,16 @@ export type Route =
    * `resumeOf`: the journal of an interrupted run whose plan this is; confirming resumes that run
    * (its settled steps are not redone) instead of starting a new one.
    */
-  | { screen: 'review'; info: SelectionInfo; actions: Actions; planResult?: PlanResult; resumeOf?: string }
+  | {
+      screen: 'review';
+      info: SelectionInfo;
+      actions: Actions;
+      /** A recorded run's plan, to finish it (resumeOf: its journal). */
+      planResult?: PlanResult;
+      resumeOf?: string;
+      /** The recorded run (its journal) whose restore the session plans and shows. */
+      restoreOf?: string;
+    }
   | { screen: 'runs' }
   | { screen: 'findDevices' }
   | { screen: 'runDetail'; listing: RunListing }

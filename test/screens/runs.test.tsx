@@ -199,6 +199,13 @@ describe('runs screen', () => {
     await waitForText(drawn, 'Plan for the restore of run 20240502T100000Z-aaaaaa');
     expect(backend.restorePlanned).toEqual(['/j/20240502T100000Z-aaaaaa.jsonl']);
     expect(frame(drawn)).toContain('PUT enrollments/dev-tpm-1 provisioningStatus=enabled');
+    // Back to the run and u again: the session holds that restore's plan, it is shown, not planned anew.
+    await press(drawn, KEYS.escape);
+    await waitForText(drawn, 'u: undo (restore) it');
+    await press(drawn, 'u');
+    await waitForText(drawn, 'Plan for the restore of run 20240502T100000Z-aaaaaa');
+    await waitForText(drawn, 'PUT enrollments/dev-tpm-1 provisioningStatus=enabled');
+    expect(backend.restorePlanned).toHaveLength(1);
     await press(drawn, 'y');
     await until(() => backend.runs.length === 1, 'the restore run', drawn);
     expect(backend.lastRun.plan.restoreOf).toBe('20240502T100000Z-aaaaaa');
@@ -208,7 +215,7 @@ describe('runs screen', () => {
     const backend = new JournaledBackend(demoData());
     await backend.setUp();
     const plan = backend.plans.get('/j/20240502T100000Z-aaaaaa.jsonl') as Plan;
-    // A new run through the review, finished, then R on its summary.
+    // A new run through the review (the session plans the choices), finished, then R on its summary.
     t = await renderApp(backend, {
       size: { columns: 100, rows: 30 },
       routes: [
@@ -223,7 +230,6 @@ describe('runs screen', () => {
             confirmId: 'dev-tpm-1',
           },
           actions: SAFE_ACTIONS,
-          planResult: { ok: true, plan },
         },
       ],
     });

@@ -4,7 +4,11 @@ import type { KnownState } from '../../src/core/model.js';
 import type { Plan, PlanResult } from '../../src/core/plan-types.js';
 import type { Actions, Selection } from '../../src/core/selection.js';
 import type { RunHandle } from '../../src/services/backend.js';
-import { DeprovisionSession, previewOf } from '../../src/services/session/deprovision-session.js';
+import {
+  DeprovisionSession,
+  previewOf,
+  previewRestoreOf,
+} from '../../src/services/session/deprovision-session.js';
 import { FakeBackend, type FakeRun } from '../support/fake-backend.js';
 
 const BEFORE: KnownState = {
@@ -177,5 +181,59 @@ describe('DeprovisionSession: plan -> confirm -> run -> verify as one machine', 
     session.preview(GROUP, DISABLE);
     await session.rest();
     expect(previewOf(session.view, GROUP, DISABLE)).toEqual({ status: 'error', message: 'DPS answered 503' });
+  });
+
+  it('previewRestore: the restore of a recorded run is planned once, shown, and is what CONFIRM runs', async () => {
+    const backend = new Backend();
+    const asked: string[] = [];
+    let failNext: Error | undefined;
+    const original = await backend.plan(GROUP, DISABLE);
+    if (!original.ok) throw new Error('the fake backend refused a plain disable');
+    const restorePlan = (journalPath: string): Plan => ({ ...original.plan, restoreOf: journalPath });
+    const ports = Object.assign(backend, {
+      planRestore: async (journalPath: string): Promise<PlanResult> => {
+        asked.push(journalPath);
+        if (failNext) throw failNext;
+        return { ok: true, plan: restorePlan(journalPath) };
+      },
+    });
+    const session = new DeprovisionSession(ports);
+    expect(session.previewRestore('/j/a.jsonl')).toBe(true);
+    expect(previewRestoreOf(session.view, '/j/a.jsonl')).toEqual({ status: 'checking' });
+    await session.rest();
+    // Asked again (the review redrawn, or reached again): the plan held is kept, not planned anew.
+    session.previewRestore('/j/a.jsonl');
+    expect(asked).toEqual(['/j/a.jsonl']);
+    const shown = previewRestoreOf(session.view, '/j/a.jsonl');
+    expect(shown).toMatchObject({ status: 'planned', plan: { restoreOf: '/j/a.jsonl' } });
+    // Another run's restore, or choices, are not what the session holds.
+    expect(previewRestoreOf(session.view, '/j/b.jsonl')).toEqual({ status: 'checking' });
+    expect(previewOf(session.view, GROUP, DISABLE)).toEqual({ status: 'checking' });
+    // Another run's restore replaces it; choices then replace that (a restore is never confused with them).
+    session.previewRestore('/j/b.jsonl');
+    await session.rest();
+    expect(session.view.context.plan?.restoreOf).toBe('/j/b.jsonl');
+    session.preview(GROUP, DISABLE);
+    await session.rest();
+    expect(previewRestoreOf(session.view, '/j/b.jsonl')).toEqual({ status: 'checking' });
+    expect(session.view.context.restoreOf).toBeUndefined();
+    // A failed restore planning is said in words for that run only.
+    failNext = new Error('the journal /j/c.jsonl is unreadable');
+    session.previewRestore('/j/c.jsonl');
+    await session.rest();
+    expect(previewRestoreOf(session.view, '/j/c.jsonl')).toEqual({
+      status: 'error',
+      message: 'the journal /j/c.jsonl is unreadable',
+    });
+    failNext = undefined;
+    session.previewRestore('/j/a.jsonl');
+    await session.rest();
+    session.send({ type: 'CONFIRM' });
+    await session.when('running');
+    expect(backend.given.at(-1)?.plan).toBe(session.view.context.plan);
+    expect(backend.given.at(-1)?.plan.restoreOf).toBe('/j/a.jsonl');
+    // While the restore runs, nothing else is planned.
+    expect(session.previewRestore('/j/b.jsonl')).toBe(false);
+    expect(asked).toEqual(['/j/a.jsonl', '/j/b.jsonl', '/j/c.jsonl', '/j/a.jsonl']);
   });
 });

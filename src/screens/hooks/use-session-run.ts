@@ -5,7 +5,6 @@
  */
 import { type MutableRefObject, useCallback, useEffect, useRef, useState } from 'react';
 import { commandLine } from '../../core/invocation.js';
-import type { KnownState } from '../../core/model.js';
 import type { Plan } from '../../core/plan-types.js';
 import type { DeprovisionSession } from '../../services/session/deprovision-session.js';
 import type { Prompt, TuiController, TuiOutcome } from '../App.js';
@@ -117,13 +116,13 @@ function useRunStarts({
   setStack,
 }: Shared & Pick<SessionRunOptions, 'setStack'>) {
   /**
-   * A run from wherever the session rests: the plan it holds (confirmed as shown), or a recorded run's
-   * plan given here (resumed or restored). The last run's summary is left.
+   * A run from wherever the session rests: the plan it holds (confirmed as shown: chosen devices, or a
+   * recorded run's restore), or a recorded run's own plan given here (resumed). The last run's summary is left.
    */
   const launch = useCallback(
     async (
       go: { type: 'CONFIRM' } | { type: 'RESUME'; journalPath: string },
-      plan: { recorded: Plan; before?: KnownState } | { shown: Plan },
+      plan: { recorded: Plan } | { shown: Plan },
     ) => {
       exitWhenDone.current = false;
       const { state } = session.view;
@@ -132,7 +131,7 @@ function useRunStarts({
       }
       if ('recorded' in plan) {
         if (state !== 'idle') session.send({ type: 'CANCEL' });
-        session.send({ type: 'PLANNED', result: { ok: true, plan: plan.recorded, before: plan.before } });
+        session.send({ type: 'PLANNED', result: { ok: true, plan: plan.recorded } });
       } else if (state !== 'planned' || session.view.context.plan !== plan.shown) {
         // Confirmed is what was shown: a plan the session no longer holds is not run.
         throw new Error('the plan changed since it was shown: go back and review it again');
@@ -148,10 +147,6 @@ function useRunStarts({
     [session, finish, exitWhenDone],
   );
   const confirmRun = useCallback((shown: Plan) => launch({ type: 'CONFIRM' }, { shown }), [launch]);
-  const startRecorded = useCallback(
-    (plan: Plan, before?: KnownState) => launch({ type: 'CONFIRM' }, { recorded: plan, before }),
-    [launch],
-  );
   const resumeRun = useCallback(
     (plan: Plan, journalPath: string) => launch({ type: 'RESUME', journalPath }, { recorded: plan }),
     [launch],
@@ -165,7 +160,7 @@ function useRunStarts({
       return at >= 0 ? s.slice(0, at + 1) : s;
     });
   }, [session, setStack]);
-  return { confirmRun, startRecorded, resumeRun, retryRun };
+  return { confirmRun, resumeRun, retryRun };
 }
 
 /** Quit, q: ask first while a run is going. Ctrl-C/signals: abort safely, then quit; twice: leave now. */

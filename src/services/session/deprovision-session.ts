@@ -17,7 +17,7 @@ import {
   type SessionStateName,
 } from './session-machine.js';
 
-export { isRequest, type Preview, previewOf } from './preview.js';
+export { isRequest, type Preview, previewOf, previewRestoreOf } from './preview.js';
 export {
   createSessionMachine,
   type PlanRequest,
@@ -45,10 +45,11 @@ export interface SessionView {
   context: SessionContext;
 }
 
-/** States that take PLAN as it comes (the others rest on a run's outcome: CANCEL first). */
+/** States that take PLAN and PLAN_RESTORE as they come (the others rest on a run's outcome: CANCEL first). */
 const TAKES_PLAN: ReadonlySet<SessionStateName> = new Set([
   'idle',
   'planning',
+  'planningRestore',
   'planned',
   'refused',
   'failed',
@@ -61,7 +62,6 @@ const BUSY: ReadonlySet<SessionStateName> = new Set([
   'running',
   'retrying',
   'verifying',
-  'planningRestore',
 ]);
 
 /** One session: the machine's actor, its events, and ways to wait for where it goes. */
@@ -95,6 +95,21 @@ export class DeprovisionSession {
     if (held && isRequest(context.request, selection, actions)) return true;
     if (!TAKES_PLAN.has(state)) this.send({ type: 'CANCEL' });
     this.send({ type: 'PLAN', selection, actions });
+    return true;
+  }
+
+  /**
+   * Plan the restore of a recorded run (its journal) for the person to see and confirm, unless the
+   * session already plans it or holds its plan: then CONFIRM runs exactly the restore shown. Like
+   * `preview`, nothing is planned while a run is going (false).
+   */
+  previewRestore(journalPath: string): boolean {
+    const { state, context } = this.view;
+    if (BUSY.has(state)) return false;
+    const held = state === 'planningRestore' || state === 'planned' || state === 'refused';
+    if (held && context.restoreOf === journalPath) return true;
+    if (!TAKES_PLAN.has(state)) this.send({ type: 'CANCEL' });
+    this.send({ type: 'PLAN_RESTORE', journalPath });
     return true;
   }
 

@@ -35,11 +35,23 @@ export type Preview =
  * these choices.
  */
 export function previewOf(view: SessionView, selection: Selection, actions: Actions): Preview {
-  const { state, context } = view;
-  if (!isRequest(context.request, selection, actions) || state === 'planning') return { status: 'checking' };
+  if (!isRequest(view.context.request, selection, actions) || view.state === 'planning') return CHECKING;
+  return held(view);
+}
+
+/** The session's plan for the restore of this recorded run (its journal), as `previewOf` for choices. */
+export function previewRestoreOf(view: SessionView, journalPath: string): Preview {
+  if (view.context.restoreOf !== journalPath || view.state === 'planningRestore') return CHECKING;
+  return held(view);
+}
+
+const CHECKING: Preview = { status: 'checking' };
+
+/** What the session holds for the request it was asked (the caller checked it is the one shown). */
+function held({ state, context }: SessionView): Preview {
   if (state === 'failed') return { status: 'error', message: context.error ?? 'planning failed' };
   // Planned, and also while it starts and runs: the plan stays the one that was confirmed.
   if (context.plan) return { status: 'planned', plan: context.plan };
   if (context.refusal) return { status: 'refused', refusal: context.refusal };
-  return { status: 'checking' };
+  return CHECKING;
 }

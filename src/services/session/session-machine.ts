@@ -67,7 +67,9 @@ export function createSessionMachine(backend: SessionPorts) {
     },
     actions: {
       takeGivenResult: assign(({ event }) =>
-        event.type === 'PLANNED' ? { ...fromResult(event.result), request: undefined } : {},
+        event.type === 'PLANNED'
+          ? { ...fromResult(event.result), request: undefined, restoreOf: undefined }
+          : {},
       ),
       abortRun: ({ context }) => context.handle?.abort(),
       retryRun: ({ context }) => context.handle?.retryFailed(),
@@ -94,6 +96,7 @@ export function createSessionMachine(backend: SessionPorts) {
           const e = event as Extract<SessionEvent, { type: 'PLAN' }>;
           return {
             request: { selection: e.selection, actions: e.actions },
+            restoreOf: undefined,
             plan: undefined,
             before: undefined,
             refusal: undefined,
@@ -101,7 +104,7 @@ export function createSessionMachine(backend: SessionPorts) {
           };
         }),
         /** Choices changed while planning: the plan in progress is dropped, the latest choices planned. */
-        on: { PLAN: { target: 'planning', reenter: true } },
+        on: { PLAN: { target: 'planning', reenter: true }, PLAN_RESTORE: { target: 'planningRestore' } },
         invoke: {
           src: 'plan',
           input: ({ event }) => {
@@ -113,13 +116,19 @@ export function createSessionMachine(backend: SessionPorts) {
         },
       },
       planningRestore: {
-        entry: assign({
+        entry: assign(({ event }) => ({
           request: undefined,
+          restoreOf: (event as Extract<SessionEvent, { type: 'PLAN_RESTORE' }>).journalPath,
           plan: undefined,
           before: undefined,
           refusal: undefined,
           error: undefined,
-        }),
+        })),
+        /** Another restore, or other choices, asked for meanwhile: the latest one is planned. */
+        on: {
+          PLAN: { target: 'planning' },
+          PLAN_RESTORE: { target: 'planningRestore', reenter: true },
+        },
         invoke: {
           src: 'planRestore',
           input: ({ event }) => ({
@@ -140,6 +149,7 @@ export function createSessionMachine(backend: SessionPorts) {
           RESUME: { target: 'resuming' },
           CANCEL: { target: 'idle' },
           PLAN: { target: 'planning' },
+          PLAN_RESTORE: { target: 'planningRestore' },
           PLANNED: { target: 'deciding', actions: 'takeGivenResult' },
         },
       },
@@ -147,6 +157,7 @@ export function createSessionMachine(backend: SessionPorts) {
         on: {
           CANCEL: { target: 'idle' },
           PLAN: { target: 'planning' },
+          PLAN_RESTORE: { target: 'planningRestore' },
           PLANNED: { target: 'deciding', actions: 'takeGivenResult' },
         },
       },
@@ -167,6 +178,7 @@ export function createSessionMachine(backend: SessionPorts) {
           summary: undefined,
           followed: undefined,
           request: undefined,
+          restoreOf: undefined,
         }),
         invoke: {
           src: 'resume',
@@ -218,7 +230,7 @@ export function createSessionMachine(backend: SessionPorts) {
       interrupted: { on: { CANCEL: { target: 'idle' } } },
       startFailed: { on: { CONFIRM: { target: 'starting' }, CANCEL: { target: 'idle' } } },
       verifying: {
-        entry: assign({ request: undefined }),
+        entry: assign({ request: undefined, restoreOf: undefined }),
         invoke: {
           src: 'verify',
           input: ({ event }) => ({
@@ -230,7 +242,12 @@ export function createSessionMachine(backend: SessionPorts) {
       },
       verified: { on: { CANCEL: { target: 'idle' }, VERIFY: { target: 'verifying' } } },
       failed: {
-        on: { CANCEL: { target: 'idle' }, PLAN: { target: 'planning' }, VERIFY: { target: 'verifying' } },
+        on: {
+          CANCEL: { target: 'idle' },
+          PLAN: { target: 'planning' },
+          PLAN_RESTORE: { target: 'planningRestore' },
+          VERIFY: { target: 'verifying' },
+        },
       },
     },
   });

@@ -39,6 +39,8 @@ export type SessionEvent =
 export interface SessionContext {
   /** The choices the plan (or the planning going on, its refusal, its failure) is for: set by PLAN. */
   request?: PlanRequest;
+  /** The recorded run (its journal) whose restore the plan (or the planning, its refusal, its failure) is: set by PLAN_RESTORE. */
+  restoreOf?: string;
   plan?: Plan;
   /** The state the plan was made from (its verify needs what the run's deletions take away). */
   before?: KnownState;
