@@ -146,14 +146,7 @@ export function planGroup(
     ctx.state.hubLookup,
   );
   if (actions.deleteRegistrations && records.length > 0) {
-    for (const r of records) {
-      builder.add(
-        'cleanup',
-        { kind: 'deleteRegistration', registrationId: r.registrationId },
-        `DELETE registrations/${r.registrationId}`,
-        [r.registrationId],
-      );
-    }
+    addRegistrationDeletes(builder, records);
     builder.warn({
       code: 'registrations-deleted',
       severity: 'caution',
@@ -228,14 +221,7 @@ export function planOrphanedRecords(id: string, actions: Actions, records: Regis
     `journal ${count} of deleted ${path} (read before any change; no service call)`,
     [],
   );
-  for (const r of records) {
-    builder.add(
-      'cleanup',
-      { kind: 'deleteRegistration', registrationId: r.registrationId },
-      `DELETE registrations/${r.registrationId}`,
-      [r.registrationId],
-    );
-  }
+  addRegistrationDeletes(builder, records);
   builder.warn({
     code: 'orphaned-registrations',
     severity: 'info',
@@ -255,4 +241,16 @@ export function planOrphanedRecords(id: string, actions: Actions, records: Regis
     path,
   });
   return { builder, snapshot: records, evidence: [], devices: records.length };
+}
+
+/** A cleanup step per registration record: DELETE registrations/{id}. */
+function addRegistrationDeletes(builder: PlanBuilder, records: readonly RegistrationRecord[]): void {
+  for (const r of records) {
+    builder.add(
+      'cleanup',
+      { kind: 'deleteRegistration', registrationId: r.registrationId },
+      `DELETE registrations/${r.registrationId}`,
+      [r.registrationId],
+    );
+  }
 }

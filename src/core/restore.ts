@@ -138,24 +138,31 @@ function enableHubDevices(w: RestoreWork, changed: Changes['hubs']): void {
   }
 }
 
+/**
+ * Why an enrollment or group the run disabled is not enabled again (a later run acted on it, or it
+ * changed since), or undefined when it is as the run left it: disabled, under the ETag recorded.
+ */
+function disabledChangedSince(
+  w: RestoreWork,
+  key: string,
+  now: { read: boolean; value?: { provisioningStatus?: string; etag?: string } },
+  etag: string | undefined,
+): string | undefined {
+  const current = {
+    read: now.read,
+    present: now.value !== undefined,
+    status: now.value?.provisioningStatus,
+    etag: now.value?.etag,
+  };
+  return changedSince(w.runId, key, w.ctx, current, { status: 'disabled', etag });
+}
+
 /** Individual enrollments the run disabled, enabled again. */
 function enableEnrollments(w: RestoreWork, changed: Changes['enrollments']): void {
-  const { runId, ctx } = w;
+  const { ctx } = w;
   for (const e of changed) {
     const key = enrollmentKey(e.registrationId);
-    const now = lookup(ctx.enrollments, e.registrationId);
-    const reason = changedSince(
-      runId,
-      key,
-      ctx,
-      {
-        read: now.read,
-        present: now.value !== undefined,
-        status: now.value?.provisioningStatus,
-        etag: now.value?.etag,
-      },
-      { status: 'disabled', etag: e.etag },
-    );
+    const reason = disabledChangedSince(w, key, lookup(ctx.enrollments, e.registrationId), e.etag);
     mark(w, e.registrationId, reason === undefined);
     if (reason) {
       w.left.push({ what: `enrollments/${e.registrationId}`, reason, registrationIds: [e.registrationId] });
@@ -172,22 +179,10 @@ function enableEnrollments(w: RestoreWork, changed: Changes['enrollments']): voi
 
 /** Groups the run disabled, enabled again: every device of the group comes back through it. */
 function enableGroups(w: RestoreWork, changed: Changes['groups'], snapshot: RegistrationRecord[]): void {
-  const { runId, ctx } = w;
+  const { ctx } = w;
   for (const g of changed) {
     const key = groupKey(g.groupId);
-    const now = lookup(ctx.groups, g.groupId);
-    const reason = changedSince(
-      runId,
-      key,
-      ctx,
-      {
-        read: now.read,
-        present: now.value !== undefined,
-        status: now.value?.provisioningStatus,
-        etag: now.value?.etag,
-      },
-      { status: 'disabled', etag: g.etag },
-    );
+    const reason = disabledChangedSince(w, key, lookup(ctx.groups, g.groupId), g.etag);
     const devices = snapshot.filter((s) => s.enrollmentGroupId === g.groupId).map((r) => r.registrationId);
     for (const id of devices) mark(w, id, reason === undefined);
     if (reason) {
