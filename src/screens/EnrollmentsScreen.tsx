@@ -1,6 +1,5 @@
 /** Step 2: choose an individual enrollment or an enrollment group (two tabs, each filterable). */
 import { Box, Text } from 'ink';
-import type { ReactNode } from 'react';
 import type { IndividualEnrollment } from '../core/model.js';
 import { formatTimestamp, plural, sanitize, shortHost } from '../core/text.js';
 import { type ColumnSpec, formatRow, layoutColumns, truncate, wrapText } from '../terminal/text.js';
@@ -11,9 +10,9 @@ import { Line } from './components/Line.js';
 import { TextPrompt, useTextPrompt } from './components/TextPrompt.js';
 import { ListStatus } from './components/ListStatus.js';
 import { WindowedList } from './components/WindowedList.js';
-import { type KeyHint, useScreen } from './context.js';
-import { isChar } from './hooks/keys.js';
-import { useListState } from './hooks/use-list-state.js';
+import { type AppServices, type KeyHint, useScreen } from './context.js';
+import { isChar, type Keystroke } from './hooks/keys.js';
+import { type ListState, useListState } from './hooks/use-list-state.js';
 import { useLoad } from './hooks/use-load.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import { groupAttestation, individualAttestation } from './words.js';
@@ -73,29 +72,11 @@ const offeredText = (g: GroupLeftWithRecords): string =>
 export function EnrollmentsScreen() {
   const app = useScreen(HINTS, (k) => {
     const list = getTab() === 'individual' ? individual : groups;
-    if (prompt.open) {
-      // Up/Down pick one of the groups that runs deleted with records left; typing still works.
-      const offered = getOffered();
-      if ((k.name === 'up' || k.name === 'down') && offered.length > 0) {
-        const at = offered.findIndex((g) => g.groupId === prompt.typed);
-        const next = k.name === 'down' ? (at + 1) % offered.length : at <= 0 ? offered.length - 1 : at - 1;
-        prompt.fill(offered[next].groupId);
-        return true;
-      }
-      return prompt.handleKey(k);
-    }
+    if (orphaned.prompt.open) return orphaned.handleKey(k);
     if (list.filtering && list.handleKey(k)) return true;
-    setNote(undefined);
+    orphaned.setNote(undefined);
     if (getTab() === 'groups' && isChar(k, 'o')) {
-      prompt.ask('ID of a deleted enrollment group whose registration records remain (Enter; Esc cancels):');
-      setOffered([]);
-      const existing = new Set(
-        (loaded.status === 'ready' ? loaded.value.groups : []).map((g) => g.enrollmentGroupId),
-      );
-      void app.backend
-        .groupsLeftWithRecords?.()
-        .then((left) => setOffered(left.filter((g) => !existing.has(g.groupId))))
-        .catch(() => setOffered([]));
+      orphaned.ask();
       return true;
     }
     if (k.name === 'tab' || k.name === 'left' || k.name === 'right') {
@@ -128,16 +109,101 @@ export function EnrollmentsScreen() {
     return { enrollments, groups: groupList };
   });
   const [tab, setTab, getTab] = useRefState<Tab>('individual');
+  const ready = loaded.status === 'ready' ? loaded.value : undefined;
+  const orphaned = useOrphanedRecordsPrompt(app, ready?.groups);
+  const listHeight = Math.max(1, bodyRows - 3 - orphaned.rows);
+  const individual = useListState<IndividualEnrollment>(ready?.enrollments ?? NONE, {
+    searchText: (e) => individualCells(e).join(' '),
+    height: listHeight,
+  });
+  const groups = useListState<EnrollmentGroupSummary>(ready?.groups ?? NONE, {
+    searchText: (g) => groupCells(g).join(' '),
+    height: listHeight,
+  });
+
+  const isIndividual = tab === 'individual';
+  const specs = isIndividual ? INDIVIDUAL_COLUMNS : GROUP_COLUMNS;
+  const widths = layoutColumns(specs, columns - 2);
+  const headings = isIndividual
+    ? ['REGISTRATION ID', 'ATTESTATION', 'STATUS', 'HUBS']
+    : ['GROUP ID', 'ATTESTATION', 'STATUS', 'DEVICES', 'HUBS'];
+  const tabLabel = (t: Tab, label: string, count: number | undefined) => {
+    const text = ` ${label}${count === undefined ? '' : ` (${count})`} `;
+    return t === tab ? `[${text}]` : ` ${text} `;
+  };
+  const tabs =
+    tabLabel('individual', 'Individual', ready?.enrollments.length) +
+    tabLabel('groups', 'Groups', ready?.groups.length);
+  const table = { widths, specs, height: listHeight };
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end" bold>
+        {truncate(`${tabs}   Tab switches`, columns)}
+      </Text>
+      <Line text={`  ${formatRow(headings, widths, specs)}`} tone="dim" />
+      {loaded.status === 'loading' ? (
+        <Line text="Reading enrollments and enrollment groups from DPS…" />
+      ) : loaded.status === 'error' ? (
+        <Box flexDirection="column">
+          <Line text={`Could not read the enrollments: ${sanitize(loaded.message)}`} tone="danger" />
+          <Line text="Press r to try again, Esc to go back to the target." />
+        </Box>
+      ) : isIndividual ? (
+        <EnrollmentList
+          list={individual}
+          table={table}
+          cells={individualCells}
+          none="No individual enrollments."
+        />
+      ) : (
+        <EnrollmentList list={groups} table={table} cells={groupCells} none="No enrollment groups." />
+      )}
+      {ready ? <ListStatus list={isIndividual ? individual : groups} /> : null}
+      <OrphanedRecordsPrompt orphaned={orphaned} columns={columns} />
+    </Box>
+  );
+}
+
+/** One tab's list: a row per enrollment or group, disabled ones dimmed. */
+function EnrollmentList<T extends { provisioningStatus: string }>({
+  list,
+  table,
+  cells,
+  none,
+}: {
+  list: ListState<T>;
+  table: { widths: number[]; specs: ColumnSpec[]; height: number };
+  cells: (item: T) => string[];
+  none: string;
+}) {
+  return (
+    <WindowedList
+      rows={list.rows}
+      offset={list.offset}
+      height={table.height}
+      index={list.index}
+      empty={list.total === 0 ? none : 'Nothing matches the filter.'}
+      render={(item) => ({
+        text: formatRow(cells(item), table.widths, table.specs),
+        tone: item.provisioningStatus === 'disabled' ? 'dim' : 'plain',
+      })}
+    />
+  );
+}
+
+/**
+ * `o` on the groups tab: the ID of a deleted group whose registration records remain (orphaned), typed
+ * or picked (Up/Down) from the groups journaled runs deleted with records left; Enter plans the
+ * deletion of those records on the review.
+ */
+function useOrphanedRecordsPrompt(app: AppServices, groups: EnrollmentGroupSummary[] | undefined) {
   const [note, setNote] = useRefState<string | undefined>(undefined);
-  /** Groups journaled runs deleted with registration records left (offered while the `o` prompt is open). */
+  /** Groups journaled runs deleted with registration records left (offered while the prompt is open). */
   const [offered, setOffered, getOffered] = useRefState<GroupLeftWithRecords[]>([]);
   const prompt = useTextPrompt((typed) => {
     const groupId = typed.trim();
     if (groupId === '') return;
-    const existing = (loaded.status === 'ready' ? loaded.value.groups : []).find(
-      (g) => g.enrollmentGroupId === groupId,
-    );
-    if (existing) {
+    if ((groups ?? []).some((g) => g.enrollmentGroupId === groupId)) {
       setNote(
         `Enrollment group ${sanitize(groupId)} still exists, so its records are not orphaned: open it and choose ` +
           '"delete registration records".',
@@ -157,91 +223,51 @@ export function EnrollmentsScreen() {
       actions: ORPHANED_RECORDS_ACTIONS,
     });
   });
+  const ask = () => {
+    prompt.ask('ID of a deleted enrollment group whose registration records remain (Enter; Esc cancels):');
+    setOffered([]);
+    const existing = new Set((groups ?? []).map((g) => g.enrollmentGroupId));
+    void app.backend
+      .groupsLeftWithRecords?.()
+      .then((left) => setOffered(left.filter((g) => !existing.has(g.groupId))))
+      .catch(() => setOffered([]));
+  };
+  /** Up/Down pick one of the groups offered; typing still works. */
+  const handleKey = (k: Keystroke): boolean => {
+    const choices = getOffered();
+    if ((k.name === 'up' || k.name === 'down') && choices.length > 0) {
+      const at = choices.findIndex((g) => g.groupId === prompt.typed);
+      const next = k.name === 'down' ? (at + 1) % choices.length : at <= 0 ? choices.length - 1 : at - 1;
+      prompt.fill(choices[next].groupId);
+      return true;
+    }
+    return prompt.handleKey(k);
+  };
   // The window of offered groups follows the one picked.
   const picked = offered.findIndex((g) => g.groupId === prompt.typed);
-  const offeredStart = picked >= OFFERED_ROWS ? picked - OFFERED_ROWS + 1 : 0;
-  const offeredShown = prompt.open ? offered.slice(offeredStart, offeredStart + OFFERED_ROWS) : [];
-  const offeredRows =
-    offeredShown.length > 0 ? offeredShown.length + 1 + (offered.length > OFFERED_ROWS ? 1 : 0) : 0;
-  const listHeight = Math.max(1, bodyRows - 3 - (prompt.open || note ? 2 : 0) - offeredRows);
-  const ready = loaded.status === 'ready' ? loaded.value : undefined;
-  const individual = useListState<IndividualEnrollment>(ready?.enrollments ?? NONE, {
-    searchText: (e) => individualCells(e).join(' '),
-    height: listHeight,
-  });
-  const groups = useListState<EnrollmentGroupSummary>(ready?.groups ?? NONE, {
-    searchText: (g) => groupCells(g).join(' '),
-    height: listHeight,
-  });
+  const start = picked >= OFFERED_ROWS ? picked - OFFERED_ROWS + 1 : 0;
+  const shown = prompt.open ? offered.slice(start, start + OFFERED_ROWS) : [];
+  const offeredRows = shown.length > 0 ? shown.length + 1 + (offered.length > OFFERED_ROWS ? 1 : 0) : 0;
+  /** Rows under the list: the prompt (or the note) and the groups offered. */
+  const rows = (prompt.open || note ? 2 : 0) + offeredRows;
+  return { prompt, note, setNote, offered, shown, offeredRows, rows, ask, handleKey };
+}
 
-  const rowWidth = columns - 2;
-  const isIndividual = tab === 'individual';
-  const specs = isIndividual ? INDIVIDUAL_COLUMNS : GROUP_COLUMNS;
-  const widths = layoutColumns(specs, rowWidth);
-  const headings = isIndividual
-    ? ['REGISTRATION ID', 'ATTESTATION', 'STATUS', 'HUBS']
-    : ['GROUP ID', 'ATTESTATION', 'STATUS', 'DEVICES', 'HUBS'];
-  const tabLabel = (t: Tab, label: string, count: number | undefined) => {
-    const text = ` ${label}${count === undefined ? '' : ` (${count})`} `;
-    return t === tab ? `[${text}]` : ` ${text} `;
-  };
-
-  let body: ReactNode;
-  if (loaded.status === 'loading') {
-    body = <Line text="Reading enrollments and enrollment groups from DPS…" />;
-  } else if (loaded.status === 'error') {
-    body = (
-      <Box flexDirection="column">
-        <Line text={`Could not read the enrollments: ${sanitize(loaded.message)}`} tone="danger" />
-        <Line text="Press r to try again, Esc to go back to the target." />
-      </Box>
-    );
-  } else if (isIndividual) {
-    body = (
-      <WindowedList
-        rows={individual.rows}
-        offset={individual.offset}
-        height={listHeight}
-        index={individual.index}
-        empty={individual.total === 0 ? 'No individual enrollments.' : 'Nothing matches the filter.'}
-        render={(e) => ({
-          text: formatRow(individualCells(e), widths, specs),
-          tone: e.provisioningStatus === 'disabled' ? 'dim' : 'plain',
-        })}
-      />
-    );
-  } else {
-    body = (
-      <WindowedList
-        rows={groups.rows}
-        offset={groups.offset}
-        height={listHeight}
-        index={groups.index}
-        empty={groups.total === 0 ? 'No enrollment groups.' : 'Nothing matches the filter.'}
-        render={(g) => ({
-          text: formatRow(groupCells(g), widths, specs),
-          tone: g.provisioningStatus === 'disabled' ? 'dim' : 'plain',
-        })}
-      />
-    );
-  }
-
-  const tabs =
-    tabLabel('individual', 'Individual', ready?.enrollments.length) +
-    tabLabel('groups', 'Groups', ready?.groups.length);
+function OrphanedRecordsPrompt({
+  orphaned,
+  columns,
+}: {
+  orphaned: ReturnType<typeof useOrphanedRecordsPrompt>;
+  columns: number;
+}) {
+  const { prompt, note, offered, shown, offeredRows } = orphaned;
   return (
-    <Box flexDirection="column">
-      <Text wrap="truncate-end" bold>
-        {truncate(`${tabs}   Tab switches`, columns)}
-      </Text>
-      <Line text={`  ${formatRow(headings, widths, specs)}`} tone="dim" />
-      {body}
-      {ready ? <ListStatus list={isIndividual ? individual : groups} /> : null}
+    <>
       {prompt.open ? <TextPrompt state={prompt} columns={columns} /> : null}
       {offeredRows > 0 ? (
         <Box flexDirection="column">
           <Line text="Deleted by runs with records left (↑↓ picks one):" tone="dim" />
-          {offeredShown.map((g) => (
+          {shown.map((g) => (
             <Line
               key={g.groupId}
               text={`${g.groupId === prompt.typed ? '›' : ' '} ${offeredText(g)}`}
@@ -261,6 +287,6 @@ export function EnrollmentsScreen() {
             .slice(0, 2)
             .map((line) => <Line key={line} text={line} tone="caution" />)
         : null}
-    </Box>
+    </>
   );
 }
