@@ -103,6 +103,13 @@ function oddCertificateWarning(id: string, group: EnrollmentGroup, odd: string[]
   };
 }
 
+/** What the devices chosen already have at DPS, as the blockers are planned (each list warns once). */
+interface BlockerOutcomes {
+  alreadyBlocked: string[];
+  enabledOwn: string[];
+  keyBlockersOfX509: string[];
+}
+
 export function planGroupDevices(
   selection: Extract<Selection, { kind: 'groupDevices' }>,
   actions: Actions,
@@ -119,6 +126,44 @@ export function planGroupDevices(
       `No enrollment group "${groupId}" exists on this DPS (${path}). ` +
         'Check the group ID or choose one from the list.',
     );
+  const { choices, records } = chosenRecords(selection, ctx);
+  const ids = records.map((r) => r.registrationId);
+  builder.add(
+    'snapshot',
+    { kind: 'snapshotRegistrations', groupId, count: records.length },
+    `journal ${plural(records.length, 'registration record')} of ${path} ` +
+      '(read before any change; no service call)',
+    [],
+  );
+  const outcomes: BlockerOutcomes = { alreadyBlocked: [], enabledOwn: [], keyBlockersOfX509: [] };
+  const evidence: Draft['evidence'] = choices.map((choice) => {
+    const given = deviceChain(choice, groupId, group.attestation.type === 'symmetricKey');
+    addBlocker(builder, ctx, group, choice, given, outcomes);
+    const id = choice.registrationId;
+    return {
+      registrationId: id,
+      attestation: group.attestation.type,
+      groupId,
+      chain: given ?? ctx.chainOf(id),
+    };
+  });
+  warnBlockerOutcomes(builder, group, outcomes, ids);
+  builder.addHubSteps(
+    records.map((r) => ctx.hubTargetOf(r.registrationId, r)),
+    actions.deregister,
+    ctx.state.hubsWithCredentials,
+    ctx.state.hubLookup,
+  );
+  builder.addVerifySteps(ids, path);
+  return { builder, snapshot: records, evidence };
+}
+
+/** The devices chosen (each once) and their registration records; refused unless each registered through the group. */
+function chosenRecords(
+  selection: Extract<Selection, { kind: 'groupDevices' }>,
+  ctx: PlanContext,
+): { choices: DeviceChoice[]; records: RegistrationRecord[] } {
+  const groupId = selection.groupId;
   const choices = [...new Map(selection.devices.map((d) => [d.registrationId, d])).values()];
   if (choices.length === 0) {
     refuse('no-devices', `No device was chosen: choose at least one device of enrollment group ${groupId}.`);
@@ -134,68 +179,73 @@ export function planGroupDevices(
         'Check the registration IDs (case-sensitive) or choose devices from the group list.',
     );
   }
-  const symmetricKeyGroup = group.attestation.type === 'symmetricKey';
-  const records: RegistrationRecord[] = choices.flatMap((d) => inGroup.get(d.registrationId) ?? []);
-  const ids = records.map((r) => r.registrationId);
-  builder.add(
-    'snapshot',
-    { kind: 'snapshotRegistrations', groupId, count: records.length },
-    `journal ${plural(records.length, 'registration record')} of ${path} ` +
-      '(read before any change; no service call)',
-    [],
-  );
-  const alreadyBlocked: string[] = [];
-  const enabledOwn: string[] = [];
-  const keyBlockersOfX509: string[] = [];
-  const evidence: Draft['evidence'] = [];
-  for (const choice of choices) {
-    const id = choice.registrationId;
-    const given = deviceChain(choice, groupId, symmetricKeyGroup);
-    if (given && group.attestation.type === 'x509') {
-      const groupCerts = ctx.groupCertificates(group);
-      // A CA reference the tool cannot resolve hides the group's authority: no issuer check then.
-      const canTell =
-        groupCerts.length >=
-        group.attestation.signingCertificates.length + group.attestation.caReferences.length;
-      const odd = certificateOddities(given, groupCerts, canTell, ctx.options.now);
-      if (odd.length > 0) builder.warn(oddCertificateWarning(id, group, odd));
-    }
-    const existing = ctx.individuals.get(id);
-    if (existing?.provisioningStatus === 'disabled') {
-      alreadyBlocked.push(id);
-    } else if (existing) {
-      // A create would conflict with it, and DPS reads it first anyway: disabling it is the blocker.
-      enabledOwn.push(id);
-      builder.add(
-        'disenroll',
-        { kind: 'disableEnrollment', registrationId: id },
-        `PUT enrollments/${id} provisioningStatus=disabled`,
-        [id],
-      );
-    } else {
-      const x509 = given !== undefined;
-      if (!x509 && group.attestation.type === 'x509') keyBlockersOfX509.push(id);
-      builder.add(
-        'disenroll',
-        {
-          kind: 'createBlocker',
-          registrationId: id,
-          groupId,
-          attestation: x509 ? 'x509' : 'symmetricKey',
-          ...(x509 ? { certificatePem: choice.certificatePem } : {}),
-          ...(ctx.options.runId !== undefined ? { runId: ctx.options.runId } : {}),
-        },
-        `PUT enrollments/${id} (new, provisioningStatus=disabled, ${x509 ? X509_BLOCKER : KEY_BLOCKER})`,
-        [id],
-      );
-    }
-    evidence.push({
-      registrationId: id,
-      attestation: group.attestation.type,
-      groupId,
-      chain: given ?? ctx.chainOf(id),
-    });
+  return { choices, records: choices.flatMap((d) => inGroup.get(d.registrationId) ?? []) };
+}
+
+/**
+ * The device's blocker: none when a disabled enrollment of its own already blocks it, its own enabled
+ * enrollment disabled (a create would conflict, and DPS reads it first anyway), else a new disabled
+ * enrollment (X.509 from the certificate given, or the symmetric-key fallback).
+ */
+function addBlocker(
+  builder: PlanBuilder,
+  ctx: PlanContext,
+  group: EnrollmentGroup,
+  choice: DeviceChoice,
+  given: ParsedCertificate[] | undefined,
+  outcomes: BlockerOutcomes,
+): void {
+  const id = choice.registrationId;
+  const groupId = group.enrollmentGroupId;
+  if (given && group.attestation.type === 'x509') {
+    const groupCerts = ctx.groupCertificates(group);
+    // A CA reference the tool cannot resolve hides the group's authority: no issuer check then.
+    const canTell =
+      groupCerts.length >=
+      group.attestation.signingCertificates.length + group.attestation.caReferences.length;
+    const odd = certificateOddities(given, groupCerts, canTell, ctx.options.now);
+    if (odd.length > 0) builder.warn(oddCertificateWarning(id, group, odd));
   }
+  const existing = ctx.individuals.get(id);
+  if (existing?.provisioningStatus === 'disabled') {
+    outcomes.alreadyBlocked.push(id);
+    return;
+  }
+  if (existing) {
+    outcomes.enabledOwn.push(id);
+    builder.add(
+      'disenroll',
+      { kind: 'disableEnrollment', registrationId: id },
+      `PUT enrollments/${id} provisioningStatus=disabled`,
+      [id],
+    );
+    return;
+  }
+  const x509 = given !== undefined;
+  if (!x509 && group.attestation.type === 'x509') outcomes.keyBlockersOfX509.push(id);
+  builder.add(
+    'disenroll',
+    {
+      kind: 'createBlocker',
+      registrationId: id,
+      groupId,
+      attestation: x509 ? 'x509' : 'symmetricKey',
+      ...(x509 ? { certificatePem: choice.certificatePem } : {}),
+      ...(ctx.options.runId !== undefined ? { runId: ctx.options.runId } : {}),
+    },
+    `PUT enrollments/${id} (new, provisioningStatus=disabled, ${x509 ? X509_BLOCKER : KEY_BLOCKER})`,
+    [id],
+  );
+}
+
+function warnBlockerOutcomes(
+  builder: PlanBuilder,
+  group: EnrollmentGroup,
+  { alreadyBlocked, enabledOwn, keyBlockersOfX509 }: BlockerOutcomes,
+  ids: string[],
+): void {
+  const groupId = group.enrollmentGroupId;
+  const path = `enrollmentGroups/${groupId}`;
   if (alreadyBlocked.length > 0) {
     builder.warn({
       code: 'existing-individual-enrollment',
@@ -237,7 +287,7 @@ export function planGroupDevices(
       path,
     });
   }
-  if (symmetricKeyGroup) {
+  if (group.attestation.type === 'symmetricKey') {
     builder.warn({
       code: 'symmetric-key-group-device',
       severity: 'info',
@@ -248,12 +298,4 @@ export function planGroupDevices(
       path,
     });
   }
-  builder.addHubSteps(
-    records.map((r) => ctx.hubTargetOf(r.registrationId, r)),
-    actions.deregister,
-    ctx.state.hubsWithCredentials,
-    ctx.state.hubLookup,
-  );
-  builder.addVerifySteps(ids, path);
-  return { builder, snapshot: records, evidence };
 }
