@@ -61,24 +61,16 @@ export const readJournal = async (path: string): Promise<JournalContents> => {
   return parseJournal(path, text);
 };
 
-export const parseJournal = (path: string, text: string): JournalContents => {
-  const lines = text.split('\n');
+/** The journal's lines as records: torn lines (a write cut off) and corrupt records (whole, but damaged) apart. */
+function readRecords(text: string): {
+  records: JournalRecord[];
+  tornLines: number[];
+  corrupt: { line: number; type: string; problem: string }[];
+} {
+  const records: JournalRecord[] = [];
   const tornLines: number[] = [];
-  let header: HeaderRecord | undefined;
-  let planRecord: PlanRecord | undefined;
-  let snapshot: RegistrationRecord[] = [];
-  let hasSnapshot = false;
-  const results = new Map<string, StepResult>();
-  const resultAt = new Map<string, string>();
-  const pendingIntent = new Set<string>();
-  const attempts = new Map<string, number>();
-  const jobs = new Map<string, JobRecord[]>();
-  const verdicts = new Map<string, ReenrollmentVerdict[]>();
-  const progress = new Map<string, Map<string, NonNullable<StepResult['devices']>[number]>>();
-  let endState: RunEndState | undefined;
   const corrupt: { line: number; type: string; problem: string }[] = [];
-
-  lines.forEach((line, i) => {
+  text.split('\n').forEach((line, i) => {
     if (line.length === 0) return;
     let record: JournalRecord;
     try {
@@ -93,57 +85,87 @@ export const parseJournal = (path: string, text: string): JournalContents => {
     }
     // Whole JSON that lacks what the reader relies on is not a torn write: the file was damaged or edited.
     const problem = recordProblem(record);
-    if (problem) {
-      corrupt.push({ line: i + 1, type: record.type, problem });
-      return;
-    }
+    if (problem) corrupt.push({ line: i + 1, type: record.type, problem });
+    else records.push(record);
+  });
+  return { records, tornLines, corrupt };
+}
+
+/** What the records say, in their order: each record updates the run's state as the writer meant it. */
+class JournalFold {
+  header: HeaderRecord | undefined;
+  planRecord: PlanRecord | undefined;
+  snapshot: RegistrationRecord[] = [];
+  hasSnapshot = false;
+  readonly results = new Map<string, StepResult>();
+  readonly resultAt = new Map<string, string>();
+  readonly pendingIntent = new Set<string>();
+  readonly attempts = new Map<string, number>();
+  readonly jobs = new Map<string, JobRecord[]>();
+  readonly verdicts = new Map<string, ReenrollmentVerdict[]>();
+  readonly progress = new Map<string, Map<string, NonNullable<StepResult['devices']>[number]>>();
+  endState: RunEndState | undefined;
+
+  apply(record: JournalRecord): void {
     switch (record.type) {
       case 'header':
-        header ??= record;
+        this.header ??= record;
         break;
       case 'plan':
-        planRecord = record;
+        this.planRecord = record;
         break;
       case 'snapshot':
-        snapshot = record.records;
-        hasSnapshot = true;
+        this.snapshot = record.records;
+        this.hasSnapshot = true;
         break;
       case 'intent':
-        pendingIntent.add(record.stepId);
-        attempts.set(record.stepId, (attempts.get(record.stepId) ?? 0) + 1);
+        this.pendingIntent.add(record.stepId);
+        this.attempts.set(record.stepId, (this.attempts.get(record.stepId) ?? 0) + 1);
         break;
       case 'outcome':
-        pendingIntent.delete(record.result.stepId);
-        results.set(record.result.stepId, record.result);
-        progress.delete(record.result.stepId);
-        jobs.delete(record.result.stepId);
-        if (typeof record.at === 'string') resultAt.set(record.result.stepId, record.at);
+        this.outcome(record);
         break;
-      case 'progress': {
-        // The part settled: nothing of the step is outstanding (its next call writes a new intent).
-        pendingIntent.delete(record.stepId);
-        // The step is running again (retry): an earlier outcome no longer describes it.
-        results.delete(record.stepId);
-        const devices = progress.get(record.stepId) ?? new Map();
-        progress.set(record.stepId, devices);
-        for (const d of record.devices) devices.set(d.id, d);
+      case 'progress':
+        this.progressOf(record);
         break;
-      }
       case 'job':
-        jobs.set(record.stepId, [...(jobs.get(record.stepId) ?? []), record]);
+        this.jobs.set(record.stepId, [...(this.jobs.get(record.stepId) ?? []), record]);
         break;
       case 'verify':
-        verdicts.set(record.stepId, record.verdicts);
+        this.verdicts.set(record.stepId, record.verdicts);
         break;
       case 'mark':
         // A resumed run is running again: an earlier end no longer describes it.
-        if (record.mark === 'resumedRun' || record.mark === 'retryFailed') endState = undefined;
+        if (record.mark === 'resumedRun' || record.mark === 'retryFailed') this.endState = undefined;
         break;
       case 'end':
-        endState = record.state;
+        this.endState = record.state;
         break;
     }
-  });
+  }
+
+  private outcome(record: Extract<JournalRecord, { type: 'outcome' }>): void {
+    const id = record.result.stepId;
+    this.pendingIntent.delete(id);
+    this.results.set(id, record.result);
+    this.progress.delete(id);
+    this.jobs.delete(id);
+    if (typeof record.at === 'string') this.resultAt.set(id, record.at);
+  }
+
+  private progressOf(record: Extract<JournalRecord, { type: 'progress' }>): void {
+    // The part settled: nothing of the step is outstanding (its next call writes a new intent).
+    this.pendingIntent.delete(record.stepId);
+    // The step is running again (retry): an earlier outcome no longer describes it.
+    this.results.delete(record.stepId);
+    const devices = this.progress.get(record.stepId) ?? new Map();
+    this.progress.set(record.stepId, devices);
+    for (const d of record.devices) devices.set(d.id, d);
+  }
+}
+
+export const parseJournal = (path: string, text: string): JournalContents => {
+  const { records, tornLines, corrupt } = readRecords(text);
   const first = corrupt[0];
   if (first !== undefined) {
     const more = corrupt.length > 1 ? ` (and ${plural(corrupt.length - 1, 'more line')})` : '';
@@ -153,6 +175,9 @@ export const parseJournal = (path: string, text: string): JournalContents => {
         'Its run cannot be resumed or restored from it; nothing was changed. Check that line, or plan and run again.',
     );
   }
+  const fold = new JournalFold();
+  for (const record of records) fold.apply(record);
+  const { header, planRecord, snapshot, results, pendingIntent } = fold;
   if (!header) {
     throw journalError(
       'corrupt',
@@ -166,16 +191,16 @@ export const parseJournal = (path: string, text: string): JournalContents => {
     header,
     plan,
     snapshot,
-    hasSnapshot,
+    hasSnapshot: fold.hasSnapshot,
     results,
-    resultAt,
+    resultAt: fold.resultAt,
     unknownSteps: [...pendingIntent],
-    progress: new Map([...progress].map(([id, m]) => [id, [...m.values()]])),
-    jobs,
-    attempts,
-    verdicts,
+    progress: new Map([...fold.progress].map(([id, m]) => [id, [...m.values()]])),
+    jobs: fold.jobs,
+    attempts: fold.attempts,
+    verdicts: fold.verdicts,
     torn: tornLines.length > 0,
     tornLines,
-    endState,
+    endState: fold.endState,
   };
 };
