@@ -112,8 +112,6 @@ export function planGroup(
     );
   const records = ctx.recordsByGroup.get(id) ?? [];
   const ids = records.map((r) => r.registrationId);
-  // "Delete" for a group means: disable now (devices are blocked at once), delete once the hubs are done.
-  const deleteGroup = actions.deleteGroup || actions.disenroll === 'delete';
   const builder = new PlanBuilder();
   builder.add(
     'snapshot',
@@ -145,6 +143,34 @@ export function planGroup(
     ctx.state.hubsWithCredentials,
     ctx.state.hubLookup,
   );
+  addGroupCleanup(builder, id, records, actions);
+  builder.addVerifySteps(ids, path);
+  const groupCertificates = ctx.groupCertificates(group);
+  return {
+    builder,
+    snapshot: records,
+    evidence: records.map((r) => ({
+      registrationId: r.registrationId,
+      attestation: group.attestation.type,
+      groupId: id,
+      groupCertificates,
+      chain: ctx.chainOf(r.registrationId),
+    })),
+  };
+}
+
+/**
+ * After the hubs: the group's registration records deleted (when asked), then the group itself. "Delete"
+ * for a group means: disable now (devices are blocked at once), delete once the hubs are done.
+ */
+function addGroupCleanup(
+  builder: PlanBuilder,
+  id: string,
+  records: readonly RegistrationRecord[],
+  actions: Actions,
+): void {
+  const path = `enrollmentGroups/${id}`;
+  const deleteGroup = actions.deleteGroup || actions.disenroll === 'delete';
   if (actions.deleteRegistrations && records.length > 0) {
     addRegistrationDeletes(builder, records);
     builder.warn({
@@ -177,19 +203,6 @@ export function planGroup(
       });
     }
   }
-  builder.addVerifySteps(ids, path);
-  const groupCertificates = ctx.groupCertificates(group);
-  return {
-    builder,
-    snapshot: records,
-    evidence: records.map((r) => ({
-      registrationId: r.registrationId,
-      attestation: group.attestation.type,
-      groupId: id,
-      groupCertificates,
-      chain: ctx.chainOf(r.registrationId),
-    })),
-  };
 }
 
 const quotaShare = (n: number): string => {
