@@ -15,7 +15,12 @@ import {
 } from '../services/journal/index.js';
 import { sanitize } from '../core/text.js';
 import type { HubPathChoice } from '../core/hub-path.js';
-import { type JobStorage, JobStorageError, openJobStorage } from '../services/storage/job-storage.js';
+import {
+  type JobStorage,
+  JobStorageError,
+  type OpenOptions,
+  openJobStorage,
+} from '../services/storage/job-storage.js';
 import { registerSecret } from '../services/secrets.js';
 import { defaultConfigPath, loadConfigFile } from '../services/azure/config.js';
 
@@ -34,7 +39,10 @@ export interface TargetFlags {
   skipHubLookup?: string[];
   /** --hub-path: calls, jobs or auto (default auto). */
   hubPath?: string;
-  /** --job-storage: a blob container URL with a SAS (or IOT_DEPROVISION_JOB_STORAGE). */
+  /**
+   * --job-storage (or IOT_DEPROVISION_JOB_STORAGE): a blob container URL with a SAS, or the container URL
+   * alone or ACCOUNT/CONTAINER (Entra ID sign-in).
+   */
   jobStorage?: string;
 }
 
@@ -66,6 +74,7 @@ const HUB_PATHS: HubPathChoice[] = ['calls', 'jobs', 'auto'];
 export function jobOptionsOf(
   flags: TargetFlags,
   env: Record<string, string | undefined>,
+  open: OpenOptions = {},
 ): { hubPath: HubPathChoice; jobStorage?: JobStorage } {
   const given = flags.hubPath?.trim().toLowerCase() ?? 'auto';
   if (!HUB_PATHS.includes(given as HubPathChoice)) {
@@ -87,10 +96,10 @@ export function jobOptionsOf(
       // Its signature is a secret from here on: redacted wherever it could show up.
       registerSecret(new URL(raw).searchParams.get('sig') ?? undefined);
     } catch {
-      // Not a URL: parseJobStorageUrl says so.
+      // Not a URL: parseJobStorage says so.
     }
     try {
-      jobStorage = openJobStorage(raw);
+      jobStorage = openJobStorage(raw, open);
     } catch (e) {
       if (!(e instanceof JobStorageError)) throw e;
       const from =
@@ -105,7 +114,8 @@ export function jobOptionsOf(
   if (hubPath === 'jobs' && !jobStorage) {
     throw new UserError(
       "--hub-path jobs needs job storage for the hub's import/export jobs: give --job-storage with a blob " +
-        'container URL and its SAS (read, write, list, delete), or set IOT_DEPROVISION_JOB_STORAGE (or jobStorage in the config file)',
+        'container URL and its SAS (read, write, list, delete), or the container URL alone or ACCOUNT/CONTAINER ' +
+        'to sign in with Entra ID; or set IOT_DEPROVISION_JOB_STORAGE (or jobStorage in the config file)',
     );
   }
   return { hubPath, ...(jobStorage ? { jobStorage } : {}) };
