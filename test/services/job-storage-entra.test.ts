@@ -115,4 +115,19 @@ describe('a container URL without a SAS, signed in with Entra ID', () => {
     expect(`${e.message} ${e.hint}`).not.toContain(token);
     expect(await azurite.blobs('entra-expired')).toEqual([]);
   });
+
+  it('a container the account does not have is bad input before any change, naming the container to create', async () => {
+    const storage = openJobStorage(`${azurite.blobUrl}/entra-missing`, {
+      credential: azurite.signIn(),
+      ca: azurite.ca,
+    });
+    const refused = await storage.check?.().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isUserError(refused)).toBe(true);
+    expect((refused as Error).message).toMatch(
+      /storage account devstoreaccount1 has no container entra-missing \(404 ContainerNotFound\)\. Checked before the run: nothing was changed\./,
+    );
+  });
 });

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { AnonymousCredential, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { UserError } from '../../core/errors.js';
 import { lazyDefaultCredential } from '../azure/auth.js';
 import { JobStorageError, parseJobStorage } from './job-storage-spec.js';
 import { storageClientOptions, storageRefusal, UserDelegation } from './user-delegation.js';
@@ -161,7 +162,10 @@ export function openJobStorage(raw: string, options: OpenOptions = {}): JobStora
     } catch (e) {
       throw (
         storageRefusal(e, spec, doing) ??
-        new JobStorageError(`${doing} in ${spec.display} failed: ${storageMessage(e)}`)
+        new UserError(
+          `job storage ${spec.display}: could not ${doing}: ${storageMessage(e)}. ` +
+            'Checked before the run: nothing was changed.',
+        )
       );
     }
   };

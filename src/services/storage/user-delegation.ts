@@ -108,7 +108,8 @@ const SIGN_IN_ERRORS = new Set([
 
 /**
  * What a refusal while proving the container means to the person running the tool: no sign-in, a token
- * the account does not accept, or a missing role (named, with how to grant it). `doing`: what was asked.
+ * the account does not accept, a missing role (named, with how to grant it) or no such container.
+ * `doing`: what was asked. Undefined: not a refusal (the caller reports it as it is).
  */
 export function storageRefusal(e: unknown, spec: EntraSpec, doing: string): UserError | undefined {
   const err = e as { name?: string; statusCode?: number; code?: string };
@@ -133,6 +134,14 @@ export function storageRefusal(e: unknown, spec: EntraSpec, doing: string): User
         `(it includes generating a user delegation key). ${nothing}`,
       {
         hint: `az role assignment create --role "${STORAGE_ROLE}" --assignee <your sign-in> --scope <the storage account's resource ID>`,
+      },
+    );
+  }
+  if (status === 404) {
+    return new UserError(
+      `${given}: storage account ${spec.account} has no container ${spec.container} (404 ${err.code ?? 'NotFound'}). ${nothing}`,
+      {
+        hint: `create it: az storage container create --name ${spec.container} --account-name ${spec.account} --auth-mode login`,
       },
     );
   }
