@@ -15,12 +15,7 @@ import {
 } from '../services/journal/index.js';
 import { sanitize } from '../core/text.js';
 import type { HubPathChoice } from '../core/hub-path.js';
-import {
-  type JobStorage,
-  JobStorageError,
-  type OpenOptions,
-  openJobStorage,
-} from '../services/storage/job-storage.js';
+import { type JobStorage, JobStorageError, openJobStorage } from '../services/storage/job-storage.js';
 import { registerSecret } from '../services/secrets.js';
 import { defaultConfigPath, loadConfigFile } from '../services/azure/config.js';
 
@@ -74,7 +69,6 @@ const HUB_PATHS: HubPathChoice[] = ['calls', 'jobs', 'auto'];
 export function jobOptionsOf(
   flags: TargetFlags,
   env: Record<string, string | undefined>,
-  open: OpenOptions = {},
 ): { hubPath: HubPathChoice; jobStorage?: JobStorage } {
   const given = flags.hubPath?.trim().toLowerCase() ?? 'auto';
   if (!HUB_PATHS.includes(given as HubPathChoice)) {
@@ -99,7 +93,7 @@ export function jobOptionsOf(
       // Not a URL: parseJobStorage says so.
     }
     try {
-      jobStorage = openJobStorage(raw, open);
+      jobStorage = openJobStorage(raw);
     } catch (e) {
       if (!(e instanceof JobStorageError)) throw e;
       const from =
