@@ -29,6 +29,9 @@ const TEMPORARY: Actions = {
 let azurite: AzuriteHandle;
 let emulator: EmulatorHandle;
 let stateHome: string;
+/** The meters' statuses before the run, and the run's journal (what the restore starts from). */
+let before: Record<string, string>;
+let journalPath: string;
 
 beforeAll(async () => {
   azurite = await startAzurite({ oauth: true });
@@ -80,7 +83,7 @@ async function planGroup(session: DeprovisionSession) {
   return planned.context.plan;
 }
 
-// The refusal first (nothing may change), then the run on the same fleet.
+// The refusal first (nothing may change), then the run on the same fleet, then its restore.
 describe('job storage signed in with Entra ID (a container URL without a SAS)', { shuffle: false }, () => {
   it('a sign-in storage refuses stops the run before any change: bad input naming what to do, no journal', async () => {
     await azurite.container('entra-refused');
@@ -110,6 +113,7 @@ describe('job storage signed in with Entra ID (a container URL without a SAS)', 
 
   it("disables a group on three hubs through each hub's export and import jobs; the SAS nowhere in the journal", async () => {
     await azurite.container('entra-jobs');
+    before = meterStatuses();
     const url = `${azurite.blobUrl}/entra-jobs`;
     const storage = openJobStorage(url, { credential: azurite.signIn(), ca: azurite.ca });
     const backend = backendWith(storage);
@@ -131,11 +135,35 @@ describe('job storage signed in with Entra ID (a container URL without a SAS)', 
       expect(Object.keys(created)).toHaveLength(3);
       for (const counts of Object.values(created)) expect(counts).toEqual({ export: 1, import: 1 });
       // The journal names the container, never the SAS; the container holds nothing after.
-      const journal = await readFile(summary?.journalPath as string, 'utf8');
+      journalPath = summary?.journalPath as string;
+      const journal = await readFile(journalPath, 'utf8');
       expect(journal).toContain(url);
       const sas = new URL(storage.url);
       expect(journal).not.toContain(sas.searchParams.get('sig') as string);
       expect(await everything()).not.toMatch(/[?&]sig=|skoid=/);
+      expect(await azurite.blobs('entra-jobs')).toEqual([]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('a restore in a new session (a new process) makes its own delegation key and SAS, and re-enables through jobs', async () => {
+    const url = `${azurite.blobUrl}/entra-jobs`;
+    const storage = openJobStorage(url, { credential: azurite.signIn(), ca: azurite.ca });
+    const backend = backendWith(storage);
+    try {
+      const session = new DeprovisionSession(backend);
+      session.send({ type: 'PLAN_RESTORE', journalPath });
+      const planned = await session.rest();
+      expect(planned.state).toBe('planned');
+      expect(planned.context.plan?.steps.some((s) => s.op.kind === 'hubJobDevices')).toBe(true);
+      session.send({ type: 'CONFIRM' });
+      const ended = await session.when('settled', 'interrupted', 'failed', 'startFailed');
+      expect(ended.context.summary?.state).toBe('completed');
+      // Back as they were (the seed's disabled meter stays disabled), through a second import per hub.
+      expect(meterStatuses()).toEqual(before);
+      for (const counts of Object.values(emulator.jobsCreated())) expect(counts.import).toBe(2);
+      expect(new URL(storage.url).searchParams.get('skoid')).toBeTruthy();
       expect(await azurite.blobs('entra-jobs')).toEqual([]);
     } finally {
       await backend.close();
