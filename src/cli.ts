@@ -56,7 +56,7 @@ function addJobStorageOption<A extends unknown[], O extends OptionValues, G exte
 ) {
   return cmd.option(
     '--job-storage <url>',
-    'blob container URL with a SAS (read, write, list, delete) for import/export jobs (or IOT_DEPROVISION_JOB_STORAGE)',
+    'job storage for import/export jobs: a blob container URL with a SAS (read, write, list, delete), or the container URL alone or ACCOUNT/CONTAINER to sign in with Entra ID (or IOT_DEPROVISION_JOB_STORAGE)',
   );
 }
 

@@ -34,7 +34,10 @@ export interface TargetFlags {
   skipHubLookup?: string[];
   /** --hub-path: calls, jobs or auto (default auto). */
   hubPath?: string;
-  /** --job-storage: a blob container URL with a SAS (or IOT_DEPROVISION_JOB_STORAGE). */
+  /**
+   * --job-storage (or IOT_DEPROVISION_JOB_STORAGE): a blob container URL with a SAS, or the container URL
+   * alone or ACCOUNT/CONTAINER (Entra ID sign-in).
+   */
   jobStorage?: string;
 }
 
@@ -87,7 +90,7 @@ export function jobOptionsOf(
       // Its signature is a secret from here on: redacted wherever it could show up.
       registerSecret(new URL(raw).searchParams.get('sig') ?? undefined);
     } catch {
-      // Not a URL: parseJobStorageUrl says so.
+      // Not a URL: parseJobStorage says so.
     }
     try {
       jobStorage = openJobStorage(raw);
@@ -105,7 +108,8 @@ export function jobOptionsOf(
   if (hubPath === 'jobs' && !jobStorage) {
     throw new UserError(
       "--hub-path jobs needs job storage for the hub's import/export jobs: give --job-storage with a blob " +
-        'container URL and its SAS (read, write, list, delete), or set IOT_DEPROVISION_JOB_STORAGE (or jobStorage in the config file)',
+        'container URL and its SAS (read, write, list, delete), or the container URL alone or ACCOUNT/CONTAINER ' +
+        'to sign in with Entra ID; or set IOT_DEPROVISION_JOB_STORAGE (or jobStorage in the config file)',
     );
   }
   return { hubPath, ...(jobStorage ? { jobStorage } : {}) };

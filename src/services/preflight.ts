@@ -13,6 +13,7 @@
 import { isServiceError, ServiceError } from '../core/errors.js';
 import type { Plan } from '../core/plan-types.js';
 import type { HubDirectory } from '../core/ports.js';
+import type { JobStorage } from './storage/job-storage.js';
 
 const HUB_WRITES = new Set(['disableHubDevices', 'enableHubDevices', 'deleteHubDevices', 'hubJobDevices']);
 
@@ -53,4 +54,14 @@ export async function preflightWrites(plan: Plan, hubs: HubDirectory): Promise<v
       'Checked before the run (a write that changes nothing): nothing was changed.',
     { ...first.details },
   );
+}
+
+/**
+ * Job storage signed in with Entra ID, when the plan has job steps: the tool proves it may make the
+ * hub's user delegation SAS and write to the container before the first change (a refusal is a
+ * UserError naming the role to assign: exit 2, nothing changed, no journal). A SAS given is not probed.
+ */
+export async function preflightJobStorage(plan: Plan, storage: JobStorage | undefined): Promise<void> {
+  if (!storage?.check || !plan.steps.some((s) => s.op.kind === 'hubJobDevices')) return;
+  await storage.check();
 }

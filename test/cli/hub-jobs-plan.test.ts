@@ -145,9 +145,19 @@ describe('bad --hub-path and --job-storage values: exit 2, a clear message, noth
     ],
     ['a storage that is no URL', ['--job-storage', 'not a url'], /--job-storage is not a URL/],
     [
-      'a storage URL without a SAS',
-      ['--job-storage', 'https://acct.blob.core.windows.net/jobs'],
-      /carries no SAS: give the container URL with a SAS allowing read, write, list and delete/,
+      'a storage URL with a query but no SAS signature',
+      ['--job-storage', 'https://acct.blob.core.windows.net/jobs?sv=2025-07-05'],
+      /carries no SAS: give the container URL with a SAS allowing read, write, list and delete, or the container URL without a query/,
+    ],
+    [
+      'a plain-HTTP container URL without a SAS (Entra ID needs HTTPS)',
+      ['--job-storage', 'http://127.0.0.1:1/devstoreaccount1/jobs'],
+      /is a container URL without a SAS, which means Entra ID sign-in: that needs https:\/\//,
+    ],
+    [
+      'ACCOUNT/CONTAINER with a name Azure does not allow',
+      ['--job-storage', 'contoso/Jobs_1'],
+      /--job-storage contoso\/Jobs_1 \(ACCOUNT\/CONTAINER, Entra ID sign-in\): "Jobs_1" is not a container name/,
     ],
   ];
   it.each(cases)('%s', async (_what, flags, message) => {

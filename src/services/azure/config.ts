@@ -1,6 +1,7 @@
 /**
  * The optional config file `$XDG_CONFIG_HOME/iot-deprovision/config.json` (default ~/.config/...):
- * `{ "dps": "...", "hubs": ["..."], "endpoint": "http://127.0.0.1:PORT", "jobStorage": "https://...?sv=...&sig=..." }`.
+ * `{ "dps": "...", "hubs": ["..."], "endpoint": "http://127.0.0.1:PORT", "jobStorage": "https://...?sv=...&sig=..." }`
+ * (jobStorage: also the container URL alone, or ACCOUNT/CONTAINER, for Entra ID sign-in).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -13,7 +14,7 @@ export const FileConfigSchema = z
     dps: z.string().min(1).optional(),
     hubs: z.array(z.string().min(1)).default([]),
     endpoint: z.string().min(1).optional(),
-    /** Job storage for hub import/export jobs: a blob container URL with a SAS (like --job-storage). */
+    /** Job storage for hub import/export jobs, in any form --job-storage takes (a SAS URL, or Entra ID). */
     jobStorage: z.string().min(1).optional(),
   })
   .strict();

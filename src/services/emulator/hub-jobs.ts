@@ -14,7 +14,8 @@
  * the output container (one JSON object a line: deviceId, errorCode, errorStatus).
  */
 import { randomUUID } from 'node:crypto';
-import { ContainerClient } from '@azure/storage-blob';
+import { AnonymousCredential, ContainerClient } from '@azure/storage-blob';
+import { storageClientOptions } from '../storage/user-delegation.js';
 import { ServiceError } from './errors.js';
 import { applyImportItem, type BulkItem, importModeOf } from './hub-routes.js';
 import { twinEtag } from './hub-model.js';
@@ -53,6 +54,8 @@ export interface HubJobsOptions {
   jobRate?: number;
   /** As the throttles: 60 = a service minute passes in a real second. */
   timeScale?: number;
+  /** A CA certificate (PEM) to trust on the storage the jobs are given. */
+  storageCa?: string;
 }
 
 /** Without its SAS: what a job shows of a container URL in messages. */
@@ -64,12 +67,19 @@ export class HubJobs {
   private stopped = false;
   private readonly rate: number;
   private readonly timeScale: number;
+  private readonly storageCa?: string;
   /** Per hub, per job type, the jobs created (for tests: one import job per hub and step). */
   readonly created = new Map<string, { export: number; import: number }>();
 
   constructor(opts: HubJobsOptions = {}) {
     this.rate = opts.jobRate ?? DEFAULT_JOB_RATE;
     this.timeScale = opts.timeScale ?? 1;
+    this.storageCa = opts.storageCa;
+  }
+
+  /** The container a job names, through the SAS in its URL. */
+  private containerAt(uri: string): ContainerClient {
+    return new ContainerClient(uri, new AnonymousCredential(), storageClientOptions(this.storageCa));
   }
 
   stop(): void {
@@ -198,7 +208,7 @@ export class HubJobs {
   }
 
   private async runExport(job: HubJob, emulator: RequestContext['emulator'], hub: HubState): Promise<void> {
-    const container = new ContainerClient(job.outputBlobContainerUri);
+    const container = this.containerAt(job.outputBlobContainerUri);
     const ids = emulator.store.deviceIds(hub);
     job.total = ids.length;
     const lines: string[] = [];
@@ -215,8 +225,8 @@ export class HubJobs {
   }
 
   private async runImport(job: HubJob, emulator: RequestContext['emulator'], hub: HubState): Promise<void> {
-    const input = new ContainerClient(job.inputBlobContainerUri as string);
-    const output = new ContainerClient(job.outputBlobContainerUri);
+    const input = this.containerAt(job.inputBlobContainerUri as string);
+    const output = this.containerAt(job.outputBlobContainerUri);
     let text: string;
     try {
       text = (await input.getBlockBlobClient(job.inputBlobName).downloadToBuffer()).toString('utf8');

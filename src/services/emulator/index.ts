@@ -131,7 +131,7 @@ function emulatorContext(opts: EmulatorOptions, store: EmulatorStore): EmulatorC
       timeScale: opts.timeScale ?? 1,
     }),
     bearerTokens: new Set(opts.bearerTokens ?? []),
-    jobs: new HubJobs({ jobRate: opts.jobRate, timeScale: opts.timeScale ?? 1 }),
+    jobs: new HubJobs({ jobRate: opts.jobRate, timeScale: opts.timeScale ?? 1, storageCa: opts.storageCa }),
   };
 }
 

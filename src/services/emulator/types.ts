@@ -51,6 +51,8 @@ export interface EmulatorOptions {
    * this is the emulator's pick). Scaled by timeScale like the throttles.
    */
   jobRate?: number;
+  /** A CA certificate (PEM) the jobs trust on the storage they are given (a local Azurite over HTTPS). */
+  storageCa?: string;
   faults?: FaultSpec;
   /** Tokens accepted as Authorization: Bearer (Entra ID tests). */
   bearerTokens?: string[];

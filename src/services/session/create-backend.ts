@@ -33,7 +33,7 @@ import type {
 import { execute, resumeRun, type RunLimits } from '../executor/index.js';
 import { readJournal } from '../journal/reader.js';
 import { listRuns } from '../journal/runs.js';
-import { preflightWrites } from '../preflight.js';
+import { preflightJobStorage, preflightWrites } from '../preflight.js';
 import { groupsDeletedWithRecordsLeft } from '../journal/leftovers.js';
 import {
   planRestore,
@@ -362,7 +362,8 @@ export function createBackend(options: BackendOptions): SessionBackend {
     if (options.jobStorage || !plan?.steps.some((s) => s.op.kind === 'hubJobDevices')) return;
     throw new UserError(
       "this run's hub steps go through the hubs' import/export jobs: give --job-storage with the blob " +
-        'container URL and its SAS (or set IOT_DEPROVISION_JOB_STORAGE); nothing changed',
+        'container URL and its SAS, or ACCOUNT/CONTAINER to sign in with Entra ID (or set ' +
+        'IOT_DEPROVISION_JOB_STORAGE); nothing changed',
     );
   };
   const backend: SessionBackend = {
@@ -416,6 +417,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
       needJobStorage(plan);
       await checkHubCredentials();
       await preflightWrites(plan, options.hubs);
+      await preflightJobStorage(plan, options.jobStorage);
       const journal = await openJournal(
         {
           target: {
@@ -445,7 +447,10 @@ export function createBackend(options: BackendOptions): SessionBackend {
       const contents = await readJournal(journalPath);
       needJobStorage(contents.plan);
       await checkHubCredentials();
-      if (contents.plan) await preflightWrites(contents.plan, options.hubs);
+      if (contents.plan) {
+        await preflightWrites(contents.plan, options.hubs);
+        await preflightJobStorage(contents.plan, options.jobStorage);
+      }
       const handle = await resumeRun(journalPath, {
         dps: options.dps,
         hubs: options.hubs,

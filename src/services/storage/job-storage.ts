@@ -1,13 +1,25 @@
 /**
  * Job storage: the blob container an IoT hub's import/export jobs read from and write to, given as a
- * container URL with a SAS (read, write, list, delete). The blobs hold device keys: the tool deletes
- * what it wrote when a step ends, and shows the container only without its SAS.
+ * container URL with a SAS (read, write, list, delete), or signed in with Entra ID (a container URL
+ * without a SAS, or ACCOUNT/CONTAINER: see job-storage-spec.ts and user-delegation.ts). The blobs hold
+ * device keys: the tool deletes what it wrote when a step ends, and shows the container only without its SAS.
  */
 import { createHash } from 'node:crypto';
-import { ContainerClient } from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/core-auth';
+import { AnonymousCredential, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { UserError } from '../../core/errors.js';
+import { lazyDefaultCredential } from '../azure/auth.js';
+import { JobStorageError, parseJobStorage } from './job-storage-spec.js';
+import { storageClientOptions, storageRefusal, UserDelegation } from './user-delegation.js';
+
+export { JobStorageError } from './job-storage-spec.js';
 
 export interface JobStorage {
-  /** The container URL with its SAS (a secret: never shown, logged or journaled). */
+  /**
+   * The container URL with its SAS (a secret: never shown, logged or journaled), what a hub's job is
+   * given. Signed in with Entra ID: the user delegation SAS made when the container was last claimed
+   * (or checked), renewed then when it runs low.
+   */
   readonly url: string;
   /** The container URL without its SAS: what messages and the journal may name. */
   readonly display: string;
@@ -25,6 +37,21 @@ export interface JobStorage {
    * the release (which deletes the marker); `keep` leaves the lease to expire on its own instead.
    */
   claim(options: ClaimOptions): Promise<(keep?: boolean) => Promise<void>>;
+  /**
+   * Before any change of a run (Entra ID only): proves the tool may make the hub's SAS and write to the
+   * container (a user delegation key, then a probe blob written and deleted). A refusal is a UserError
+   * naming what to do (the role to assign, or signing in).
+   */
+  check?(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** The Entra ID sign-in (default DefaultAzureCredential: az login, managed identity, environment). */
+  credential?: TokenCredential;
+  /** An extra CA certificate (PEM) to trust, e.g. a local storage emulator's. */
+  ca?: string;
+  /** The clock a delegation key's renewal reads (tests). */
+  now?: () => Date;
 }
 
 export interface ClaimOptions {
@@ -44,41 +71,8 @@ export const CLAIM_BLOB = 'iot-deprovision.claim';
 /** Lease length (s): a holder that dies frees the container this long after its last renewal. */
 const LEASE_SECONDS = 60;
 
-export class JobStorageError extends Error {}
-
-/** Parses `--job-storage`: an http(s) container URL with a SAS (sig=...). Throws JobStorageError with what to do. */
-export function parseJobStorageUrl(raw: string): { url: string; display: string } {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new JobStorageError(
-      '--job-storage is not a URL: give a blob container URL with a SAS (https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=...&sig=...)',
-    );
-  }
-  const display = `${u.protocol}//${u.host}${u.pathname}`;
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new JobStorageError(
-      `--job-storage ${display} is not an http(s) URL: give a blob container URL with a SAS`,
-    );
-  }
-  if (!u.searchParams.get('sig')) {
-    throw new JobStorageError(
-      `--job-storage ${display} carries no SAS: give the container URL with a SAS allowing read, write, list and delete`,
-    );
-  }
-  const parts = u.pathname.split('/').filter(Boolean);
-  // Azurite's URLs carry the account in the path (http://127.0.0.1:10000/devstoreaccount1/container).
-  const container = u.hostname.includes('.blob.')
-    ? parts.length === 1
-    : parts.length >= 1 && parts.length <= 2;
-  if (!container) {
-    throw new JobStorageError(
-      `--job-storage ${display} does not name one container: give the container's URL, not a blob's or the account's`,
-    );
-  }
-  return { url: raw, display };
-}
+/** The probe blob `check` writes and deletes. */
+export const CHECK_BLOB = 'iot-deprovision.check';
 
 const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number })?.statusCode;
 const notFound = (e: unknown): boolean => statusOf(e) === 404;
@@ -150,9 +144,51 @@ export function storageMessage(e: unknown): string {
     .replace(/\?[^\s"']*sig=[^\s"']*/gi, '?<SAS>');
 }
 
-export function openJobStorage(raw: string): JobStorage {
-  const { url, display } = parseJobStorageUrl(raw);
-  const container = new ContainerClient(url);
+/** Opens `--job-storage` (any form; see parseJobStorage). Nothing is asked of the account until used. */
+export function openJobStorage(raw: string, options: OpenOptions = {}): JobStorage {
+  const spec = parseJobStorage(raw);
+  const clientOptions = storageClientOptions(options.ca);
+  if (spec.kind === 'sas') {
+    const container = new ContainerClient(spec.url, new AnonymousCredential(), clientOptions);
+    return storageOver(container, spec.display, { url: () => spec.url });
+  }
+  const credential = options.credential ?? lazyDefaultCredential();
+  const service = new BlobServiceClient(spec.serviceUrl, credential, clientOptions);
+  const container = service.getContainerClient(spec.container);
+  const delegation = new UserDelegation(service, spec, options.now);
+  const proven = async (doing: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      throw (
+        storageRefusal(e, spec, doing) ??
+        new UserError(
+          `job storage ${spec.display}: could not ${doing}: ${storageMessage(e)}. ` +
+            'Checked before the run: nothing was changed.',
+        )
+      );
+    }
+  };
+  return storageOver(container, spec.display, {
+    url: () => delegation.url,
+    beforeClaim: () => delegation.ensure(),
+    check: async () => {
+      await proven('generate a user delegation key', () => delegation.ensure());
+      const probe = container.getBlockBlobClient(CHECK_BLOB);
+      await proven('write blobs', () => probe.upload('', 0));
+      await proven('delete blobs', () => probe.deleteIfExists());
+    },
+  });
+}
+
+interface Access {
+  url: () => string;
+  /** Before each claim (a job step's start): the Entra ID SAS renewed when it runs low. */
+  beforeClaim?: () => Promise<void>;
+  check?: () => Promise<void>;
+}
+
+function storageOver(container: ContainerClient, display: string, access: Access): JobStorage {
   const wrap = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -161,8 +197,11 @@ export function openJobStorage(raw: string): JobStorage {
     }
   };
   return {
-    url,
+    get url() {
+      return access.url();
+    },
     display,
+    ...(access.check ? { check: access.check } : {}),
     writeText: (blob, text) =>
       wrap(`writing ${blob}`, async () => {
         await container.getBlockBlobClient(blob).upload(text, Buffer.byteLength(text));
@@ -182,6 +221,7 @@ export function openJobStorage(raw: string): JobStorage {
       }),
     claim: async (options) => {
       try {
+        await access.beforeClaim?.();
         return await claimContainer(container, options);
       } catch (e) {
         // Stopped while waiting for the container: the caller's stop, not a storage failure.
