@@ -40,8 +40,11 @@ export interface AzuriteHandle {
    * (`expired`: one whose lifetime is over, which storage refuses).
    */
   signIn(options?: { expired?: boolean }): TokenCredential;
-  /** A new container and its SAS URL. */
-  container(name: string): Promise<string>;
+  /**
+   * A new container and its SAS URL (read, write, delete, list for an hour, unless `permissions` (e.g.
+   * 'rw') or `expiresOn` say otherwise).
+   */
+  container(name: string, sas?: { permissions?: string; expiresOn?: Date }): Promise<string>;
   /** Blob names in a container (read with the account key, not the SAS). */
   blobs(container: string): Promise<string[]>;
   /** The text of every blob in a container. */
@@ -134,13 +137,13 @@ export async function startAzurite(options: { oauth?: boolean } = {}): Promise<A
       const oid = randomUUID(); // the signed-in identity's object ID
       return { getToken: async () => storageToken(oid, opts.expired === true) };
     },
-    async container(name) {
+    async container(name, given = {}) {
       await service.getContainerClient(name).createIfNotExists();
       const sas = generateBlobSASQueryParameters(
         {
           containerName: name,
-          permissions: ContainerSASPermissions.parse('rwdl'),
-          expiresOn: new Date(Date.now() + 3_600_000),
+          permissions: ContainerSASPermissions.parse(given.permissions ?? 'rwdl'),
+          expiresOn: given.expiresOn ?? new Date(Date.now() + 3_600_000),
         },
         credential,
       ).toString();

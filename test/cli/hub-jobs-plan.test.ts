@@ -179,4 +179,44 @@ describe('bad --hub-path and --job-storage values: exit 2, a clear message, noth
     expect(r.stderr).toContain(account.split('?')[0]);
     expect(r.stderr).not.toContain(sig);
   });
+
+  it.each([
+    [
+      'without delete and list',
+      { permissions: 'rw' },
+      /could not list blobs with the SAS given: the SAS does not allow it/,
+    ],
+    [
+      'expired',
+      { expiresOn: new Date(Date.now() - 60_000) },
+      /could not write blobs with the SAS given: the SAS does not allow it/,
+    ],
+  ])(
+    'a SAS %s is bad input before any change: the run stops at its check, no journal',
+    async (_what, sas, message) => {
+      const limited = await azurite.container(`limited-${Math.random().toString(36).slice(2, 8)}`, sas);
+      const limitedSig = new URL(limited).searchParams.get('sig') as string;
+      const before = stateOf(f.emulator);
+      const runsBefore = (await f.cli(['runs'])).stdout;
+      const r = await f.cli([
+        'run',
+        ...planArgs.slice(1),
+        '--hub-path',
+        'jobs',
+        '--job-storage',
+        limited,
+        '--yes',
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/nothing was changed/);
+      expect(r.stderr).toContain('read, write, list and delete');
+      expect(r.stderr + r.stdout).not.toContain(limitedSig);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(stateOf(f.emulator)).toBe(before);
+      expect(f.emulator.stats().destructive).toEqual({});
+      // No run was journaled: nothing to resume or restore.
+      expect((await f.cli(['runs'])).stdout).toBe(runsBefore);
+    },
+  );
 });

@@ -150,7 +150,10 @@ export function openJobStorage(raw: string, options: OpenOptions = {}): JobStora
   const clientOptions = storageClientOptions(options.ca);
   if (spec.kind === 'sas') {
     const container = new ContainerClient(spec.url, new AnonymousCredential(), clientOptions);
-    return storageOver(container, spec.display, { url: () => spec.url });
+    return storageOver(container, spec.display, {
+      url: () => spec.url,
+      check: () => checkSas(container, spec.display),
+    });
   }
   const credential = options.credential ?? lazyDefaultCredential();
   const service = new BlobServiceClient(spec.serviceUrl, credential, clientOptions);
@@ -179,6 +182,40 @@ export function openJobStorage(raw: string, options: OpenOptions = {}): JobStora
       await proven('delete blobs', () => probe.deleteIfExists());
     },
   });
+}
+
+/**
+ * Before any change: the SAS given lets the tool and the hub's jobs do what they need (write, read,
+ * list and delete blobs), proven on a probe blob. A SAS that expired, lacks a permission or names a
+ * missing container is bad input now rather than a failed hub step after DPS was changed.
+ */
+async function checkSas(container: ContainerClient, display: string): Promise<void> {
+  const probe = container.getBlockBlobClient(CHECK_BLOB);
+  const proven = async (doing: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      const status = statusOf(e);
+      const why =
+        status === 404
+          ? 'the container does not exist'
+          : status === 403
+            ? 'the SAS does not allow it (expired, or without that permission)'
+            : storageMessage(e);
+      throw new UserError(
+        `job storage ${display}: could not ${doing} with the SAS given: ${why} (${storageMessage(e)}). ` +
+          'Checked before the run: nothing was changed.',
+        { hint: 'give a container SAS URL allowing read, write, list and delete, valid for the whole run' },
+      );
+    }
+  };
+  await proven('write blobs', () => probe.upload('', 0));
+  await proven('read blobs', () => probe.downloadToBuffer());
+  await proven('list blobs', async () => {
+    for await (const b of container.listBlobsFlat({ prefix: CHECK_BLOB })) if (b.name === CHECK_BLOB) return;
+    throw new Error('the probe blob just written was not listed');
+  });
+  await proven('delete blobs', () => probe.deleteIfExists());
 }
 
 interface Access {
