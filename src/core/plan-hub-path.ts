@@ -122,6 +122,9 @@ export function durationWords(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/** What the per-hub lines tell (the plan's heading over them, headless and on the review screen). */
+export const HUB_PATH_HEADING = "hub path (calls: device by device; jobs: the hub's import/export jobs)";
+
 /** One line per hub: "hub-eu: jobs (calls would take longer than jobs on S1 x1); calls ~3.3 h, jobs ~3 min". */
 export function hubPathLines(plan: Plan): string[] {
   const storage = plan.jobStorage ? [`job storage: ${plan.jobStorage}`] : [];
