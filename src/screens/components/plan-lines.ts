@@ -44,10 +44,15 @@ export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'act
 const isPermanentStep = (step: PlanStep): boolean => asCallStep(step.op).kind.startsWith('delete');
 
 /** Per hub: the path its step takes, why, and the estimated time of each path (the words `plan` prints). */
-function hubPathRows(plan: Plan, wrap: (text: string, row?: Omit<ListRow, 'text'>, indent?: string) => void) {
-  if (!plan.hubPaths?.length) return;
-  wrap(`${HUB_PATH_HEADING.charAt(0).toUpperCase()}${HUB_PATH_HEADING.slice(1)}:`);
-  for (const line of hubPathLines(plan, { shortHosts: true })) wrap(`  ${sanitize(line)}`, {}, '    ');
+function hubPathRows(plan: Plan, width: number): ListRow[] {
+  if (!plan.hubPaths?.length) return [];
+  const heading = `${HUB_PATH_HEADING.charAt(0).toUpperCase()}${HUB_PATH_HEADING.slice(1)}:`;
+  const rows = wrapText(heading, width).map((text) => ({ text }));
+  for (const line of hubPathLines(plan, { shortHosts: true })) {
+    for (const [i, text] of wrapText(sanitize(line), width - 4).entries())
+      rows.push({ text: `${i === 0 ? '  ' : '    '}${text}` });
+  }
+  return rows;
 }
 
 export function planLines(info: SelectionInfo, plan: Plan, width: number): ListRow[] {
@@ -79,7 +84,7 @@ export function planLines(info: SelectionInfo, plan: Plan, width: number): ListR
     });
     wrap(`Hub identities: ${counts.join(' · ')}`, {}, '  ');
   }
-  hubPathRows(plan, wrap);
+  out.push(...hubPathRows(plan, width));
   out.push({ text: ' ' });
   if (plan.warnings.length === 0) out.push({ text: 'No warnings.', tone: 'ok' });
   else out.push(...warningLines(plan.warnings, width));
