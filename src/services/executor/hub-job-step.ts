@@ -165,6 +165,21 @@ const jobState = (
   };
 };
 
+/** The step waits for the job storage: another step (this run's other hub, or another run) holds it. */
+const storageBusy = (hub: string, display: string): HubJobState => ({
+  hub,
+  status: 'waiting',
+  reason: `${display} is in use by another job step`,
+});
+
+/** Stopped while the hub may still read the import's input: the blobs stay for the resume. */
+const stoppedDuringImport = (hub: string, display: string): HubJobState => ({
+  hub,
+  type: 'import',
+  status: 'stopped',
+  reason: `its blobs stay in ${display} until the run is resumed`,
+});
+
 const parseLines = (text: string | undefined): Record<string, unknown>[] =>
   (text ?? '')
     .split(/\r?\n/)
@@ -248,12 +263,7 @@ export const hubJobStep = async (
           holder: `${env.runId} ${op.hub} ${op.action}`,
           signal: env.signal,
           retryMs: Math.min(env.jobPollMs ?? 1000, 1000),
-          waiting: () =>
-            env.jobWaiting?.({
-              hub: op.hub,
-              status: 'waiting',
-              reason: `${storage.display} is in use by another job step`,
-            }),
+          waiting: () => env.jobWaiting?.(storageBusy(op.hub, storage.display)),
         })
         .catch((e) => {
           throw env.signal?.aborted ? new StoppedError() : e;
@@ -342,12 +352,7 @@ export const hubJobStep = async (
       // the job and deletes the blobs when the step ends. The claim is left to expire (a minute), not
       // given up while the hub may still read the input.
       await release?.(true);
-      env.jobWaiting?.({
-        hub: op.hub,
-        type: 'import',
-        status: 'stopped',
-        reason: `its blobs stay in ${storage.display} until the run is resumed`,
-      });
+      env.jobWaiting?.(stoppedDuringImport(op.hub, storage.display));
     } else {
       // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
       await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
