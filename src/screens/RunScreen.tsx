@@ -7,10 +7,10 @@ import { Box } from 'ink';
 import { PHASES, type Phase, type Plan } from '../core/plan-types.js';
 import type { PhaseProgress, RunProgress } from '../core/run-events.js';
 import { formatDuration, plural, sanitize } from '../core/text.js';
-import { fitWidth, progressBar, textWidth, truncate, wrapText } from '../terminal/text.js';
-import { hubJobWords, type JobStepStatus } from '../core/hub-job-state.js';
+import { fitWidth, progressBar, textWidth } from '../terminal/text.js';
+import { jobLines } from './components/job-lines.js';
 import type { RunHandle } from '../services/backend.js';
-import { Line, type Tone } from './components/Line.js';
+import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
 import { type KeyHint, useScreen } from './context.js';
 import { isChar } from './hooks/keys.js';
@@ -88,34 +88,6 @@ export function stateText(p: RunProgress): {
   }
 }
 
-/** How a job's state reads at a glance, without colour too: the words carry the state. */
-const JOB_TONE: Record<JobStepStatus, Tone> = {
-  waiting: 'caution',
-  queued: 'plain',
-  running: 'accent',
-  completed: 'ok',
-  failed: 'danger',
-  cancelled: 'danger',
-  stopped: 'caution',
-  unknown: 'caution',
-};
-
-/** Lines a job's state may take (a failure's reason wraps once, then is cut). */
-const JOB_LINES = 2;
-
-/**
- * Per hub, its import/export job's state: "import job on hub-eu: running 45%", waiting for another job on
- * the hub, failed with its reason, re-attached after a resume. None when no step goes through jobs.
- */
-export function jobLines(progress: RunProgress, width: number): { text: string; tone: Tone }[] {
-  return (progress.jobs ?? []).flatMap((job) => {
-    const words = wrapText(sanitize(hubJobWords(job, true)), width - 2);
-    const shown = words.slice(0, JOB_LINES);
-    if (words.length > JOB_LINES) shown[JOB_LINES - 1] = truncate(`${shown[JOB_LINES - 1]} …`, width - 2);
-    return shown.map((text, i) => ({ text: i === 0 ? text : `  ${text}`, tone: JOB_TONE[job.status] }));
-  });
-}
-
 export const ABORT_QUESTION = 'Abort? Calls in flight finish; nothing new is sent. y/n';
 
 export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
@@ -155,8 +127,10 @@ export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
   const waiting = throttle !== undefined && waitMs >= 500;
   const status = stateText(progress);
 
-  const jobs = jobLines(progress, columns);
-  const fixed = 1 + PHASES.length + 1 + 1 + jobs.length + 1 + 1 + 1;
+  const base = 1 + PHASES.length + 1 + 1 + 1 + 1 + 1;
+  // The hubs' jobs take at most half of the rows left; the latest results keep the rest.
+  const jobs = jobLines(progress.jobs, columns, Math.max(1, Math.floor((bodyRows - base) / 2)));
+  const fixed = base + jobs.length;
   const recentHeight = Math.max(1, bodyRows - fixed);
   const recent = progress.recent.slice(-recentHeight);
   return (

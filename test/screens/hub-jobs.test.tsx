@@ -200,6 +200,32 @@ describe('run: each hub job state', () => {
     );
   });
 
+  it('more hubs than rows: the failed and waiting jobs keep their lines, the rest counted; the screen still fits', async () => {
+    const run = await startRun();
+    const hubs = Array.from({ length: 12 }, (_, i) => `hub-${String(i).padStart(2, '0')}.azure-devices.net`);
+    run.update({
+      jobs: hubs.map((hub, i) =>
+        i === 9
+          ? {
+              hub,
+              type: 'import' as const,
+              status: 'failed' as const,
+              reason: 'the hub refused the input file',
+            }
+          : i === 4
+            ? { hub, type: 'export' as const, status: 'waiting' as const, reason: 'another job is active' }
+            : { hub, type: 'import' as const, status: 'completed' as const },
+      ),
+    });
+    await waitForText(t as DrivenApp, 'import job on hub-09: failed: the hub refused the input file');
+    const screen = frame(t as DrivenApp);
+    expect(screen).toContain('export job on hub-04: waiting: another job is active');
+    expect(screen).toMatch(/… \d+ more hub jobs/);
+    expect(screen.split('\n').length).toBeLessThanOrEqual(24);
+    expect(screen).toContain('Latest results:');
+    expect(screen).toContain('Journal: ');
+  });
+
   it('a job re-attached after a resume says so', async () => {
     const run = await startRun();
     run.update({ jobs: [{ hub: EU, type: 'import', status: 'running', percent: 80, reattached: true }] });
