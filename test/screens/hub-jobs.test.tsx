@@ -89,7 +89,7 @@ describe('review: the path each hub takes', () => {
     const lines = planLines(info(), jobsPlan(), 78).map((l) => l.text);
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(78);
     const text = lines.join('\n');
-    expect(text).toContain('hub: disable (import/export jobs)');
+    expect(text).toContain('hub: disable (import/export jobs on 1 of 2 hubs)');
     expect(text).toContain("Hub path (calls: device by device; jobs: the hub's import/export jobs):");
     expect(text).toContain('job storage: https://fleetjobs.blob.core.windows.net/jobs');
     // One hub's line wraps under its own indent; read it joined.
@@ -112,7 +112,7 @@ describe('review: the path each hub takes', () => {
     const jobStep = rows.find((r) => r.text.includes('import job (importMode=delete, 3 devices)'));
     expect(jobStep?.text).toMatch(/^\s*\d+ ! deregister/);
     expect(jobStep?.tone).toBe('danger');
-    expect(rows.map((r) => r.text).join('\n')).toContain('hub: DELETE (import/export jobs)');
+    expect(rows.map((r) => r.text).join('\n')).toContain('hub: DELETE (import/export jobs on 1 of 2 hubs)');
   });
 
   it('the review screen at 80x24 shows the hub path lines of the plan it will run', async () => {

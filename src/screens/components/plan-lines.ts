@@ -12,7 +12,7 @@ import { warningLines } from './warning-lines.js';
  * The choices in one line, read from the plan's own steps (not from the choices that asked for them),
  * so the header always says what the steps below it do.
  */
-export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'actions'>): string {
+export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'actions' | 'hubPaths'>): string {
   const has = (kind: StepKind) => plan.steps.some((s) => s.op.kind === kind);
   const parts: string[] = [];
   if (info.selection.kind === 'groupDevices') parts.push('DPS: a disabled blocker enrollment per device');
@@ -33,7 +33,13 @@ export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'act
       : plan.actions.deregister === 'none'
         ? 'none'
         : 'nothing to do';
-  const viaJobs = has('hubJobDevices') ? ' (import/export jobs)' : '';
+  const paths = plan.hubPaths ?? [];
+  const jobHubs = paths.filter((h) => h.path === 'jobs').length;
+  const viaJobs = !has('hubJobDevices')
+    ? ''
+    : jobHubs > 0 && jobHubs < paths.length
+      ? ` (import/export jobs on ${jobHubs} of ${paths.length} hubs)`
+      : ' (import/export jobs)';
   parts.push(`hub: ${hub}${viaJobs}`);
   if (info.selection.kind === 'group') {
     parts.push(`registration records: ${has('deleteRegistration') ? 'DELETE' : 'keep'}`);
