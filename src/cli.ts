@@ -211,15 +211,22 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
       writeErr: (text) => io.stderr(sanitizeLines(scrubSecrets(text))),
     })
     .showHelpAfterError('(iot-deprovision --help for usage)');
-  addTargetOptions(program).action(async (opts) => {
+  addJobOptions(addTargetOptions(program)).action(async (opts) => {
+    // Bad --hub-path or job storage is bad input (exit 2), said before the TUI draws, as `plan` says it.
+    // Only when one is given: the check loads the storage client (about 0.2 s) before the first frame.
+    const env = io.env ?? process.env;
+    if (opts.hubPath !== undefined || opts.jobStorage !== undefined || env.IOT_DEPROVISION_JOB_STORAGE) {
+      const { jobOptionsOf } = await import('./commands/job-options.js');
+      jobOptionsOf(opts, env);
+    }
     // The TUI draws its first frame before the session (SDKs, emulator: about a second) is loaded.
     const { runTui, STARTING_SANDBOX } = await import('./screens/run-tui.js');
     let session: Promise<SessionBackend> | undefined;
     const open = () => {
       session = import('./commands/session.js').then(({ hasConfiguredTarget, openSession }) => {
         const sandbox = opts.sandbox || !hasConfiguredTarget(opts, io.env);
-        // The TUI's screens do not show import/export job steps yet: its hub steps go by calls.
-        return openSession({ ...opts, sandbox, hubPath: 'calls' }, { signal, env: io.env });
+        // Hub steps go the way --hub-path, --job-storage (or the environment, the config file) say.
+        return openSession({ ...opts, sandbox }, { signal, env: io.env });
       });
       return session;
     };

@@ -6,7 +6,8 @@ import { truncate, wrapText } from '../terminal/text.js';
 import { describeLookupCost } from '../core/hub-lookup.js';
 import type { HubIdentityCheck, ReenrollmentVerdict } from '../core/model.js';
 import { PHASES, type Plan, type PlanRefusal } from '../core/plan-types.js';
-import { hubPathLines } from '../core/plan-hub-path.js';
+import { HUB_PATH_HEADING, hubPathLines } from '../core/plan-hub-path.js';
+import { hubJobWords } from '../core/hub-job-state.js';
 import type { RunProgress } from '../core/run-events.js';
 import type { RunSummary } from '../services/backend.js';
 import type { GroupLeftWithRecords, RunListing } from '../services/journal/index.js';
@@ -52,7 +53,7 @@ export function formatPlan(plan: Plan): string {
     for (const [hub, n] of Object.entries(plan.counts.devicesPerHub))
       lines.push(`    ${sanitize(hub)}: ${n}`);
   if (plan.hubPaths?.length) {
-    lines.push("  hub path (calls: device by device; jobs: the hub's import/export jobs):");
+    lines.push(`  ${HUB_PATH_HEADING}:`);
     for (const line of hubPathLines(plan)) lines.push(`    ${sanitize(line)}`);
   }
   for (const phase of PHASES) {
@@ -122,7 +123,7 @@ export function formatProgress(p: RunProgress, now = Date.now()): string {
   const waitS = p.throttled ? Math.ceil((p.throttled.untilMs - now) / 1000) : 0;
   const throttled =
     p.throttled && waitS > 0 ? `  [throttled by ${sanitize(p.throttled.service)}, waiting ${waitS}s]` : '';
-  const jobs = p.jobs?.length ? `  [${p.jobs.map(sanitize).join('; ')}]` : '';
+  const jobs = p.jobs?.length ? `  [${p.jobs.map((j) => sanitize(hubJobWords(j))).join('; ')}]` : '';
   return `${p.state}: ${parts.join(', ')}${throttled}${jobs}`;
 }
 

@@ -13,7 +13,7 @@ import {
   type JobModel,
 } from './hub-path.js';
 import { PHASES, type HubPathInfo, type Phase, type Plan, type PlanStep } from './plan-types.js';
-import { plural } from './text.js';
+import { plural, shortHost } from './text.js';
 
 export interface HubPathOptions {
   /** --hub-path, for every hub, or per hub (a restore follows the path its run took). */
@@ -122,14 +122,20 @@ export function durationWords(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-/** One line per hub: "hub-eu: jobs (calls would take longer than jobs on S1 x1); calls ~3.3 h, jobs ~3 min". */
-export function hubPathLines(plan: Plan): string[] {
+/** What the per-hub lines tell (the plan's heading over them, headless and on the review screen). */
+export const HUB_PATH_HEADING = "hub path (calls: device by device; jobs: the hub's import/export jobs)";
+
+/**
+ * One line per hub: "hub-eu: jobs (calls would take longer than jobs on S1 x1); calls ~3.3 h, jobs ~3 min" (the
+ * review screen: `shortHosts`, the hub's name without its domain).
+ */
+export function hubPathLines(plan: Plan, options: { shortHosts?: boolean } = {}): string[] {
   const storage = plan.jobStorage ? [`job storage: ${plan.jobStorage}`] : [];
   return [
     ...storage,
     ...(plan.hubPaths ?? []).map(
       (h) =>
-        `${h.hub}: ${h.path} (${h.reason}); ${plural(h.devices, 'device')} to ${h.action}, ` +
+        `${options.shortHosts ? shortHost(h.hub) : h.hub}: ${h.path} (${h.reason}); ${plural(h.devices, 'device')} to ${h.action}, ` +
         `estimated calls ~${durationWords(h.callsSeconds)}, jobs ~${durationWords(h.jobsSeconds)}`,
     ),
   ];

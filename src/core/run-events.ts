@@ -2,6 +2,7 @@
  * The run's vocabulary: events the executor feeds the run state machine, and the progress any view
  * (TUI run screen, headless JSON lines) reads. Events are named for what happened.
  */
+import type { HubJobState } from './hub-job-state.js';
 import type { Phase, StepOutcome } from './plan-types.js';
 
 export type RunEvent =
@@ -77,8 +78,9 @@ export interface RunProgress {
    */
   eta?: { remainingMs: number; atMs: number };
   /**
-   * Hub import/export jobs, one line per jobs step: its job's latest state in words ("import job on HUB:
-   * running 45%", "... completed", "... failed: REASON", another job active on the hub). Absent: none.
+   * Hub import/export jobs, one per jobs step: its job's latest state (hub, export or import, queued,
+   * running N%, completed, failed with its reason, waiting for another job on the hub, re-attached after
+   * a resume); a state stays once its job ended. Absent: no step went through jobs yet.
    */
-  jobs?: string[];
+  jobs?: HubJobState[];
 }

@@ -8,6 +8,7 @@ import { PHASES, type Phase, type Plan } from '../core/plan-types.js';
 import type { PhaseProgress, RunProgress } from '../core/run-events.js';
 import { formatDuration, plural, sanitize } from '../core/text.js';
 import { fitWidth, progressBar, textWidth } from '../terminal/text.js';
+import { jobLines } from './components/job-lines.js';
 import type { RunHandle } from '../services/backend.js';
 import { Line } from './components/Line.js';
 import { WindowedList } from './components/WindowedList.js';
@@ -126,7 +127,10 @@ export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
   const waiting = throttle !== undefined && waitMs >= 500;
   const status = stateText(progress);
 
-  const fixed = 1 + PHASES.length + 1 + 1 + 1 + 1 + 1;
+  const base = 1 + PHASES.length + 1 + 1 + 1 + 1 + 1;
+  // The hubs' jobs take at most half of the rows left; the latest results keep the rest.
+  const jobs = jobLines(progress.jobs, columns, Math.max(1, Math.floor((bodyRows - base) / 2)));
+  const fixed = base + jobs.length;
   const recentHeight = Math.max(1, bodyRows - fixed);
   const recent = progress.recent.slice(-recentHeight);
   return (
@@ -153,6 +157,10 @@ export function RunScreen({ plan, handle }: { plan: Plan; handle: RunHandle }) {
         tone={waiting ? 'caution' : 'dim'}
         bold={waiting}
       />
+      {jobs.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: one line per job state, re-created as a whole
+        <Line key={`job${i}`} text={l.text} tone={l.tone} />
+      ))}
       <Line
         text={asking ? ABORT_QUESTION : (status.note ?? ' ')}
         tone={asking ? 'danger' : status.tone}

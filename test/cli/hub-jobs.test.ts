@@ -132,8 +132,9 @@ describe(`${DEVICES.toLocaleString('en-US')} devices on one S1 hub through impor
     expect(resume.stderr).not.toMatch(/iot-deprovision:/);
     expect(resume.code).toBe(0);
     expect(resume.stdout).toMatch(/: completed$/m);
-    // The progress line shows the job's state on its hub (it stays shown once the job ended).
-    expect(resume.stderr).toContain(`[import job on ${hubEu}: completed]`);
+    // The progress line shows the job's state on its hub (it stays shown once the job ended), and that
+    // the resume waited for the job the killed process created instead of starting another.
+    expect(resume.stderr).toContain(`[import job on ${hubEu} (re-attached after resume): completed]`);
     // Re-attached: still one export and one import job for the hub and this step.
     expect(f.emulator.jobsCreated()['hub-eu']).toEqual({ export: 1, import: 1 });
     expect(jobRecords(runJournal)).toHaveLength(2);

@@ -23,6 +23,8 @@ export interface TuiOptions {
   cols?: number;
   rows?: number;
   noColor?: boolean;
+  /** More arguments after `--sandbox --state F` (e.g. --hub-path jobs --job-storage URL). */
+  args?: string[];
 }
 
 /** Generous: the sandbox starts in about a second, far slower on a busy machine. */
@@ -31,19 +33,23 @@ export const START_TIMEOUT = 45_000;
 export function startTui(opts: TuiOptions = {}): Tui {
   const dir = mkdtempSync(join(tmpdir(), 'iotd-e2e-'));
   const statePath = join(dir, 'sandbox.json');
-  const term = new Terminal([process.execPath, LAUNCHER, '--sandbox', '--state', statePath], {
-    cols: opts.cols ?? 80,
-    rows: opts.rows ?? 24,
-    cwd: PROJECT_ROOT,
-    env: {
-      XDG_STATE_HOME: dir,
-      XDG_CONFIG_HOME: dir,
-      NO_COLOR: opts.noColor ? '1' : undefined,
-      IOT_DPS_CONNECTION_STRING: undefined,
-      IOTHUB_CONNECTION_STRING: undefined,
-      IOT_DEPROVISION_ENDPOINT: undefined,
+  const term = new Terminal(
+    [process.execPath, LAUNCHER, '--sandbox', '--state', statePath, ...(opts.args ?? [])],
+    {
+      cols: opts.cols ?? 80,
+      rows: opts.rows ?? 24,
+      cwd: PROJECT_ROOT,
+      env: {
+        XDG_STATE_HOME: dir,
+        XDG_CONFIG_HOME: dir,
+        NO_COLOR: opts.noColor ? '1' : undefined,
+        IOT_DPS_CONNECTION_STRING: undefined,
+        IOTHUB_CONNECTION_STRING: undefined,
+        IOT_DEPROVISION_ENDPOINT: undefined,
+        IOT_DEPROVISION_JOB_STORAGE: undefined,
+      },
     },
-  });
+  );
   return {
     term,
     dir,

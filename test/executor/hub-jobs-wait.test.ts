@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubJobState } from '../../src/core/hub-job-state.js';
 import type { Plan } from '../../src/core/plan-types.js';
 import { createRegistry, type Registry } from '../../src/services/azure/clients.js';
 import { execute, resumeRun } from '../../src/services/executor/index.js';
@@ -104,16 +105,21 @@ describe('import/export jobs: waits', { shuffle: false }, () => {
       opts.journalOptions,
     );
     const handle = execute(disablePlan(), { ...opts, journal });
-    const said = new Set<string>();
+    const said: HubJobState[] = [];
     handle.subscribe((p) => {
-      for (const j of p.jobs ?? []) said.add(j);
+      for (const j of p.jobs ?? []) said.push(j);
     });
     const summary = await handle.done;
     expect(summary.results[0]?.outcome).toBe('succeeded');
     expect(
-      [...said].some((t) => /another import\/export job is active on .*: waiting for it to end/.test(t)),
+      said.some(
+        (j) =>
+          j.hub === host &&
+          j.status === 'waiting' &&
+          j.reason === 'another import/export job is active on the hub',
+      ),
     ).toBe(true);
-    expect([...said].some((t) => t === `import job on ${host}: completed`)).toBe(true);
+    expect(said.some((j) => j.hub === host && j.type === 'import' && j.status === 'completed')).toBe(true);
     expect(await statuses()).toEqual({ disabled: N });
     expect(sb.emulator.jobsCreated()[hubName]).toEqual({
       export: before.export + 1,
@@ -133,7 +139,7 @@ describe('import/export jobs: waits', { shuffle: false }, () => {
     const handle = execute(disablePlan(), { ...opts, journal });
     // Stopped as soon as the import job is seen: the hub has not read its input yet, or is applying it.
     const unsubscribe = handle.subscribe((p) => {
-      if (p.jobs?.some((t) => t.startsWith('import job on'))) handle.abort();
+      if (p.jobs?.some((j) => j.type === 'import' && j.status !== 'waiting')) handle.abort();
     });
     const stopped = await handle.done;
     unsubscribe();
@@ -153,6 +159,13 @@ describe('import/export jobs: waits', { shuffle: false }, () => {
     const resumed = await resumeRun(handle.journalPath, opts);
     const summary = await resumed.done;
     expect(summary.state).toBe('completed');
+    // The progress says the job was waited for again, not started again.
+    expect(resumed.progress().jobs).toContainEqual({
+      hub: host,
+      type: 'import',
+      status: 'completed',
+      reattached: true,
+    });
     expect(summary.results.find((r) => r.stepId === 'deregister:0')?.outcome).toBe('succeeded');
     // Re-attached: no second job.
     expect(sb.emulator.jobsCreated()[hubName]).toEqual({
@@ -173,7 +186,7 @@ describe('import/export jobs: waits', { shuffle: false }, () => {
     );
     const handle = execute(disablePlan(), { ...opts, journal });
     const unsubscribe = handle.subscribe((p) => {
-      if (p.jobs?.some((t) => t.startsWith('import job on'))) handle.abort();
+      if (p.jobs?.some((j) => j.type === 'import' && j.status !== 'waiting')) handle.abort();
     });
     expect((await handle.done).state).toBe('aborted');
     unsubscribe();

@@ -1,5 +1,7 @@
 /** A plan as lines for the review screen: what, how many, where, warnings, then every step's call. */
-import { PHASES, type Plan, type StepKind } from '../../core/plan-types.js';
+import { HUB_PATH_HEADING, hubPathLines } from '../../core/plan-hub-path.js';
+import { PHASES, type Plan, type PlanStep, type StepKind } from '../../core/plan-types.js';
+import { asCallStep } from '../../core/restore-changes.js';
 import { plural, sanitize, shortHost } from '../../core/text.js';
 import { wrapText } from '../../terminal/text.js';
 import type { SelectionInfo } from '../routes.js';
@@ -10,7 +12,7 @@ import { warningLines } from './warning-lines.js';
  * The choices in one line, read from the plan's own steps (not from the choices that asked for them),
  * so the header always says what the steps below it do.
  */
-export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'actions'>): string {
+export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'actions' | 'hubPaths'>): string {
   const has = (kind: StepKind) => plan.steps.some((s) => s.op.kind === kind);
   const parts: string[] = [];
   if (info.selection.kind === 'groupDevices') parts.push('DPS: a disabled blocker enrollment per device');
@@ -22,21 +24,42 @@ export function actionsText(info: SelectionInfo, plan: Pick<Plan, 'steps' | 'act
     );
   } else
     parts.push(`DPS: ${has('deleteEnrollment') ? 'DELETE' : has('disableEnrollment') ? 'disable' : 'keep'}`);
-  const hub = has('deleteHubDevices')
+  // A hub step through import/export jobs does what its call-path twin does.
+  const hubDoes = (kind: StepKind) => plan.steps.some((s) => asCallStep(s.op).kind === kind);
+  const hub = hubDoes('deleteHubDevices')
     ? 'DELETE'
-    : has('disableHubDevices')
+    : hubDoes('disableHubDevices')
       ? 'disable'
       : plan.actions.deregister === 'none'
         ? 'none'
         : 'nothing to do';
-  parts.push(`hub: ${hub}`);
+  const paths = plan.hubPaths ?? [];
+  const jobHubs = paths.filter((h) => h.path === 'jobs').length;
+  const viaJobs = !has('hubJobDevices')
+    ? ''
+    : jobHubs > 0 && jobHubs < paths.length
+      ? ` (import/export jobs on ${jobHubs} of ${paths.length} hubs)`
+      : ' (import/export jobs)';
+  parts.push(`hub: ${hub}${viaJobs}`);
   if (info.selection.kind === 'group') {
     parts.push(`registration records: ${has('deleteRegistration') ? 'DELETE' : 'keep'}`);
   }
   return parts.join(' · ');
 }
 
-const isPermanentStep = (kind: string): boolean => kind.startsWith('delete');
+const isPermanentStep = (step: PlanStep): boolean => asCallStep(step.op).kind.startsWith('delete');
+
+/** Per hub: the path its step takes, why, and the estimated time of each path (the words `plan` prints). */
+function hubPathRows(plan: Plan, width: number): ListRow[] {
+  if (!plan.hubPaths?.length) return [];
+  const heading = `${HUB_PATH_HEADING.charAt(0).toUpperCase()}${HUB_PATH_HEADING.slice(1)}:`;
+  const rows = wrapText(heading, width).map((text) => ({ text }));
+  for (const line of hubPathLines(plan, { shortHosts: true })) {
+    for (const [i, text] of wrapText(sanitize(line), width - 4).entries())
+      rows.push({ text: `${i === 0 ? '  ' : '    '}${text}` });
+  }
+  return rows;
+}
 
 export function planLines(info: SelectionInfo, plan: Plan, width: number): ListRow[] {
   const out: ListRow[] = [];
@@ -67,14 +90,21 @@ export function planLines(info: SelectionInfo, plan: Plan, width: number): ListR
     });
     wrap(`Hub identities: ${counts.join(' · ')}`, {}, '  ');
   }
+  out.push(...hubPathRows(plan, width));
   out.push({ text: ' ' });
   if (plan.warnings.length === 0) out.push({ text: 'No warnings.', tone: 'ok' });
   else out.push(...warningLines(plan.warnings, width));
   out.push({ text: ' ' });
-  out.push({ text: 'Steps, in order (each is one service call):', bold: true });
+  const jobs = plan.steps.some((s) => s.op.kind === 'hubJobDevices');
+  out.push({
+    text: jobs
+      ? "Steps, in order (each is one service call, or a hub's import/export jobs):"
+      : 'Steps, in order (each is one service call):',
+    bold: true,
+  });
   const numberWidth = String(plan.steps.length).length;
   plan.steps.forEach((step, i) => {
-    const permanent = isPermanentStep(step.op.kind);
+    const permanent = isPermanentStep(step);
     const marker = permanent ? '!' : ' ';
     const head = `${String(i + 1).padStart(numberWidth)} ${marker} ${step.phase.padEnd(10)} `;
     const lines = wrapText(sanitize(step.call), Math.max(10, width - head.length));

@@ -1,5 +1,6 @@
 /** The run summary's lines: the phases' table, a line per device with its verdict, the failed steps. */
 import { PHASES, type Phase, type Plan, type StepOutcome, type StepResult } from '../../core/plan-types.js';
+import { asCallStep } from '../../core/restore-changes.js';
 import { plural, sanitize, shortHost } from '../../core/text.js';
 import type { RunSummary } from '../../services/backend.js';
 import { fitWidth, textWidth, truncate, wrapText } from '../../terminal/text.js';
@@ -53,22 +54,31 @@ export function phaseTable(plan: Plan, summary: RunSummary): ListRow[] {
   return rows;
 }
 
+/** What a hub step's success made of each identity. */
+const HUB_DONE: Partial<Record<string, string>> = {
+  disableHubDevices: 'disabled',
+  enableHubDevices: 'enabled',
+  deleteHubDevices: 'deleted',
+};
+
 /**
  * What this run did to each device's hub identities, from its own deregister steps and their
- * per-device outcomes: e.g. "hub-us: disabled", "hub-eu: FAILED", "hub: kept".
+ * per-device outcomes: e.g. "hub-us: disabled", "hub-eu: FAILED", "hub: kept" (a restore: "hub-us: enabled"),
+ * the same through the hub's import/export jobs.
  */
 export function hubStatusByDevice(plan: Plan, summary: RunSummary): Map<string, string> {
   const results = new Map(summary.results.map((r) => [r.stepId, r]));
   const out = new Map<string, string[]>();
   for (const step of plan.steps) {
-    const op = step.op;
-    if (op.kind !== 'disableHubDevices' && op.kind !== 'deleteHubDevices') continue;
+    // A step through the hub's import/export jobs changes each identity as its call-path twin does.
+    const op = asCallStep(step.op);
+    const done = HUB_DONE[op.kind];
+    if (!done || !('deviceIds' in op)) continue;
     const result = results.get(step.id);
     const perDevice = new Map((result?.devices ?? []).map((d) => [d.id, d.outcome]));
     op.deviceIds.forEach((deviceId, i) => {
       const registrationId = step.registrationIds[i] ?? deviceId;
       const outcome = perDevice.get(deviceId) ?? result?.outcome;
-      const done = op.kind === 'disableHubDevices' ? 'disabled' : 'deleted';
       const word =
         outcome === 'succeeded' || outcome === 'alreadyDone'
           ? done

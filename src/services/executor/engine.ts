@@ -4,6 +4,7 @@
  * (pause, abort); the engine decides what is ready (dependencies) and how fast (rate limits).
  */
 import type { JobStorage } from '../storage/job-storage.js';
+import type { HubJobState } from '../../core/hub-job-state.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
@@ -77,8 +78,8 @@ export class RunEngine {
   private readonly recheck = new Set<number>();
   private readonly priorDevices = new Map<number, Map<string, DeviceResult>>();
   private readonly priorJobs = new Map<number, PriorJob[]>();
-  /** Per jobs step (by index), its job's latest state in words, for the progress line. */
-  private readonly jobStates = new Map<number, string>();
+  /** Per jobs step (by index), its job's latest state, for the progress. */
+  private readonly jobStates = new Map<number, HubJobState>();
   private readonly baseAttempts: Map<string, number>;
   private readonly listeners = new Set<(p: RunProgress) => void>();
   /** Operations each unsettled step still has to spend, and their sum per service (the ETA). */
@@ -372,8 +373,8 @@ export class RunEngine {
         jobPollMs: this.d.jobPollMs,
         signal: this.stop.signal,
         priorJobs: this.priorJobs.get(i),
-        jobWaiting: (text) => {
-          this.jobStates.set(i, text);
+        jobWaiting: (state) => {
+          this.jobStates.set(i, state);
           // No machine event comes while a job runs: the listeners are told here.
           const p = this.progress();
           for (const l of this.listeners) l(p);

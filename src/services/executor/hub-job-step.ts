@@ -10,6 +10,7 @@
  * write are deleted when it ends, however it ends (they hold device keys).
  */
 import { isServiceError } from '../../core/errors.js';
+import { type HubJobState, jobStatusOf } from '../../core/hub-job-state.js';
 import type { HubJobInfo, HubJobsPort, HubPort } from '../../core/ports.js';
 import type { StepOperation } from '../../core/plan-types.js';
 import { scrubSecrets } from '../journal/redact.js';
@@ -114,21 +115,29 @@ const runJob = async (
     } catch (e) {
       // One import/export job at a time per hub: another one is active, wait for it.
       if (!(isServiceError(e) && e.kind === 'conflict')) throw e;
-      env.jobWaiting?.(`another import/export job is active on ${hub}: waiting for it to end`);
+      env.jobWaiting?.({
+        hub,
+        type,
+        status: 'waiting',
+        reason: 'another import/export job is active on the hub',
+      });
       await sleep(most, env.signal);
     }
   }
   let job: HubJobInfo = created;
-  if (attached) env.jobWaiting?.(`${type} job on ${hub}: re-attached (${job.status})`);
-  else await env.jobStarted?.({ hub, jobId: job.jobId, type, blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB] });
+  // Every state of a job an earlier process created says so (the person sees no new job started).
+  const said = (j: HubJobInfo) => jobState(hub, type, j, attached !== undefined);
+  if (attached) env.jobWaiting?.(said(job));
+  else {
+    await env.jobStarted?.({ hub, jobId: job.jobId, type, blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB] });
+    env.jobWaiting?.(said(job));
+  }
   while (ACTIVE.has(job.status)) {
     await sleep(poll, env.signal);
     poll = Math.min(most, poll * 2);
     const id: string = job.jobId;
     job = await env.call(jobServiceOf(service), 1, false, () => jobs.getJob(id));
-    const percent = job.progress !== undefined && ACTIVE.has(job.status) ? ` ${job.progress}%` : '';
-    const reason = job.failureReason ? `: ${scrubSecrets(job.failureReason)}` : '';
-    env.jobWaiting?.(`${type} job on ${hub}: ${job.status}${percent}${reason}`);
+    env.jobWaiting?.(said(job));
   }
   if (job.status !== 'completed') {
     throw new JobFailed(
@@ -137,6 +146,39 @@ const runJob = async (
   }
   return job;
 };
+
+/** A job's state as the run shows it: its status in the tool's words, how far, why it failed (scrubbed). */
+const jobState = (
+  hub: string,
+  type: 'export' | 'import',
+  job: HubJobInfo,
+  reattached: boolean,
+): HubJobState => {
+  const status = jobStatusOf(job.status);
+  return {
+    hub,
+    type,
+    status,
+    ...(job.progress !== undefined && status === 'running' ? { percent: job.progress } : {}),
+    ...(job.failureReason ? { reason: scrubSecrets(job.failureReason) } : {}),
+    ...(reattached ? { reattached: true } : {}),
+  };
+};
+
+/** The step waits for the job storage: another step (this run's other hub, or another run) holds it. */
+const storageBusy = (hub: string, display: string): HubJobState => ({
+  hub,
+  status: 'waiting',
+  reason: `${display} is in use by another job step`,
+});
+
+/** Stopped while the hub may still read the import's input: the blobs stay for the resume. */
+const stoppedDuringImport = (hub: string, display: string): HubJobState => ({
+  hub,
+  type: 'import',
+  status: 'stopped',
+  reason: `its blobs stay in ${display} until the run is resumed`,
+});
 
 const parseLines = (text: string | undefined): Record<string, unknown>[] =>
   (text ?? '')
@@ -221,8 +263,7 @@ export const hubJobStep = async (
           holder: `${env.runId} ${op.hub} ${op.action}`,
           signal: env.signal,
           retryMs: Math.min(env.jobPollMs ?? 1000, 1000),
-          waiting: () =>
-            env.jobWaiting?.(`${storage.display} is in use by another job step: ${op.hub} waits for it`),
+          waiting: () => env.jobWaiting?.(storageBusy(op.hub, storage.display)),
         })
         .catch((e) => {
           throw env.signal?.aborted ? new StoppedError() : e;
@@ -311,9 +352,7 @@ export const hubJobStep = async (
       // the job and deletes the blobs when the step ends. The claim is left to expire (a minute), not
       // given up while the hub may still read the input.
       await release?.(true);
-      env.jobWaiting?.(
-        `stopped during the import job on ${op.hub}: its blobs stay in ${storage.display} until the run is resumed`,
-      );
+      env.jobWaiting?.(stoppedDuringImport(op.hub, storage.display));
     } else {
       // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
       await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {

@@ -4,6 +4,7 @@
  * is re-read and must come back disabled. On resume (`recheck`), the service is READ first, so a
  * call that may already have happened is not made again when its effect is there.
  */
+import type { HubJobState } from '../../core/hub-job-state.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type {
   BulkItemResult,
@@ -89,8 +90,8 @@ export interface StepEnv {
   jobStarted?(job: { hub: string; jobId: string; type: 'export' | 'import'; blobs: string[] }): Promise<void>;
   /** Jobs this step created before (an earlier process, journaled): re-attached to, not started again. */
   priorJobs?: readonly PriorJob[];
-  /** What a jobs step is waiting on, in words (a job's state, another job active on the hub). */
-  jobWaiting?(text: string): void;
+  /** A jobs step's latest state: its job's (queued, running N%, ended) or what it waits on before one. */
+  jobWaiting?(state: HubJobState): void;
 }
 
 const notFound = (e: unknown): boolean => isServiceError(e) && e.kind === 'notFound';

@@ -88,7 +88,8 @@ export const summarize = (r: {
   refusal?: string | undefined;
 }): RunSummary => {
   const temporary = r.plan.steps.some(
-    (s, i) => TEMPORARY.has(s.op.kind) && r.results[i]?.outcome === 'succeeded',
+    // A hub disable through import/export jobs is as temporary as one by calls.
+    (s, i) => TEMPORARY.has(asCallStep(s.op).kind) && r.results[i]?.outcome === 'succeeded',
   );
   const state: RunSummary['state'] =
     r.state === 'completed' || r.state === 'completedWithFailures' ? r.state : 'aborted';
