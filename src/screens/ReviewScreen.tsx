@@ -9,7 +9,7 @@
  */
 import { Box } from 'ink';
 import { useEffect, useMemo } from 'react';
-import type { Plan, PlanRefusal, PlanResult } from '../core/plan-types.js';
+import type { Plan, PlanRefusal } from '../core/plan-types.js';
 import type { Actions } from '../core/selection.js';
 import { sanitize } from '../core/text.js';
 import { wrapText } from '../terminal/text.js';
@@ -23,7 +23,7 @@ import { type KeyHint, type Navigator, useApp, useIsTop, useScreen, useSessionVi
 import { isChar, type Keystroke } from './hooks/keys.js';
 import { useRefState } from './hooks/use-ref-state.js';
 import { isPermanent } from './PermanenceScreen.js';
-import type { SelectionInfo } from './routes.js';
+import type { RecordedRun, SelectionInfo } from './routes.js';
 
 /** Where the confirmation is (the plan's own state is the session's). */
 type Phase = { step: 'confirming' } | { step: 'starting' } | { step: 'startError'; message: string };
@@ -40,16 +40,15 @@ const positionText = (offset: number, height: number, total: number): string =>
 export interface ReviewProps {
   info: SelectionInfo;
   actions: Actions;
-  /** A recorded run's plan, to resume it (resumeOf: its journal); without it the session's plan is shown. */
-  planResult?: PlanResult;
-  resumeOf?: string;
+  /** An interrupted run's own plan, to finish that run; without it the session's plan is shown. */
+  resume?: RecordedRun;
   /** The recorded run (its journal) whose restore the session plans and this screen shows. */
   restoreOf?: string;
 }
 
-export function ReviewScreen({ info, actions, planResult, resumeOf, restoreOf }: ReviewProps) {
+export function ReviewScreen({ info, actions, resume, restoreOf }: ReviewProps) {
   const permanent = isPermanent(actions);
-  const preview = useReviewPlan(info, actions, planResult, restoreOf);
+  const preview = useReviewPlan(info, actions, resume, restoreOf);
   const plan = preview.status === 'planned' ? preview.plan : undefined;
   const refusal = preview.status === 'refused' ? preview.refusal : undefined;
   const [phase, setPhase, getPhase] = useRefState<Phase>({ step: 'confirming' });
@@ -83,14 +82,14 @@ export function ReviewScreen({ info, actions, planResult, resumeOf, restoreOf }:
 
   const start = (p: Plan) => {
     setPhase({ step: 'starting' });
-    startPlan(app.nav, p, planResult, resumeOf).catch((err: unknown) => {
+    startPlan(app.nav, p, resume).catch((err: unknown) => {
       setPhase({ step: 'startError', message: err instanceof Error ? err.message : String(err) });
     });
   };
 
   const lines = useMemo(() => reviewLines(info, plan, refusal, columns), [refusal, plan, info, columns]);
 
-  const prompt = promptFor(preview, phase, permanent, !!resumeOf);
+  const prompt = promptFor(preview, phase, permanent, !!resume);
 
   // The prompt wraps (a long ID must not push "or Esc to go back" off the line); the plan gets the rest.
   const promptRows: ConfirmationLine[] = prompt.confirming
@@ -139,24 +138,24 @@ const promptLines = (prompt: Prompt, columns: number): ConfirmationLine[] => [
 function useReviewPlan(
   info: SelectionInfo,
   actions: Actions,
-  planResult: PlanResult | undefined,
+  resume: RecordedRun | undefined,
   restoreOf: string | undefined,
 ): Preview {
   const { session } = useApp();
   const view = useSessionView(session);
   const top = useIsTop();
   useEffect(() => {
-    if (planResult || !top) return;
+    if (resume || !top) return;
     if (restoreOf) session.previewRestore(restoreOf);
     else session.preview(info.selection, actions);
-  }, [session, top, info.selection, actions, planResult, restoreOf]);
-  if (planResult) return recorded(planResult);
+  }, [session, top, info.selection, actions, resume, restoreOf]);
+  if (resume) return { status: 'planned', plan: resume.plan };
   return restoreOf ? previewRestoreOf(view, restoreOf) : previewOf(view, info.selection, actions);
 }
 
 /** Runs the plan shown: the session's as confirmed (choices or a restore), or a recorded run's, resumed. */
-function startPlan(nav: Navigator, p: Plan, planResult?: PlanResult, resumeOf?: string): Promise<void> {
-  if (planResult && resumeOf) return nav.resumeRun(p, resumeOf);
+function startPlan(nav: Navigator, p: Plan, resume?: RecordedRun): Promise<void> {
+  if (resume) return nav.resumeRun(p, resume.journalPath);
   return nav.confirmRun(p);
 }
 
@@ -238,11 +237,4 @@ function promptFor(preview: Preview, phase: Phase, permanent: boolean, resuming:
       : 'Nothing is deleted (no permanent action). Run it? y: yes   n or Esc: go back',
     tone: 'caution',
   };
-}
-
-/** A recorded run's plan (resume, restore) as the review shows it. */
-function recorded(result: PlanResult): Preview {
-  return result.ok
-    ? { status: 'planned', plan: result.plan }
-    : { status: 'refused', refusal: result.refusal };
 }

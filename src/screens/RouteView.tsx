@@ -25,8 +25,7 @@ export function RouteView({ route }: { route: Route }) {
         <ReviewScreen
           info={route.info}
           actions={route.actions}
-          planResult={route.planResult}
-          resumeOf={route.resumeOf}
+          resume={route.resume}
           restoreOf={route.restoreOf}
         />
       );

@@ -224,8 +224,7 @@ export function RunDetailScreen({ listing }: { listing: RunListing }) {
       screen: 'review',
       info: infoFor(plan, listing, false),
       actions: contents.header.actions ?? plan.actions,
-      planResult: { ok: true, plan },
-      resumeOf: listing.path,
+      resume: { plan, journalPath: listing.path },
     });
   };
 

@@ -1,6 +1,6 @@
 /** The walkthrough's places, and how each appears in the breadcrumb. */
 import type { IndividualEnrollment } from '../core/model.js';
-import type { Plan, PlanResult } from '../core/plan-types.js';
+import type { Plan } from '../core/plan-types.js';
 import type { Actions, Selection } from '../core/selection.js';
 import { sanitize } from '../core/text.js';
 import type { EnrollmentGroupSummary, RunHandle, RunSummary } from '../services/backend.js';
@@ -22,23 +22,27 @@ export interface SelectionInfo {
   confirmId: string;
 }
 
+/** An interrupted run's plan as its journal holds it, to finish that run. */
+export interface RecordedRun {
+  plan: Plan;
+  journalPath: string;
+}
+
 export type Route =
   | { screen: 'target' }
   | { screen: 'enrollments' }
   | { screen: 'devices'; source: DeviceSource }
   | { screen: 'permanence'; info: SelectionInfo }
   /**
-   * `resumeOf`: the journal of an interrupted run whose plan this is; confirming resumes that run
-   * (its settled steps are not redone) instead of starting a new one.
+   * The session's plan for the choices, or for the restore of a recorded run (`restoreOf`: its journal);
+   * or an interrupted run's own plan (`resume`): confirming resumes that run (its settled steps are not
+   * redone) instead of starting a new one.
    */
   | {
       screen: 'review';
       info: SelectionInfo;
       actions: Actions;
-      /** A recorded run's plan, to finish it (resumeOf: its journal). */
-      planResult?: PlanResult;
-      resumeOf?: string;
-      /** The recorded run (its journal) whose restore the session plans and shows. */
+      resume?: RecordedRun;
       restoreOf?: string;
     }
   | { screen: 'runs' }

@@ -7,9 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { planDeprovision } from '../../src/core/plan.js';
 import { applyHubPaths } from '../../src/core/plan-hub-path.js';
-import type { Plan, StepResult } from '../../src/core/plan-types.js';
+import type { Plan, PlanResult, StepResult } from '../../src/core/plan-types.js';
 import type { ReenrollmentVerdict } from '../../src/core/model.js';
-import { type Actions, SAFE_ACTIONS } from '../../src/core/selection.js';
+import { type Actions, SAFE_ACTIONS, type Selection } from '../../src/core/selection.js';
 import { planLines } from '../../src/screens/components/plan-lines.js';
 import { selectionInfo } from '../../src/screens/DevicesScreen.js';
 import { summarize } from '../../src/services/executor/results.js';
@@ -84,6 +84,14 @@ function jobsPlan(actions: Actions = SAFE_ACTIONS): Plan {
   });
 }
 
+/** The session plans through this backend: the plan is the jobs plan above (one hub by jobs, one by calls). */
+class JobsBackend extends FakeBackend {
+  override async plan(selection: Selection, actions: Actions): Promise<PlanResult> {
+    this.planCalls.push({ selection, actions });
+    return { ok: true, plan: jobsPlan(actions) };
+  }
+}
+
 describe('review: the path each hub takes', () => {
   it('per hub at 80 columns: path, why, both estimates (the words `plan` prints), and the jobs step as such', () => {
     const lines = planLines(info(), jobsPlan(), 78).map((l) => l.text);
@@ -116,13 +124,9 @@ describe('review: the path each hub takes', () => {
   });
 
   it('the review screen at 80x24 shows the hub path lines of the plan it will run', async () => {
-    const plan = jobsPlan();
-    t = await renderApp(new FakeBackend(data()), {
+    t = await renderApp(new JobsBackend(data()), {
       size,
-      routes: [
-        { screen: 'enrollments' },
-        { screen: 'review', info: info(), actions: SAFE_ACTIONS, planResult: { ok: true, plan } },
-      ],
+      routes: [{ screen: 'enrollments' }, { screen: 'review', info: info(), actions: SAFE_ACTIONS }],
     });
     await waitForText(t, 'Run it? y: yes');
     // The hub paths come right after the counts: on the first screen.
@@ -135,14 +139,10 @@ describe('review: the path each hub takes', () => {
 
 describe('run: each hub job state', () => {
   async function startRun() {
-    const backend = new FakeBackend(data());
-    const plan = jobsPlan();
+    const backend = new JobsBackend(data());
     t = await renderApp(backend, {
       size,
-      routes: [
-        { screen: 'enrollments' },
-        { screen: 'review', info: info(), actions: SAFE_ACTIONS, planResult: { ok: true, plan } },
-      ],
+      routes: [{ screen: 'enrollments' }, { screen: 'review', info: info(), actions: SAFE_ACTIONS }],
     });
     await waitForText(t, 'Run it? y: yes');
     await press(t, 'y');
