@@ -219,6 +219,7 @@ const timedStorage = (s: JobStorage, spent: { ms: number }): JobStorage => {
     display: s.display,
     writeText: timed((b: string, text: string) => s.writeText(b, text)),
     readText: timed((b: string) => s.readText(b)),
+    readLines: (b: string) => s.readLines(b),
     delete: timed((b: string) => s.delete(b)),
     list: timed(() => s.list()),
     // Waiting for the container is not the tool's work: not timed.

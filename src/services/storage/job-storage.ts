@@ -4,6 +4,7 @@
  * what it wrote when a step ends, and shows the container only without its SAS.
  */
 import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { ContainerClient } from '@azure/storage-blob';
 
 export interface JobStorage {
@@ -14,6 +15,11 @@ export interface JobStorage {
   writeText(blob: string, text: string): Promise<void>;
   /** The blob's text, or undefined when there is no such blob. */
   readText(blob: string): Promise<string | undefined>;
+  /**
+   * The blob's lines, streamed (a 100,000-device export is never held whole). No such blob, or a storage
+   * failure mid-way, rejects the iteration with a JobStorageError.
+   */
+  readLines(blob: string): AsyncIterable<string>;
   /** Deletes the blob; a missing blob is fine. */
   delete(blob: string): Promise<void>;
   /** Blob names in the container (for tests and clean-up checks). */
@@ -150,6 +156,17 @@ export function storageMessage(e: unknown): string {
     .replace(/\?[^\s"']*sig=[^\s"']*/gi, '?<SAS>');
 }
 
+async function* blobLines(container: ContainerClient, blob: string, display: string): AsyncIterable<string> {
+  try {
+    const body = (await container.getBlockBlobClient(blob).download()).readableStreamBody;
+    if (!body) return;
+    yield* createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
+  } catch (e) {
+    if (notFound(e)) throw new JobStorageError(`${blob} is not in ${display}`);
+    throw new JobStorageError(`reading ${blob} in ${display} failed: ${storageMessage(e)}`);
+  }
+}
+
 export function openJobStorage(raw: string): JobStorage {
   const { url, display } = parseJobStorageUrl(raw);
   const container = new ContainerClient(url);
@@ -176,6 +193,7 @@ export function openJobStorage(raw: string): JobStorage {
           throw e;
         }
       }),
+    readLines: (blob) => blobLines(container, blob, display),
     delete: (blob) =>
       wrap(`deleting ${blob}`, async () => {
         await container.getBlockBlobClient(blob).deleteIfExists();
