@@ -70,7 +70,7 @@ export function chooseHubReadPath(input: {
 }
 
 const PATH_WORDS: Record<HubReadReport['path'], string> = {
-  export: 'one export job, no keys',
+  export: 'export job, no keys',
   queries: 'queries',
   failed: 'export job failed',
 };
@@ -78,7 +78,7 @@ const PATH_WORDS: Record<HubReadReport['path'], string> = {
 /** The output's width (an SSH terminal at 80x24). */
 const WIDTH = 80;
 
-/** One line per hub read, at most 80 columns: "  hub-eu.azure-devices.net: one export job, no keys (...)". */
+/** One line per hub read, at most 80 columns: "  hub-eu.azure-devices.net: export job, no keys (...)". */
 export function hubReadLines(reports: readonly HubReadReport[]): string[] {
   if (reports.length === 0) return [];
   const lines = reports.map((r) => {
