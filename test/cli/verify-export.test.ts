@@ -100,7 +100,7 @@ let exported: Verdict[];
 describe(`verify of ${DEVICES.toLocaleString('en-US')} devices on one S1 hub`, { shuffle: false }, () => {
   it('reads the hub through ONE export job without keys: no hub query, the live device caught, no blob left', async () => {
     f.emulator.resetStats();
-    const before = { export: 0, import: 0, ...f.emulator.jobsCreated()['hub-eu'] };
+    const before = { ...(f.emulator.jobsCreated()['hub-eu'] ?? { export: 0, import: 0 }) };
     const out = await verifyJson(['--hub-path', 'jobs', '--job-storage', storage, ...SKIP_OTHERS]);
     expect(f.emulator.jobsCreated()['hub-eu']).toEqual({ export: before.export + 1, import: before.import });
     expect(queries()).toBe(0);
@@ -135,7 +135,7 @@ describe(`verify of ${DEVICES.toLocaleString('en-US')} devices on one S1 hub`, {
 
   it("with the hub's lookup skipped, the record's hub is read by the export job too; the output says so in 80 columns", async () => {
     f.emulator.resetStats();
-    const before = { export: 0, import: 0, ...f.emulator.jobsCreated()['hub-eu'] };
+    const before = { ...(f.emulator.jobsCreated()['hub-eu'] ?? { export: 0, import: 0 }) };
     const r = await f.cli([
       'verify',
       '--group',
@@ -174,7 +174,7 @@ describe("a run's verify phase", () => {
     const SMALL = 300;
     buildOneHubFleet(f.emulator, 'verify-run', SMALL, 'hub-us');
     const hubUs = f.emulator.hubs.find((h) => h.name === 'hub-us')?.host as string;
-    const before = { export: 0, import: 0, ...f.emulator.jobsCreated()['hub-us'] };
+    const before = { ...(f.emulator.jobsCreated()['hub-us'] ?? { export: 0, import: 0 }) };
     const r = await f.cli([
       'run',
       '--group',

@@ -168,9 +168,11 @@ export function createBackend(options: BackendOptions): SessionBackend {
     });
     return lastHubReads;
   };
-  /** Said once a run's verify phase has read the hubs (headless: stderr). */
+  /** Said once a run's verify phase has read a hub through an export job, or failed to (headless: stderr). */
   const tellHubReads = (reads: ExportReads) => {
-    for (const line of hubReadLines(reads.reports())) options.onNotice?.(line);
+    const reports = reads.reports();
+    if (reports.every((r) => r.path === 'queries')) return;
+    for (const line of hubReadLines(reports)) options.onNotice?.(line);
   };
   /** What the planner and verify need; `lookup`: also look the devices up on every hub (see read-state). */
   const read = (selection: Selection, lookup = true, extraDeviceIds: string[] = [], reads?: ExportReads) =>
