@@ -92,3 +92,44 @@ describe('reading a hub through one export job without keys', () => {
     expect(await azurite.blobs('export-keyed')).toEqual([]);
   });
 });
+
+describe('a read stopped while its export job runs', () => {
+  let slow: Sandbox;
+  beforeAll(async () => {
+    // A device a minute: the job runs for minutes, far longer than the test needs to stop it.
+    slow = await startSandbox({ jobRate: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await slow?.emulator.stop();
+  });
+
+  it('cancels the job (no file written after the read ended) and leaves no blob', async () => {
+    const slowHost = slow.emulator.hubs[0].host;
+    const real = slow.ports.hubs.get(slowHost)?.jobs as HubJobsPort;
+    const stop = new AbortController();
+    let jobId = '';
+    const jobs: HubJobsPort = {
+      // Stopped as soon as the job exists (Ctrl-C while verify waits for it).
+      exportDevices: async (url, excludeKeys) => {
+        const job = await real.exportDevices(url, excludeKeys);
+        jobId = job.jobId;
+        stop.abort();
+        return job;
+      },
+      importDevices: (input, output) => real.importDevices(input, output),
+      getJob: (id) => real.getJob(id),
+      cancelJob: (id) => real.cancelJob(id),
+      listJobs: () => real.listJobs(),
+    };
+    const o = {
+      storage: openJobStorage(await azurite.container('export-stopped')),
+      jobs,
+      limiter: createReadLimiter({ dpsHost: slow.target.dps.host, limits: { timeScale: 1000 } }),
+      jobPollMs: 50,
+      signal: stop.signal,
+    };
+    await expect(readHubByExport(o, slowHost, new Set(['any']))).rejects.toThrow();
+    expect((await real.getJob(jobId)).status).toBe('cancelled');
+    expect(await azurite.blobs('export-stopped')).toEqual([]);
+  });
+});

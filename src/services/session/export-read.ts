@@ -81,10 +81,17 @@ export async function readHubByExport(
   });
   const devices: HubDevice[] = [];
   let left: string | undefined;
+  let created: string | undefined;
+  let ended = false;
   try {
     // A file left by an earlier job is never read as this one's.
     await storage.delete(DEVICES_BLOB);
-    await runJob(env, jobs, host.toLowerCase(), host, 'export', () => jobs.exportDevices(storage.url, true));
+    await runJob(env, jobs, host.toLowerCase(), host, 'export', async () => {
+      const job = await jobs.exportDevices(storage.url, true);
+      created = job.jobId;
+      return job;
+    });
+    ended = true;
     for await (const text of storage.readLines(DEVICES_BLOB)) {
       if (!text.trim()) continue;
       let line: Json;
@@ -97,6 +104,11 @@ export async function readHubByExport(
         throw new JobFailed(`the export job on ${host} wrote device keys although asked for none`);
       if (wanted.has(String(line.id ?? ''))) devices.push(exportedDevice(host, line));
     }
+  } catch (e) {
+    // Stopped (or failed to follow the job) while it runs: cancelled, so it writes no file after.
+    const jobId = created;
+    if (jobId && !ended) await jobs.cancelJob(jobId).catch(() => undefined);
+    throw e;
   } finally {
     await storage.delete(DEVICES_BLOB).catch(() => {
       left = `${DEVICES_BLOB} left in ${storage.display}: delete it`;
