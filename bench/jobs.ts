@@ -40,6 +40,7 @@ import { openJournal, type RunJournal } from '../src/services/journal/index.js';
 import { type JobStorage, openJobStorage } from '../src/services/storage/job-storage.js';
 import { type AzuriteHandle, startAzurite } from './azurite.js';
 import type { BenchRow } from './report.js';
+import { verifyReadRows } from './verify-read.js';
 
 /** Service minutes per wall minute: the emulator's throttles and job runner, and the executor's limits. */
 export const JOBS_TIME_SCALE = Number(process.env.BENCH_JOBS_TIME_SCALE ?? 200);
@@ -219,6 +220,7 @@ const timedStorage = (s: JobStorage, spent: { ms: number }): JobStorage => {
     display: s.display,
     writeText: timed((b: string, text: string) => s.writeText(b, text)),
     readText: timed((b: string) => s.readText(b)),
+    readLines: (b: string) => s.readLines(b),
     delete: timed((b: string) => s.delete(b)),
     list: timed(() => s.list()),
     // Waiting for the container is not the tool's work: not timed.
@@ -611,6 +613,15 @@ export async function benchJobs(): Promise<BenchRow[]> {
         );
       }
     }
+    // Verify's read of the same fleet on one hub: queries against one export job without keys.
+    rows.push(
+      ...(await verifyReadRows({
+        devices: FLEET,
+        timeScale: S,
+        azurite,
+        seed: (em, n) => [...seedFleet(em, n, 1).values()].flat(),
+      })),
+    );
   } finally {
     await azurite.stop();
     rmSync(stateHome, { recursive: true, force: true });

@@ -286,7 +286,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
   const verify = program
     .command('verify')
     .description('read back; report whether each device could re-enroll');
-  addSelectorOptions(addTargetOptions(verify))
+  addJobOptions(addSelectorOptions(addTargetOptions(verify)))
     .option('--json', 'print verdicts as JSON')
     .option('--attempt', 'sandbox: each device also registers for real; compare with the prediction');
   verify.action(async (opts) => {

@@ -36,6 +36,7 @@ import { EXIT } from './exit-codes.js';
 import { UserError } from '../core/errors.js';
 import { safeJson, sanitize } from '../core/text.js';
 import { attemptAll, formatAttempts } from './verify-attempt.js';
+import { hubReadLines } from '../core/hub-read-path.js';
 
 export { EXIT };
 
@@ -323,16 +324,23 @@ export async function verifyCommand(
   if (verified.state !== 'verified' || !verified.context.verdicts) throw verified.context.failure;
   const verdicts = verified.context.verdicts;
   const blocked = verdicts.every((v) => v.verdict === 'blocked');
+  // Which path each hub's read took (queries, or one export job without keys).
+  const hubReads = backend.hubReads();
+  const readLines = hubReadLines(hubReads)
+    .map((l) => `${l}\n`)
+    .join('');
   if (!flags.attempt || !attempt) {
-    io.stdout(flags.json ? `${safeJson({ verdicts })}\n` : `${formatVerdicts(verdicts)}\n`);
+    io.stdout(
+      flags.json ? `${safeJson({ verdicts, hubReads })}\n` : `${formatVerdicts(verdicts)}\n${readLines}`,
+    );
     return blocked ? EXIT.done : EXIT.failed;
   }
   // After the verdicts: a device that gets in changes what a later read would show.
   const attempts = await attemptAll(verdicts, (id) => attempt(id));
   io.stdout(
     flags.json
-      ? `${safeJson({ verdicts, attempts })}\n`
-      : `${formatVerdicts(verdicts)}\n${formatAttempts(attempts)}\n`,
+      ? `${safeJson({ verdicts, hubReads, attempts })}\n`
+      : `${formatVerdicts(verdicts)}\n${readLines}${formatAttempts(attempts)}\n`,
   );
   return blocked && !attempts.some((a) => a.agreement === 'differs') ? EXIT.done : EXIT.failed;
 }

@@ -154,6 +154,7 @@ describe('the comparison', () => {
   ): SessionBackend {
     return {
       verify: async () => verdicts,
+      hubReads: () => [],
       attemptRegistration: async (id: string) => answers[id],
     } as unknown as SessionBackend;
   }

@@ -43,7 +43,11 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-class JobFailed extends Error {}
+/** A job that ended failed or cancelled (its reason without SAS), or left no file to read. */
+export class JobFailed extends Error {}
+
+/** What running one job needs of a step (verify's export read gives the same, journaling nothing). */
+export type JobEnv = Pick<StepEnv, 'call' | 'jobPollMs' | 'jobWaiting' | 'jobStarted' | 'signal'>;
 
 /**
  * A job of this step that an earlier process created (journaled), when the hub still has it active or
@@ -96,8 +100,8 @@ const unjournaledImport = async (
  * Creates a job (waiting while another job is active on the hub), journals it, and waits for its end;
  * `attached`: a job an earlier process created, waited for instead.
  */
-const runJob = async (
-  env: StepEnv,
+export const runJob = async (
+  env: JobEnv,
   jobs: HubJobsPort,
   service: string,
   hub: string,

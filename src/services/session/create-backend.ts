@@ -58,6 +58,8 @@ import type { HubPathChoice } from '../../core/hub-path.js';
 import { standardTier } from '../../core/hub-tier.js';
 import type { HubPathOptions } from '../../core/plan-hub-path.js';
 import type { JobStorage } from '../storage/job-storage.js';
+import { type HubReadReport, hubReadLines } from '../../core/hub-read-path.js';
+import { createExportReads, type ExportReads } from './export-read.js';
 import {
   collect,
   type LookupOptions,
@@ -125,6 +127,8 @@ export interface SessionBackend extends Backend {
   resume(journalPath: string, opts?: { retryFailed?: boolean }): Promise<RunHandle>;
   /** The plan that undoes the temporary actions of a recorded run. */
   planRestore(journalPath: string): Promise<PlanResult>;
+  /** How the last verify read each hub (queries, or one export job): one line per hub in its output. */
+  hubReads(): HubReadReport[];
 }
 
 export function createBackend(options: BackendOptions): SessionBackend {
@@ -140,21 +144,42 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const held = options.certificates ?? {};
   const countLimit = options.countLimit ?? 1000;
   const skipped = resolveSkippedHubs(options.skipHubLookup, hubs.hosts());
+  const queriesPerMinute = (host: string) =>
+    hubQueriesPerMinute(
+      options.limits?.hubs?.[host] ?? options.limits?.defaultHub ?? { tier: 'S1', units: 1 },
+    );
   const lookupOptions = (extraDeviceIds: string[] = []): LookupOptions => ({
     skip: skipped,
-    queriesPerMinute: (host) =>
-      hubQueriesPerMinute(
-        options.limits?.hubs?.[host] ?? options.limits?.defaultHub ?? { tier: 'S1', units: 1 },
-      ),
+    queriesPerMinute: (host) => queriesPerMinute(host),
     timeScale: options.limits?.timeScale,
     extraDeviceIds,
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
   });
+  /** Verify's hub reads: through one export job per hub where the path choice takes it (export-read.ts). */
+  let lastHubReads: ExportReads | undefined;
+  const verifyReads = (): ExportReads => {
+    lastHubReads = createExportReads({
+      hubs: options.hubs,
+      choice: options.hubPath ?? 'auto',
+      ...(options.jobStorage ? { storage: options.jobStorage } : {}),
+      queriesPerMinute,
+      limiter: readLimiter,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return lastHubReads;
+  };
+  /** Said once a run's verify phase has read a hub through an export job, or failed to (headless: stderr). */
+  const tellHubReads = (reads: ExportReads) => {
+    const reports = reads.reports();
+    if (reports.every((r) => r.path === 'queries')) return;
+    for (const line of hubReadLines(reports)) options.onNotice?.(line);
+  };
   /** What the planner and verify need; `lookup`: also look the devices up on every hub (see read-state). */
-  const read = (selection: Selection, lookup = true, extraDeviceIds: string[] = []) =>
+  const read = (selection: Selection, lookup = true, extraDeviceIds: string[] = [], reads?: ExportReads) =>
     readKnownState(dps, hubs, selection, {
       caCertificates: options.caCertificates,
       ...(lookup ? { lookup: lookupOptions(extraDeviceIds) } : {}),
+      ...(reads ? { exportReads: reads } : {}),
     });
 
   const verifyAgainst = (
@@ -199,7 +224,11 @@ export function createBackend(options: BackendOptions): SessionBackend {
     let state: Promise<KnownState> | undefined;
     const expected = hubStepsOf(plan);
     return async (ids: string[]) => {
-      state ??= read(selection, true, priorDeviceIds(prior, expected));
+      if (!state) {
+        const reads = verifyReads();
+        state = read(selection, true, priorDeviceIds(prior, expected), reads);
+        state.then(() => tellHubReads(reads)).catch(() => {});
+      }
       return verifyAgainst(selection, await state, ids, prior, expected);
     };
   };
@@ -225,7 +254,11 @@ export function createBackend(options: BackendOptions): SessionBackend {
       }
     }
     return async (ids: string[]) => {
-      state ??= read(plan.selection);
+      if (!state) {
+        const reads = verifyReads();
+        state = read(plan.selection, true, [], reads);
+        state.then(() => tellHubReads(reads)).catch(() => {});
+      }
       const now = await state;
       return mapLimited(verifyAgainst(plan.selection, now, ids, prior), 8, async (v) => {
         const problems: string[] = [];
@@ -516,14 +549,15 @@ export function createBackend(options: BackendOptions): SessionBackend {
 
     async verify(given: Selection): Promise<ReenrollmentVerdict[]> {
       const selection = await resolved(given);
-      let state = await read(selection);
+      const reads = verifyReads();
+      let state = await read(selection, true, [], reads);
       const prior = await journaledPrior(selection, state);
       // A group whose records were deleted: its devices are the ones the run's snapshot recorded.
       const ids = selectedIds(selection, state.registrations.length === 0 && prior ? prior : state);
       const extra = priorDeviceIds(prior, new Map());
       if (extra.length > 0) {
         // Their records are gone: look their device IDs up too, so their identities are still reported.
-        const more = await lookupHubIdentities(hubs, extra, lookupOptions());
+        const more = await lookupHubIdentities(hubs, extra, { ...lookupOptions(), exportReads: reads });
         if (more.refused) throw more.refused;
         state = { ...state, hubDevices: [...state.hubDevices, ...more.devices] };
       }
@@ -535,6 +569,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
         caCertificates: options.caCertificates,
         now: new Date(),
       }),
+    hubReads: () => lastHubReads?.reports() ?? [],
     listRuns: () => listRuns(options.env),
     groupsLeftWithRecords: () => groupsDeletedWithRecordsLeft(options.env, options.target.dpsHost),
     readRun: (journalPath) => readJournal(journalPath),

@@ -13,6 +13,7 @@ import type {
   KnownState,
   RegistrationRecord,
 } from '../../core/model.js';
+import type { ExportReads } from './export-read.js';
 import type { DpsReads, HubReadDirectory } from './reads.js';
 import { enrolledIds, type Selection } from '../../core/selection.js';
 import { mapLimited } from '../concurrency.js';
@@ -32,6 +33,8 @@ export interface ReadOptions {
   caCertificates?: KnownState['caCertificates'];
   /** Look the selected devices' IDs up on every hub with credentials (besides the hub each record names). */
   lookup?: LookupOptions;
+  /** Verify: hubs whose identities are read through one export job instead of queries. */
+  exportReads?: ExportReads;
 }
 
 export interface LookupOptions {
@@ -45,6 +48,8 @@ export interface LookupOptions {
   extraDeviceIds?: string[];
   /** Told before a lookup that takes a minute or more of a hub's query budget (headless: stderr). */
   onNotice?: (text: string) => void;
+  /** Hubs read through an export job instead of queries (verify at fleet scale). */
+  exportReads?: ExportReads;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,8 +82,9 @@ export async function lookupHubIdentities(
       }
       const port = hubs.get(key);
       if (!port) return;
+      const viaExport = options.exportReads?.readerFor(host, lookup.deviceIds);
       const cost = lookup.cost[key];
-      if (cost.minutes >= 1) {
+      if (!viaExport && cost.minutes >= 1) {
         options.onNotice?.(
           `Looking ${lookup.deviceIds.toLocaleString('en-US')} device IDs up on ${host}: ${describeLookupCost(cost)} ` +
             `(--skip-hub-lookup ${host} skips it, leaving identities there that no record names)`,
@@ -88,7 +94,8 @@ export async function lookupHubIdentities(
       const interval = 60_000 / (perMinute * timeScale);
       const found: HubDevice[] = [];
       try {
-        for (const [i, batch] of batches.entries()) {
+        if (viaExport) found.push(...(await viaExport(batches.flat())));
+        for (const [i, batch] of (viaExport ? [] : batches).entries()) {
           if (refused) return;
           if (i >= burst) await sleep(interval);
           found.push(...(await port.findDevices(batch)));
@@ -158,6 +165,7 @@ export async function readRecords(dps: DpsReads, selection: Selection): Promise<
 export async function readHubDevices(
   hubs: HubReadDirectory,
   records: RegistrationRecord[],
+  exportReads?: ExportReads,
 ): Promise<{ devices: HubDevice[]; errors: Map<string, string>; refused?: Error }> {
   const byHub = new Map<string, string[]>();
   for (const r of records) {
@@ -177,7 +185,10 @@ export async function readHubDevices(
       continue;
     }
     try {
-      if (ids.length <= HUB_SINGLE_READ_MAX) {
+      const viaExport = exportReads?.readerFor(port.host, ids.length);
+      if (viaExport) {
+        devices.push(...(await viaExport(ids)));
+      } else if (ids.length <= HUB_SINGLE_READ_MAX) {
         const found = await mapLimited(ids, READ_CONCURRENCY, (id) => port.getDevice(id));
         for (const d of found) if (d) devices.push(d);
       } else {
@@ -269,7 +280,10 @@ export async function readKnownState(
       ...selectedDeviceIds(selection, records, individuals),
       ...(options.lookup.extraDeviceIds ?? []),
     ];
-    lookedUp = await lookupHubIdentities(hubs, ids, options.lookup);
+    lookedUp = await lookupHubIdentities(hubs, ids, {
+      ...options.lookup,
+      ...(options.exportReads ? { exportReads: options.exportReads } : {}),
+    });
     if (lookedUp.refused) throw lookedUp.refused;
   }
   // The hubs the lookup searched are known for every selected device: read the records' other hubs only.
@@ -277,7 +291,7 @@ export async function readKnownState(
   const unsearched = unknownDevices
     ? []
     : records.filter((r) => !r.assignedHub || !searched.has(r.assignedHub.toLowerCase()));
-  const { devices, errors, refused } = await readHubDevices(hubs, unsearched);
+  const { devices, errors, refused } = await readHubDevices(hubs, unsearched, options.exportReads);
   // A refused key or role is a wrong target, not a hub to work around: stop before anything changes.
   if (refused) throw refused;
   const hubDevices = [...(lookedUp?.devices ?? []), ...devices];

@@ -5,6 +5,7 @@
  * device keys: the tool deletes what it wrote when a step ends, and shows the container only without its SAS.
  */
 import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import type { TokenCredential } from '@azure/core-auth';
 import { AnonymousCredential, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { UserError } from '../../core/errors.js';
@@ -26,6 +27,11 @@ export interface JobStorage {
   writeText(blob: string, text: string): Promise<void>;
   /** The blob's text, or undefined when there is no such blob. */
   readText(blob: string): Promise<string | undefined>;
+  /**
+   * The blob's lines, streamed (a 100,000-device export is never held whole). No such blob, or a storage
+   * failure mid-way, rejects the iteration with a JobStorageError.
+   */
+  readLines(blob: string): AsyncIterable<string>;
   /** Deletes the blob; a missing blob is fine. */
   delete(blob: string): Promise<void>;
   /** Blob names in the container (for tests and clean-up checks). */
@@ -144,6 +150,17 @@ export function storageMessage(e: unknown): string {
     .replace(/\?[^\s"']*sig=[^\s"']*/gi, '?<SAS>');
 }
 
+async function* blobLines(container: ContainerClient, blob: string, display: string): AsyncIterable<string> {
+  try {
+    const body = (await container.getBlockBlobClient(blob).download()).readableStreamBody;
+    if (!body) return;
+    yield* createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY });
+  } catch (e) {
+    if (notFound(e)) throw new JobStorageError(`${blob} is not in ${display}`);
+    throw new JobStorageError(`reading ${blob} in ${display} failed: ${storageMessage(e)}`);
+  }
+}
+
 /** Opens `--job-storage` (any form; see parseJobStorage). Nothing is asked of the account until used. */
 export function openJobStorage(raw: string, options: OpenOptions = {}): JobStorage {
   const spec = parseJobStorage(raw);
@@ -252,6 +269,7 @@ function storageOver(container: ContainerClient, display: string, access: Access
           throw e;
         }
       }),
+    readLines: (blob) => blobLines(container, blob, display),
     delete: (blob) =>
       wrap(`deleting ${blob}`, async () => {
         await container.getBlockBlobClient(blob).deleteIfExists();
