@@ -19,7 +19,11 @@ import { type Env, stateDir } from '../journal/paths.js';
 import { createBackend } from './create-backend.js';
 import type { HubPathChoice } from '../../core/hub-path.js';
 import type { JobStorage } from '../storage/job-storage.js';
-import { SANDBOX_STORAGE_MISSING, sandboxJobStorage } from '../storage/sandbox-storage.js';
+import {
+  SANDBOX_STORAGE_MISSING,
+  type SandboxStorage,
+  sandboxJobStorage,
+} from '../storage/sandbox-storage.js';
 
 export interface SandboxOptions {
   /** State file; default $XDG_STATE_HOME/iot-deprovision/sandbox.json so runs can be restored later. */
@@ -59,6 +63,8 @@ export const defaultSandboxState = (env: Env = process.env): string => join(stat
 export interface Sandbox {
   backend: Backend;
   emulator: EmulatorHandle;
+  /** The sandbox's own job storage (undefined with --job-storage, or when Azurite is not installed). */
+  storage?: SandboxStorage;
 }
 
 /** Chains (leaf first) of the demo devices whose certificates the sandbox holds. */
@@ -119,7 +125,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       hubPath: options.hubPath,
       ...(jobStorage ? { jobStorage } : { jobStorageMissing: SANDBOX_STORAGE_MISSING }),
     });
-    return { backend, emulator };
+    return { backend, emulator, ...(own ? { storage: own } : {}) };
   } catch (e) {
     await emulator.stop();
     throw e;
