@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreSnapshot } from '../../src/services/emulator/store.js';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
-import { jsonLines, outputScan, runCli, tempDir } from '../support/cli.js';
+import { jsonLines, outputScan, runCli, spawnCli, tempDir, waitUntil } from '../support/cli.js';
 
 const SANDBOX_STORAGE = "the sandbox's storage (Azurite)";
 const STARTING = /Starting the sandbox's storage \(Azurite\)/g;
@@ -179,4 +179,66 @@ describe('--sandbox with --job-storage: the given storage wins; ambient job stor
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`job storage: ${SANDBOX_STORAGE}`);
   });
+});
+
+/** The child processes of a process (Linux: /proc), or undefined while it has none. */
+const childrenOf = (pid: number): number[] | undefined => {
+  try {
+    const ids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return ids.length > 0 ? ids.map(Number) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('a sandbox run killed (SIGKILL) once its Azurite is started', () => {
+  it('leaves no Azurite behind; resume (the journal chooses the sandbox) finishes through a fresh one', async () => {
+    const group = 'contoso-root-ca';
+    const p = spawnCli(
+      ['run', '--group', group, ...actions, '--hub-path', 'jobs', '--yes', '--sandbox', '--state', stateFile],
+      { stateHome: home.path },
+    );
+    await waitUntil(() => (p.output().stderr.includes("Starting the sandbox's storage") ? true : undefined));
+    const cliPid = p.child.pid as number;
+    const [storagePid] = await waitUntil(() => childrenOf(cliPid));
+    // The sandbox saves its state file a moment after a change: killed before that, the emulated DPS
+    // would forget the group's disable the journal has as done (verify would then say so). Killed once it
+    // is saved, and while Azurite starts (before any job step has the container).
+    const saved = () => {
+      try {
+        const g = readState().dps.groups.find((x) => x.enrollmentGroupId === group);
+        return g?.provisioningStatus === 'disabled' ? true : undefined;
+      } catch {
+        return undefined; // not written yet
+      }
+    };
+    await waitUntil(saved);
+    p.child.kill('SIGKILL');
+    const killed = await p.result;
+    scan.add(killed.stdout, killed.stderr);
+    expect(killed.signal).toBe('SIGKILL');
+    // Its storage watched the pipe from the killed process: it ends too, leaving nothing running.
+    await waitUntil(() => (alive(storagePid) ? undefined : true));
+    const runId = /^Run (\S+) started/m.exec(killed.stderr)?.[1] as string;
+    expect(runId).toBeDefined();
+
+    const resumed = await runCli(['resume', runId], { stateHome: home.path });
+    scan.add(resumed.stdout, resumed.stderr);
+    expect(resumed.stderr).not.toMatch(/iot-deprovision:/);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`^Run ${runId}: completed$`, 'm'));
+    expect(resumed.stdout).toMatch(/deregister +done 3, already done 0, failed 0/);
+    expect(Object.values(hubStatuses(group))).toEqual(Array(8).fill('disabled'));
+    const journal = journalOf(runId);
+    expect(journal).not.toMatch(/sig=/);
+    expect(journal).not.toContain(ACCOUNT_KEY_START);
+  }, 120_000);
 });
