@@ -18,10 +18,8 @@ export const SANDBOX_STORAGE = "the sandbox's storage (Azurite)";
 /** The container the sandbox's hub jobs use (Azurite starts empty: it is always a fresh one). */
 const CONTAINER = 'iot-deprovision-jobs';
 
-/** Why the sandbox has no job storage when Azurite is not installed, and what to do. */
-export const SANDBOX_STORAGE_MISSING =
-  "the sandbox's own job storage, Azurite, is a development dependency and is not installed here " +
-  '(a packed install without dev dependencies)';
+/** Why the sandbox has no job storage when Azurite is not installed (a packed install without dev deps). */
+export const SANDBOX_STORAGE_MISSING = "the sandbox's Azurite (a development dependency) is not installed";
 
 export interface SandboxStorage extends JobStorage {
   /** True once Azurite was started (a job step needed it). */
