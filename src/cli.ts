@@ -217,7 +217,9 @@ export function buildProgram(io: Io, signal: AbortSignal, setExit: (code: number
     const env = io.env ?? process.env;
     if (opts.hubPath !== undefined || opts.jobStorage !== undefined || env.IOT_DEPROVISION_JOB_STORAGE) {
       const { jobOptionsOf } = await import('./commands/job-options.js');
-      jobOptionsOf(opts, env);
+      // Without --dps or --endpoint this is the sandbox, unless a target is configured (known only once
+      // the session loads, which then says what is wrong): checked here as the sandbox, with its own storage.
+      jobOptionsOf({ ...opts, sandbox: opts.sandbox || (!opts.dps && !opts.endpoint) }, env);
     }
     // The TUI draws its first frame before the session (SDKs, emulator: about a second) is loaded.
     const { runTui, STARTING_SANDBOX } = await import('./screens/run-tui.js');

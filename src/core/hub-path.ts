@@ -55,6 +55,8 @@ export const chooseHubPath = (input: {
   tier: HubTierName;
   units: number;
   storageConfigured: boolean;
+  /** Why there is no job storage, when that is not simply "none configured" (the sandbox without Azurite). */
+  noStorageReason?: string;
   model?: JobModel;
 }): HubPathDecision => {
   const callsSeconds = estimateCallsSeconds(input.devices, input.action, input.tier, input.units);
@@ -63,7 +65,11 @@ export const chooseHubPath = (input: {
   if (input.choice === 'calls') return { path: 'calls', reason: '--hub-path calls', ...base };
   if (input.choice === 'jobs') return { path: 'jobs', reason: '--hub-path jobs', ...base };
   if (!input.storageConfigured)
-    return { path: 'calls', reason: 'no job storage configured (--job-storage)', ...base };
+    return {
+      path: 'calls',
+      reason: input.noStorageReason ?? 'no job storage configured (--job-storage)',
+      ...base,
+    };
   if (callsSeconds > jobsSeconds) {
     return {
       path: 'jobs',

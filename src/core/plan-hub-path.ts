@@ -20,6 +20,8 @@ export interface HubPathOptions {
   choice: HubPathChoice | ((hub: string) => HubPathChoice);
   /** Job storage is configured (--job-storage): `auto` may take jobs. */
   storageConfigured: boolean;
+  /** Why there is no job storage, when that is not simply "none configured" (the hub path's reason). */
+  noStorageReason?: string;
   /** The job storage's container URL without its SAS (shown with the plan when a hub takes jobs). */
   storageDisplay?: string;
   /** The hub's tier (standard tier with the same throttles) and units. */
@@ -79,6 +81,7 @@ export function applyHubPaths(plan: Plan, options: HubPathOptions): Plan {
       tier,
       units,
       storageConfigured: options.storageConfigured,
+      ...(options.noStorageReason ? { noStorageReason: options.noStorageReason } : {}),
       model: options.model ?? DEFAULT_JOB_MODEL,
     });
     infos.push({ hub, devices: deviceIds.length, action, ...decision });

@@ -95,15 +95,16 @@ describe('the TUI through import/export jobs', () => {
     expect(await azurite.blobs('tui-jobs')).toEqual([]);
   }, 120_000);
 
-  it('a bad --hub-path, or jobs without job storage: exit 2 with the reason, before the TUI draws', async () => {
+  it('a bad --hub-path, or a bad --job-storage: exit 2 with the reason, before the TUI draws', async () => {
     tui = startTui({ args: ['--hub-path', 'sideways'] });
     expect(await tui.term.exitCode()).toBe(2);
     const screen = tui.term.screen();
     expect(screen).toContain('iot-deprovision: --hub-path "sideways": expected calls');
     tui.close();
 
-    tui = startTui({ args: ['--hub-path', 'jobs'] });
+    // (--hub-path jobs alone is fine here: the sandbox has its own job storage, test/cli/sandbox-jobs.test.ts.)
+    tui = startTui({ args: ['--hub-path', 'jobs', '--job-storage', 'not a url'] });
     expect(await tui.term.exitCode()).toBe(2);
-    expect(tui.term.screen().replace(/\s+/g, ' ')).toContain('--hub-path jobs needs job storage');
+    expect(tui.term.screen().replace(/\s+/g, ' ')).toContain('--job-storage is not a URL');
   }, 60_000);
 });

@@ -114,7 +114,7 @@ describe('the packed package, installed without development dependencies', () =>
     ]) {
       expect(has(name), name).toBe(true);
     }
-    for (const name of ['typescript', 'vitest', 'esbuild', 'tsx', '@biomejs/biome'])
+    for (const name of ['typescript', 'vitest', 'esbuild', 'tsx', '@biomejs/biome', 'azurite'])
       expect(has(name), name).toBe(false);
   });
 
@@ -143,6 +143,36 @@ describe('the packed package, installed without development dependencies', () =>
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Plan: whole enrollment group smart-meters-eu');
     expect(r.stdout).toContain('PUT enrollmentGroups/smart-meters-eu provisioningStatus=disabled');
+  });
+
+  it('the sandbox without its Azurite (a dev dependency): jobs need --job-storage (exit 2), auto takes calls', async () => {
+    const args = [
+      '--sandbox',
+      '--state',
+      join(dir, 'sandbox.json'),
+      '--group',
+      'smart-meters-eu',
+      '--disenroll',
+      'disable',
+      '--deregister',
+      'disable',
+    ];
+    for (const verb of [['plan'], ['run', '--yes']]) {
+      const r = await cli(...verb, ...args, '--hub-path', 'jobs');
+      expect(r.code, verb[0]).toBe(2);
+      expect(r.stderr).toMatch(
+        /--hub-path jobs needs job storage .*the sandbox's Azurite \(a development dependency\) is not installed: give --job-storage .*or use --hub-path calls/,
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+    }
+    const auto = await cli('plan', ...args);
+    expect(auto.code).toBe(0);
+    expect(
+      auto.stdout.match(
+        /: calls \(no job storage: the sandbox's Azurite \(a development dependency\) is not installed; give --job-storage\)/g,
+      ),
+    ).toHaveLength(3);
   });
 
   it('verify --attempt --sandbox registers the devices with the device SDK of the install', async () => {

@@ -101,8 +101,10 @@ export interface BackendOptions {
   onNotice?: (text: string) => void;
   /** --hub-path: how each hub's step goes (default auto: jobs where faster, when job storage is given). */
   hubPath?: HubPathChoice;
-  /** Where the hubs' import/export jobs read and write (--job-storage). */
+  /** Where the hubs' import/export jobs read and write (--job-storage, or the sandbox's own). */
   jobStorage?: JobStorage;
+  /** Why there is no job storage and jobs need --job-storage (the sandbox without its Azurite). */
+  jobStorageMissing?: string;
 }
 
 /** The configured hubs the person named to skip, as host names; a name that is no configured hub is bad input. */
@@ -384,6 +386,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
   const hubPathOptions = (choice: HubPathOptions['choice']): HubPathOptions => ({
     choice,
     storageConfigured: options.jobStorage !== undefined,
+    ...(options.jobStorageMissing
+      ? { noStorageReason: `no job storage: ${options.jobStorageMissing}; give --job-storage` }
+      : {}),
     ...(options.jobStorage ? { storageDisplay: options.jobStorage.display } : {}),
     capacity: (hub) => {
       const c = options.limits?.hubs?.[hub.toLowerCase()] ?? options.limits?.defaultHub;
@@ -393,8 +398,9 @@ export function createBackend(options: BackendOptions): SessionBackend {
   /** A plan with job steps runs only with job storage: said before anything runs (bad input, exit 2). */
   const needJobStorage = (plan: Plan | undefined): void => {
     if (options.jobStorage || !plan?.steps.some((s) => s.op.kind === 'hubJobDevices')) return;
+    const why = options.jobStorageMissing ? `, and ${options.jobStorageMissing}` : '';
     throw new UserError(
-      "this run's hub steps go through the hubs' import/export jobs: give --job-storage with the blob " +
+      `this run's hub steps go through the hubs' import/export jobs${why}: give --job-storage with the blob ` +
         'container URL and its SAS, or ACCOUNT/CONTAINER to sign in with Entra ID (or set ' +
         'IOT_DEPROVISION_JOB_STORAGE); nothing changed',
     );

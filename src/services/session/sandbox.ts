@@ -19,6 +19,11 @@ import { type Env, stateDir } from '../journal/paths.js';
 import { createBackend } from './create-backend.js';
 import type { HubPathChoice } from '../../core/hub-path.js';
 import type { JobStorage } from '../storage/job-storage.js';
+import {
+  SANDBOX_STORAGE_MISSING,
+  type SandboxStorage,
+  sandboxJobStorage,
+} from '../storage/sandbox-storage.js';
 
 export interface SandboxOptions {
   /** State file; default $XDG_STATE_HOME/iot-deprovision/sandbox.json so runs can be restored later. */
@@ -31,7 +36,10 @@ export interface SandboxOptions {
   /** Hubs on which the selected devices' IDs are not looked up. */
   skipHubLookup?: string[];
   onNotice?: (text: string) => void;
-  /** --hub-path and --job-storage, as for any target. */
+  /**
+   * --hub-path and --job-storage, as for any target. Without --job-storage the sandbox's own storage
+   * (Azurite, started when a job step first needs it, stopped on close) when Azurite is installed.
+   */
   hubPath?: HubPathChoice;
   jobStorage?: JobStorage;
 }
@@ -55,6 +63,8 @@ export const defaultSandboxState = (env: Env = process.env): string => join(stat
 export interface Sandbox {
   backend: Backend;
   emulator: EmulatorHandle;
+  /** The sandbox's own job storage (undefined with --job-storage, or when Azurite is not installed). */
+  storage?: SandboxStorage;
 }
 
 /** Chains (leaf first) of the demo devices whose certificates the sandbox holds. */
@@ -91,6 +101,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }).catch((e: unknown) => {
     throw isUserError(e, 'stateLocked') ? sandboxInUse(statePath, e) : e;
   });
+  const own = options.jobStorage ? undefined : sandboxJobStorage({ onStart: options.onNotice });
+  const jobStorage = options.jobStorage ?? own;
   try {
     const target = emulatorTarget(emulator);
     const ports = buildPorts(target);
@@ -104,14 +116,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       caCertificates: caCertificates(emulator),
       signal: options.signal,
       sandboxState: resolve(statePath),
-      onClose: () => emulator.stop(),
+      onClose: async () => {
+        await Promise.all([emulator.stop(), own?.stop()]);
+      },
       attemptRegistration: attemptWithHeldCredentials(emulator),
       skipHubLookup: options.skipHubLookup,
       onNotice: options.onNotice,
       hubPath: options.hubPath,
-      jobStorage: options.jobStorage,
+      ...(jobStorage ? { jobStorage } : { jobStorageMissing: SANDBOX_STORAGE_MISSING }),
     });
-    return { backend, emulator };
+    return { backend, emulator, ...(own ? { storage: own } : {}) };
   } catch (e) {
     await emulator.stop();
     throw e;
