@@ -131,8 +131,9 @@ describe('--job-storage CONTAINER_URL without a SAS: Entra ID sign-in', { shuffl
     expect(r.stderr).not.toMatch(/iot-deprovision:/);
     expect(r.code).toBe(0);
     expect(ids.every((id) => deviceOn(f.emulator, hubEu(), id)?.status === 'disabled')).toBe(true);
-    // One export and one import job on the hub; the refusals before created none.
-    expect(f.emulator.jobsCreated()).toEqual({ 'hub-eu': { export: 1, import: 1 } });
+    // One export and one import job on the hub, and the verify's export (no keys) reading it back; the
+    // refusals before created none.
+    expect(f.emulator.jobsCreated()).toEqual({ 'hub-eu': { export: 2, import: 1 } });
     const [journal] = journals();
     const text = readFileSync(join(f.stateHome, 'iot-deprovision', 'runs', journal), 'utf8');
     expect(text).toContain(container);

@@ -106,11 +106,12 @@ describe("the sandbox's own job storage", () => {
       expect(second.storage?.started).toBe(false);
       const summary = await (await (second.backend as SessionBackend).resume(journalPath)).done;
       expect(summary.state).toBe('completed');
-      // Each hub: one export and one import job in this sandbox (the first one's jobs are not re-attached).
+      // Each hub: one export and one import job for the step in this sandbox (the first one's jobs are not
+      // re-attached), and one export (no keys) for the verify that reads each hub back (--hub-path jobs).
       expect(Object.values(second.emulator.jobsCreated())).toEqual([
-        { export: 1, import: 1 },
-        { export: 1, import: 1 },
-        { export: 1, import: 1 },
+        { export: 2, import: 1 },
+        { export: 2, import: 1 },
+        { export: 2, import: 1 },
       ]);
       const records = await jobRecords(journalPath);
       const again = records.filter((r) => r.stepId === stepId && !lostJobs.has(r.jobId));
