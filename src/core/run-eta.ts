@@ -25,3 +25,26 @@ export function estimateRemainingMs(loads: readonly ServiceLoad[], nowMs: number
   }
   return longest;
 }
+
+/** A hub import/export job step not settled yet: its estimated duration, and when its job started. */
+export interface JobLoad {
+  estimateMs: number;
+  /** When its job was created (or re-attached); undefined while it has not started. */
+  startedAtMs?: number;
+}
+
+/**
+ * Milliseconds the job steps left need: each its estimate less what it has run (never below zero), up to
+ * `lanes` at once (jobs that share one job storage container take turns). At least the longest one.
+ */
+export function estimateJobsRemainingMs(jobs: readonly JobLoad[], nowMs: number, lanes = 1): number {
+  let sum = 0;
+  let longest = 0;
+  for (const j of jobs) {
+    const ran = j.startedAtMs === undefined ? 0 : Math.max(0, nowMs - j.startedAtMs);
+    const left = Math.max(0, j.estimateMs - ran);
+    sum += left;
+    longest = Math.max(longest, left);
+  }
+  return Math.max(longest, sum / Math.max(1, lanes));
+}

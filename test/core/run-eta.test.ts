@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateRemainingMs } from '../../src/core/run-eta.js';
+import { estimateJobsRemainingMs, estimateRemainingMs } from '../../src/core/run-eta.js';
 
 describe('estimateRemainingMs: operations left at each service allowed rate', () => {
   it('is the slowest service: 300 hub operations at 100 a minute take 3 minutes beside a quick DPS', () => {
@@ -33,5 +33,20 @@ describe('estimateRemainingMs: operations left at each service allowed rate', ()
     expect(estimateRemainingMs([], 0)).toBe(0);
     expect(estimateRemainingMs([{ service: 'hub', ops: 0, opsPerMinute: 0 }], 0)).toBe(0);
     expect(estimateRemainingMs([{ service: 'hub', ops: 5, opsPerMinute: 0 }], 0)).toBeUndefined();
+  });
+});
+
+describe('estimateJobsRemainingMs: hub job steps left at the pace of the job model', () => {
+  it('a job not started counts whole; a started one counts what is left of it, never below zero', () => {
+    expect(estimateJobsRemainingMs([{ estimateMs: 120_000 }], 50_000)).toBe(120_000);
+    expect(estimateJobsRemainingMs([{ estimateMs: 120_000, startedAtMs: 20_000 }], 50_000)).toBe(90_000);
+    expect(estimateJobsRemainingMs([{ estimateMs: 120_000, startedAtMs: 0 }], 500_000)).toBe(0);
+  });
+
+  it('jobs sharing one container take turns (they add up); with more lanes they overlap, the longest at least', () => {
+    const jobs = [{ estimateMs: 60_000 }, { estimateMs: 60_000 }, { estimateMs: 30_000, startedAtMs: 0 }];
+    expect(estimateJobsRemainingMs(jobs, 10_000)).toBe(140_000);
+    expect(estimateJobsRemainingMs(jobs, 10_000, 3)).toBe(60_000);
+    expect(estimateJobsRemainingMs([], 0)).toBe(0);
   });
 });

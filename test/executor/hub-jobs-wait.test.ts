@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estimateJobsSeconds } from '../../src/core/hub-path.js';
 import type { HubJobState } from '../../src/core/hub-job-state.js';
 import type { Plan } from '../../src/core/plan-types.js';
 import { createRegistry, type Registry } from '../../src/services/azure/clients.js';
@@ -106,11 +107,18 @@ describe('import/export jobs: waits', { shuffle: false }, () => {
     );
     const handle = execute(disablePlan(), { ...opts, journal });
     const said: HubJobState[] = [];
+    const etaWhileWaiting: number[] = [];
     handle.subscribe((p) => {
       for (const j of p.jobs ?? []) said.push(j);
+      if (p.jobs?.some((j) => j.status === 'waiting') && p.eta) etaWhileWaiting.push(p.eta.remainingMs);
     });
     const summary = await handle.done;
     expect(summary.results[0]?.outcome).toBe('succeeded');
+    // Before its jobs start, the ETA holds their whole estimated time (export and import of N devices at
+    // the job model's pace, scaled like the limits), not only the handful of job calls.
+    const jobsMs = (estimateJobsSeconds(N, 'disable') * 1000) / 1000;
+    expect(etaWhileWaiting.length).toBeGreaterThan(0);
+    for (const ms of etaWhileWaiting) expect(ms).toBeGreaterThanOrEqual(jobsMs);
     expect(
       said.some(
         (j) =>

@@ -9,7 +9,8 @@ import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
 import type { RunEvent, RunProgress } from '../../core/run-events.js';
-import { estimateRemainingMs } from '../../core/run-eta.js';
+import { estimateJobsSeconds } from '../../core/hub-path.js';
+import { estimateJobsRemainingMs, estimateRemainingMs } from '../../core/run-eta.js';
 import { createRunActor, isFinal, mayStartSteps, progressOf, stateOf } from '../../core/run-machine.js';
 import { STEP_STATUS } from '../../core/run-progress.js';
 import type { RunSummary } from '../backend.js';
@@ -80,6 +81,8 @@ export class RunEngine {
   private readonly priorJobs = new Map<number, PriorJob[]>();
   /** Per jobs step (by index), its job's latest state, for the progress. */
   private readonly jobStates = new Map<number, HubJobState>();
+  /** Per jobs step (by index), when its job started (created or re-attached): the ETA counts from there. */
+  private readonly jobStartedAt = new Map<number, number>();
   private readonly baseAttempts: Map<string, number>;
   private readonly listeners = new Set<(p: RunProgress) => void>();
   /** Operations each unsettled step still has to spend, and their sum per service (the ETA). */
@@ -189,8 +192,23 @@ export class RunEngine {
       ops,
       ...this.limiter.pace(service),
     }));
-    const remainingMs = estimateRemainingMs(loads, now);
-    return remainingMs === undefined ? p : { ...p, eta: { remainingMs, atMs: now } };
+    const calls = estimateRemainingMs(loads, now);
+    if (calls === undefined) return p;
+    const remainingMs = Math.max(calls, this.jobsRemainingMs(now));
+    return { ...p, eta: { remainingMs, atMs: now } };
+  }
+
+  /** The job steps left, at the job model's pace (service time, scaled like the limits). */
+  private jobsRemainingMs(now: number): number {
+    const jobs = [];
+    for (let i = 0; i < this.steps.length; i++) {
+      const op = this.steps[i].op;
+      if (op.kind !== 'hubJobDevices' || this.results[i]) continue;
+      const estimateMs =
+        (estimateJobsSeconds(op.deviceIds.length, op.action) * 1000) / this.d.limits.timeScale;
+      jobs.push({ estimateMs, startedAtMs: this.jobStartedAt.get(i) });
+    }
+    return jobs.length === 0 ? 0 : estimateJobsRemainingMs(jobs, now);
   }
 
   /** Operations left per step and per service, from the steps without a result. */
@@ -375,6 +393,8 @@ export class RunEngine {
         priorJobs: this.priorJobs.get(i),
         jobWaiting: (state) => {
           this.jobStates.set(i, state);
+          if (state.status !== 'waiting' && !this.jobStartedAt.has(i))
+            this.jobStartedAt.set(i, this.d.clock.now());
           // No machine event comes while a job runs: the listeners are told here.
           const p = this.progress();
           for (const l of this.listeners) l(p);
