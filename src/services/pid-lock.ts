@@ -2,7 +2,8 @@
  * A lock file naming its holder (pid, start time, and what the caller adds, such as a run ID): one
  * process at a time works on a thing (an emulator state, a run journal, an enrollment on a target).
  *
- * Taking it is one exclusive create (O_EXCL): of two processes racing, exactly one gets it. A lock whose
+ * Taking it is one exclusive create (a hard link of a file already holding the text, which fails when
+ * the lock exists, like O_EXCL): of two processes racing, exactly one gets it. A lock whose
  * holder is gone (killed, crashed) is taken over, and taking over is serialised by a second exclusive
  * file (`<lock>.takeover`): the one process that holds it checks, under it, that the lock still names
  * the dead holder it read, removes it and creates its own, again with O_EXCL. Nothing else ever removes
@@ -10,7 +11,8 @@
  *
  * Same machine only: pids mean nothing across machines (the README says what protects two machines).
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** What a lock file says about its holder. */
@@ -77,22 +79,33 @@ export function readLockHolder(
   return { holder: undefined, raw };
 }
 
-/** Creates `path` exclusively with `text`; false when it exists. */
+/**
+ * Creates `path` exclusively with `text`, whole: false when it exists. The text is written to a file of
+ * this process first, then hard-linked to `path` (link fails when `path` exists, like O_EXCL): nobody
+ * can ever read the lock created but still empty (a busy machine can pause a process between an
+ * exclusive create and its write for longer than a racing reader waits).
+ */
 function createExclusive(path: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
+  const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const fd = openSync(draft, 'wx', 0o600);
   try {
     writeSync(fd, text);
   } finally {
     closeSync(fd);
   }
-  return true;
+  try {
+    linkSync(draft, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    removeQuietly(draft);
+  }
 }
+
+/** Blocks this thread for `ms` (lock taking is synchronous: a few short waits at most). */
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 const removeQuietly = (path: string) => {
   try {
@@ -191,6 +204,8 @@ export function acquireLock(
     if (!seen) continue; // released between our create and our read: try again
     if (!gone(seen.holder, lockPath, sameProcess)) {
       if (seen.holder) throw busy(seen.holder);
+      // Unreadable and young: an old version's lock being written. Look again in a moment.
+      pause(10 + attempt * 5);
       continue;
     }
     const took = withTakeover(lockPath, () => {
@@ -201,7 +216,7 @@ export function acquireLock(
     });
     if (took) return release();
     // Another process is taking it over: wait a little, then look again.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + attempt * 5);
+    pause(10 + attempt * 5);
   }
   throw busy(readLockHolder(lockPath)?.holder);
 }
