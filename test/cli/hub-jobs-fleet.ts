@@ -3,6 +3,8 @@
  * with tens of thousands of devices), built straight into the emulator's store.
  */
 import type { EmulatorHandle } from '../../src/services/emulator/index.js';
+import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
+import { type CliFixture, startCliFixture } from './fixture.js';
 import { enrollmentCommon, provision } from '../../src/services/emulator/seed-shared.js';
 import { newKey } from '../../src/services/emulator/store.js';
 
@@ -39,4 +41,35 @@ export function buildOneHubFleet(
   }
   store.touch();
   return ids;
+}
+
+/** A CLI fixture on an S1 hub whose job storage is an Azurite container, with one big group on hub-eu. */
+export interface JobsFleet {
+  f: CliFixture;
+  azurite: AzuriteHandle;
+  /** The container's SAS URL (its signature is a secret the fixture's scan looks for). */
+  storage: string;
+  sig: string;
+  ids: string[];
+  /** hub-eu's host name. */
+  hubEu: string;
+}
+
+export async function startJobsFleet(o: {
+  container: string;
+  group: string;
+  devices: number;
+  timeScale: number;
+  jobRate: number;
+}): Promise<JobsFleet> {
+  const azurite = await startAzurite();
+  const storage = await azurite.container(o.container);
+  const sig = new URL(storage).searchParams.get('sig') as string;
+  const f = await startCliFixture(
+    { tier: 'S1', units: 1, timeScale: o.timeScale, jobRate: o.jobRate },
+    { extraSecrets: [sig] },
+  );
+  const ids = buildOneHubFleet(f.emulator, o.group, o.devices, 'hub-eu');
+  const hubEu = f.emulator.hubs.find((h) => h.name === 'hub-eu')?.host as string;
+  return { f, azurite, storage, sig, ids, hubEu };
 }

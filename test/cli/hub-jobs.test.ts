@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
+import type { AzuriteHandle } from '../support/azurite.js';
 import { jsonLines, policyKeys, secretsIn, waitUntil } from '../support/cli.js';
-import { type CliFixture, deviceOn, startCliFixture } from './fixture.js';
-import { buildOneHubFleet } from './hub-jobs-fleet.js';
+import { type CliFixture, deviceOn } from './fixture.js';
+import { buildOneHubFleet, startJobsFleet } from './hub-jobs-fleet.js';
 
 // The size (HUB_JOBS_DEVICES=N tries another).
 const DEVICES = Number(process.env.HUB_JOBS_DEVICES ?? 20_000);
@@ -37,15 +37,13 @@ let ids: string[];
 let hubEu: string;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  storage = await azurite.container('fleet-jobs');
-  sig = new URL(storage).searchParams.get('sig') as string;
-  f = await startCliFixture(
-    { tier: 'S1', units: 1, timeScale: TIME_SCALE, jobRate: JOB_RATE },
-    { extraSecrets: [sig] },
-  );
-  ids = buildOneHubFleet(f.emulator, GROUP, DEVICES, 'hub-eu');
-  hubEu = f.emulator.hubs.find((h) => h.name === 'hub-eu')?.host as string;
+  ({ f, azurite, storage, sig, ids, hubEu } = await startJobsFleet({
+    container: 'fleet-jobs',
+    group: GROUP,
+    devices: DEVICES,
+    timeScale: TIME_SCALE,
+    jobRate: JOB_RATE,
+  }));
 }, 120_000);
 
 afterAll(async () => {

@@ -5,11 +5,11 @@
  * left enabled on the hub, leaving no blob in the container and no key in any output.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
+import type { AzuriteHandle } from '../support/azurite.js';
 import { readFileSync } from 'node:fs';
 import { jsonLines, secretsIn } from '../support/cli.js';
-import { type CliFixture, startCliFixture } from './fixture.js';
-import { buildOneHubFleet } from './hub-jobs-fleet.js';
+import type { CliFixture } from './fixture.js';
+import { buildOneHubFleet, startJobsFleet } from './hub-jobs-fleet.js';
 
 // The size is 100,000 (the benchmark); 20,000 is what the fixtures build in seconds.
 const DEVICES = Number(process.env.VERIFY_EXPORT_DEVICES ?? 20_000);
@@ -37,22 +37,20 @@ interface HubRead {
 let f: CliFixture;
 let azurite: AzuriteHandle;
 let storage: string;
-let sig: string;
+let _sig: string;
 let ids: string[];
 let hubEu: string;
 /** The one device left enabled on the hub while the rest are disabled. */
 let live: string;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
-  storage = await azurite.container('verify-jobs');
-  sig = new URL(storage).searchParams.get('sig') as string;
-  f = await startCliFixture(
-    { tier: 'S1', units: 1, timeScale: TIME_SCALE, jobRate: JOB_RATE },
-    { extraSecrets: [sig] },
-  );
-  ids = buildOneHubFleet(f.emulator, GROUP, DEVICES, 'hub-eu');
-  hubEu = f.emulator.hubs.find((h) => h.name === 'hub-eu')?.host as string;
+  ({ f, azurite, storage, _sig, ids, hubEu } = await startJobsFleet({
+    container: 'verify-jobs',
+    group: GROUP,
+    devices: DEVICES,
+    timeScale: TIME_SCALE,
+    jobRate: JOB_RATE,
+  }));
   // As a run would leave it: the group disabled at DPS, every hub identity disabled but one.
   const group = f.emulator.store.dps.groups.get(GROUP);
   if (group) group.provisioningStatus = 'disabled';
