@@ -37,14 +37,13 @@ interface HubRead {
 let f: CliFixture;
 let azurite: AzuriteHandle;
 let storage: string;
-let _sig: string;
 let ids: string[];
 let hubEu: string;
 /** The one device left enabled on the hub while the rest are disabled. */
 let live: string;
 
 beforeAll(async () => {
-  ({ f, azurite, storage, _sig, ids, hubEu } = await startJobsFleet({
+  ({ f, azurite, storage, ids, hubEu } = await startJobsFleet({
     container: 'verify-jobs',
     group: GROUP,
     devices: DEVICES,
