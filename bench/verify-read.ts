@@ -12,6 +12,7 @@ import { readHubByExport } from '../src/services/session/export-read.js';
 import { lookupHubIdentities } from '../src/services/session/read-state.js';
 import { limitedHubs } from '../src/services/session/reads.js';
 import { openJobStorage } from '../src/services/storage/job-storage.js';
+import { poolOf } from '../src/services/storage/job-storage-pool.js';
 import type { AzuriteHandle } from './azurite.js';
 import type { BenchRow } from './report.js';
 
@@ -60,7 +61,7 @@ async function readCase(
       const jobs = ports.hubs.get(host)?.jobs;
       if (!jobs) throw new Error('bench: the hub takes no jobs');
       const read = await readHubByExport(
-        { storage, jobs, limiter, jobPollMs: 2000 / timeScale },
+        { storage: poolOf(storage), jobs, limiter, jobPollMs: 2000 / timeScale },
         host,
         new Set(ids),
       );

@@ -56,7 +56,8 @@ function addJobStorageOption<A extends unknown[], O extends OptionValues, G exte
 ) {
   return cmd.option(
     '--job-storage <url>',
-    'job storage for import/export jobs: a blob container URL with a SAS (read, write, list, delete), or the container URL alone or ACCOUNT/CONTAINER to sign in with Entra ID (or IOT_DEPROVISION_JOB_STORAGE)',
+    "job storage for import/export jobs: a blob container URL with a SAS (read, write, list, delete), or the container URL alone or ACCOUNT/CONTAINER to sign in with Entra ID (or IOT_DEPROVISION_JOB_STORAGE); repeat per container: one per hub runs the hubs' jobs at once",
+    collectValues,
   );
 }
 

@@ -32,10 +32,10 @@ export interface TargetFlags {
   /** --hub-path: calls, jobs or auto (default auto). */
   hubPath?: string;
   /**
-   * --job-storage (or IOT_DEPROVISION_JOB_STORAGE): a blob container URL with a SAS, or the container URL
-   * alone or ACCOUNT/CONTAINER (Entra ID sign-in).
+   * --job-storage (or IOT_DEPROVISION_JOB_STORAGE), one per container: a blob container URL with a SAS,
+   * or the container URL alone or ACCOUNT/CONTAINER (Entra ID sign-in).
    */
-  jobStorage?: string;
+  jobStorage?: string[];
 }
 
 export interface SessionOptions {

@@ -24,6 +24,8 @@ export interface HubPathOptions {
   noStorageReason?: string;
   /** The job storage's container URL without its SAS (shown with the plan when a hub takes jobs). */
   storageDisplay?: string;
+  /** How many containers the job storage has: one job step at a time in each (default 1). */
+  storageContainers?: number;
   /** The hub's tier (standard tier with the same throttles) and units. */
   capacity: (hub: string) => { tier: HubTierName; units: number };
   model?: JobModel;
@@ -99,8 +101,10 @@ export function applyHubPaths(plan: Plan, options: HubPathOptions): Plan {
     for (const s of steps.slice(1)) replaced.set(s, null);
   }
   plan.hubPaths = infos;
-  if (options.storageDisplay && infos.some((h) => h.path === 'jobs'))
+  if (options.storageDisplay && infos.some((h) => h.path === 'jobs')) {
     plan.jobStorage = options.storageDisplay;
+    if ((options.storageContainers ?? 1) > 1) plan.jobStorageContainers = options.storageContainers;
+  }
   if (replaced.size === 0) return plan;
   const steps: PlanStep[] = [];
   for (const s of plan.steps) {
@@ -118,6 +122,19 @@ export function applyHubPaths(plan: Plan, options: HubPathOptions): Plan {
   return plan;
 }
 
+/**
+ * How the hubs' jobs share the job storage, when more than one hub takes jobs: at once (a container
+ * each), or in turns (fewer containers than hubs; a job step holds a container while its jobs run).
+ */
+export function jobLanesWords(plan: Plan): string {
+  const hubs = (plan.hubPaths ?? []).filter((h) => h.path === 'jobs').length;
+  if (hubs < 2) return '';
+  const containers = plan.jobStorageContainers ?? 1;
+  if (containers >= hubs) return ` (${containers} containers: the ${hubs} hubs' jobs run at once)`;
+  const held = containers === 1 ? 'one container' : `${containers} containers`;
+  return ` (${held}: the ${hubs} hubs' jobs take turns, ${containers} at a time; one container per hub, --job-storage repeated, runs them at once)`;
+}
+
 /** "1.2 s", "3 min", "2.5 h": an estimate in words. */
 export function durationWords(seconds: number): string {
   if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
@@ -133,7 +150,7 @@ export const HUB_PATH_HEADING = "hub path (calls: device by device; jobs: the hu
  * review screen: `shortHosts`, the hub's name without its domain).
  */
 export function hubPathLines(plan: Plan, options: { shortHosts?: boolean } = {}): string[] {
-  const storage = plan.jobStorage ? [`job storage: ${plan.jobStorage}`] : [];
+  const storage = plan.jobStorage ? [`job storage: ${plan.jobStorage}${jobLanesWords(plan)}`] : [];
   return [
     ...storage,
     ...(plan.hubPaths ?? []).map(

@@ -206,8 +206,10 @@ export interface Plan {
   hubIdentities?: HubIdentityCount[];
   /** Per hub with a hub step: the path it takes and why (absent in plans made before the choice existed). */
   hubPaths?: HubPathInfo[];
-  /** The job storage a jobs step uses, as the container URL without its SAS (never the SAS). */
+  /** The job storage a jobs step uses, as the container URL(s) without its SAS (never the SAS). */
   jobStorage?: string;
+  /** How many job storage containers: as many hubs' jobs run at once (absent: one). */
+  jobStorageContainers?: number;
   /** Set for a restore plan: the run it undoes. */
   restoreOf?: string;
   /**

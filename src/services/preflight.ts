@@ -13,7 +13,7 @@
 import { isServiceError, ServiceError } from '../core/errors.js';
 import type { Plan } from '../core/plan-types.js';
 import type { HubDirectory } from '../core/ports.js';
-import type { JobStorage } from './storage/job-storage.js';
+import type { JobStoragePool } from './storage/job-storage-pool.js';
 
 const HUB_WRITES = new Set(['disableHubDevices', 'enableHubDevices', 'deleteHubDevices', 'hubJobDevices']);
 
@@ -61,7 +61,7 @@ export async function preflightWrites(plan: Plan, hubs: HubDirectory): Promise<v
  * hub's user delegation SAS and write to the container before the first change (a refusal is a
  * UserError naming the role to assign: exit 2, nothing changed, no journal). A SAS given is not probed.
  */
-export async function preflightJobStorage(plan: Plan, storage: JobStorage | undefined): Promise<void> {
+export async function preflightJobStorage(plan: Plan, storage: JobStoragePool | undefined): Promise<void> {
   if (!storage?.check || !plan.steps.some((s) => s.op.kind === 'hubJobDevices')) return;
   await storage.check();
 }

@@ -7,6 +7,7 @@ import { createRegistry } from '../../src/services/azure/clients.js';
 import { execute } from '../../src/services/executor/index.js';
 import { openJournal } from '../../src/services/journal/index.js';
 import { openJobStorage } from '../../src/services/storage/job-storage.js';
+import { poolOf } from '../../src/services/storage/job-storage-pool.js';
 import { type Sandbox, startSandbox } from '../azure/support.js';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
 import { planOf } from './plans.js';
@@ -78,7 +79,7 @@ describe('job steps of several hubs sharing one container', () => {
         journal,
         journalOptions: { env },
         limits: { timeScale: 1000, callTimeoutMs: 10_000 },
-        jobStorage: openJobStorage(container),
+        jobStorage: poolOf(openJobStorage(container)),
         jobPollMs: 20,
       });
       const summary = await handle.done;

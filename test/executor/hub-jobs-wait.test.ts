@@ -14,6 +14,7 @@ import { createRegistry, type Registry } from '../../src/services/azure/clients.
 import { execute, resumeRun } from '../../src/services/executor/index.js';
 import { openJournal, readJournal } from '../../src/services/journal/index.js';
 import { openJobStorage } from '../../src/services/storage/job-storage.js';
+import { poolOf } from '../../src/services/storage/job-storage-pool.js';
 import { type Sandbox, startSandbox } from '../azure/support.js';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
 import { planOf } from './plans.js';
@@ -46,7 +47,7 @@ const options = async (container: string) => ({
   hubs: sb.ports.hubs,
   journalOptions: { env: { XDG_STATE_HOME: root } },
   limits: { timeScale: 1000, callTimeoutMs: 10_000 },
-  jobStorage: openJobStorage(await azurite.container(container)),
+  jobStorage: poolOf(openJobStorage(await azurite.container(container))),
   jobPollMs: 20,
 });
 

@@ -7,6 +7,7 @@ import { createRegistry, type Registry } from '../../src/services/azure/clients.
 import { execute } from '../../src/services/executor/index.js';
 import { openJournal } from '../../src/services/journal/index.js';
 import { openJobStorage } from '../../src/services/storage/job-storage.js';
+import { poolOf } from '../../src/services/storage/job-storage-pool.js';
 import { type Sandbox, startSandbox } from '../azure/support.js';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
 import { planOf } from './plans.js';
@@ -40,7 +41,7 @@ const run = async (plan: Plan, container: string) => {
     journal,
     journalOptions: { env },
     limits: { timeScale: 1000, callTimeoutMs: 10_000 },
-    jobStorage: openJobStorage(await azurite.container(container)),
+    jobStorage: poolOf(openJobStorage(await azurite.container(container))),
     jobPollMs: 20,
   });
   return { summary: await handle.done, journalPath: handle.journalPath };

@@ -4,6 +4,7 @@ import { createRegistry } from '../../src/services/azure/clients.js';
 import { createReadLimiter } from '../../src/services/executor/read-limiter.js';
 import { readHubByExport } from '../../src/services/session/export-read.js';
 import { openJobStorage } from '../../src/services/storage/job-storage.js';
+import { poolOf } from '../../src/services/storage/job-storage-pool.js';
 import { type Sandbox, startSandbox } from '../azure/support.js';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
 
@@ -37,7 +38,7 @@ const seed = async (prefix: string, n: number): Promise<string[]> => {
 };
 
 const readerOf = async (container: string, jobs: HubJobsPort) => ({
-  storage: openJobStorage(await azurite.container(container)),
+  storage: poolOf(openJobStorage(await azurite.container(container))),
   jobs,
   limiter: createReadLimiter({ dpsHost: sb.target.dps.host, limits: { timeScale: 1000 } }),
   jobPollMs: 50,
@@ -122,7 +123,7 @@ describe('a read stopped while its export job runs', () => {
       listJobs: () => real.listJobs(),
     };
     const o = {
-      storage: openJobStorage(await azurite.container('export-stopped')),
+      storage: poolOf(openJobStorage(await azurite.container('export-stopped'))),
       jobs,
       limiter: createReadLimiter({ dpsHost: slow.target.dps.host, limits: { timeScale: 1000 } }),
       jobPollMs: 50,

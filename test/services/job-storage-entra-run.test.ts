@@ -16,6 +16,7 @@ import { type EmulatorHandle, startEmulator } from '../../src/services/emulator/
 import { createBackend, type SessionBackend } from '../../src/services/session/create-backend.js';
 import { DeprovisionSession } from '../../src/services/session/deprovision-session.js';
 import { type JobStorage, openJobStorage } from '../../src/services/storage/job-storage.js';
+import { poolOf } from '../../src/services/storage/job-storage-pool.js';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
 
 const GROUP = 'smart-meters-eu';
@@ -55,7 +56,7 @@ function backendWith(jobStorage: JobStorage): SessionBackend {
     env: { XDG_STATE_HOME: stateHome },
     limits: { timeScale: 600 },
     hubPath: 'jobs',
-    jobStorage,
+    jobStorage: poolOf(jobStorage),
   });
 }
 

@@ -84,7 +84,8 @@ describe("the sandbox's own job storage", () => {
       const handle = await first.backend.run(plan);
       journalPath = handle.journalPath;
       const unsubscribe = handle.subscribe((p) => {
-        if (p.jobs?.some((t) => t.type === 'export')) handle.abort();
+        // Stopped once every hub's export job is there: the hubs' steps run at once, a container each.
+        if (new Set(p.jobs?.filter((t) => t.type === 'export').map((t) => t.hub)).size === 3) handle.abort();
       });
       const stopped = await handle.done;
       unsubscribe();
@@ -96,10 +97,13 @@ describe("the sandbox's own job storage", () => {
     }
     const atStop = await readJournal(journalPath);
     const pending = [...(atStop.jobs ?? [])].filter(([stepId]) => !atStop.results.has(stepId));
-    expect(pending).toHaveLength(1);
-    const [stepId, jobs] = pending[0];
-    expect(jobs.map((j) => j.jobType)).toContain('export');
-    const lostJobs = new Set(jobs.map((j) => j.jobId));
+    // One container per demo hub: the three hubs' job steps ran at once, each journaled with its container.
+    expect(pending).toHaveLength(3);
+    for (const [, jobs] of pending) expect(jobs.map((j) => j.jobType)).toContain('export');
+    const containers = pending.map(([, jobs]) => jobs[0]?.container);
+    expect(new Set(containers).size).toBe(3);
+    for (const c of containers) expect(c).toContain(SANDBOX_STORAGE);
+    const lostJobs = new Set(pending.flatMap(([, jobs]) => jobs.map((j) => j.jobId)));
 
     const second = await open('resume.json', { hubPath: 'jobs' });
     try {
@@ -114,8 +118,10 @@ describe("the sandbox's own job storage", () => {
         { export: 2, import: 1 },
       ]);
       const records = await jobRecords(journalPath);
-      const again = records.filter((r) => r.stepId === stepId && !lostJobs.has(r.jobId));
-      expect(again.map((r) => r.jobType)).toEqual(['export', 'import']);
+      for (const [stepId] of pending) {
+        const again = records.filter((r) => r.stepId === stepId && !lostJobs.has(r.jobId));
+        expect(again.map((r) => r.jobType)).toEqual(['export', 'import']);
+      }
       // Every device of the group disabled on its hub; the ones this run disabled are its own to restore.
       const hubDevices = [...second.emulator.store.dps.registrations.values()].filter(
         (r) => r.enrollment.kind === 'group' && r.enrollment.id === 'smart-meters-eu',

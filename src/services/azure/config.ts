@@ -1,7 +1,8 @@
 /**
  * The optional config file `$XDG_CONFIG_HOME/iot-deprovision/config.json` (default ~/.config/...):
  * `{ "dps": "...", "hubs": ["..."], "endpoint": "http://127.0.0.1:PORT", "jobStorage": "https://...?sv=...&sig=..." }`
- * (jobStorage: also the container URL alone, or ACCOUNT/CONTAINER, for Entra ID sign-in).
+ * (jobStorage: also the container URL alone, or ACCOUNT/CONTAINER, for Entra ID sign-in; a list of them,
+ * or a JSON array, for several containers: the hubs' jobs then run at once, one container each).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -15,7 +16,7 @@ export const FileConfigSchema = z
     hubs: z.array(z.string().min(1)).default([]),
     endpoint: z.string().min(1).optional(),
     /** Job storage for hub import/export jobs, in any form --job-storage takes (a SAS URL, or Entra ID). */
-    jobStorage: z.string().min(1).optional(),
+    jobStorage: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   })
   .strict();
 

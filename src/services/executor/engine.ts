@@ -3,7 +3,7 @@
  * machine allows it, and records every step in the journal. The machine decides what may start
  * (pause, abort); the engine decides what is ready (dependencies) and how fast (rate limits).
  */
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStoragePool } from '../storage/job-storage-pool.js';
 import type { HubJobState } from '../../core/hub-job-state.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
@@ -48,7 +48,7 @@ export interface EngineDeps {
   random: () => number;
   verify?: VerifyFn;
   /** Where hub import/export jobs read and write (hubJobDevices steps). */
-  jobStorage?: JobStorage;
+  jobStorage?: JobStoragePool;
   /** Milliseconds between reads of a job's state (default 2000). */
   jobPollMs?: number;
 }
@@ -208,7 +208,9 @@ export class RunEngine {
         (estimateJobsSeconds(op.deviceIds.length, op.action) * 1000) / this.d.limits.timeScale;
       jobs.push({ estimateMs, startedAtMs: this.jobStartedAt.get(i) });
     }
-    return jobs.length === 0 ? 0 : estimateJobsRemainingMs(jobs, now);
+    // As many jobs at once as there are job storage containers (one job step per container).
+    const lanes = this.d.jobStorage?.containers.length ?? 1;
+    return jobs.length === 0 ? 0 : estimateJobsRemainingMs(jobs, now, lanes);
   }
 
   /** Operations left per step and per service, from the steps without a result. */
@@ -401,7 +403,7 @@ export class RunEngine {
         },
         jobStarted: async (job) => {
           const jobs = this.priorJobs.get(i) ?? [];
-          jobs.push({ type: job.type, jobId: job.jobId });
+          jobs.push({ type: job.type, jobId: job.jobId, container: job.container });
           this.priorJobs.set(i, jobs);
           if (this.journalOpen)
             await this.journal.appendJob(step.id, {
@@ -409,6 +411,7 @@ export class RunEngine {
               jobId: job.jobId,
               jobType: job.type,
               blobs: job.blobs,
+              container: job.container,
             });
         },
         ensureSnapshot: async () => {

@@ -15,6 +15,7 @@ import type { HubJobInfo, HubJobsPort, HubPort } from '../../core/ports.js';
 import type { StepOperation } from '../../core/plan-types.js';
 import { scrubSecrets } from '../journal/redact.js';
 import { type JobStorage, JobStorageError } from '../storage/job-storage.js';
+import type { JobStoragePool } from '../storage/job-storage-pool.js';
 import { StoppedError } from './rate-limiter.js';
 import type { DeviceResult, Execution, StepEnv } from './operations.js';
 
@@ -169,12 +170,22 @@ const jobState = (
   };
 };
 
-/** The step waits for the job storage: another step (this run's other hub, or another run) holds it. */
-const storageBusy = (hub: string, display: string): HubJobState => ({
+/** The step waits for the job storage: other steps (this run's other hubs, or another run) hold it. */
+const storageBusy = (hub: string, display: string, containers: number): HubJobState => ({
   hub,
   status: 'waiting',
-  reason: `${display} is in use by another job step`,
+  reason:
+    containers > 1
+      ? `every job storage container is in use by another job step (${display})`
+      : `${display} is in use by another job step`,
 });
+
+/**
+ * The container this step's job was given by an earlier process (journaled with the job): the resume
+ * takes that one back. Undefined when none was journaled (a fresh step, or a journal from before pools).
+ */
+const journaledContainer = (env: StepEnv): string | undefined =>
+  [...(env.priorJobs ?? [])].reverse().find((j) => j.container !== undefined)?.container;
 
 /** Stopped while the hub may still read the import's input: the blobs stay for the resume. */
 const stoppedDuringImport = (hub: string, display: string): HubJobState => ({
@@ -232,15 +243,21 @@ export const hubJobStep = async (
     results: Map<string, DeviceResult>,
   ) => Promise<void>,
 ): Promise<Execution> => {
-  const storage: JobStorage | undefined = env.jobStorage;
+  const pool: JobStoragePool | undefined = env.jobStorage;
   const fail = (message: string): Execution => ({
     outcome: 'failed',
     message,
     devices: op.deviceIds.map((id) => ({ id, outcome: 'failed', message })),
   });
-  if (!storage)
+  if (!pool)
     return fail(
       `no job storage for the import/export job on ${op.hub}: give --job-storage, or --hub-path calls`,
+    );
+  const prefer = journaledContainer(env);
+  if (prefer !== undefined && !pool.containers.some((c) => c.display === prefer))
+    return fail(
+      `the import/export job of this step on ${op.hub} was given ${prefer}, which is not among the job ` +
+        'storage given now: give it again (--job-storage) to resume, its job results are there',
     );
   if (!hub.jobs) return fail(`hub ${op.hub} takes no import/export jobs here: give --hub-path calls`);
   const jobs = hub.jobs;
@@ -258,27 +275,39 @@ export const hubJobStep = async (
   let importActive = false;
   let stopped = false;
   let release: ((keep?: boolean) => Promise<void>) | undefined;
+  /** The container this step took (its display names it in messages before and after). */
+  let storage: JobStorage | undefined;
   try {
     if (todo.length > 0) {
       // The jobs' blob names are fixed: one step at a time in a container (this run's other hubs, or
-      // another run anywhere), else a hub would read another hub's export or errors as its own.
-      release = await storage
+      // another run anywhere), else a hub would read another hub's export or errors as its own. With
+      // several containers, the hubs' steps each take one and their jobs run at once.
+      const claimed = await pool
         .claim({
           holder: `${env.runId} ${op.hub} ${op.action}`,
-          signal: env.signal,
+          ...(env.signal ? { signal: env.signal } : {}),
+          ...(prefer !== undefined ? { prefer } : {}),
           retryMs: Math.min(env.jobPollMs ?? 1000, 1000),
-          waiting: () => env.jobWaiting?.(storageBusy(op.hub, storage.display)),
+          waiting: (busy) => env.jobWaiting?.(storageBusy(op.hub, busy, pool.containers.length)),
         })
         .catch((e) => {
           throw env.signal?.aborted ? new StoppedError() : e;
         });
+      release = claimed.release;
+      const taken = claimed.storage;
+      storage = taken;
+      // Each job of the step is journaled with its container: a resume takes that one back.
+      const jobEnv: StepEnv = {
+        ...env,
+        jobStarted: async (job) => env.jobStarted?.({ ...job, container: taken.display }),
+      };
       // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
       const importJob =
-        (await reattach(env, jobs, service, 'import')) ??
-        (await unjournaledImport(env, jobs, service, storage, todo));
+        (await reattach(jobEnv, jobs, service, 'import')) ??
+        (await unjournaledImport(jobEnv, jobs, service, taken, todo));
       const input: string[] = [];
       if (!importJob && action !== 'delete') {
-        const exported = await exportedDevices(env, jobs, service, op.hub, storage);
+        const exported = await exportedDevices(jobEnv, jobs, service, op.hub, taken);
         const settledNow: DeviceResult[] = [];
         for (const id of todo) {
           const d = exported.get(id);
@@ -293,27 +322,27 @@ export const hubJobStep = async (
           }
         }
         // Journaled before the import starts: a resume re-attached to it knows these were not in it.
-        if (settledNow.length > 0) await env.settled?.(settledNow);
+        if (settledNow.length > 0) await jobEnv.settled?.(settledNow);
       } else if (!importJob) {
         for (const id of todo) input.push(JSON.stringify({ id, importMode: 'delete' }));
       }
       if (importJob || input.length > 0) {
         if (!importJob) {
-          await storage.delete(IMPORT_ERRORS_BLOB);
-          await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
+          await taken.delete(IMPORT_ERRORS_BLOB);
+          await taken.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
         }
         importActive = true;
         await runJob(
-          env,
+          jobEnv,
           jobs,
           service,
           op.hub,
           'import',
-          () => jobs.importDevices(storage.url, storage.url),
+          () => jobs.importDevices(taken.url, taken.url),
           importJob,
         );
         importActive = false;
-        const log = await storage.readText(IMPORT_ERRORS_BLOB);
+        const log = await taken.readText(IMPORT_ERRORS_BLOB);
         if (log === undefined)
           throw new JobFailed(
             `the import job on ${op.hub} left no ${IMPORT_ERRORS_BLOB}: its results are unknown`,
@@ -340,7 +369,7 @@ export const hubJobStep = async (
       const fromJob = todo
         .filter((id) => results.has(id) && !settledEarly.has(id))
         .map((id) => results.get(id) as DeviceResult);
-      if (fromJob.length > 0) await env.settled?.(fromJob);
+      if (fromJob.length > 0) await jobEnv.settled?.(fromJob);
     }
   } catch (e) {
     if (e instanceof StoppedError) {
@@ -351,19 +380,23 @@ export const hubJobStep = async (
     const message = scrubSecrets(e.message);
     for (const id of todo) if (!results.has(id)) results.set(id, { id, outcome: 'failed', message });
   } finally {
-    if (stopped && importActive) {
+    const held = storage;
+    if (!held) {
+      // No container was taken (nothing to do, or stopped or failed while waiting for one).
+      await release?.();
+    } else if (stopped && importActive) {
       // Stopped while the hub may still read the input: it stays for the job; the resume re-attaches to
       // the job and deletes the blobs when the step ends. The claim is left to expire (a minute), not
       // given up while the hub may still read the input.
       await release?.(true);
-      env.jobWaiting?.(stoppedDuringImport(op.hub, storage.display));
+      env.jobWaiting?.(stoppedDuringImport(op.hub, held.display));
     } else {
       // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
-      await Promise.all([storage.delete(DEVICES_BLOB), storage.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
+      await Promise.all([held.delete(DEVICES_BLOB), held.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
         for (const id of todo) {
           const r = results.get(id);
           if (r && r.outcome !== 'failed')
-            r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${storage.display}: delete them`;
+            r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${held.display}: delete them`;
         }
       });
       await release?.();

@@ -2,7 +2,7 @@
  * Runs a plan (or finishes a recorded one) and hands back the RunHandle the TUI and the headless
  * commands drive.
  */
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStoragePool } from '../storage/job-storage-pool.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import type { RunHandle } from '../backend.js';
@@ -34,7 +34,7 @@ export interface ExecuteOptions {
   random?: () => number;
   journalOptions?: JournalOptions;
   /** Where hub import/export jobs read and write (plans with hubJobDevices steps). */
-  jobStorage?: JobStorage;
+  jobStorage?: JobStoragePool;
   /** Milliseconds between reads of a job's state (default 2000). */
   jobPollMs?: number;
 }
@@ -145,7 +145,11 @@ export const resumeRun = async (journalPath: string, options: ResumeOptions): Pr
     jobs: new Map(
       [...(contents.jobs ?? [])].map(([id, jobs]) => [
         id,
-        jobs.map((j) => ({ type: j.jobType, jobId: j.jobId })),
+        jobs.map((j) => ({
+          type: j.jobType,
+          jobId: j.jobId,
+          ...(j.container ? { container: j.container } : {}),
+        })),
       ]),
     ),
   });

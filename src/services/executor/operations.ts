@@ -19,7 +19,7 @@ import { isServiceError } from '../../core/errors.js';
 import { lookupBatches } from '../../core/hub-lookup.js';
 import type { HubDevice } from '../../core/model.js';
 import { scrubSecrets } from '../journal/redact.js';
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStoragePool } from '../storage/job-storage-pool.js';
 import { hubJobStep, jobServiceOf } from './hub-job-step.js';
 
 export type VerifyFn = (registrationIds: string[]) => Promise<ReenrollmentVerdict[]>;
@@ -28,6 +28,8 @@ export type VerifyFn = (registrationIds: string[]) => Promise<ReenrollmentVerdic
 export interface PriorJob {
   type: 'export' | 'import';
   jobId: string;
+  /** The job storage container it was given (display, no SAS); absent in journals before pools. */
+  container?: string;
 }
 
 export interface DeviceResult {
@@ -81,13 +83,20 @@ export interface StepEnv {
   /** Journals the snapshot when the journal lacks it (normally written when the journal opened). */
   ensureSnapshot(): Promise<number>;
   /** Where the hubs' import/export jobs read and write (absent: a jobs step fails with what to do). */
-  jobStorage?: JobStorage;
+  jobStorage?: JobStoragePool;
   /** Milliseconds between reads of a job's state, and between tries while another job is active (default 2000). */
   jobPollMs?: number;
   /** Stops waiting on a job (abort). */
   signal?: AbortSignal;
   /** Journals a job the step created: its ID and blob names (never the container's SAS). */
-  jobStarted?(job: { hub: string; jobId: string; type: 'export' | 'import'; blobs: string[] }): Promise<void>;
+  jobStarted?(job: {
+    hub: string;
+    jobId: string;
+    type: 'export' | 'import';
+    blobs: string[];
+    /** The container the job was given (display, no SAS): the job step adds it. */
+    container?: string;
+  }): Promise<void>;
   /** Jobs this step created before (an earlier process, journaled): re-attached to, not started again. */
   priorJobs?: readonly PriorJob[];
   /** A jobs step's latest state: its job's (queued, running N%, ended) or what it waits on before one. */

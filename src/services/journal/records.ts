@@ -84,6 +84,8 @@ export interface JobRecord {
   jobId: string;
   jobType: 'export' | 'import';
   blobs: string[];
+  /** The job storage container it was given (without its SAS): a resume takes that one back. */
+  container?: string;
 }
 
 export interface VerifyRecord {

@@ -89,6 +89,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
     jobId: str,
     jobType: z.enum(['export', 'import']),
     blobs: z.array(str),
+    container: str.optional(),
   }),
   verify: z.looseObject({
     at: str,

@@ -57,7 +57,7 @@ import { UserError } from '../../core/errors.js';
 import type { HubPathChoice } from '../../core/hub-path.js';
 import { standardTier } from '../../core/hub-tier.js';
 import type { HubPathOptions } from '../../core/plan-hub-path.js';
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStoragePool } from '../storage/job-storage-pool.js';
 import { type HubReadReport, hubReadLines } from '../../core/hub-read-path.js';
 import { createExportReads, type ExportReads } from './export-read.js';
 import {
@@ -102,7 +102,7 @@ export interface BackendOptions {
   /** --hub-path: how each hub's step goes (default auto: jobs where faster, when job storage is given). */
   hubPath?: HubPathChoice;
   /** Where the hubs' import/export jobs read and write (--job-storage, or the sandbox's own). */
-  jobStorage?: JobStorage;
+  jobStorage?: JobStoragePool;
   /** Why there is no job storage and jobs need --job-storage (the sandbox without its Azurite). */
   jobStorageMissing?: string;
 }
@@ -389,7 +389,12 @@ export function createBackend(options: BackendOptions): SessionBackend {
     ...(options.jobStorageMissing
       ? { noStorageReason: `no job storage: ${options.jobStorageMissing}; give --job-storage` }
       : {}),
-    ...(options.jobStorage ? { storageDisplay: options.jobStorage.display } : {}),
+    ...(options.jobStorage
+      ? {
+          storageDisplay: options.jobStorage.display,
+          storageContainers: options.jobStorage.containers.length,
+        }
+      : {}),
     capacity: (hub) => {
       const c = options.limits?.hubs?.[hub.toLowerCase()] ?? options.limits?.defaultHub;
       return { tier: standardTier(c?.tier ?? 'S1'), units: c?.units ?? 1 };

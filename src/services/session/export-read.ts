@@ -17,7 +17,7 @@ import { at, type Json } from '../azure/json.js';
 import { DEVICES_BLOB, JobFailed, type JobEnv, runJob } from '../executor/hub-job-step.js';
 import type { ReadLimiter } from '../executor/read-limiter.js';
 import { scrubSecrets } from '../journal/redact.js';
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStoragePool } from '../storage/job-storage-pool.js';
 
 /** The hubs a read takes through an export job, and what each hub's read was (verify's output). */
 export interface ExportReads {
@@ -33,7 +33,7 @@ export interface ExportReads {
 export interface ExportReadsOptions {
   hubs: HubDirectory;
   choice: HubPathChoice;
-  storage?: JobStorage;
+  storage?: JobStoragePool;
   queriesPerMinute: (host: string) => number;
   /** Job calls (create, get) go through the session's read limiter, on the hub's jobs lane. */
   limiter: ReadLimiter;
@@ -54,19 +54,19 @@ const exportedDevice = (host: string, line: Json): HubDevice =>
   toHubDevice(host, { ...line, deviceId: line.id, etag: line.eTag }, 'identity');
 
 /**
- * One export job without keys on `host`, its devices file streamed and filtered to `wanted`. The
- * container is claimed for the job (one job step at a time in it) and the file deleted however it ends;
+ * One export job without keys on `host`, its devices file streamed and filtered to `wanted`. A free
+ * container of the pool is claimed for the job (one job step at a time in it) and the file deleted however it ends;
  * a file that could not be deleted is said in the returned `left`.
  */
 export async function readHubByExport(
   o: Pick<ExportReadsOptions, 'storage' | 'limiter' | 'signal' | 'jobPollMs' | 'onWaiting'> & {
     jobs: HubJobsPort;
-    storage: JobStorage;
+    storage: JobStoragePool;
   },
   host: string,
   wanted: ReadonlySet<string>,
 ): Promise<{ devices: HubDevice[]; left?: string }> {
-  const { storage, jobs } = o;
+  const { jobs } = o;
   const env: JobEnv = {
     call: (lane, cost, _destructive, fn) =>
       o.limiter.read(lane, typeof cost === 'number' ? cost : cost(), fn),
@@ -74,11 +74,11 @@ export async function readHubByExport(
     ...(o.onWaiting ? { jobWaiting: (state) => o.onWaiting?.(hubJobWords(state)) } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
-  const release = await storage.claim({
+  const { storage, release } = await o.storage.claim({
     holder: `verify ${host.toLowerCase()} ${randomUUID()}`,
     ...(o.signal ? { signal: o.signal } : {}),
     retryMs: Math.min(o.jobPollMs ?? 1000, 1000),
-    waiting: () => o.onWaiting?.(`${storage.display} is in use by another job step: verify of ${host} waits`),
+    waiting: (busy) => o.onWaiting?.(`${busy} is in use by another job step: verify of ${host} waits`),
   });
   const devices: HubDevice[] = [];
   let left: string | undefined;

@@ -18,7 +18,7 @@ import type { RunLimits } from '../executor/index.js';
 import { type Env, stateDir } from '../journal/paths.js';
 import { createBackend } from './create-backend.js';
 import type { HubPathChoice } from '../../core/hub-path.js';
-import type { JobStorage } from '../storage/job-storage.js';
+import type { JobStoragePool } from '../storage/job-storage-pool.js';
 import {
   SANDBOX_STORAGE_MISSING,
   type SandboxStorage,
@@ -41,7 +41,7 @@ export interface SandboxOptions {
    * (Azurite, started when a job step first needs it, stopped on close) when Azurite is installed.
    */
   hubPath?: HubPathChoice;
-  jobStorage?: JobStorage;
+  jobStorage?: JobStoragePool;
 }
 
 /**

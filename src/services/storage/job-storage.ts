@@ -42,7 +42,11 @@ export interface JobStorage {
    * on a marker blob, renewed while held; `waiting` is told while another holder has it. Resolves to
    * the release (which deletes the marker); `keep` leaves the lease to expire on its own instead.
    */
-  claim(options: ClaimOptions): Promise<(keep?: boolean) => Promise<void>>;
+  claim(options: ClaimOptions): Promise<Release>;
+  /** One attempt at claim: undefined when another holder has the container (a pool tries the next). */
+  tryClaim(holder: string): Promise<Release | undefined>;
+  /** The claim marker names this holder (left by a step of it that was stopped): a resume takes it back. */
+  heldBy(holder: string): Promise<boolean>;
   /**
    * Before any change of a run (Entra ID only): proves the tool may make the hub's SAS and write to the
    * container (a user delegation key, then a probe blob written and deleted). A refusal is a UserError
@@ -84,7 +88,7 @@ const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number
 const notFound = (e: unknown): boolean => statusOf(e) === 404;
 
 /** Waits, or rejects with the signal's reason when it is aborted first. */
-const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+export const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
@@ -104,37 +108,63 @@ const leaseIdOf = (holder: string): string => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 };
 
-async function claimContainer(
-  container: ContainerClient,
-  options: ClaimOptions,
-): Promise<(keep?: boolean) => Promise<void>> {
+/** The release of a claim: deletes the marker; `keep` leaves the lease to expire on its own instead. */
+export type Release = (keep?: boolean) => Promise<void>;
+
+/**
+ * One attempt at the container: the release when it is free (or already this holder's), undefined when
+ * another holder has it. The marker's metadata names the holder (hashed), so a resume that lost track
+ * of its container (killed before journaling its job) finds it again (`heldBy`).
+ */
+async function tryClaimContainer(container: ContainerClient, holder: string): Promise<Release | undefined> {
   const marker = container.getBlockBlobClient(CLAIM_BLOB);
+  try {
+    await marker.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+  } catch (e) {
+    // 409/412: the marker is there already (held, or left by a holder that died).
+    if (statusOf(e) !== 409 && statusOf(e) !== 412) throw e;
+  }
+  const lease = marker.getBlobLeaseClient(leaseIdOf(holder));
+  try {
+    await lease.acquireLease(LEASE_SECONDS);
+  } catch (e) {
+    // 409: another step holds it; 404: its holder just released (deleted) it.
+    if (statusOf(e) !== 409 && statusOf(e) !== 404) throw e;
+    return undefined;
+  }
+  await marker.setMetadata(
+    { holder: leaseIdOf(holder).replace(/-/g, '') },
+    { conditions: { leaseId: lease.leaseId } },
+  );
+  const renew = setInterval(
+    () => {
+      lease.renewLease().catch(() => {});
+    },
+    (LEASE_SECONDS * 1000) / 3,
+  );
+  renew.unref();
+  return async (keep = false) => {
+    clearInterval(renew);
+    if (keep) return;
+    await marker.delete({ conditions: { leaseId: lease.leaseId } }).catch(() => {});
+  };
+}
+
+/** The marker names this holder: it took the container and was stopped before it released it. */
+async function markedBy(container: ContainerClient, holder: string): Promise<boolean> {
+  try {
+    const props = await container.getBlockBlobClient(CLAIM_BLOB).getProperties();
+    return props.metadata?.holder === leaseIdOf(holder).replace(/-/g, '');
+  } catch (e) {
+    if (notFound(e)) return false;
+    throw e;
+  }
+}
+
+async function claimContainer(container: ContainerClient, options: ClaimOptions): Promise<Release> {
   for (let told = false; ; ) {
-    try {
-      await marker.upload('', 0, { conditions: { ifNoneMatch: '*' } });
-    } catch (e) {
-      // 409/412: the marker is there already (held, or left by a holder that died).
-      if (statusOf(e) !== 409 && statusOf(e) !== 412) throw e;
-    }
-    const lease = marker.getBlobLeaseClient(leaseIdOf(options.holder));
-    try {
-      await lease.acquireLease(LEASE_SECONDS);
-      const renew = setInterval(
-        () => {
-          lease.renewLease().catch(() => {});
-        },
-        (LEASE_SECONDS * 1000) / 3,
-      );
-      renew.unref();
-      return async (keep = false) => {
-        clearInterval(renew);
-        if (keep) return;
-        await marker.delete({ conditions: { leaseId: lease.leaseId } }).catch(() => {});
-      };
-    } catch (e) {
-      // 409: another step holds it; 404: its holder just released (deleted) it. Ask again.
-      if (statusOf(e) !== 409 && statusOf(e) !== 404) throw e;
-    }
+    const release = await tryClaimContainer(container, options.holder);
+    if (release) return release;
     if (!told) options.waiting?.();
     told = true;
     await pause(options.retryMs ?? 1000, options.signal);
@@ -284,6 +314,12 @@ function storageOver(container: ContainerClient, display: string, access: Access
         throw new JobStorageError(`taking ${display} for a job failed: ${storageMessage(e)}`);
       }
     },
+    tryClaim: (holder) =>
+      wrap(`taking ${display} for a job`, async () => {
+        await access.beforeClaim?.();
+        return tryClaimContainer(container, holder);
+      }),
+    heldBy: (holder) => wrap(`reading the claim of ${display}`, () => markedBy(container, holder)),
     list: () =>
       wrap('listing blobs', async () => {
         const names: string[] = [];

@@ -1,0 +1,82 @@
+/**
+ * Job storage as a pool of containers. A hub's import/export jobs read and write fixed blob names
+ * (`devices.txt`, `importErrors.log`), so a container serves one job step at a time; with one container
+ * the hubs' jobs take turns, with one per hub they run at once. `--job-storage` may be given once per
+ * container (or as a list): a job step takes any free container, and a resumed step takes back the one
+ * its job was given (journaled with the job, or named by the claim marker it left).
+ */
+import { type ClaimOptions, type JobStorage, pause, type Release } from './job-storage.js';
+
+export interface ClaimedContainer {
+  /** The container this step has (its url, blobs and display). */
+  storage: JobStorage;
+  release: Release;
+}
+
+export interface PoolClaimOptions extends Omit<ClaimOptions, 'waiting'> {
+  /**
+   * The container (its display) this step's job was given by an earlier process: only that one is taken
+   * (the hub's job reads and writes there), waiting for it if another holder has it.
+   */
+  prefer?: string;
+  /** Told once while every container it may take is in use (their displays). */
+  waiting?: (busy: string) => void;
+}
+
+export interface JobStoragePool {
+  readonly containers: readonly JobStorage[];
+  /** Every container without its SAS, for the plan and messages. */
+  readonly display: string;
+  /** Before any change: every container is proven usable (see JobStorage.check). */
+  check?(): Promise<void>;
+  /** Takes a free container for one job step (see PoolClaimOptions). */
+  claim(options: PoolClaimOptions): Promise<ClaimedContainer>;
+}
+
+/** How a pool is named: its containers, one after another. */
+export const poolDisplay = (containers: readonly JobStorage[]): string =>
+  containers.map((c) => c.display).join(', ');
+
+/** A pool over these containers (at least one; the same container given twice counts once). */
+export function poolOf(given: JobStorage | readonly JobStorage[]): JobStoragePool {
+  const all = Array.isArray(given) ? given : [given as JobStorage];
+  const seen = new Set<string>();
+  const containers = all.filter((c) => !seen.has(c.display) && seen.add(c.display));
+  if (containers.length === 0) throw new Error('a job storage pool needs a container');
+  /** Where the next claim starts looking: the steps of one run spread over the containers. */
+  let next = 0;
+  const checks = containers.filter((c) => c.check);
+  return {
+    containers,
+    display: poolDisplay(containers),
+    ...(checks.length > 0
+      ? {
+          check: async () => {
+            for (const c of checks) await c.check?.();
+          },
+        }
+      : {}),
+    claim: async (options) => {
+      let candidates: readonly JobStorage[] = containers;
+      if (options.prefer !== undefined) {
+        const journaled = containers.find((c) => c.display === options.prefer);
+        if (journaled) candidates = [journaled];
+      } else if (containers.length > 1) {
+        // A step stopped before its job was journaled left its marker: it takes that container back.
+        for (const c of containers) if (await c.heldBy(options.holder)) candidates = [c];
+      }
+      for (let told = false; ; ) {
+        const start = next;
+        next = (next + 1) % containers.length;
+        for (let k = 0; k < candidates.length; k++) {
+          const storage = candidates[(start + k) % candidates.length];
+          const release = await storage.tryClaim(options.holder);
+          if (release) return { storage, release };
+        }
+        if (!told) options.waiting?.(poolDisplay(candidates));
+        told = true;
+        await pause(options.retryMs ?? 1000, options.signal);
+      }
+    },
+  };
+}
