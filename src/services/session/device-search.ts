@@ -4,7 +4,7 @@
  * records are searched page by page through the session's read limiter (each page is one DPS operation
  * of the 1,000 a minute), stopping as soon as every ID is found; progress is reported per page.
  */
-import type { DeviceParts } from '../../core/selection.js';
+import type { DeviceParts, Selection } from '../../core/selection.js';
 import { mapLimited } from '../concurrency.js';
 import { collect } from './read-state.js';
 import type { DpsReads } from './reads.js';
@@ -70,4 +70,26 @@ export async function findDevices(
     })),
     unenrolled: wanted.filter((id) => remaining.has(id)),
   };
+}
+
+/**
+ * Devices named by ID: where DPS has each (searching the groups' records, with progress told once through
+ * `onNotice`: headless, stderr). Other selections, and devices already found, are returned as they are.
+ */
+export async function resolveSelection(
+  dps: DpsReads,
+  selection: Selection,
+  onNotice?: (text: string) => void,
+): Promise<Selection> {
+  if (selection.kind !== 'devices' || selection.parts) return selection;
+  let told = false;
+  const parts = await findDevices(dps, selection.ids, (p) => {
+    if (told || !onNotice || p.groups === 0) return;
+    told = true;
+    onNotice(
+      `Searching the registration records of ${p.groups} enrollment group(s) for ${p.remaining} device ID(s) ` +
+        'with no individual enrollment (paged reads, within the DPS operation budget)…',
+    );
+  });
+  return { ...selection, ids: cleanIds(selection.ids), parts };
 }
