@@ -166,6 +166,7 @@ export function createBackend(options: BackendOptions): SessionBackend {
       ...(options.jobStorage ? { storage: options.jobStorage } : {}),
       queriesPerMinute,
       limiter: readLimiter,
+      ...(options.limits?.timeScale ? { timeScale: options.limits.timeScale } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return lastHubReads;
