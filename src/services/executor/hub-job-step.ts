@@ -118,8 +118,8 @@ export const runJob = async (
   create: () => Promise<HubJobInfo>,
   attached?: HubJobInfo,
 ): Promise<HubJobInfo> => {
-  // The first reads come soon (a small job ends in seconds), then less often: at most every twentieth
-  // of the job's expected duration, never less than jobPollMs apart (core/job-poll.ts).
+  // The first reads come soon (a small job ends in seconds), then the wait doubles up to a twentieth of
+  // the job's expected duration: never below jobPollMs, at most 30 s of service time (core/job-poll.ts).
   const base = env.jobPollMs ?? JOB_POLL_BASE_MS;
   const most = jobPollCeilingMs(env.jobExpectedMs, base, env.jobPollMaxMs ?? JOB_POLL_MAX_MS);
   let poll = Math.min(base, JOB_POLL_FIRST_MS);
