@@ -61,7 +61,7 @@ async function readCase(
       const jobs = ports.hubs.get(host)?.jobs;
       if (!jobs) throw new Error('bench: the hub takes no jobs');
       const read = await readHubByExport(
-        { storage: poolOf(storage), jobs, limiter, jobPollMs: 2000 / timeScale },
+        { storage: poolOf(storage), jobs, limiter, jobPollMs: 2000 / timeScale, timeScale },
         host,
         new Set(ids),
       );

@@ -42,6 +42,7 @@ const readerOf = async (container: string, jobs: HubJobsPort) => ({
   jobs,
   limiter: createReadLimiter({ dpsHost: sb.target.dps.host, limits: { timeScale: 1000 } }),
   jobPollMs: 50,
+  timeScale: 1000,
 });
 
 /** The hub's job port, its export call replaced. */

@@ -10,6 +10,7 @@ import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
 import type { RunEvent, RunProgress } from '../../core/run-events.js';
 import { estimateJobsSeconds } from '../../core/hub-path.js';
+import { expectedJobMs, JOB_POLL_MAX_MS } from '../../core/job-poll.js';
 import { estimateJobsRemainingMs, estimateRemainingMs } from '../../core/run-eta.js';
 import { createRunActor, isFinal, mayStartSteps, progressOf, stateOf } from '../../core/run-machine.js';
 import { STEP_STATUS } from '../../core/run-progress.js';
@@ -391,6 +392,12 @@ export class RunEngine {
         },
         jobStorage: this.d.jobStorage,
         jobPollMs: this.d.jobPollMs,
+        // How long each job of the step is expected to run (service time, scaled like the limits): one
+        // job over the step's devices (a disable's export reads the whole hub, maybe more: a rough guide).
+        ...(step.op.kind === 'hubJobDevices'
+          ? { jobExpectedMs: expectedJobMs(step.op.deviceIds.length) / this.d.limits.timeScale }
+          : {}),
+        jobPollMaxMs: JOB_POLL_MAX_MS / this.d.limits.timeScale,
         signal: this.stop.signal,
         priorJobs: this.priorJobs.get(i),
         jobWaiting: (state) => {

@@ -11,6 +11,12 @@
  */
 import { isServiceError } from '../../core/errors.js';
 import { type HubJobState, jobStatusOf } from '../../core/hub-job-state.js';
+import {
+  JOB_POLL_BASE_MS,
+  JOB_POLL_FIRST_MS,
+  JOB_POLL_MAX_MS,
+  jobPollCeilingMs,
+} from '../../core/job-poll.js';
 import type { HubJobInfo, HubJobsPort, HubPort } from '../../core/ports.js';
 import type { StepOperation } from '../../core/plan-types.js';
 import { scrubSecrets } from '../journal/redact.js';
@@ -48,7 +54,10 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export class JobFailed extends Error {}
 
 /** What running one job needs of a step (verify's export read gives the same, journaling nothing). */
-export type JobEnv = Pick<StepEnv, 'call' | 'jobPollMs' | 'jobWaiting' | 'jobStarted' | 'signal'>;
+export type JobEnv = Pick<
+  StepEnv,
+  'call' | 'jobPollMs' | 'jobExpectedMs' | 'jobPollMaxMs' | 'jobWaiting' | 'jobStarted' | 'signal'
+>;
 
 /**
  * A job of this step that an earlier process created (journaled), when the hub still has it active or
@@ -110,9 +119,11 @@ export const runJob = async (
   create: () => Promise<HubJobInfo>,
   attached?: HubJobInfo,
 ): Promise<HubJobInfo> => {
-  // The first reads come soon (a small job ends in seconds), then every jobPollMs.
-  const most = env.jobPollMs ?? 2000;
-  let poll = Math.min(most, 250);
+  // The first reads come soon (a small job ends in seconds), then the wait doubles up to a twentieth of
+  // the job's expected duration: never below jobPollMs, at most 30 s of service time (core/job-poll.ts).
+  const base = env.jobPollMs ?? JOB_POLL_BASE_MS;
+  const most = jobPollCeilingMs(env.jobExpectedMs, base, env.jobPollMaxMs ?? JOB_POLL_MAX_MS);
+  let poll = Math.min(base, JOB_POLL_FIRST_MS);
   let created: HubJobInfo | undefined = attached;
   while (!created) {
     try {
@@ -126,7 +137,7 @@ export const runJob = async (
         status: 'waiting',
         reason: 'another import/export job is active on the hub',
       });
-      await sleep(most, env.signal);
+      await sleep(base, env.signal);
     }
   }
   let job: HubJobInfo = created;

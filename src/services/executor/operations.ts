@@ -84,8 +84,18 @@ export interface StepEnv {
   ensureSnapshot(): Promise<number>;
   /** Where the hubs' import/export jobs read and write (absent: a jobs step fails with what to do). */
   jobStorage?: JobStoragePool;
-  /** Milliseconds between reads of a job's state, and between tries while another job is active (default 2000). */
+  /**
+   * Milliseconds between tries while another job is active (default 2000), and the least the reads of a
+   * job's state may space out to (they start at 250 ms and double up to the ceiling: core/job-poll.ts).
+   */
   jobPollMs?: number;
+  /**
+   * How long each job of the step is expected to run (the job model, in ms of the run's time: scaled):
+   * the reads of its state space out to a twentieth of it. Absent: every jobPollMs.
+   */
+  jobExpectedMs?: number;
+  /** The longest wait between reads of a job's state (default 30 s: service time, scaled by the run). */
+  jobPollMaxMs?: number;
   /** Stops waiting on a job (abort). */
   signal?: AbortSignal;
   /** Journals a job the step created: its ID and blob names (never the container's SAS). */

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { isServiceError } from '../../core/errors.js';
 import type { HubPathChoice } from '../../core/hub-path.js';
 import { chooseHubReadPath, type HubReadReport } from '../../core/hub-read-path.js';
+import { expectedJobMs, JOB_POLL_MAX_MS } from '../../core/job-poll.js';
 import type { HubDevice } from '../../core/model.js';
 import type { HubDirectory, HubJobsPort } from '../../core/ports.js';
 import { toHubDevice } from '../azure/hub-mapping.js';
@@ -39,6 +40,8 @@ export interface ExportReadsOptions {
   limiter: ReadLimiter;
   signal?: AbortSignal;
   jobPollMs?: number;
+  /** The session's time scale (limits.timeScale): the job model's expected durations are divided by it. */
+  timeScale?: number;
   /** What the read waits on (another job on the hub, the container in use). */
   onWaiting?: (text: string) => void;
 }
@@ -59,7 +62,7 @@ const exportedDevice = (host: string, line: Json): HubDevice =>
  * a file that could not be deleted is said in the returned `left`.
  */
 export async function readHubByExport(
-  o: Pick<ExportReadsOptions, 'storage' | 'limiter' | 'signal' | 'jobPollMs' | 'onWaiting'> & {
+  o: Pick<ExportReadsOptions, 'storage' | 'limiter' | 'signal' | 'jobPollMs' | 'timeScale' | 'onWaiting'> & {
     jobs: HubJobsPort;
     storage: JobStoragePool;
   },
@@ -67,10 +70,14 @@ export async function readHubByExport(
   wanted: ReadonlySet<string>,
 ): Promise<{ devices: HubDevice[]; left?: string }> {
   const { jobs } = o;
+  const timeScale = o.timeScale && o.timeScale > 0 ? o.timeScale : 1;
   const env: JobEnv = {
     call: (lane, cost, _destructive, fn) =>
       o.limiter.read(lane, typeof cost === 'number' ? cost : cost(), fn),
     ...(o.jobPollMs !== undefined ? { jobPollMs: o.jobPollMs } : {}),
+    // The export holds the whole hub: at least the wanted devices (all the read knows of its size).
+    jobExpectedMs: expectedJobMs(wanted.size) / timeScale,
+    jobPollMaxMs: JOB_POLL_MAX_MS / timeScale,
     ...(o.onWaiting ? { jobWaiting: (state) => o.onWaiting?.(hubJobWords(state)) } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };

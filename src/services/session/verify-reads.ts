@@ -56,6 +56,7 @@ export function createVerifier(ctx: SessionContext): Verifier {
       ...(options.jobStorage ? { storage: options.jobStorage } : {}),
       queriesPerMinute: ctx.queriesPerMinute,
       limiter: ctx.readLimiter,
+      ...(options.limits?.timeScale ? { timeScale: options.limits.timeScale } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return lastHubReads;
