@@ -5,6 +5,7 @@
 import type { JobStoragePool } from '../storage/job-storage-pool.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
+import { UserError } from '../../core/errors.js';
 import type { RunHandle } from '../backend.js';
 import { readJournal } from '../journal/reader.js';
 import { journalError } from '../journal/records.js';
@@ -99,6 +100,30 @@ export interface ResumeOptions extends Omit<ExecuteOptions, 'journal' | 'runId'>
 }
 
 /**
+ * A step stopped during its hub job re-attaches to that job in the container the job was given: that
+ * container must be among the job storage given now, else the resume is bad input before anything runs
+ * (a new job would redo what the first one did, and its results would be lost to the run's restore).
+ */
+function missingJobContainers(
+  runId: string,
+  jobs: ReadonlyMap<string, readonly { container?: string }[]> | undefined,
+  storage: JobStoragePool | undefined,
+): void {
+  const given = new Set(storage?.containers.map((c) => c.display) ?? []);
+  const missing = new Set<string>();
+  for (const records of jobs?.values() ?? [])
+    for (const j of records)
+      if (j.container !== undefined && !given.has(j.container)) missing.add(j.container);
+  if (missing.size === 0) return;
+  const names = [...missing].join(', ');
+  throw new UserError(
+    `run ${runId} was stopped during hub import/export jobs whose results are in ${names}, which is not ` +
+      'among the job storage given now: nothing was done',
+    { hint: `give --job-storage for ${names} (with the others, if any) to resume` },
+  );
+}
+
+/**
  * Finishes a recorded run. Steps with an outcome are not redone; a step whose intent was journaled
  * without an outcome is re-checked by reading the service first, so a destructive call that already
  * took effect is not repeated.
@@ -129,6 +154,7 @@ export const resumeRun = async (journalPath: string, options: ResumeOptions): Pr
     const good = devices.filter((x) => x.outcome === 'succeeded' || x.outcome === 'alreadyDone');
     if (good.length > 0) priorDevices.set(stepId, [...(priorDevices.get(stepId) ?? []), ...good]);
   }
+  missingJobContainers(contents.header.runId, contents.jobs, options.jobStorage);
   const journal = await reopenJournal(
     journalPath,
     contents.header.runId,
