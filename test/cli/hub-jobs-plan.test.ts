@@ -220,3 +220,59 @@ describe('bad --hub-path and --job-storage values: exit 2, a clear message, noth
     },
   );
 });
+
+describe('job storage of several containers (one job step at a time in each)', () => {
+  let second: string;
+  let secondSig: string;
+  beforeAll(async () => {
+    second = await azurite.container('plan-jobs-2');
+    secondSig = new URL(second).searchParams.get('sig') as string;
+  });
+  const both = () => `job storage: ${storage.split('?')[0]}, ${second.split('?')[0]}`;
+  const noSas = (text: string) => {
+    expect(text).not.toContain(sig);
+    expect(text).not.toContain(secondSig);
+  };
+
+  it('--job-storage given twice: the plan names both containers, neither SAS', async () => {
+    const r = await f.cli([...planArgs, '--job-storage', storage, '--job-storage', second]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(both());
+    noSas(r.stdout + r.stderr);
+    // The same container twice is one container.
+    const same = await f.cli([...planArgs, '--job-storage', storage, '--job-storage', storage]);
+    expect(same.stdout).toContain(`job storage: ${storage.split('?')[0]}\n`);
+  });
+
+  it('IOT_DEPROVISION_JOB_STORAGE and the config file take a list (commas or spaces; a JSON array)', async () => {
+    const fromEnv = await f.cli([...planArgs], {
+      env: { IOT_DEPROVISION_JOB_STORAGE: `${storage}, ${second}` },
+    });
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stdout).toContain(both());
+    noSas(fromEnv.stdout + fromEnv.stderr);
+    const dir = join(f.stateHome, 'iot-deprovision');
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ jobStorage: [storage, second] }));
+      const fromFile = await f.cli([...planArgs]);
+      expect(fromFile.code).toBe(0);
+      expect(fromFile.stdout).toContain(both());
+      noSas(fromFile.stdout + fromFile.stderr);
+    } finally {
+      rmSync(join(dir, 'config.json'), { force: true });
+    }
+  });
+
+  it('a bad one among them is bad input naming it and where it came from, nothing changed', async () => {
+    const before = stateOf(f.emulator);
+    const r = await f.cli(['run', ...planArgs.slice(1), '--yes'], {
+      env: { IOT_DEPROVISION_JOB_STORAGE: `${storage} not-a-url` },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not a URL.*\(from IOT_DEPROVISION_JOB_STORAGE\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    noSas(r.stdout + r.stderr);
+    expect(stateOf(f.emulator)).toBe(before);
+  });
+});

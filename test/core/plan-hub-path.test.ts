@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KnownState } from '../../src/core/model.js';
 import { planDeprovision } from '../../src/core/plan.js';
-import type { HubPathOptions } from '../../src/core/plan-hub-path.js';
+import { type HubPathOptions, hubPathLines } from '../../src/core/plan-hub-path.js';
 import type { Plan, StepResult } from '../../src/core/plan-types.js';
 import { planRestore } from '../../src/core/restore.js';
 import { actions, HUB_EU, HUB_US, okPlan, record, state, symmetricKeyGroup } from './fixtures.js';
@@ -109,5 +109,31 @@ describe('the hub path per hub', () => {
     expect(undo.steps.filter((s) => s.phase === 'deregister')).toEqual([]);
     const warning = undo.warnings.find((w) => w.code === 'not-restorable');
     expect(warning?.message).toMatch(/250 hub device identities on hub-eu/);
+  });
+});
+
+describe("how the hubs' jobs share the job storage (the plan's job storage line)", () => {
+  const both = (containers: number): Plan =>
+    planWith({ ...s1('jobs'), storageDisplay: 'c1, c2', storageContainers: containers });
+  const storageLine = (plan: Plan) => hubPathLines(plan).find((l) => l.startsWith('job storage:'));
+
+  it('fewer containers than hubs taking jobs: the jobs take turns, and how to run them at once', () => {
+    const plan = both(1);
+    expect(plan.jobStorageContainers).toBeUndefined();
+    expect(storageLine(plan)).toBe(
+      "job storage: c1, c2 (one container: the 2 hubs' jobs take turns, 1 at a time; one container per hub, --job-storage repeated, runs them at once)",
+    );
+  });
+
+  it('a container per hub: the jobs run at once', () => {
+    const plan = both(2);
+    expect(plan.jobStorageContainers).toBe(2);
+    expect(storageLine(plan)).toBe("job storage: c1, c2 (2 containers: the 2 hubs' jobs run at once)");
+  });
+
+  it('one hub taking jobs: nothing to share, nothing said', () => {
+    const plan = planWith({ ...s1('auto'), storageContainers: 3 });
+    expect(plan.hubPaths?.filter((h) => h.path === 'jobs')).toHaveLength(1);
+    expect(storageLine(plan)).toBe('job storage: https://acct.blob.core.windows.net/jobs');
   });
 });
