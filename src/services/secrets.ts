@@ -20,7 +20,7 @@ export function registerSecret(value: string | undefined): void {
 }
 
 /** Key-like value: base64 or URL-encoded base64. */
-const KEY_VALUE = String.raw`(?:[A-Za-z0-9+/_-]|%[0-9A-Fa-f]{2})+={0,2}`;
+const KEY_VALUE = '(?:[A-Za-z0-9+/_-]|%[0-9A-Fa-f]{2})+={0,2}';
 
 const PATTERNS: [RegExp, string][] = [
   // A SAS token: "SharedAccessSignature sr=...&sig=...&se=...&skn=..."

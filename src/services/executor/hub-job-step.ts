@@ -21,7 +21,7 @@ import type { HubJobInfo, HubJobsPort, HubPort } from '../../core/ports.js';
 import type { StepOperation } from '../../core/plan-types.js';
 import { scrubSecrets } from '../journal/redact.js';
 import { type JobStorage, JobStorageError } from '../storage/job-storage.js';
-import type { JobStoragePool } from '../storage/job-storage-pool.js';
+import { type JobStoragePool, sameContainer } from '../storage/job-storage-pool.js';
 import { StoppedError } from './rate-limiter.js';
 import type { DeviceResult, Execution, StepEnv } from './operations.js';
 
@@ -265,7 +265,7 @@ export const hubJobStep = async (
       `no job storage for the import/export job on ${op.hub}: give --job-storage, or --hub-path calls`,
     );
   const prefer = journaledContainer(env);
-  if (prefer !== undefined && !pool.containers.some((c) => c.display === prefer))
+  if (prefer !== undefined && !pool.containers.some((c) => sameContainer(c.display, prefer)))
     return fail(
       `the import/export job of this step on ${op.hub} was given ${prefer}, which is not among the job ` +
         'storage given now: give it again (--job-storage) to resume, its job results are there',

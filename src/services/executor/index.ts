@@ -2,7 +2,7 @@
  * Runs a plan (or finishes a recorded one) and hands back the RunHandle the TUI and the headless
  * commands drive.
  */
-import type { JobStoragePool } from '../storage/job-storage-pool.js';
+import { type JobStoragePool, sameContainer } from '../storage/job-storage-pool.js';
 import type { DpsPort, HubDirectory } from '../../core/ports.js';
 import type { Plan, StepResult } from '../../core/plan-types.js';
 import { UserError } from '../../core/errors.js';
@@ -109,11 +109,13 @@ function missingJobContainers(
   jobs: ReadonlyMap<string, readonly { container?: string }[]> | undefined,
   storage: JobStoragePool | undefined,
 ): void {
-  const given = new Set(storage?.containers.map((c) => c.display) ?? []);
+  const given = storage?.containers.map((c) => c.display) ?? [];
   const missing = new Set<string>();
   for (const records of jobs?.values() ?? [])
-    for (const j of records)
-      if (j.container !== undefined && !given.has(j.container)) missing.add(j.container);
+    for (const j of records) {
+      const c = j.container;
+      if (c !== undefined && !given.some((g) => sameContainer(g, c))) missing.add(c);
+    }
   if (missing.size === 0) return;
   const names = [...missing].join(', ');
   throw new UserError(

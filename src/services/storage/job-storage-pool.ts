@@ -33,6 +33,13 @@ export interface JobStoragePool {
   claim(options: PoolClaimOptions): Promise<ClaimedContainer>;
 }
 
+/**
+ * The same container, as journaled and as given now (a SAS URL, a URL without SAS or ACCOUNT/CONTAINER
+ * name it alike; host names and Azure's container names know no case; a trailing slash changes nothing).
+ */
+const containerKey = (display: string): string => display.replace(/\/+$/, '').toLowerCase();
+export const sameContainer = (a: string, b: string): boolean => containerKey(a) === containerKey(b);
+
 /** How a pool is named: its containers, one after another. */
 export const poolDisplay = (containers: readonly JobStorage[]): string =>
   containers.map((c) => c.display).join(', ');
@@ -41,7 +48,9 @@ export const poolDisplay = (containers: readonly JobStorage[]): string =>
 export function poolOf(given: JobStorage | readonly JobStorage[]): JobStoragePool {
   const all = Array.isArray(given) ? given : [given as JobStorage];
   const seen = new Set<string>();
-  const containers = all.filter((c) => !seen.has(c.display) && seen.add(c.display));
+  const containers = all.filter(
+    (c) => !seen.has(containerKey(c.display)) && seen.add(containerKey(c.display)),
+  );
   if (containers.length === 0) throw new Error('a job storage pool needs a container');
   /** Where the next claim starts looking: the steps of one run spread over the containers. */
   let next = 0;
@@ -59,7 +68,7 @@ export function poolOf(given: JobStorage | readonly JobStorage[]): JobStoragePoo
     claim: async (options) => {
       let candidates: readonly JobStorage[] = containers;
       if (options.prefer !== undefined) {
-        const journaled = containers.find((c) => c.display === options.prefer);
+        const journaled = containers.find((c) => sameContainer(c.display, options.prefer ?? ''));
         if (journaled) candidates = [journaled];
       } else if (containers.length > 1) {
         // A step stopped before its job was journaled left its marker: it takes that container back.
