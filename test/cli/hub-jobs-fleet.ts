@@ -15,6 +15,19 @@ export function buildOneHubFleet(
   count: number,
   hubName: string,
 ): string[] {
+  return buildFleet(emulator, groupId, count, [hubName]);
+}
+
+/**
+ * Adds group `groupId` with `count` devices `${groupId}-00001`..., spread in turn over the hubs named
+ * `hubNames`; their IDs.
+ */
+export function buildFleet(
+  emulator: EmulatorHandle,
+  groupId: string,
+  count: number,
+  hubNames: string[],
+): string[] {
   const { store } = emulator;
   const at = new Date().toISOString();
   store.dps.groups.set(groupId, {
@@ -25,15 +38,18 @@ export function buildOneHubFleet(
       at,
     ),
   });
-  const hub = [...store.hubs.values()].find((h) => h.name === hubName);
-  if (!hub) throw new Error(`no hub ${hubName}`);
+  const hubs = hubNames.map((name) => {
+    const hub = [...store.hubs.values()].find((h) => h.name === name);
+    if (!hub) throw new Error(`no hub ${name}`);
+    return hub;
+  });
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const registrationId = `${groupId}-${String(i + 1).padStart(5, '0')}`;
     provision(store, {
       registrationId,
       enrollment: { kind: 'group', id: groupId },
-      hub,
+      hub: hubs[i % hubs.length],
       authType: 'sas',
       at,
     });
