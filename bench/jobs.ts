@@ -492,7 +492,7 @@ function jobsRows(label: string, j: CaseResult, fleet: number, S: number, action
     },
     {
       bench,
-      metric: `${label}: jobs, - of it: until the tool saw a job ended (reads every ${POLL_SERVICE_MS / 1000} s)`,
+      metric: `${label}: jobs, - of it: until the tool saw a job ended (reads from ${POLL_SERVICE_MS / 1000} s up to 1/20 of a job's expected time)`,
       value: Number(notice.toFixed(2)),
       unit: 'min',
     },
