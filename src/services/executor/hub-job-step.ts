@@ -21,7 +21,7 @@ import type { HubJobInfo, HubJobsPort, HubPort } from '../../core/ports.js';
 import type { StepOperation } from '../../core/plan-types.js';
 import { scrubSecrets } from '../journal/redact.js';
 import { type JobStorage, JobStorageError } from '../storage/job-storage.js';
-import { type JobStoragePool, sameContainer } from '../storage/job-storage-pool.js';
+import { type JobStoragePool, withJobContainer } from '../storage/job-storage-pool.js';
 import { StoppedError } from './rate-limiter.js';
 import type { DeviceResult, Execution, StepEnv } from './operations.js';
 
@@ -240,6 +240,119 @@ const exportedDevices = async (
   return new Map(parseLines(text).map((d) => [String(d.id), d]));
 };
 
+/** One job step's run through the jobs: what it reads and what it fills in. */
+interface JobRun {
+  env: StepEnv;
+  op: HubJobOp;
+  jobs: HubJobsPort;
+  /** The hub's host, lower-case: the limiter's name for it. */
+  service: string;
+  status: 'enabled' | 'disabled';
+  /** The devices not settled by an earlier try. */
+  todo: string[];
+  results: Map<string, DeviceResult>;
+  /** Devices whose ETag changed since the export: finished on the call path after the job. */
+  retryOnCalls: string[];
+  /** Devices journaled before the import job started (not in its input). */
+  settledEarly: Set<string>;
+  /** True while an import job of this step may be reading its input (created, not seen ended). */
+  importActive: boolean;
+  /** The container the step took. */
+  storage?: JobStorage;
+}
+
+/**
+ * The import's input for the devices to do: for a status change, from an export (each identity whole,
+ * with its ETag); a device not on the hub, or already in the status, is settled now and left out.
+ */
+const importInput = async (run: JobRun, env: StepEnv, storage: JobStorage): Promise<string[]> => {
+  const { op, todo, status } = run;
+  if (op.action === 'delete') return todo.map((id) => JSON.stringify({ id, importMode: 'delete' }));
+  const exported = await exportedDevices(env, run.jobs, run.service, op.hub, storage);
+  const input: string[] = [];
+  const settledNow: DeviceResult[] = [];
+  for (const id of todo) {
+    const d = exported.get(id);
+    let r: DeviceResult | undefined;
+    if (!d) r = { id, outcome: 'alreadyDone', message: 'not on the hub' };
+    else if (d.status === status) r = { id, outcome: 'alreadyDone', message: `already ${status}` };
+    else input.push(JSON.stringify({ ...d, status, importMode: 'updateIfMatchETag' }));
+    if (r) {
+      run.results.set(id, r);
+      settledNow.push(r);
+      run.settledEarly.add(id);
+    }
+  }
+  // Journaled before the import starts: a resume re-attached to it knows these were not in it.
+  if (settledNow.length > 0) await env.settled?.(settledNow);
+  return input;
+};
+
+/** The import job's per-device results from its importErrors.log: a device it does not name succeeded. */
+const readImportResults = async (run: JobRun, storage: JobStorage): Promise<void> => {
+  const { op, results } = run;
+  const log = await storage.readText(IMPORT_ERRORS_BLOB);
+  if (log === undefined)
+    throw new JobFailed(`the import job on ${op.hub} left no ${IMPORT_ERRORS_BLOB}: its results are unknown`);
+  const errors = new Map(parseLines(log).map((e) => [String(e.deviceId), e]));
+  for (const id of run.todo) {
+    if (results.has(id)) continue;
+    const e = errors.get(id);
+    if (!e) results.set(id, { id, outcome: 'succeeded' });
+    else if (e.errorCode === 'DeviceNotFound' && op.action === 'delete')
+      results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
+    else if (e.errorCode === 'PreconditionFailed' && op.action !== 'delete') run.retryOnCalls.push(id);
+    else
+      results.set(id, {
+        id,
+        outcome: 'failed',
+        message: scrubSecrets(`${e.errorCode ?? 'refused'}: ${e.errorStatus ?? 'refused by the import job'}`),
+      });
+  }
+};
+
+/**
+ * In the container taken: the import job (re-attached to when an earlier process created it, else
+ * created over the input written here), its results read and journaled once.
+ */
+const importThroughJobs = async (run: JobRun, storage: JobStorage): Promise<void> => {
+  run.storage = storage;
+  const { env, jobs, service, op, todo, results } = run;
+  // Each job of the step is journaled with its container: a resume takes that one back.
+  const jobEnv: StepEnv = {
+    ...env,
+    jobStarted: async (job) => env.jobStarted?.({ ...job, container: storage.display }),
+  };
+  // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
+  const importJob =
+    (await reattach(jobEnv, jobs, service, 'import')) ??
+    (await unjournaledImport(jobEnv, jobs, service, storage, todo));
+  const input = importJob ? [] : await importInput(run, jobEnv, storage);
+  if (importJob || input.length > 0) {
+    if (!importJob) {
+      await storage.delete(IMPORT_ERRORS_BLOB);
+      await storage.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
+    }
+    run.importActive = true;
+    await runJob(
+      jobEnv,
+      jobs,
+      service,
+      op.hub,
+      'import',
+      () => jobs.importDevices(storage.url, storage.url),
+      importJob,
+    );
+    run.importActive = false;
+    await readImportResults(run, storage);
+  }
+  // The job's results, journaled once: a resume does not read them again.
+  const fromJob = todo
+    .filter((id) => results.has(id) && !run.settledEarly.has(id))
+    .map((id) => results.get(id) as DeviceResult);
+  if (fromJob.length > 0) await jobEnv.settled?.(fromJob);
+};
+
 /**
  * `callPath`: finishes these devices of the hub on the call path (read, then write under the ETag),
  * putting their results in the map.
@@ -264,154 +377,68 @@ export const hubJobStep = async (
     return fail(
       `no job storage for the import/export job on ${op.hub}: give --job-storage, or --hub-path calls`,
     );
+  // A resume is refused before it starts when this container is not given (executor/index.ts).
   const prefer = journaledContainer(env);
-  if (prefer !== undefined && !pool.containers.some((c) => sameContainer(c.display, prefer)))
-    return fail(
-      `the import/export job of this step on ${op.hub} was given ${prefer}, which is not among the job ` +
-        'storage given now: give it again (--job-storage) to resume, its job results are there',
-    );
   if (!hub.jobs) return fail(`hub ${op.hub} takes no import/export jobs here: give --hub-path calls`);
-  const jobs = hub.jobs;
-  const service = hub.host.toLowerCase();
   const action = op.action;
   const status = action === 'enable' ? 'enabled' : 'disabled';
   const want = action === 'delete' ? 'deleted' : status;
   const results = new Map<string, DeviceResult>();
   for (const [id, r] of env.priorDone ?? []) if (op.deviceIds.includes(id)) results.set(id, r);
   const todo = op.deviceIds.filter((id) => !results.has(id));
-  const retryOnCalls: string[] = [];
-  /** Devices journaled before the import job started (not in its input). */
-  const settledEarly = new Set<string>();
-  /** True while an import job of this step may be reading its input (created, not seen ended). */
-  let importActive = false;
-  let stopped = false;
-  let release: ((keep?: boolean) => Promise<void>) | undefined;
-  /** The container this step took (its display names it in messages before and after). */
-  let storage: JobStorage | undefined;
+  const run: JobRun = {
+    env,
+    op,
+    jobs: hub.jobs,
+    service: hub.host.toLowerCase(),
+    status,
+    todo,
+    results,
+    retryOnCalls: [],
+    settledEarly: new Set(),
+    importActive: false,
+  };
+  const { retryOnCalls } = run;
   try {
     if (todo.length > 0) {
       // The jobs' blob names are fixed: one step at a time in a container (this run's other hubs, or
       // another run anywhere), else a hub would read another hub's export or errors as its own. With
       // several containers, the hubs' steps each take one and their jobs run at once.
-      const claimed = await pool
-        .claim({
+      await withJobContainer(
+        pool,
+        {
           holder: `${env.runId} ${op.hub} ${op.action}`,
           ...(env.signal ? { signal: env.signal } : {}),
           ...(prefer !== undefined ? { prefer } : {}),
           retryMs: Math.min(env.jobPollMs ?? 1000, 1000),
           waiting: (busy) => env.jobWaiting?.(storageBusy(op.hub, busy, pool.containers.length)),
-        })
-        .catch((e) => {
-          throw env.signal?.aborted ? new StoppedError() : e;
-        });
-      release = claimed.release;
-      const taken = claimed.storage;
-      storage = taken;
-      // Each job of the step is journaled with its container: a resume takes that one back.
-      const jobEnv: StepEnv = {
-        ...env,
-        jobStarted: async (job) => env.jobStarted?.({ ...job, container: taken.display }),
-      };
-      // Killed during the import job: its devices are the ones not settled; wait for it, read its results.
-      const importJob =
-        (await reattach(jobEnv, jobs, service, 'import')) ??
-        (await unjournaledImport(jobEnv, jobs, service, taken, todo));
-      const input: string[] = [];
-      if (!importJob && action !== 'delete') {
-        const exported = await exportedDevices(jobEnv, jobs, service, op.hub, taken);
-        const settledNow: DeviceResult[] = [];
-        for (const id of todo) {
-          const d = exported.get(id);
-          let r: DeviceResult | undefined;
-          if (!d) r = { id, outcome: 'alreadyDone', message: 'not on the hub' };
-          else if (d.status === status) r = { id, outcome: 'alreadyDone', message: `already ${status}` };
-          else input.push(JSON.stringify({ ...d, status, importMode: 'updateIfMatchETag' }));
-          if (r) {
-            results.set(id, r);
-            settledNow.push(r);
-            settledEarly.add(id);
-          }
-        }
-        // Journaled before the import starts: a resume re-attached to it knows these were not in it.
-        if (settledNow.length > 0) await jobEnv.settled?.(settledNow);
-      } else if (!importJob) {
-        for (const id of todo) input.push(JSON.stringify({ id, importMode: 'delete' }));
-      }
-      if (importJob || input.length > 0) {
-        if (!importJob) {
-          await taken.delete(IMPORT_ERRORS_BLOB);
-          await taken.writeText(DEVICES_BLOB, `${input.join('\n')}\n`);
-        }
-        importActive = true;
-        await runJob(
-          jobEnv,
-          jobs,
-          service,
-          op.hub,
-          'import',
-          () => jobs.importDevices(taken.url, taken.url),
-          importJob,
-        );
-        importActive = false;
-        const log = await taken.readText(IMPORT_ERRORS_BLOB);
-        if (log === undefined)
-          throw new JobFailed(
-            `the import job on ${op.hub} left no ${IMPORT_ERRORS_BLOB}: its results are unknown`,
-          );
-        const errors = new Map(parseLines(log).map((e) => [String(e.deviceId), e]));
-        for (const id of todo) {
-          if (results.has(id)) continue;
-          const e = errors.get(id);
-          if (!e) results.set(id, { id, outcome: 'succeeded' });
-          else if (e.errorCode === 'DeviceNotFound' && action === 'delete')
-            results.set(id, { id, outcome: 'alreadyDone', message: 'not on the hub' });
-          else if (e.errorCode === 'PreconditionFailed' && action !== 'delete') retryOnCalls.push(id);
-          else
-            results.set(id, {
-              id,
-              outcome: 'failed',
-              message: scrubSecrets(
-                `${e.errorCode ?? 'refused'}: ${e.errorStatus ?? 'refused by the import job'}`,
-              ),
-            });
-        }
-      }
-      // The job's results, journaled once: a resume does not read them again.
-      const fromJob = todo
-        .filter((id) => results.has(id) && !settledEarly.has(id))
-        .map((id) => results.get(id) as DeviceResult);
-      if (fromJob.length > 0) await jobEnv.settled?.(fromJob);
+          // The blobs hold device keys: gone whatever happened, except when stopped while the hub may
+          // still read the input: it stays for the job (the resume re-attaches to it and deletes the
+          // blobs when the step ends), and the claim is left to expire (a minute), not given up.
+          blobs: [DEVICES_BLOB, IMPORT_ERRORS_BLOB],
+          keep: (e) => e instanceof StoppedError && run.importActive,
+          left: (display) => {
+            for (const id of todo) {
+              const r = results.get(id);
+              if (r && r.outcome !== 'failed')
+                r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${display}: delete them`;
+            }
+          },
+        },
+        (storage) => importThroughJobs(run, storage),
+      ).catch((e) => {
+        // Stopped while waiting for a container (or in a call the stop cut short): the run's stop.
+        throw env.signal?.aborted ? new StoppedError() : e;
+      });
     }
   } catch (e) {
     if (e instanceof StoppedError) {
-      stopped = true;
+      if (run.importActive && run.storage) env.jobWaiting?.(stoppedDuringImport(op.hub, run.storage.display));
       throw e;
     }
     if (!(e instanceof JobFailed || e instanceof JobStorageError || isServiceError(e))) throw e;
     const message = scrubSecrets(e.message);
     for (const id of todo) if (!results.has(id)) results.set(id, { id, outcome: 'failed', message });
-  } finally {
-    const held = storage;
-    if (!held) {
-      // No container was taken (nothing to do, or stopped or failed while waiting for one).
-      await release?.();
-    } else if (stopped && importActive) {
-      // Stopped while the hub may still read the input: it stays for the job; the resume re-attaches to
-      // the job and deletes the blobs when the step ends. The claim is left to expire (a minute), not
-      // given up while the hub may still read the input.
-      await release?.(true);
-      env.jobWaiting?.(stoppedDuringImport(op.hub, held.display));
-    } else {
-      // The blobs hold device keys: gone whatever happened (a failed delete is said, not hidden).
-      await Promise.all([held.delete(DEVICES_BLOB), held.delete(IMPORT_ERRORS_BLOB)]).catch(() => {
-        for (const id of todo) {
-          const r = results.get(id);
-          if (r && r.outcome !== 'failed')
-            r.message = `${r.message ? `${r.message}; ` : ''}job blobs left in ${held.display}: delete them`;
-        }
-      });
-      await release?.();
-    }
   }
   if (retryOnCalls.length > 0) {
     await callPath(retryOnCalls, status, results);

@@ -18,7 +18,7 @@ import { at, type Json } from '../azure/json.js';
 import { DEVICES_BLOB, JobFailed, type JobEnv, runJob } from '../executor/hub-job-step.js';
 import type { ReadLimiter } from '../executor/read-limiter.js';
 import { scrubSecrets } from '../journal/redact.js';
-import type { JobStoragePool } from '../storage/job-storage-pool.js';
+import { type JobStoragePool, withJobContainer } from '../storage/job-storage-pool.js';
 
 /** The hubs a read takes through an export job, and what each hub's read was (verify's output). */
 export interface ExportReads {
@@ -56,6 +56,20 @@ const carriesKey = (line: Json): boolean => {
 const exportedDevice = (host: string, line: Json): HubDevice =>
   toHubDevice(host, { ...line, deviceId: line.id, etag: line.eTag }, 'identity');
 
+/** An exported line as a device when it is one of `wanted`; a line that is not JSON or carries keys fails. */
+const wantedDevice = (host: string, text: string, wanted: ReadonlySet<string>): HubDevice | undefined => {
+  if (!text.trim()) return undefined;
+  let line: Json;
+  try {
+    line = JSON.parse(text) as Json;
+  } catch {
+    throw new JobFailed(`the export job on ${host} wrote a line that is not JSON`);
+  }
+  if (carriesKey(line))
+    throw new JobFailed(`the export job on ${host} wrote device keys although asked for none`);
+  return wanted.has(String(line.id ?? '')) ? exportedDevice(host, line) : undefined;
+};
+
 /**
  * One export job without keys on `host`, its devices file streamed and filtered to `wanted`. A free
  * container of the pool is claimed for the job (one job step at a time in it) and the file deleted however it ends;
@@ -81,48 +95,44 @@ export async function readHubByExport(
     ...(o.onWaiting ? { jobWaiting: (state) => o.onWaiting?.(hubJobWords(state)) } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   };
-  const { storage, release } = await o.storage.claim({
-    holder: `verify ${host.toLowerCase()} ${randomUUID()}`,
-    ...(o.signal ? { signal: o.signal } : {}),
-    retryMs: Math.min(o.jobPollMs ?? 1000, 1000),
-    waiting: (busy) => o.onWaiting?.(`${busy} is in use by another job step: verify of ${host} waits`),
-  });
   const devices: HubDevice[] = [];
   let left: string | undefined;
-  let created: string | undefined;
-  let ended = false;
-  try {
-    // A file left by an earlier job is never read as this one's.
-    await storage.delete(DEVICES_BLOB);
-    await runJob(env, jobs, host.toLowerCase(), host, 'export', async () => {
-      const job = await jobs.exportDevices(storage.url, true);
-      created = job.jobId;
-      return job;
-    });
-    ended = true;
-    for await (const text of storage.readLines(DEVICES_BLOB)) {
-      if (!text.trim()) continue;
-      let line: Json;
+  await withJobContainer(
+    o.storage,
+    {
+      holder: `verify ${host.toLowerCase()} ${randomUUID()}`,
+      ...(o.signal ? { signal: o.signal } : {}),
+      retryMs: Math.min(o.jobPollMs ?? 1000, 1000),
+      waiting: (busy) => o.onWaiting?.(`${busy} is in use by another job step: verify of ${host} waits`),
+      blobs: [DEVICES_BLOB],
+      left: (display) => {
+        left = `${DEVICES_BLOB} left in ${display}: delete it`;
+      },
+    },
+    async (storage) => {
+      let created: string | undefined;
+      let ended = false;
       try {
-        line = JSON.parse(text) as Json;
-      } catch {
-        throw new JobFailed(`the export job on ${host} wrote a line that is not JSON`);
+        // A file left by an earlier job is never read as this one's.
+        await storage.delete(DEVICES_BLOB);
+        await runJob(env, jobs, host.toLowerCase(), host, 'export', async () => {
+          const job = await jobs.exportDevices(storage.url, true);
+          created = job.jobId;
+          return job;
+        });
+        ended = true;
+        for await (const text of storage.readLines(DEVICES_BLOB)) {
+          const device = wantedDevice(host, text, wanted);
+          if (device) devices.push(device);
+        }
+      } catch (e) {
+        // Stopped (or failed to follow the job) while it runs: cancelled, so it writes no file after.
+        const jobId = created;
+        if (jobId && !ended) await jobs.cancelJob(jobId).catch(() => undefined);
+        throw e;
       }
-      if (carriesKey(line))
-        throw new JobFailed(`the export job on ${host} wrote device keys although asked for none`);
-      if (wanted.has(String(line.id ?? ''))) devices.push(exportedDevice(host, line));
-    }
-  } catch (e) {
-    // Stopped (or failed to follow the job) while it runs: cancelled, so it writes no file after.
-    const jobId = created;
-    if (jobId && !ended) await jobs.cancelJob(jobId).catch(() => undefined);
-    throw e;
-  } finally {
-    await storage.delete(DEVICES_BLOB).catch(() => {
-      left = `${DEVICES_BLOB} left in ${storage.display}: delete it`;
-    });
-    await release();
-  }
+    },
+  );
   return { devices, ...(left ? { left } : {}) };
 }
 

@@ -5,7 +5,7 @@
  * container (or as a list): a job step takes any free container, and a resumed step takes back the one
  * its job was given (journaled with the job, or named by the claim marker it left).
  */
-import { type ClaimOptions, type JobStorage, pause, type Release } from './job-storage.js';
+import { type ClaimOptions, type JobStorage, JobStorageError, pause, type Release } from './job-storage.js';
 
 export interface ClaimedContainer {
   /** The container this step has (its url, blobs and display). */
@@ -69,7 +69,9 @@ export function poolOf(given: JobStorage | readonly JobStorage[]): JobStoragePoo
       let candidates: readonly JobStorage[] = containers;
       if (options.prefer !== undefined) {
         const journaled = containers.find((c) => sameContainer(c.display, options.prefer ?? ''));
-        if (journaled) candidates = [journaled];
+        // Never another container: the job's results are in that one.
+        if (!journaled) throw new JobStorageError(`${options.prefer} is not among the job storage given`);
+        candidates = [journaled];
       } else if (containers.length > 1) {
         // A step stopped before its job was journaled left its marker: it takes that container back.
         for (const c of containers) if (await c.heldBy(options.holder)) candidates = [c];
@@ -88,4 +90,43 @@ export function poolOf(given: JobStorage | readonly JobStorage[]): JobStoragePoo
       }
     },
   };
+}
+
+export interface JobContainerUse extends PoolClaimOptions {
+  /** The blobs the use writes or has a hub write (they may hold device keys): deleted when it ends. */
+  blobs: string[];
+  /**
+   * Given how the use ended (its error; undefined when it succeeded): true leaves the blobs and the claim
+   * (which then expires) for a hub job that may still read them.
+   */
+  keep?: (error: unknown) => boolean;
+  /** A blob could not be deleted (the container's display): said, not hidden. */
+  left?: (display: string) => void;
+}
+
+/**
+ * Runs `use` with a container of the pool taken for it; when it ends, however it ends, the blobs it
+ * names are deleted and the container given back, unless `keep` says a hub job may still read them.
+ */
+export async function withJobContainer<T>(
+  pool: JobStoragePool,
+  options: JobContainerUse,
+  use: (storage: JobStorage) => Promise<T>,
+): Promise<T> {
+  const { storage, release } = await pool.claim(options);
+  let error: unknown;
+  try {
+    return await use(storage);
+  } catch (e) {
+    error = e;
+    throw e;
+  } finally {
+    if (options.keep?.(error)) await release(true);
+    else {
+      await Promise.all(options.blobs.map((b) => storage.delete(b))).catch(() =>
+        options.left?.(storage.display),
+      );
+      await release();
+    }
+  }
 }
