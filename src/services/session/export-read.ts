@@ -15,7 +15,7 @@ import type { HubDevice } from '../../core/model.js';
 import type { HubDirectory, HubJobsPort } from '../../core/ports.js';
 import { toHubDevice } from '../azure/hub-mapping.js';
 import { at, type Json } from '../azure/json.js';
-import { DEVICES_BLOB, JobFailed, type JobEnv, runJob } from '../executor/hub-job-step.js';
+import { DEVICES_BLOB, JobFailed, type JobEnv, runJob } from '../executor/hub-job.js';
 import type { ReadLimiter } from '../executor/read-limiter.js';
 import { scrubSecrets } from '../journal/redact.js';
 import { type JobStoragePool, withJobContainer } from '../storage/job-storage-pool.js';
