@@ -6,7 +6,7 @@ import { asCallStep } from '../../core/restore-changes.js';
 import { describeStep } from '../../core/run-progress.js';
 import type { RunSummary } from '../backend.js';
 import { scrubSecrets } from '../journal/redact.js';
-import type { DeviceResult, Execution } from './operations.js';
+import type { DeviceResult, Execution } from './step-types.js';
 
 /** A step that threw: its message (secrets scrubbed); for a bulk step, every device not done before. */
 export const failureOf = (
