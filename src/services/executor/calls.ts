@@ -10,7 +10,7 @@ import type { PlanStep } from '../../core/plan-types.js';
 import type { RunJournal } from '../journal/writer.js';
 import type { Clock } from './clock.js';
 import { backoffMs, type RunLimits } from './limits.js';
-import type { CallFn } from './operations.js';
+import type { CallFn } from './step-types.js';
 import { type ServiceLimiter, StoppedError } from './rate-limiter.js';
 
 export interface CallContext {

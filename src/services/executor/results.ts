@@ -1,12 +1,42 @@
-/** Turning what happened into results: failures as values, partial bulk failures, the run summary. */
+/**
+ * Turning what happened into results: a step's result and the machine's event for it, failures as
+ * values, partial bulk failures, the run summary.
+ */
 import { commandLine } from '../../core/invocation.js';
 import type { ReenrollmentVerdict } from '../../core/model.js';
 import type { Plan, PlanStep, StepResult } from '../../core/plan-types.js';
+import type { RunEvent } from '../../core/run-events.js';
 import { asCallStep } from '../../core/restore-changes.js';
 import { describeStep } from '../../core/run-progress.js';
 import type { RunSummary } from '../backend.js';
 import { scrubSecrets } from '../journal/redact.js';
-import type { DeviceResult, Execution } from './operations.js';
+import type { DeviceResult, Execution } from './step-types.js';
+
+/** A settled step's result, as journaled and summarized. */
+export const stepResultOf = (step: PlanStep, x: Execution, attempts: number): StepResult => ({
+  stepId: step.id,
+  outcome: x.outcome,
+  ...(x.devices ? { devices: x.devices } : {}),
+  ...(x.message ? { message: x.message } : {}),
+  attempts,
+  ...(x.etag ? { etag: x.etag } : {}),
+});
+
+/** The run machine's event for a settled step. */
+export const settledEventOf = (step: PlanStep, x: Execution): RunEvent => {
+  if (x.outcome === 'failed') {
+    return { type: 'STEP_FAILED', stepId: step.id, message: x.message ?? 'failed', devices: x.devices };
+  }
+  if (x.outcome === 'skipped')
+    return { type: 'STEP_SKIPPED', stepId: step.id, reason: x.message ?? 'skipped' };
+  return {
+    type: 'STEP_SUCCEEDED',
+    stepId: step.id,
+    alreadyDone: x.outcome === 'alreadyDone',
+    devices: x.devices,
+    message: x.message,
+  };
+};
 
 /** A step that threw: its message (secrets scrubbed); for a bulk step, every device not done before. */
 export const failureOf = (

@@ -1,6 +1,7 @@
 /**
  * What may run next: counts each pending step's unsettled prerequisites, queues a step per service
- * when they have all settled, and skips it instead when one of them failed (naming the cause).
+ * when they have all settled, and skips it instead when one of them failed (naming the cause); starts
+ * the queued steps as their service has room for them.
  * Verify steps are never skipped: they only read, and after a failure the truth matters most.
  */
 import type { PlanStep } from '../../core/plan-types.js';
@@ -53,6 +54,23 @@ export class Scheduler {
       if (n === 0) ready.push(i);
     }
     this.release(ready);
+  }
+
+  /**
+   * Takes ready steps off each service's lane while fewer than `cap(service)` of its steps are in
+   * flight; `start` runs each (its lane counts it in flight until the step is done with it).
+   */
+  startReady(cap: (service: string) => number, start: (i: number, lane: Lane) => void): void {
+    for (const [service, lane] of this.lanes) {
+      const most = cap(service);
+      while (lane.inFlight < most) {
+        const i = lane.next();
+        if (i === undefined) break;
+        if (this.status(i) !== STEP_STATUS.pending) continue;
+        lane.inFlight++;
+        start(i, lane);
+      }
+    }
   }
 
   /** Step i settled: its dependents with nothing else to wait for are queued or skipped. */
