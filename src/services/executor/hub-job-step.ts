@@ -17,11 +17,8 @@ import { scrubSecrets } from '../journal/redact.js';
 import { type JobStorage, JobStorageError } from '../storage/job-storage.js';
 import { type JobStoragePool, withJobContainer } from '../storage/job-storage-pool.js';
 import { StoppedError } from './rate-limiter.js';
-import type { DeviceResult, Execution, StepEnv } from './operations.js';
+import type { DeviceResult, Execution, StepEnv } from './step-types.js';
 import { ACTIVE, DEVICES_BLOB, IMPORT_ERRORS_BLOB, JobFailed, jobServiceOf, runJob } from './hub-job.js';
-
-/** The job calls' lane name, where the step modules look for it. */
-export { jobServiceOf } from './hub-job.js';
 
 export type HubJobOp = Extract<StepOperation, { kind: 'hubJobDevices' }>;
 

@@ -15,7 +15,7 @@ import {
 import type { HubJobInfo, HubJobsPort } from '../../core/ports.js';
 import { scrubSecrets } from '../journal/redact.js';
 import { StoppedError } from './rate-limiter.js';
-import type { StepEnv } from './operations.js';
+import type { StepEnv } from './step-types.js';
 
 /** The blobs a job step uses: the names the SDK's jobs read and write (it gives no other). */
 export const DEVICES_BLOB = 'devices.txt';

@@ -10,7 +10,7 @@
  */
 import type { PlanStep } from '../../core/plan-types.js';
 import { dpsStep } from './dps-steps.js';
-import { jobServiceOf } from './hub-job-step.js';
+import { jobServiceOf } from './hub-job.js';
 import { hubJobDevicesStep, hubStep } from './hub-steps.js';
 import type { Execution, StepEnv } from './step-types.js';
 
