@@ -78,9 +78,10 @@ export function SummaryScreen({ plan, summary }: { plan: Plan; summary: RunSumma
     setView((v) => ({ ...v, scroll: clamp(scroll, 0, maxScroll), follow: false }));
   // The highlight marker takes two columns of every line.
   const textWidth = canTry ? columns - 2 : columns;
+  // With how the run's verify read each hub (the backend's last verify: this run's).
   const { lines, blocks } = useMemo(
-    () => summaryLayout(plan, summary, textWidth, attempts.states),
-    [plan, summary, textWidth, attempts.states],
+    () => summaryLayout(plan, summary, textWidth, attempts.states, backend.hubReads?.() ?? []),
+    [plan, summary, textWidth, attempts.states, backend],
   );
 
   /** Arrows move the highlight between devices; past the first or last device they scroll the rest. */

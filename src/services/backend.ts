@@ -3,6 +3,7 @@
  * (`createBackend`) wires the Azure adapters (for Azure or the embedded emulator), the planner,
  * the executor and the journal together.
  */
+import type { HubReadReport } from '../core/hub-read-path.js';
 import type { DeviceCertificate } from '../core/device-certificate.js';
 import type {
   EnrollmentGroup,
@@ -133,6 +134,11 @@ export interface Backend {
    * it; the groups' records are searched with progress). Hub identities are found when planning.
    */
   findDevices?(ids: string[], onProgress?: (p: SearchProgress) => void): Promise<DeviceParts>;
+  /**
+   * How the last verify (a run's verify phase too) read each hub: by queries, or through one export job
+   * (the summary says so when an export job read a hub). Absent: the backend reads hubs by queries only.
+   */
+  hubReads?(): HubReadReport[];
   /** The journaled runs, newest first (the TUI's Runs screen); absent when the backend keeps no journals. */
   listRuns?(): Promise<RunListing[]>;
   /**

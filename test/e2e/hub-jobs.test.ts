@@ -72,6 +72,11 @@ describe('the TUI through import/export jobs', () => {
     expect(summary).toMatch(/✓ blocked\s+\S+\s+hub-\w+: disabled/);
     expect(summary).toContain('To undo the temporary actions, run:');
     expect(summary).not.toContain(sig);
+    // At the end of the list: how verify read each hub (--hub-path jobs: one export job each, no keys).
+    term.send('G');
+    const end = await term.waitFor('Hub reads: (how verify read each hub)');
+    expect(end).toMatch(/hub-\w+\S*: export job, no keys/);
+    expect(layoutProblems(term, 80, 24, 'summary end')).toEqual([]);
     term.send('q');
     expect(await term.exitCode()).toBe(0);
 

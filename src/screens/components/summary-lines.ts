@@ -1,5 +1,6 @@
 /** The run summary's lines: the phases' table, a line per device with its verdict, the failed steps. */
 import { PHASES, type Phase, type Plan, type StepOutcome, type StepResult } from '../../core/plan-types.js';
+import { type HubReadReport, hubReadLines } from '../../core/hub-read-path.js';
 import { asCallStep } from '../../core/restore-changes.js';
 import { plural, sanitize, shortHost } from '../../core/text.js';
 import type { RunSummary } from '../../services/backend.js';
@@ -114,6 +115,7 @@ export function summaryLayout(
   summary: RunSummary,
   width: number,
   attempts?: ReadonlyMap<string, AttemptState>,
+  hubReads: readonly HubReadReport[] = [],
 ): { lines: ListRow[]; blocks: DeviceBlock[] } {
   const lines: ListRow[] = [];
   const blocks: DeviceBlock[] = [];
@@ -157,8 +159,29 @@ export function summaryLayout(
     }
     blocks.push({ first, last: lines.length - 1 });
   }
+  for (const line of hubReadRows(hubReads, width)) lines.push(line);
   for (const line of failedStepLines(plan, summary, width)) lines.push(line);
   return { lines, blocks };
+}
+
+/**
+ * How verify read the hubs, when an export job read one (or failed to): the verdicts' evidence came
+ * from the whole registry the job wrote, not from queries. Nothing when every hub was queried.
+ */
+function hubReadRows(reports: readonly HubReadReport[], width: number): ListRow[] {
+  if (reports.every((r) => r.path === 'queries')) return [];
+  const [heading, ...lines] = hubReadLines(reports);
+  return [
+    { text: ' ' },
+    { text: `${heading} (how verify read each hub)`, bold: true },
+    ...lines.map(
+      // hubReadLines gives one line per report, in their order.
+      (l, i): ListRow => ({
+        text: truncate(l, width),
+        tone: reports[i]?.path === 'failed' ? 'danger' : 'dim',
+      }),
+    ),
+  ];
 }
 
 /** The failed steps in detail: the call, why, how many attempts, and each failed device of a batch. */
