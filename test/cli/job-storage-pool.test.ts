@@ -8,6 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistry } from '../../src/services/azure/clients.js';
+import { resolveTarget } from '../../src/services/azure/target.js';
 import { type AzuriteHandle, startAzurite } from '../support/azurite.js';
 import { jsonLines, policyKeys, secretsIn, waitUntil } from '../support/cli.js';
 import { type CliFixture, deviceOn, startCliFixture } from './fixture.js';
@@ -71,7 +73,10 @@ const expectNoSecret = (what: string, text: string) => {
   expect(/[?&]sig=/.test(text), `${what} holds a SAS signature`).toBe(false);
 };
 
-describe(`${DEVICES.toLocaleString('en-US')} devices over three S1 hubs, a job storage container per hub`, () => {
+// One story over one fleet (the verify reads what the run left): the tests keep their order.
+describe(`${DEVICES.toLocaleString('en-US')} devices over three S1 hubs, a job storage container per hub`, {
+  shuffle: false,
+}, () => {
   it('killed during the import jobs, resumed with the containers in another order: each step back in its own container', async () => {
     f.emulator.resetStats();
     const child = f.spawn([
@@ -142,4 +147,52 @@ describe(`${DEVICES.toLocaleString('en-US')} devices over three S1 hubs, a job s
     expectNoSecret('the journal', readFileSync(journal, 'utf8'));
     expectNoSecret('the outputs', f.outputs.join('\n'));
   }, 600_000);
+
+  it('verify reads the three hubs through export jobs at once, a container each, and leaves them empty', async () => {
+    const before = Object.fromEntries(HUBS.map((h) => [h, { ...f.emulator.jobsCreated()[h] }]));
+    const r = await f.cli([
+      'verify',
+      '--group',
+      GROUP,
+      '--json',
+      '--hub-path',
+      'jobs',
+      ...urls.flatMap((u) => ['--job-storage', u]),
+      ...CLIENT,
+    ]);
+    expect(r.stderr).not.toMatch(/iot-deprovision:/);
+    // Every device blocked at DPS (the run disabled the group): verify answers 0.
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { verdicts: { verdict: string }[]; hubReads: { path: string }[] };
+    expect(out.verdicts).toHaveLength(DEVICES);
+    expect(out.hubReads.map((h) => h.path)).toEqual(['export', 'export', 'export']);
+    for (const hub of HUBS)
+      expect(f.emulator.jobsCreated()[hub]).toEqual({ export: (before[hub]?.export ?? 0) + 1, import: 1 });
+    // The three export jobs ran at once: each started before the others ended (as the hubs report).
+    const target = resolveTarget({
+      dps: f.emulator.dps.connectionString,
+      hubs: f.emulator.hubs.map((h) => h.connectionString),
+      endpoint: f.emulator.url,
+      env: {},
+      configPath: false,
+      kind: 'sandbox',
+    });
+    const exports: { start: number; end: number }[] = [];
+    for (const hub of f.emulator.hubs.filter((h) => HUBS.includes(h.name))) {
+      const auth = target.hubs.get(hub.host);
+      if (!auth) throw new Error(`no credentials for ${hub.host}`);
+      const listed = (await createRegistry(auth, target.endpoint).listJobs()).responseBody as {
+        type: string;
+        startTimeUtc: string;
+        endTimeUtc: string;
+      }[];
+      const last = listed.filter((j) => j.type.toLowerCase() === 'export').at(-1);
+      if (last) exports.push({ start: Date.parse(last.startTimeUtc), end: Date.parse(last.endTimeUtc) });
+    }
+    expect(exports).toHaveLength(3);
+    const latestStart = Math.max(...exports.map((e) => e.start));
+    const earliestEnd = Math.min(...exports.map((e) => e.end));
+    expect(latestStart).toBeLessThan(earliestEnd);
+    for (const c of CONTAINERS) expect(await azurite.blobs(c)).toEqual([]);
+  }, 300_000);
 });

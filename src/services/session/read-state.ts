@@ -175,32 +175,40 @@ export async function readHubDevices(
     ids.push(r.deviceId ?? r.registrationId);
     byHub.set(hub, ids);
   }
+  // The hubs at once (each on its own limiter lane; export reads each take a job storage container),
+  // their devices and errors kept in the hubs' order.
+  const perHub = await Promise.all(
+    [...byHub].map(async ([host, ids]): Promise<{ found: HubDevice[]; error?: unknown }> => {
+      const port = hubs.get(host);
+      if (!port) return { found: [], error: new Error(`no credentials for ${host}`) };
+      try {
+        const viaExport = exportReads?.readerFor(port.host, ids.length);
+        if (viaExport) return { found: await viaExport(ids) };
+        if (ids.length <= HUB_SINGLE_READ_MAX) {
+          const found = await mapLimited(ids, READ_CONCURRENCY, (id) => port.getDevice(id));
+          return { found: found.filter((d): d is HubDevice => d !== undefined) };
+        }
+        const wanted = new Set(ids);
+        const found: HubDevice[] = [];
+        for await (const page of port.listDevices()) {
+          for (const d of page) if (wanted.has(d.deviceId)) found.push(d);
+        }
+        return { found };
+      } catch (error) {
+        return { found: [], error };
+      }
+    }),
+  );
   const devices: HubDevice[] = [];
   const errors = new Map<string, string>();
   let refused: Error | undefined;
-  for (const [host, ids] of byHub) {
-    const port = hubs.get(host);
-    if (!port) {
-      errors.set(host, `no credentials for ${host}`);
-      continue;
-    }
-    try {
-      const viaExport = exportReads?.readerFor(port.host, ids.length);
-      if (viaExport) {
-        devices.push(...(await viaExport(ids)));
-      } else if (ids.length <= HUB_SINGLE_READ_MAX) {
-        const found = await mapLimited(ids, READ_CONCURRENCY, (id) => port.getDevice(id));
-        for (const d of found) if (d) devices.push(d);
-      } else {
-        const wanted = new Set(ids);
-        for await (const page of port.listDevices()) {
-          for (const d of page) if (wanted.has(d.deviceId)) devices.push(d);
-        }
-      }
-    } catch (e) {
-      errors.set(host, (e as Error).message);
-      if (isServiceError(e) && (e.kind === 'unauthorized' || e.kind === 'forbidden')) refused ??= e;
-    }
+  for (const [i, host] of [...byHub.keys()].entries()) {
+    const { found, error } = perHub[i] ?? { found: [] };
+    devices.push(...found);
+    if (error === undefined) continue;
+    errors.set(host, (error as Error).message);
+    if (isServiceError(error) && (error.kind === 'unauthorized' || error.kind === 'forbidden'))
+      refused ??= error;
   }
   return { devices, errors, ...(refused ? { refused } : {}) };
 }
