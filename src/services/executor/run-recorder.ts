@@ -11,6 +11,9 @@ import { scrubSecrets } from '../journal/redact.js';
 import type { RunJournal } from '../journal/writer.js';
 import type { DeviceResult, StepEnv } from './step-types.js';
 
+/** A journal failure as the run says it: its message, never a secret it might quote. */
+const journalErrorText = (e: unknown): string => scrubSecrets((e as Error)?.message ?? String(e));
+
 export class RunRecorder {
   /** Why the journal could not be written (or opened again): the run's journal error. */
   error: string | undefined;
@@ -90,7 +93,7 @@ export class RunRecorder {
     try {
       await this.journal.appendEnd(state);
     } catch (e) {
-      this.error ??= (e as Error).message;
+      this.error ??= journalErrorText(e);
     }
     await this.journal.close().catch(() => undefined);
   }
@@ -103,14 +106,14 @@ export class RunRecorder {
       this.open = true;
       return true;
     } catch (e) {
-      this.error = (e as Error).message;
+      this.error = journalErrorText(e);
       return false;
     }
   }
 
   /** The journal cannot be written: stop the run so that what happened stays recoverable. */
   private fail(e: unknown): void {
-    this.error ??= scrubSecrets((e as Error).message ?? String(e));
+    this.error ??= journalErrorText(e);
     this.stopRun();
   }
 }
