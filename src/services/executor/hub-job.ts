@@ -14,6 +14,7 @@ import {
 } from '../../core/job-poll.js';
 import type { HubJobInfo, HubJobsPort } from '../../core/ports.js';
 import { scrubSecrets } from '../journal/redact.js';
+import { pause } from '../storage/job-storage.js';
 import { StoppedError } from './rate-limiter.js';
 import type { StepEnv } from './step-types.js';
 
@@ -27,18 +28,10 @@ export const jobServiceOf = (hubService: string): string => `${hubService}#jobs`
 /** A job's statuses while it has not ended. */
 export const ACTIVE = new Set(['enqueued', 'queued', 'running', 'unknown']);
 
+/** Waits (job storage's pause); a stop ends the wait as the run's stop. */
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new StoppedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new StoppedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  pause(ms, signal).catch(() => {
+    throw new StoppedError();
   });
 
 /** A job that ended failed or cancelled (its reason without SAS), or left no file to read. */
